@@ -1,0 +1,260 @@
+//! Customers: the filtered, paginated list; single-customer CRUD (same validation as import);
+//! and the streamed CSV export.
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use shared::api::{BatchRow, Customer, CustomerFilter, CustomerInput, CustomerSort, Id, Page};
+use shared::export::ExportOptions;
+
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, ApiQuery};
+use crate::storage::{CustomerValues, Storage, StorageError};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/customers", get(list).post(create))
+        .route("/customers/export.csv", get(export))
+        .route("/customers/{id}", get(one).patch(update).delete(remove))
+}
+
+/// The list and export query string. Spelled out field by field: serde's `flatten` loses
+/// the types of query values.
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    group_id: Option<Id>,
+    accepts_marketing: Option<bool>,
+    q: Option<String>,
+    created_from: Option<DateTime<Utc>>,
+    created_to: Option<DateTime<Utc>>,
+    import_id: Option<Id>,
+    page: Option<i64>,
+    per_page: Option<i64>,
+    sort: Option<String>,
+    delimiter: Option<String>,
+    bom: Option<bool>,
+}
+
+impl ListQuery {
+    fn filter(&self) -> CustomerFilter {
+        CustomerFilter {
+            group_id: self.group_id,
+            accepts_marketing: self.accepts_marketing,
+            q: self.q.clone(),
+            created_from: self.created_from,
+            created_to: self.created_to,
+            import_id: self.import_id,
+        }
+    }
+}
+
+fn parse_sort(s: Option<&str>) -> ApiResult<CustomerSort> {
+    Ok(match s {
+        None | Some("-created_at") => CustomerSort::CreatedAtDesc,
+        Some("created_at") => CustomerSort::CreatedAt,
+        Some("email") => CustomerSort::Email,
+        Some("last_name") => CustomerSort::LastName,
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                "invalid_sort",
+                format!("sort must be created_at, -created_at, email or last_name, not {other}."),
+            ));
+        }
+    })
+}
+
+async fn list(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Json<Page<Customer>>> {
+    let (page, per_page) = super::paging(q.page, q.per_page, 500)?;
+    let sort = parse_sort(q.sort.as_deref())?;
+    Ok(Json(
+        state
+            .storage
+            .list_customers(&q.filter(), sort, page, per_page)
+            .await?,
+    ))
+}
+
+async fn one(State(state): State<AppState>, Path(id): Path<Id>) -> ApiResult<Json<Customer>> {
+    Ok(Json(state.storage.get_customer(id).await?))
+}
+
+/// Validate a customer with the import rules; field errors become a 422 naming each field.
+async fn validated(
+    storage: &dyn Storage,
+    input: &CustomerInput,
+    base: Option<&Customer>,
+) -> ApiResult<CustomerValues> {
+    let pick = |new: &Option<String>, old: Option<&String>| new.clone().or_else(|| old.cloned());
+    // A full name alone is split by the rules; parts alone are joined.
+    let (first_name, last_name) = match (&input.first_name, &input.last_name, &input.full_name) {
+        (None, None, Some(full)) => {
+            let (f, l) = shared::rules::split_full_name(full);
+            (Some(f.to_owned()), Some(l.to_owned()))
+        }
+        _ => (
+            pick(&input.first_name, base.map(|b| &b.first_name)),
+            pick(&input.last_name, base.map(|b| &b.last_name)),
+        ),
+    };
+    let row = BatchRow {
+        line: 0,
+        first_name,
+        last_name,
+        email: pick(&input.email, base.map(|b| &b.email)),
+        note: pick(&input.note, base.map(|b| &b.note)),
+        accepts_marketing: input
+            .accepts_marketing
+            .clone()
+            .or(base.map(|b| shared::api::Consent::Bool(b.accepts_marketing))),
+        group: None,
+    };
+    let draft = shared::rules::validate_row(&row).map_err(|errors| {
+        ApiError::unprocessable("invalid_customer", "The customer has invalid fields.")
+            .with_details(serde_json::json!({ "errors": errors }))
+    })?;
+    let group_id = match (input.group_id, base) {
+        (Some(id), _) => {
+            storage.get_group(id).await.map_err(|e| match e {
+                StorageError::NotFound => ApiError::unprocessable(
+                    "unknown_group",
+                    format!("There is no customer group {id}."),
+                ),
+                other => other.into(),
+            })?;
+            id
+        }
+        (None, Some(b)) => b.group_id,
+        (None, None) => storage.default_group_id().await?,
+    };
+    Ok(CustomerValues {
+        first_name: draft.first_name,
+        last_name: draft.last_name,
+        full_name: draft.full_name,
+        email: draft.email.as_str().to_owned(),
+        email_key: draft.email.key().to_owned(),
+        note: draft.note,
+        accepts_marketing: draft.accepts_marketing.unwrap_or(false),
+        group_id,
+    })
+}
+
+fn email_taken(e: StorageError) -> ApiError {
+    match e {
+        StorageError::Conflict(msg) => ApiError::conflict("email_exists", msg),
+        other => other.into(),
+    }
+}
+
+async fn create(
+    State(state): State<AppState>,
+    ApiJson(input): ApiJson<CustomerInput>,
+) -> ApiResult<(StatusCode, Json<Customer>)> {
+    let values = validated(state.storage.as_ref(), &input, None).await?;
+    let customer = state
+        .storage
+        .create_customer(&values)
+        .await
+        .map_err(email_taken)?;
+    Ok((StatusCode::CREATED, Json(customer)))
+}
+
+async fn update(
+    State(state): State<AppState>,
+    Path(id): Path<Id>,
+    ApiJson(input): ApiJson<CustomerInput>,
+) -> ApiResult<Json<Customer>> {
+    let current = state.storage.get_customer(id).await?;
+    let values = validated(state.storage.as_ref(), &input, Some(&current)).await?;
+    Ok(Json(
+        state
+            .storage
+            .update_customer(id, &values)
+            .await
+            .map_err(email_taken)?,
+    ))
+}
+
+async fn remove(State(state): State<AppState>, Path(id): Path<Id>) -> ApiResult<StatusCode> {
+    state.storage.delete_customer(id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Rows fetched per database round trip while exporting.
+const EXPORT_PAGE: i64 = 2000;
+
+pub fn export_options(delimiter: Option<&str>, bom: Option<bool>) -> ApiResult<ExportOptions> {
+    let delimiter = match delimiter.unwrap_or("comma") {
+        "comma" | "," => b',',
+        "semicolon" | ";" => b';',
+        "tab" | "\t" => b'\t',
+        other => {
+            return Err(ApiError::bad_request(
+                "invalid_delimiter",
+                format!("delimiter must be comma, semicolon or tab, not {other}."),
+            ));
+        }
+    };
+    Ok(ExportOptions {
+        delimiter,
+        bom: bom.unwrap_or(false),
+    })
+}
+
+async fn export(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Response> {
+    let opts = export_options(q.delimiter.as_deref(), q.bom)?;
+    let stream = export_stream(state.storage.clone(), q.filter(), opts);
+    let file_name = format!("customers-{}.csv", Utc::now().format("%Y%m%d-%H%M%S"));
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file_name}\""),
+            ),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}
+
+/// The export as a stream of CSV chunks: the header, then one chunk per page of customers,
+/// fetched by keyset so memory stays flat and the first byte leaves at once.
+pub fn export_stream(
+    storage: std::sync::Arc<dyn Storage>,
+    filter: CustomerFilter,
+    opts: ExportOptions,
+) -> impl futures::Stream<Item = Result<Vec<u8>, StorageError>> + Send {
+    let mut header = Vec::new();
+    shared::export::write_export_header(&opts, &mut header);
+    let first = futures::stream::once(async move { Ok(header) });
+    let rest = futures::stream::try_unfold(Some(0), move |after| {
+        let storage = storage.clone();
+        let filter = filter.clone();
+        async move {
+            let Some(after) = after else { return Ok(None) };
+            let page = storage.customers_after(&filter, after, EXPORT_PAGE).await?;
+            if page.is_empty() {
+                return Ok(None);
+            }
+            let mut out = Vec::with_capacity(page.len() * 96);
+            for c in &page {
+                shared::export::write_export_row(c, &opts, &mut out);
+            }
+            let next = (page.len() as i64 == EXPORT_PAGE).then(|| page[page.len() - 1].id);
+            Ok(Some((out, next)))
+        }
+    });
+    futures::StreamExt::chain(first, rest)
+}

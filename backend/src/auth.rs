@@ -1,0 +1,174 @@
+//! Accounts: Argon2id passwords, session cookies with a CSRF token, bearer API tokens (stored
+//! hashed), the login rate limiter, and the middleware that guards every `/api` route.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use axum::extract::{Request, State};
+use axum::http::{header, Method};
+use axum::middleware::Next;
+use axum::response::Response;
+use axum_extra::extract::cookie::CookieJar;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use shared::api::User;
+
+use crate::error::ApiError;
+use crate::AppState;
+
+pub const SESSION_COOKIE: &str = "intake_session";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+pub const SESSION_DAYS: i64 = 7;
+
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+    Ok(Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))?
+        .to_string())
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        .unwrap_or(false)
+}
+
+/// A random secret, URL-safe.
+pub fn random_token(bytes: usize) -> String {
+    use base64::Engine;
+    let mut buf = vec![0u8; bytes];
+    rand::rngs::OsRng.fill_bytes(&mut buf);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
+}
+
+/// Session and API tokens are high-entropy, so a fast hash is enough to keep them unusable
+/// if the database leaks.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Who made a request, and how.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub user: User,
+    /// The CSRF token of a cookie session; None for bearer tokens.
+    pub csrf_token: Option<String>,
+    /// The session token hash, to sign out.
+    pub session_hash: Option<String>,
+}
+
+/// Guards every protected `/api` route: a bearer token or a session cookie, and for
+/// state-changing cookie requests the CSRF header.
+pub async fn require_auth(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    mut req: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .map(str::to_owned);
+    let current = if let Some(token) = bearer {
+        let user = state
+            .storage
+            .token_user(&token_hash(&token))
+            .await?
+            .ok_or_else(ApiError::unauthorized)?;
+        CurrentUser {
+            user,
+            csrf_token: None,
+            session_hash: None,
+        }
+    } else if let Some(cookie) = jar.get(SESSION_COOKIE) {
+        let hash = token_hash(cookie.value());
+        let (user, csrf) = state
+            .storage
+            .session(&hash)
+            .await?
+            .ok_or_else(ApiError::unauthorized)?;
+        if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+            let sent = req
+                .headers()
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok());
+            if sent != Some(csrf.as_str()) {
+                return Err(ApiError::forbidden(
+                    "csrf_token_invalid",
+                    "This request changes data: send the X-CSRF-Token header from sign-in.",
+                ));
+            }
+        }
+        CurrentUser {
+            user,
+            csrf_token: Some(csrf),
+            session_hash: Some(hash),
+        }
+    } else {
+        return Err(ApiError::unauthorized());
+    };
+    req.extensions_mut().insert(current);
+    Ok(next.run(req).await)
+}
+
+/// Counts failed sign-ins per client address and per user name; too many within the window
+/// and further attempts get 429 until it passes.
+pub struct LoginLimiter {
+    max_failures: u32,
+    window: Duration,
+    failures: Mutex<HashMap<String, (u32, Instant)>>,
+}
+
+impl LoginLimiter {
+    pub fn new(max_failures: u32, window: Duration) -> Self {
+        Self {
+            max_failures,
+            window,
+            failures: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn keys(ip: Option<IpAddr>, username: &str) -> [String; 2] {
+        [
+            format!("ip:{}", ip.map(|i| i.to_string()).unwrap_or_default()),
+            format!("user:{}", username.to_lowercase()),
+        ]
+    }
+
+    /// Seconds to wait, if this client or user name is locked out.
+    pub fn retry_after(&self, ip: Option<IpAddr>, username: &str) -> Option<u64> {
+        let map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        Self::keys(ip, username)
+            .iter()
+            .filter_map(|k| map.get(k))
+            .filter(|(n, since)| *n >= self.max_failures && since.elapsed() < self.window)
+            .map(|(_, since)| (self.window - since.elapsed()).as_secs().max(1))
+            .max()
+    }
+
+    pub fn record_failure(&self, ip: Option<IpAddr>, username: &str) {
+        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        for key in Self::keys(ip, username) {
+            let entry = map.entry(key).or_insert((0, Instant::now()));
+            if entry.1.elapsed() >= self.window {
+                *entry = (0, Instant::now());
+            }
+            entry.0 += 1;
+        }
+    }
+
+    pub fn record_success(&self, ip: Option<IpAddr>, username: &str) {
+        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        for key in Self::keys(ip, username) {
+            map.remove(&key);
+        }
+    }
+}

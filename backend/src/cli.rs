@@ -1,0 +1,458 @@
+//! The `intake` command line. Every flag also reads an `INTAKE_*` environment variable.
+
+use std::io::{Read, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use shared::api::{CustomerFilter, ImportStatus, OnDuplicate};
+
+use crate::queue::QueueConfig;
+use crate::storage::{self, Storage};
+use crate::{AppState, Config};
+
+#[derive(Parser, Debug)]
+#[command(name = "intake", version, about = "Customer import and export for an online store")]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// `intake` alone means `intake serve`.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the web server and the queue workers (the default).
+    Serve(ServeArgs),
+    /// Show what the importer would do with a file, without touching a database.
+    Inspect(InspectArgs),
+    /// Queue the import of a CSV file (the running server's workers process it).
+    Import(ImportArgs),
+    /// Write customers as CSV to standard output.
+    Export(ExportArgs),
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DbArgs {
+    /// `sqlite://path` (created if missing) or `postgres://...`.
+    #[arg(long, env = "INTAKE_DATABASE_URL", default_value = "sqlite://data/intake.db")]
+    pub database_url: String,
+    /// Where uploads and the default SQLite database live.
+    #[arg(long, env = "INTAKE_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    #[arg(long, env = "INTAKE_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// The built frontend (Trunk's dist directory).
+    #[arg(long, env = "INTAKE_DIST")]
+    pub dist: Option<PathBuf>,
+    /// Queue workers in this process.
+    #[arg(long, env = "INTAKE_WORKERS", default_value_t = 2)]
+    pub workers: usize,
+    /// Seconds a worker's claim on a job lasts without a heartbeat.
+    #[arg(long, env = "INTAKE_LEASE_SECS", default_value_t = 30)]
+    pub lease_secs: i64,
+    /// Largest raw CSV upload, in bytes.
+    #[arg(long, env = "INTAKE_MAX_UPLOAD_BYTES", default_value_t = 1 << 30)]
+    pub max_upload_bytes: u64,
+    /// Mark cookies Secure (serve behind HTTPS).
+    #[arg(long, env = "INTAKE_SECURE_COOKIES", default_value_t = false)]
+    pub secure_cookies: bool,
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum HeaderArg {
+    Yes,
+    No,
+    Auto,
+}
+
+#[derive(Args, Debug)]
+pub struct InspectArgs {
+    pub file: PathBuf,
+    /// A WHATWG label such as utf-8, windows-1251, utf-16le.
+    #[arg(long)]
+    pub encoding: Option<String>,
+    /// `,` `;` `tab` or `|`.
+    #[arg(long)]
+    pub delimiter: Option<String>,
+    #[arg(long, value_enum, default_value = "auto")]
+    pub header: HeaderArg,
+    /// Print the machine-readable report.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum OnDuplicateArg {
+    Skip,
+    Update,
+    UpdateNonBlank,
+}
+
+impl From<OnDuplicateArg> for OnDuplicate {
+    fn from(a: OnDuplicateArg) -> Self {
+        match a {
+            OnDuplicateArg::Skip => OnDuplicate::Skip,
+            OnDuplicateArg::Update => OnDuplicate::Update,
+            OnDuplicateArg::UpdateNonBlank => OnDuplicate::UpdateNonBlank,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    pub file: PathBuf,
+    /// The customer group the customers join (created if missing).
+    #[arg(long, default_value = "Default")]
+    pub group: String,
+    #[arg(long, value_enum, default_value = "skip")]
+    pub on_duplicate: OnDuplicateArg,
+    #[arg(long)]
+    pub encoding: Option<String>,
+    #[arg(long)]
+    pub delimiter: Option<String>,
+    #[arg(long, value_enum, default_value = "auto")]
+    pub header: HeaderArg,
+    /// Follow the job until it ends, printing progress.
+    #[arg(long)]
+    pub wait: bool,
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// Only this group (by name).
+    #[arg(long)]
+    pub group: Option<String>,
+    #[arg(long)]
+    pub accepts_marketing: Option<bool>,
+    /// Text in name or email.
+    #[arg(long)]
+    pub q: Option<String>,
+    #[arg(long)]
+    pub import_id: Option<i64>,
+    /// comma, semicolon or tab.
+    #[arg(long, default_value = "comma")]
+    pub delimiter: String,
+    /// Start with a byte-order mark (for Excel).
+    #[arg(long)]
+    pub bom: bool,
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Create a user; the password is read from standard input.
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Create an API token and print its secret (shown once).
+    Create {
+        #[arg(long)]
+        name: String,
+        /// The user the token acts as.
+        #[arg(long, default_value = "admin")]
+        username: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command.unwrap_or(Command::Serve(cli.serve)) {
+        Command::Serve(args) => serve(args).await,
+        Command::Inspect(args) => inspect(args),
+        Command::Import(args) => import(args).await,
+        Command::Export(args) => export(args).await,
+        Command::User { command: UserCommand::Create { username, db, .. } } => {
+            let mut password = String::new();
+            std::io::stdin().read_to_string(&mut password)?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            anyhow::ensure!(password.len() >= 8, "the password needs at least 8 characters");
+            let storage = storage::connect(&db.database_url).await?;
+            let hash = crate::auth::hash_password(password)?;
+            let user = storage.create_user(&username, &hash).await?;
+            println!("created user {} (id {})", user.username, user.id);
+            Ok(())
+        }
+        Command::Token { command: TokenCommand::Create { name, username, db } } => {
+            let storage = storage::connect(&db.database_url).await?;
+            let (user, _) = storage
+                .user_with_hash(&username)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("there is no user {username}"))?;
+            let secret = format!("intk_{}", crate::auth::random_token(32));
+            storage
+                .create_token(user.id, &name, &crate::auth::token_hash(&secret))
+                .await?;
+            println!("{secret}");
+            Ok(())
+        }
+    }
+}
+
+pub fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("INTAKE_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    init_tracing();
+    let storage = storage::connect(&args.db.database_url).await?;
+    if let Some(password) =
+        crate::ensure_admin(storage.as_ref(), std::env::var("INTAKE_ADMIN_PASSWORD").ok()).await?
+    {
+        println!("First start: created the user admin with the password {password}");
+        println!("(set INTAKE_ADMIN_PASSWORD before the first start to choose it)");
+    }
+    if storage.engine() == "sqlite" {
+        // One server per SQLite file: a job left running was left by a dead process.
+        storage.release_all_leases().await?;
+    }
+    if let Some(dist) = &args.dist {
+        if !dist.join("index.html").exists() {
+            tracing::warn!(dist = %dist.display(), "no index.html in --dist: the UI will not load");
+        }
+    }
+    let state = AppState::new(
+        storage.clone(),
+        Config {
+            data_dir: args.db.data_dir.clone(),
+            dist_dir: args.dist.clone(),
+            max_upload_bytes: args.max_upload_bytes,
+            secure_cookies: args.secure_cookies,
+        },
+    )?;
+    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    let addr = listener.local_addr()?;
+    println!("Intake is running at http://{addr}");
+    std::io::stdout().flush()?;
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let workers = tokio::spawn(crate::queue::run_workers(
+        storage,
+        QueueConfig {
+            workers: args.workers,
+            lease_secs: args.lease_secs,
+            poll: Duration::from_millis(500),
+        },
+        state.queue_wakeup.clone(),
+        stop_rx,
+    ));
+    let app = crate::app(state);
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    let _ = stop_tx.send(true);
+    let _ = workers.await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}
+
+fn delimiter_arg(d: Option<&str>) -> anyhow::Result<Option<u8>> {
+    Ok(match d {
+        None | Some("auto") => None,
+        Some(",") | Some("comma") => Some(b','),
+        Some(";") | Some("semicolon") => Some(b';'),
+        Some("\t") | Some("tab") | Some("\\t") => Some(b'\t'),
+        Some("|") | Some("pipe") => Some(b'|'),
+        Some(other) => anyhow::bail!("unknown delimiter {other}: use , ; tab or |"),
+    })
+}
+
+fn import_settings(
+    encoding: Option<String>,
+    delimiter: Option<&str>,
+    header: HeaderArg,
+) -> anyhow::Result<shared::import::ImportSettings> {
+    if let Some(label) = &encoding {
+        anyhow::ensure!(
+            encoding_rs::Encoding::for_label(label.trim().as_bytes()).is_some(),
+            "unknown encoding {label}"
+        );
+    }
+    Ok(shared::import::ImportSettings {
+        encoding,
+        delimiter: delimiter_arg(delimiter)?,
+        header: match header {
+            HeaderArg::Yes => shared::import::HeaderChoice::Yes,
+            HeaderArg::No => shared::import::HeaderChoice::No,
+            HeaderArg::Auto => shared::import::HeaderChoice::Auto,
+        },
+        mapping: None,
+    })
+}
+
+fn inspect(args: InspectArgs) -> anyhow::Result<()> {
+    let bytes = std::fs::read(&args.file)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.file.display()))?;
+    let settings = import_settings(args.encoding, args.delimiter.as_deref(), args.header)?;
+    let report = shared::import::inspect(&bytes, &settings);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report.render_table());
+    }
+    Ok(())
+}
+
+async fn import(args: ImportArgs) -> anyhow::Result<()> {
+    let storage = storage::connect(&args.db.database_url).await?;
+    let settings = import_settings(args.encoding, args.delimiter.as_deref(), args.header)?;
+    let group_id = match storage
+        .list_groups()
+        .await?
+        .into_iter()
+        .find(|g| storage::group_key(&g.name) == storage::group_key(&args.group))
+    {
+        Some(g) => g.id,
+        None => storage.create_group(&args.group).await?.id,
+    };
+    let dir = args.db.data_dir.join("uploads");
+    std::fs::create_dir_all(&dir)?;
+    let dest = std::fs::canonicalize(&dir)?.join(format!("{}.csv", crate::auth::random_token(16)));
+    std::fs::copy(&args.file, &dest)?;
+    let csv_settings = crate::api::imports::CsvSettings {
+        has_header: match settings.header {
+            shared::import::HeaderChoice::Yes => Some(true),
+            shared::import::HeaderChoice::No => Some(false),
+            shared::import::HeaderChoice::Auto => None,
+        },
+        delimiter: settings.delimiter,
+        encoding: settings.encoding,
+        mapping: None,
+    };
+    let file_name = args
+        .file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "import.csv".into());
+    let import = storage
+        .create_import(
+            &file_name,
+            group_id,
+            args.on_duplicate.into(),
+            &serde_json::to_string(&csv_settings)?,
+            Some(&dest.to_string_lossy()),
+            ImportStatus::Queued,
+        )
+        .await?;
+    println!("queued import {}", import.id);
+    if args.wait {
+        wait_for(storage.as_ref(), import.id).await?;
+    }
+    Ok(())
+}
+
+async fn wait_for(storage: &dyn Storage, id: i64) -> anyhow::Result<()> {
+    loop {
+        let i = storage.get_import(id).await?;
+        let c = i.counts;
+        eprintln!(
+            "{}: {}/{} processed, {} created, {} updated, {} skipped, {} failed",
+            i.status.as_str(),
+            c.processed,
+            c.received,
+            c.created,
+            c.updated,
+            c.skipped,
+            c.failed
+        );
+        if i.status.is_final() {
+            anyhow::ensure!(
+                i.status == ImportStatus::Completed,
+                "import {id} ended {}: {}",
+                i.status.as_str(),
+                i.error.unwrap_or_default()
+            );
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+async fn export(args: ExportArgs) -> anyhow::Result<()> {
+    use futures::StreamExt;
+    let storage: Arc<dyn Storage> = storage::connect(&args.db.database_url).await?;
+    let group_id = match &args.group {
+        None => None,
+        Some(name) => Some(
+            storage
+                .list_groups()
+                .await?
+                .into_iter()
+                .find(|g| storage::group_key(&g.name) == storage::group_key(name))
+                .ok_or_else(|| anyhow::anyhow!("there is no group {name}"))?
+                .id,
+        ),
+    };
+    let filter = CustomerFilter {
+        group_id,
+        accepts_marketing: args.accepts_marketing,
+        q: args.q,
+        import_id: args.import_id,
+        ..CustomerFilter::default()
+    };
+    let opts = crate::api::export_options(Some(&args.delimiter), Some(args.bom))
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    let mut stream = Box::pin(crate::api::export_stream(storage, filter, opts));
+    let mut out = std::io::stdout().lock();
+    while let Some(chunk) = stream.next().await {
+        out.write_all(&chunk?)?;
+    }
+    out.flush()?;
+    Ok(())
+}

@@ -1,0 +1,88 @@
+//! Intake's backend: the REST API (axum), the durable import queue, storage on SQLite or
+//! PostgreSQL (sqlx), exports, and the `intake` command line. See ARCHITECTURE.md.
+
+pub mod api;
+pub mod auth;
+pub mod cli;
+pub mod error;
+pub mod extract;
+pub mod queue;
+pub mod storage;
+pub mod web;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use crate::storage::Storage;
+
+/// Settings the HTTP layer needs at run time.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub dist_dir: Option<PathBuf>,
+    pub max_upload_bytes: u64,
+    pub secure_cookies: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("data"),
+            dist_dir: None,
+            max_upload_bytes: 1 << 30,
+            secure_cookies: false,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub storage: Arc<dyn Storage>,
+    pub config: Arc<Config>,
+    pub login_limiter: Arc<auth::LoginLimiter>,
+    /// Wakes idle queue workers when a job is queued.
+    pub queue_wakeup: Arc<Notify>,
+    /// Verified against for unknown user names, so sign-in takes as long either way.
+    pub dummy_hash: String,
+}
+
+impl AppState {
+    pub fn new(storage: Arc<dyn Storage>, config: Config) -> anyhow::Result<Self> {
+        Ok(Self {
+            storage,
+            config: Arc::new(config),
+            login_limiter: Arc::new(auth::LoginLimiter::new(10, Duration::from_secs(300))),
+            queue_wakeup: Arc::new(Notify::new()),
+            dummy_hash: auth::hash_password(&auth::random_token(16))?,
+        })
+    }
+}
+
+/// The whole HTTP application; tests call it in process.
+pub fn app(state: AppState) -> axum::Router {
+    web::router(state)
+}
+
+/// Create the `admin` user on first start; returns the password if it was generated.
+pub async fn ensure_admin(
+    storage: &dyn Storage,
+    password: Option<String>,
+) -> anyhow::Result<Option<String>> {
+    if storage.count_users().await? > 0 {
+        return Ok(None);
+    }
+    let (password, generated) = match password.filter(|p| !p.is_empty()) {
+        Some(p) => (p, false),
+        None => (auth::random_token(12), true),
+    };
+    let hash = tokio::task::spawn_blocking({
+        let p = password.clone();
+        move || auth::hash_password(&p)
+    })
+    .await??;
+    storage.create_user("admin", &hash).await?;
+    Ok(generated.then_some(password))
+}

@@ -1,0 +1,1051 @@
+//! The body of [`Storage`](super::Storage) shared by both engines. Each engine module
+//! instantiates it with `impl_storage!(EngineStruct, sqlx::EngineType)`; the struct provides
+//! `read` and `write` pools, `begin_write()`, `CLAIM_SQL` and `ENGINE`.
+
+macro_rules! impl_storage {
+    ($Store:ty, $DB:ty) => {
+        use std::collections::HashMap;
+
+        use async_trait::async_trait;
+        use chrono::{DateTime, Utc};
+        use shared::api::{
+            Customer, CustomerFilter, CustomerSort, Group, Id, Import, ImportStatus, Job,
+            OnDuplicate, Page, TokenInfo, User,
+        };
+        use sqlx::{QueryBuilder, Row};
+
+        use super::*;
+
+        type Tx = sqlx::Transaction<'static, $DB>;
+
+        impl $Store {
+            async fn import_status_in(tx: &mut Tx, import_id: Id) -> Result<Option<(ImportStatus, bool)>> {
+                let row: Option<(String, bool)> =
+                    sqlx::query_as("SELECT status, cancel_requested FROM imports WHERE id = $1")
+                        .bind(import_id)
+                        .fetch_optional(&mut **tx)
+                        .await?;
+                Ok(row.map(|(s, c)| (ImportStatus::parse(&s).unwrap_or(ImportStatus::Failed), c)))
+            }
+
+            /// The id of the group with this name, created if missing.
+            async fn group_id_for_name(tx: &mut Tx, name: &str) -> Result<Id> {
+                let key = group_key(name);
+                if let Some((id,)) = sqlx::query_as::<_, (i64,)>(
+                    "SELECT id FROM customer_groups WHERE name_key = $1",
+                )
+                .bind(&key)
+                .fetch_optional(&mut **tx)
+                .await?
+                {
+                    return Ok(id);
+                }
+                let (id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO customer_groups (name, name_key) VALUES ($1, $2) RETURNING id",
+                )
+                .bind(name.trim())
+                .bind(&key)
+                .fetch_one(&mut **tx)
+                .await?;
+                Ok(id)
+            }
+
+            async fn write_customer_values(tx: &mut Tx, id: Id, v: &CustomerValues, import_id: Option<Id>, now: DateTime<Utc>) -> Result<()> {
+                sqlx::query(
+                    "UPDATE customers SET first_name = $1, last_name = $2, full_name = $3, \
+                     email = $4, email_key = $5, note = $6, accepts_marketing = $7, group_id = $8, \
+                     search_text = $9, import_id = $10, updated_at = $11 WHERE id = $12",
+                )
+                .bind(&v.first_name)
+                .bind(&v.last_name)
+                .bind(&v.full_name)
+                .bind(&v.email)
+                .bind(&v.email_key)
+                .bind(&v.note)
+                .bind(v.accepts_marketing)
+                .bind(v.group_id)
+                .bind(v.search_text())
+                .bind(import_id)
+                .bind(now)
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            }
+
+            async fn insert_customers(tx: &mut Tx, rows: &[CustomerValues], import_id: Option<Id>, now: DateTime<Utc>) -> Result<Vec<Id>> {
+                let mut ids = Vec::with_capacity(rows.len());
+                for chunk in rows.chunks(INSERT_CHUNK) {
+                    let mut qb: QueryBuilder<$DB> = QueryBuilder::new(
+                        "INSERT INTO customers (first_name, last_name, full_name, email, email_key, \
+                         note, accepts_marketing, group_id, import_id, search_text, created_at, updated_at) ",
+                    );
+                    qb.push_values(chunk, |mut b, v| {
+                        b.push_bind(v.first_name.clone())
+                            .push_bind(v.last_name.clone())
+                            .push_bind(v.full_name.clone())
+                            .push_bind(v.email.clone())
+                            .push_bind(v.email_key.clone())
+                            .push_bind(v.note.clone())
+                            .push_bind(v.accepts_marketing)
+                            .push_bind(v.group_id)
+                            .push_bind(import_id)
+                            .push_bind(v.search_text())
+                            .push_bind(now)
+                            .push_bind(now);
+                    });
+                    qb.push(" RETURNING id, email_key");
+                    let returned: Vec<(i64, String)> = qb.build_query_as().fetch_all(&mut **tx).await?;
+                    // RETURNING order is not guaranteed: match ids back by email key.
+                    let by_key: HashMap<String, i64> = returned.into_iter().map(|(id, k)| (k, id)).collect();
+                    for v in chunk {
+                        let id = by_key.get(&v.email_key).copied().ok_or_else(|| {
+                            StorageError::Corrupt(format!("no id returned for {}", v.email_key))
+                        })?;
+                        ids.push(id);
+                    }
+                }
+                Ok(ids)
+            }
+
+            async fn import_row(&self, import_id: Id) -> Result<ImportRow> {
+                sqlx::query_as::<_, ImportRow>(&format!("SELECT {IMPORT_COLUMNS} FROM imports WHERE id = $1"))
+                    .bind(import_id)
+                    .fetch_optional(&self.read)
+                    .await?
+                    .ok_or(StorageError::NotFound)
+            }
+        }
+
+        #[async_trait]
+        impl Storage for $Store {
+            fn engine(&self) -> &'static str {
+                Self::ENGINE
+            }
+
+            async fn ping(&self) -> Result<()> {
+                sqlx::query("SELECT 1").execute(&self.read).await?;
+                Ok(())
+            }
+
+            async fn count_users(&self) -> Result<i64> {
+                let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users").fetch_one(&self.read).await?;
+                Ok(n)
+            }
+
+            async fn create_user(&self, username: &str, password_hash: &str) -> Result<User> {
+                let mut tx = self.begin_write().await?;
+                let exists: Option<(i64,)> = sqlx::query_as("SELECT id FROM users WHERE username = $1")
+                    .bind(username)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if exists.is_some() {
+                    return Err(StorageError::Conflict(format!("the user {username} already exists")));
+                }
+                let row: UserRow = sqlx::query_as(
+                    "INSERT INTO users (username, password_hash, created_at) VALUES ($1, $2, $3) \
+                     RETURNING id, username, created_at",
+                )
+                .bind(username)
+                .bind(password_hash)
+                .bind(Utc::now())
+                .fetch_one(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(row.into())
+            }
+
+            async fn user_with_hash(&self, username: &str) -> Result<Option<(User, String)>> {
+                let row = sqlx::query("SELECT id, username, created_at, password_hash FROM users WHERE username = $1")
+                    .bind(username)
+                    .fetch_optional(&self.read)
+                    .await?;
+                Ok(row.map(|r| {
+                    (
+                        User { id: r.get("id"), username: r.get("username"), created_at: r.get("created_at") },
+                        r.get("password_hash"),
+                    )
+                }))
+            }
+
+            async fn create_session(&self, token_hash: &str, user_id: Id, csrf_token: &str, expires_at: DateTime<Utc>) -> Result<()> {
+                let mut tx = self.begin_write().await?;
+                sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(Utc::now()).execute(&mut *tx).await?;
+                sqlx::query(
+                    "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(token_hash)
+                .bind(user_id)
+                .bind(csrf_token)
+                .bind(Utc::now())
+                .bind(expires_at)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn session(&self, token_hash: &str) -> Result<Option<(User, String)>> {
+                let row = sqlx::query(
+                    "SELECT u.id, u.username, u.created_at, s.csrf_token FROM sessions s \
+                     JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2",
+                )
+                .bind(token_hash)
+                .bind(Utc::now())
+                .fetch_optional(&self.read)
+                .await?;
+                Ok(row.map(|r| {
+                    (
+                        User { id: r.get("id"), username: r.get("username"), created_at: r.get("created_at") },
+                        r.get("csrf_token"),
+                    )
+                }))
+            }
+
+            async fn delete_session(&self, token_hash: &str) -> Result<()> {
+                let mut tx = self.begin_write().await?;
+                sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn create_token(&self, user_id: Id, name: &str, token_hash: &str) -> Result<TokenInfo> {
+                let mut tx = self.begin_write().await?;
+                let row = sqlx::query(
+                    "INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) \
+                     RETURNING id, name, created_at, last_used_at",
+                )
+                .bind(user_id)
+                .bind(name)
+                .bind(token_hash)
+                .bind(Utc::now())
+                .fetch_one(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(TokenInfo { id: row.get("id"), name: row.get("name"), created_at: row.get("created_at"), last_used_at: row.get("last_used_at") })
+            }
+
+            async fn list_tokens(&self, user_id: Id) -> Result<Vec<TokenInfo>> {
+                let rows = sqlx::query("SELECT id, name, created_at, last_used_at FROM api_tokens WHERE user_id = $1 ORDER BY id")
+                    .bind(user_id)
+                    .fetch_all(&self.read)
+                    .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|r| TokenInfo { id: r.get("id"), name: r.get("name"), created_at: r.get("created_at"), last_used_at: r.get("last_used_at") })
+                    .collect())
+            }
+
+            async fn delete_token(&self, user_id: Id, id: Id) -> Result<()> {
+                let mut tx = self.begin_write().await?;
+                let done = sqlx::query("DELETE FROM api_tokens WHERE id = $1 AND user_id = $2")
+                    .bind(id)
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                if done.rows_affected() == 0 { Err(StorageError::NotFound) } else { Ok(()) }
+            }
+
+            async fn token_user(&self, token_hash: &str) -> Result<Option<User>> {
+                let row: Option<UserRow> = sqlx::query_as(
+                    "SELECT u.id, u.username, u.created_at FROM api_tokens t JOIN users u ON u.id = t.user_id \
+                     WHERE t.token_hash = $1",
+                )
+                .bind(token_hash)
+                .fetch_optional(&self.read)
+                .await?;
+                Ok(row.map(User::from))
+            }
+
+            async fn list_groups(&self) -> Result<Vec<Group>> {
+                let rows = sqlx::query(
+                    "SELECT g.id, g.name, (SELECT COUNT(*) FROM customers c WHERE c.group_id = g.id) AS customer_count \
+                     FROM customer_groups g ORDER BY g.id",
+                )
+                .fetch_all(&self.read)
+                .await?;
+                Ok(rows.into_iter().map(|r| Group { id: r.get("id"), name: r.get("name"), customer_count: r.get("customer_count") }).collect())
+            }
+
+            async fn get_group(&self, id: Id) -> Result<Group> {
+                let r = sqlx::query(
+                    "SELECT g.id, g.name, (SELECT COUNT(*) FROM customers c WHERE c.group_id = g.id) AS customer_count \
+                     FROM customer_groups g WHERE g.id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.read)
+                .await?
+                .ok_or(StorageError::NotFound)?;
+                Ok(Group { id: r.get("id"), name: r.get("name"), customer_count: r.get("customer_count") })
+            }
+
+            async fn create_group(&self, name: &str) -> Result<Group> {
+                let mut tx = self.begin_write().await?;
+                let row: Option<(i64,)> = sqlx::query_as(
+                    "INSERT INTO customer_groups (name, name_key) VALUES ($1, $2) ON CONFLICT (name_key) DO NOTHING RETURNING id",
+                )
+                .bind(name.trim())
+                .bind(group_key(name))
+                .fetch_optional(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                match row {
+                    Some((id,)) => Ok(Group { id, name: name.trim().to_owned(), customer_count: 0 }),
+                    None => Err(StorageError::Conflict(format!("a group named {} already exists", name.trim()))),
+                }
+            }
+
+            async fn rename_group(&self, id: Id, name: &str) -> Result<Group> {
+                let mut tx = self.begin_write().await?;
+                let clash: Option<(i64,)> = sqlx::query_as("SELECT id FROM customer_groups WHERE name_key = $1 AND id <> $2")
+                    .bind(group_key(name))
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if clash.is_some() {
+                    return Err(StorageError::Conflict(format!("a group named {} already exists", name.trim())));
+                }
+                let done = sqlx::query("UPDATE customer_groups SET name = $1, name_key = $2 WHERE id = $3")
+                    .bind(name.trim())
+                    .bind(group_key(name))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                if done.rows_affected() == 0 {
+                    return Err(StorageError::NotFound);
+                }
+                self.get_group(id).await
+            }
+
+            async fn delete_group(&self, id: Id, reassign_to: Option<Id>) -> Result<()> {
+                let default_id = self.default_group_id().await?;
+                if id == default_id {
+                    return Err(StorageError::Conflict("the Default group cannot be deleted".into()));
+                }
+                let mut tx = self.begin_write().await?;
+                let exists: Option<(i64,)> = sqlx::query_as("SELECT id FROM customer_groups WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if exists.is_none() {
+                    return Err(StorageError::NotFound);
+                }
+                let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM customers WHERE group_id = $1")
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let target = match reassign_to {
+                    Some(t) if t == id => return Err(StorageError::Conflict("cannot reassign a group to itself".into())),
+                    Some(t) => {
+                        let ok: Option<(i64,)> = sqlx::query_as("SELECT id FROM customer_groups WHERE id = $1")
+                            .bind(t)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                        if ok.is_none() {
+                            return Err(StorageError::Conflict(format!("the group {t} to reassign to does not exist")));
+                        }
+                        t
+                    }
+                    None if count > 0 => {
+                        return Err(StorageError::Conflict(format!(
+                            "the group has {count} customers: pass reassign_to to move them first"
+                        )))
+                    }
+                    None => default_id,
+                };
+                sqlx::query("UPDATE customers SET group_id = $1 WHERE group_id = $2").bind(target).bind(id).execute(&mut *tx).await?;
+                sqlx::query("UPDATE imports SET group_id = $1 WHERE group_id = $2").bind(target).bind(id).execute(&mut *tx).await?;
+                sqlx::query("DELETE FROM customer_groups WHERE id = $1").bind(id).execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn default_group_id(&self) -> Result<Id> {
+                let (id,): (i64,) = sqlx::query_as("SELECT id FROM customer_groups WHERE name_key = 'default'")
+                    .fetch_one(&self.read)
+                    .await?;
+                Ok(id)
+            }
+
+            async fn list_customers(&self, filter: &CustomerFilter, sort: CustomerSort, page: i64, per_page: i64) -> Result<Page<Customer>> {
+                let pattern = like_pattern(&filter.q);
+                let (total,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM customers c WHERE {CUSTOMER_FILTER_SQL}"))
+                    .bind(filter.group_id)
+                    .bind(filter.accepts_marketing)
+                    .bind(&pattern)
+                    .bind(filter.created_from)
+                    .bind(filter.created_to)
+                    .bind(filter.import_id)
+                    .fetch_one(&self.read)
+                    .await?;
+                let rows: Vec<CustomerRow> = sqlx::query_as(&format!(
+                    "SELECT {CUSTOMER_COLUMNS} FROM customers c JOIN customer_groups g ON g.id = c.group_id \
+                     WHERE {CUSTOMER_FILTER_SQL} ORDER BY {} LIMIT $7 OFFSET $8",
+                    order_by(sort)
+                ))
+                .bind(filter.group_id)
+                .bind(filter.accepts_marketing)
+                .bind(&pattern)
+                .bind(filter.created_from)
+                .bind(filter.created_to)
+                .bind(filter.import_id)
+                .bind(per_page)
+                .bind((page - 1) * per_page)
+                .fetch_all(&self.read)
+                .await?;
+                Ok(Page { items: rows.into_iter().map(Customer::from).collect(), total, page, per_page })
+            }
+
+            async fn customers_after(&self, filter: &CustomerFilter, after_id: Id, limit: i64) -> Result<Vec<Customer>> {
+                let rows: Vec<CustomerRow> = sqlx::query_as(&format!(
+                    "SELECT {CUSTOMER_COLUMNS} FROM customers c JOIN customer_groups g ON g.id = c.group_id \
+                     WHERE {CUSTOMER_FILTER_SQL} AND c.id > $7 ORDER BY c.id LIMIT $8"
+                ))
+                .bind(filter.group_id)
+                .bind(filter.accepts_marketing)
+                .bind(like_pattern(&filter.q))
+                .bind(filter.created_from)
+                .bind(filter.created_to)
+                .bind(filter.import_id)
+                .bind(after_id)
+                .bind(limit)
+                .fetch_all(&self.read)
+                .await?;
+                Ok(rows.into_iter().map(Customer::from).collect())
+            }
+
+            async fn get_customer(&self, id: Id) -> Result<Customer> {
+                let row: CustomerRow = sqlx::query_as(&format!(
+                    "SELECT {CUSTOMER_COLUMNS} FROM customers c JOIN customer_groups g ON g.id = c.group_id WHERE c.id = $1"
+                ))
+                .bind(id)
+                .fetch_optional(&self.read)
+                .await?
+                .ok_or(StorageError::NotFound)?;
+                Ok(row.into())
+            }
+
+            async fn create_customer(&self, values: &CustomerValues) -> Result<Customer> {
+                let mut tx = self.begin_write().await?;
+                let taken: Option<(i64,)> = sqlx::query_as("SELECT id FROM customers WHERE email_key = $1")
+                    .bind(&values.email_key)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if taken.is_some() {
+                    return Err(StorageError::Conflict(format!("a customer with the email {} already exists", values.email)));
+                }
+                let ids = Self::insert_customers(&mut tx, std::slice::from_ref(values), None, Utc::now()).await?;
+                tx.commit().await?;
+                self.get_customer(ids[0]).await
+            }
+
+            async fn update_customer(&self, id: Id, values: &CustomerValues) -> Result<Customer> {
+                let mut tx = self.begin_write().await?;
+                let taken: Option<(i64,)> = sqlx::query_as("SELECT id FROM customers WHERE email_key = $1 AND id <> $2")
+                    .bind(&values.email_key)
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if taken.is_some() {
+                    return Err(StorageError::Conflict(format!("a customer with the email {} already exists", values.email)));
+                }
+                let import_id: Option<(Option<i64>,)> = sqlx::query_as("SELECT import_id FROM customers WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let Some((import_id,)) = import_id else { return Err(StorageError::NotFound) };
+                Self::write_customer_values(&mut tx, id, values, import_id, Utc::now()).await?;
+                tx.commit().await?;
+                self.get_customer(id).await
+            }
+
+            async fn delete_customer(&self, id: Id) -> Result<()> {
+                let mut tx = self.begin_write().await?;
+                let done = sqlx::query("DELETE FROM customers WHERE id = $1").bind(id).execute(&mut *tx).await?;
+                tx.commit().await?;
+                if done.rows_affected() == 0 { Err(StorageError::NotFound) } else { Ok(()) }
+            }
+
+            async fn create_import(&self, file_name: &str, group_id: Id, on_duplicate: OnDuplicate, settings: &str, source_path: Option<&str>, status: ImportStatus) -> Result<Import> {
+                let mut tx = self.begin_write().await?;
+                let now = Utc::now();
+                let row: ImportRow = sqlx::query_as(&format!(
+                    "INSERT INTO imports (file_name, status, group_id, on_duplicate, settings, source_path, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {IMPORT_COLUMNS}"
+                ))
+                .bind(file_name)
+                .bind(status.as_str())
+                .bind(group_id)
+                .bind(on_duplicate.as_str())
+                .bind(settings)
+                .bind(source_path)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+                if status == ImportStatus::Queued {
+                    sqlx::query("INSERT INTO jobs (kind, import_id, status, created_at) VALUES ('import', $1, 'queued', $2)")
+                        .bind(row.id)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(row.into_import())
+            }
+
+            async fn get_import(&self, id: Id) -> Result<Import> {
+                Ok(self.import_row(id).await?.into_import())
+            }
+
+            async fn list_imports(&self, page: i64, per_page: i64) -> Result<Page<Import>> {
+                let (total,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM imports").fetch_one(&self.read).await?;
+                let rows: Vec<ImportRow> = sqlx::query_as(&format!(
+                    "SELECT {IMPORT_COLUMNS} FROM imports ORDER BY id DESC LIMIT $1 OFFSET $2"
+                ))
+                .bind(per_page)
+                .bind((page - 1) * per_page)
+                .fetch_all(&self.read)
+                .await?;
+                Ok(Page { items: rows.into_iter().map(ImportRow::into_import).collect(), total, page, per_page })
+            }
+
+            async fn put_batch(&self, import_id: Id, batch: &NewBatch, expected: ImportStatus) -> Result<PutBatch> {
+                let mut tx = self.begin_write().await?;
+                let Some((status, _)) = Self::import_status_in(&mut tx, import_id).await? else {
+                    return Ok(PutBatch::NotFound);
+                };
+                let seq = i64::from(batch.seq);
+                let stored: Option<(String, String)> =
+                    sqlx::query_as("SELECT body_hash, response FROM import_batches WHERE import_id = $1 AND seq = $2")
+                        .bind(import_id)
+                        .bind(seq)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                // A replay of the same body answers as the first time did, whatever the status:
+                // a client retrying after a lost response must get its answer.
+                match stored {
+                    Some((hash, response)) if hash == batch.body_hash => return Ok(PutBatch::Replayed(response)),
+                    _ if status != expected => return Ok(PutBatch::NotReceiving(status)),
+                    Some(_) => return Ok(PutBatch::BodyMismatch),
+                    None => {}
+                }
+                let rows_json = serde_json::to_string(&batch.rows).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+                sqlx::query(
+                    "INSERT INTO import_batches (import_id, seq, body_hash, row_count, rows, response) VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(import_id)
+                .bind(seq)
+                .bind(&batch.body_hash)
+                .bind(batch.row_count as i64)
+                .bind(rows_json)
+                .bind(&batch.response_json)
+                .execute(&mut *tx)
+                .await?;
+                for chunk in batch.errors.chunks(INSERT_CHUNK) {
+                    let mut qb: QueryBuilder<$DB> =
+                        QueryBuilder::new("INSERT INTO import_errors (import_id, seq, line, field, value, code, message) ");
+                    qb.push_values(chunk, |mut b, e| {
+                        b.push_bind(import_id)
+                            .push_bind(seq)
+                            .push_bind(e.line as i64)
+                            .push_bind(e.error.field.clone())
+                            .push_bind(e.value.clone())
+                            .push_bind(e.error.code.clone())
+                            .push_bind(e.error.message.clone());
+                    });
+                    qb.build().execute(&mut *tx).await?;
+                }
+                sqlx::query("UPDATE imports SET received = received + $1 WHERE id = $2")
+                    .bind(batch.row_count as i64)
+                    .bind(import_id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(PutBatch::Stored)
+            }
+
+            async fn commit_import(&self, import_id: Id, batch_count: i64, row_count: i64) -> Result<CommitOutcome> {
+                let mut tx = self.begin_write().await?;
+                let Some((status, _)) = Self::import_status_in(&mut tx, import_id).await? else {
+                    return Ok(CommitOutcome::NotFound);
+                };
+                if status != ImportStatus::Receiving {
+                    return Ok(CommitOutcome::NotReceiving(status));
+                }
+                let (stored_batches, stored_rows): (i64, i64) = sqlx::query_as(
+                    "SELECT COUNT(*), CAST(COALESCE(SUM(row_count), 0) AS BIGINT) FROM import_batches WHERE import_id = $1",
+                )
+                .bind(import_id)
+                .fetch_one(&mut *tx)
+                .await?;
+                if stored_batches != batch_count || stored_rows != row_count {
+                    return Ok(CommitOutcome::Incomplete { stored_batches, stored_rows });
+                }
+                let now = Utc::now();
+                sqlx::query("UPDATE imports SET status = 'queued', batch_count = $1 WHERE id = $2")
+                    .bind(batch_count)
+                    .bind(import_id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("INSERT INTO jobs (kind, import_id, status, created_at) VALUES ('import', $1, 'queued', $2)")
+                    .bind(import_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(CommitOutcome::Committed)
+            }
+
+            async fn cancel_import(&self, import_id: Id) -> Result<Import> {
+                let mut tx = self.begin_write().await?;
+                let Some((status, _)) = Self::import_status_in(&mut tx, import_id).await? else {
+                    return Err(StorageError::NotFound);
+                };
+                let now = Utc::now();
+                match status {
+                    ImportStatus::Receiving | ImportStatus::Queued => {
+                        sqlx::query("UPDATE imports SET status = 'cancelled', finished_at = $1 WHERE id = $2")
+                            .bind(now)
+                            .bind(import_id)
+                            .execute(&mut *tx)
+                            .await?;
+                        sqlx::query(
+                            "UPDATE jobs SET status = 'cancelled', finished_at = $1 WHERE import_id = $2 AND status = 'queued'",
+                        )
+                        .bind(now)
+                        .bind(import_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    ImportStatus::Running => {
+                        sqlx::query("UPDATE imports SET cancel_requested = TRUE WHERE id = $1")
+                            .bind(import_id)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    other => {
+                        return Err(StorageError::Conflict(format!("an import that is {} cannot be cancelled", other.as_str())));
+                    }
+                }
+                tx.commit().await?;
+                self.get_import(import_id).await
+            }
+
+            async fn request_undo(&self, import_id: Id) -> Result<Import> {
+                let mut tx = self.begin_write().await?;
+                let Some((status, _)) = Self::import_status_in(&mut tx, import_id).await? else {
+                    return Err(StorageError::NotFound);
+                };
+                if !matches!(status, ImportStatus::Completed | ImportStatus::Cancelled | ImportStatus::Failed) {
+                    return Err(StorageError::Conflict(format!("an import that is {} cannot be undone", status.as_str())));
+                }
+                let pending: Option<(i64,)> = sqlx::query_as(
+                    "SELECT id FROM jobs WHERE import_id = $1 AND kind = 'undo' AND status IN ('queued', 'running')",
+                )
+                .bind(import_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if pending.is_none() {
+                    sqlx::query("INSERT INTO jobs (kind, import_id, status, created_at) VALUES ('undo', $1, 'queued', $2)")
+                        .bind(import_id)
+                        .bind(Utc::now())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                self.get_import(import_id).await
+            }
+
+            async fn error_report(&self, import_id: Id, after: i64, limit: i64) -> Result<Vec<(i64, ErrorReportRow)>> {
+                // Ordered by line, then insertion order; `after` is an offset for paging.
+                let rows = sqlx::query(
+                    "SELECT line, field, value, code, message FROM import_errors WHERE import_id = $1 \
+                     ORDER BY line, seq LIMIT $2 OFFSET $3",
+                )
+                .bind(import_id)
+                .bind(limit)
+                .bind(after)
+                .fetch_all(&self.read)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, r)| {
+                        (after + i as i64 + 1, ErrorReportRow { line: r.get("line"), field: r.get("field"), value: r.get("value"), code: r.get("code"), message: r.get("message") })
+                    })
+                    .collect())
+            }
+
+            async fn list_jobs(&self, status: Option<ImportStatus>, page: i64, per_page: i64) -> Result<(Vec<Job>, i64)> {
+                let status = status.map(ImportStatus::as_str);
+                let (total,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM jobs WHERE ($1 IS NULL OR status = $1)")
+                    .bind(status)
+                    .fetch_one(&self.read)
+                    .await?;
+                let rows: Vec<JobRow> = sqlx::query_as(
+                    "SELECT j.id, j.kind, j.import_id, j.status, j.attempts, j.created_at, j.started_at, j.finished_at, \
+                     j.error, i.received, i.processed, i.created, i.updated, i.skipped, i.failed \
+                     FROM jobs j JOIN imports i ON i.id = j.import_id WHERE ($1 IS NULL OR j.status = $1) \
+                     ORDER BY j.id DESC LIMIT $2 OFFSET $3",
+                )
+                .bind(status)
+                .bind(per_page)
+                .bind((page - 1) * per_page)
+                .fetch_all(&self.read)
+                .await?;
+                Ok((rows.into_iter().map(Job::from).collect(), total))
+            }
+
+            async fn release_all_leases(&self) -> Result<()> {
+                let mut tx = self.begin_write().await?;
+                sqlx::query("UPDATE jobs SET lease_expires_at = $1 WHERE status = 'running'")
+                    .bind(Utc::now() - chrono::Duration::seconds(1))
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn claim_job(&self, owner: &str, lease_secs: i64) -> Result<Option<ClaimedJob>> {
+                let mut tx = self.begin_write().await?;
+                let now = Utc::now();
+                let claimed = sqlx::query(Self::CLAIM_SQL)
+                    .bind(owner)
+                    .bind(now + chrono::Duration::seconds(lease_secs))
+                    .bind(now)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let Some(job) = claimed else { return Ok(None) };
+                let job_id: i64 = job.get("id");
+                let kind = JobKind::parse(job.get::<String, _>("kind").as_str());
+                let import_id: i64 = job.get("import_id");
+                let attempts: i64 = job.get("attempts");
+                let import = sqlx::query("SELECT group_id, on_duplicate, source_path, settings, batch_count FROM imports WHERE id = $1")
+                    .bind(import_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                if kind == JobKind::Import {
+                    sqlx::query("UPDATE imports SET status = 'running', started_at = COALESCE(started_at, $1) WHERE id = $2 AND status = 'queued'")
+                        .bind(now)
+                        .bind(import_id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(Some(ClaimedJob {
+                    job_id,
+                    kind,
+                    import_id,
+                    attempts,
+                    group_id: import.get("group_id"),
+                    on_duplicate: OnDuplicate::parse(import.get::<String, _>("on_duplicate").as_str()).unwrap_or_default(),
+                    source_path: import.get("source_path"),
+                    settings: import.get("settings"),
+                    batch_count: import.get("batch_count"),
+                }))
+            }
+
+            async fn heartbeat(&self, job_id: Id, owner: &str, lease_secs: i64) -> Result<bool> {
+                let mut tx = self.begin_write().await?;
+                let done = sqlx::query("UPDATE jobs SET lease_expires_at = $1 WHERE id = $2 AND lease_owner = $3 AND status = 'running'")
+                    .bind(Utc::now() + chrono::Duration::seconds(lease_secs))
+                    .bind(job_id)
+                    .bind(owner)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn next_pending_batch(&self, import_id: Id) -> Result<Option<PendingBatch>> {
+                let row = sqlx::query(
+                    "SELECT seq, row_count, rows FROM import_batches WHERE import_id = $1 AND processed = FALSE ORDER BY seq LIMIT 1",
+                )
+                .bind(import_id)
+                .fetch_optional(&self.write)
+                .await?;
+                let Some(row) = row else { return Ok(None) };
+                let rows: Vec<StoredRow> = serde_json::from_str(row.get::<&str, _>("rows"))
+                    .map_err(|e| StorageError::Corrupt(format!("batch rows: {e}")))?;
+                Ok(Some(PendingBatch { seq: row.get("seq"), row_count: row.get("row_count"), rows }))
+            }
+
+            async fn apply_batch(&self, job: &ClaimedJob, owner: &str, lease_secs: i64, batch: &PendingBatch) -> Result<Option<Applied>> {
+                let mut tx = self.begin_write().await?;
+                let now = Utc::now();
+                // The lease check and the writes share one transaction: a worker that lost
+                // its job writes nothing, so no batch is ever applied twice.
+                let held = sqlx::query("UPDATE jobs SET lease_expires_at = $1 WHERE id = $2 AND lease_owner = $3 AND status = 'running'")
+                    .bind(now + chrono::Duration::seconds(lease_secs))
+                    .bind(job.job_id)
+                    .bind(owner)
+                    .execute(&mut *tx)
+                    .await?;
+                if held.rows_affected() != 1 {
+                    return Ok(None);
+                }
+                let done: Option<(bool,)> = sqlx::query_as("SELECT processed FROM import_batches WHERE import_id = $1 AND seq = $2")
+                    .bind(job.import_id)
+                    .bind(batch.seq)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if done != Some((false,)) {
+                    return Ok(Some(Applied::default()));
+                }
+
+                let mut applied = Applied {
+                    processed: batch.row_count,
+                    failed: batch.row_count - batch.rows.len() as i64,
+                    ..Applied::default()
+                };
+
+                // Within a batch the later row wins: keep the last row of each email.
+                let mut last_of: HashMap<&str, usize> = HashMap::with_capacity(batch.rows.len());
+                for (i, r) in batch.rows.iter().enumerate() {
+                    last_of.insert(r.email_key.as_str(), i);
+                }
+                let winners: Vec<&StoredRow> = batch
+                    .rows
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, r)| last_of[r.email_key.as_str()] == *i)
+                    .map(|(_, r)| r)
+                    .collect();
+                applied.skipped += (batch.rows.len() - winners.len()) as i64;
+
+                // Resolve group names once per batch.
+                let mut groups: HashMap<String, Id> = HashMap::new();
+                for r in &winners {
+                    if let Some(name) = r.group.as_deref().filter(|n| !n.trim().is_empty()) {
+                        if !groups.contains_key(name) {
+                            let id = Self::group_id_for_name(&mut tx, name).await?;
+                            groups.insert(name.to_owned(), id);
+                        }
+                    }
+                }
+
+                // The customers these emails already name, and which of them this import touched.
+                let mut existing: HashMap<String, ExistingCustomer> = HashMap::new();
+                for chunk in winners.chunks(INSERT_CHUNK) {
+                    let mut qb: QueryBuilder<$DB> = QueryBuilder::new(
+                        "SELECT id, email_key, first_name, last_name, full_name, email, note, accepts_marketing, group_id, import_id \
+                         FROM customers WHERE email_key IN (",
+                    );
+                    let mut sep = qb.separated(", ");
+                    for r in chunk {
+                        sep.push_bind(r.email_key.clone());
+                    }
+                    qb.push(")");
+                    for c in qb.build_query_as::<ExistingCustomer>().fetch_all(&mut *tx).await? {
+                        existing.insert(c.email_key.clone(), c);
+                    }
+                }
+                let mut touched: HashMap<Id, ()> = HashMap::new();
+                if !existing.is_empty() {
+                    let ids: Vec<Id> = existing.values().map(|c| c.id).collect();
+                    for chunk in ids.chunks(INSERT_CHUNK) {
+                        let mut qb: QueryBuilder<$DB> =
+                            QueryBuilder::new("SELECT customer_id FROM import_changes WHERE import_id = ");
+                        qb.push_bind(job.import_id);
+                        qb.push(" AND customer_id IN (");
+                        let mut sep = qb.separated(", ");
+                        for id in chunk {
+                            sep.push_bind(*id);
+                        }
+                        qb.push(")");
+                        for (id,) in qb.build_query_as::<(i64,)>().fetch_all(&mut *tx).await? {
+                            touched.insert(id, ());
+                        }
+                    }
+                }
+
+                let mut to_insert: Vec<CustomerValues> = Vec::new();
+                let mut changes: Vec<(Id, &'static str, Option<String>)> = Vec::new();
+                for r in winners {
+                    let group_id = r
+                        .group
+                        .as_deref()
+                        .and_then(|n| groups.get(n).copied())
+                        .unwrap_or(job.group_id);
+                    let full = CustomerValues {
+                        first_name: r.first_name.clone(),
+                        last_name: r.last_name.clone(),
+                        full_name: r.full_name.clone(),
+                        email: r.email.clone(),
+                        email_key: r.email_key.clone(),
+                        note: r.note.clone(),
+                        accepts_marketing: r.accepts_marketing.unwrap_or(false),
+                        group_id,
+                    };
+                    let Some(old) = existing.get(&r.email_key) else {
+                        to_insert.push(full);
+                        continue;
+                    };
+                    let mode = if touched.contains_key(&old.id) {
+                        // An earlier row of this import wrote this customer: the later row wins,
+                        // and the earlier row counts as skipped.
+                        applied.skipped += 1;
+                        OnDuplicate::Update
+                    } else {
+                        job.on_duplicate
+                    };
+                    let values = match mode {
+                        OnDuplicate::Skip => {
+                            applied.skipped += 1;
+                            continue;
+                        }
+                        OnDuplicate::Update => full,
+                        OnDuplicate::UpdateNonBlank => {
+                            let pick = |new: &str, old: &str| if new.is_empty() { old.to_owned() } else { new.to_owned() };
+                            CustomerValues {
+                                first_name: pick(&r.first_name, &old.first_name),
+                                last_name: pick(&r.last_name, &old.last_name),
+                                full_name: pick(&r.full_name, &old.full_name),
+                                email: r.email.clone(),
+                                email_key: r.email_key.clone(),
+                                note: pick(&r.note, &old.note),
+                                accepts_marketing: r.accepts_marketing.unwrap_or(old.accepts_marketing),
+                                group_id: if r.group.as_deref().is_some_and(|g| !g.trim().is_empty()) { group_id } else { old.group_id },
+                            }
+                        }
+                    };
+                    if !touched.contains_key(&old.id) {
+                        applied.updated += 1;
+                        let snapshot = serde_json::to_string(&old.snapshot()).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+                        changes.push((old.id, "updated", Some(snapshot)));
+                    }
+                    Self::write_customer_values(&mut tx, old.id, &values, Some(job.import_id), now).await?;
+                }
+                let new_ids = Self::insert_customers(&mut tx, &to_insert, Some(job.import_id), now).await?;
+                applied.created += new_ids.len() as i64;
+                changes.extend(new_ids.into_iter().map(|id| (id, "created", None)));
+                for chunk in changes.chunks(INSERT_CHUNK) {
+                    let mut qb: QueryBuilder<$DB> =
+                        QueryBuilder::new("INSERT INTO import_changes (import_id, customer_id, action, previous) ");
+                    qb.push_values(chunk, |mut b, (id, action, previous)| {
+                        b.push_bind(job.import_id).push_bind(*id).push_bind(*action).push_bind(previous.clone());
+                    });
+                    qb.build().execute(&mut *tx).await?;
+                }
+
+                sqlx::query("UPDATE import_batches SET processed = TRUE WHERE import_id = $1 AND seq = $2")
+                    .bind(job.import_id)
+                    .bind(batch.seq)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "UPDATE imports SET processed = processed + $1, created = created + $2, updated = updated + $3, \
+                     skipped = skipped + $4, failed = failed + $5 WHERE id = $6",
+                )
+                .bind(applied.processed)
+                .bind(applied.created)
+                .bind(applied.updated)
+                .bind(applied.skipped)
+                .bind(applied.failed)
+                .bind(job.import_id)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(Some(applied))
+            }
+
+            async fn undo_chunk(&self, job: &ClaimedJob, owner: &str, limit: i64) -> Result<i64> {
+                let mut tx = self.begin_write().await?;
+                let held: Option<(i64,)> = sqlx::query_as("SELECT id FROM jobs WHERE id = $1 AND lease_owner = $2 AND status = 'running'")
+                    .bind(job.job_id)
+                    .bind(owner)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if held.is_none() {
+                    return Ok(0);
+                }
+                let rows = sqlx::query(
+                    "SELECT customer_id, action, previous FROM import_changes WHERE import_id = $1 ORDER BY customer_id LIMIT $2",
+                )
+                .bind(job.import_id)
+                .bind(limit)
+                .fetch_all(&mut *tx)
+                .await?;
+                let now = Utc::now();
+                for r in &rows {
+                    let customer_id: i64 = r.get("customer_id");
+                    let action: String = r.get("action");
+                    if action == "created" {
+                        sqlx::query("DELETE FROM customers WHERE id = $1").bind(customer_id).execute(&mut *tx).await?;
+                    } else if let Some(prev) = r.get::<Option<String>, _>("previous") {
+                        let s: CustomerSnapshot = serde_json::from_str(&prev).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+                        let values = CustomerValues {
+                            email_key: shared::rules::Email::parse(&s.email)
+                                .map(|e| e.key().to_owned())
+                                .unwrap_or_else(|_| s.email.to_lowercase()),
+                            first_name: s.first_name,
+                            last_name: s.last_name,
+                            full_name: s.full_name,
+                            email: s.email,
+                            note: s.note,
+                            accepts_marketing: s.accepts_marketing,
+                            group_id: s.group_id,
+                        };
+                        Self::write_customer_values(&mut tx, customer_id, &values, s.import_id, now).await?;
+                    }
+                    sqlx::query("DELETE FROM import_changes WHERE import_id = $1 AND customer_id = $2")
+                        .bind(job.import_id)
+                        .bind(customer_id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(rows.len() as i64)
+            }
+
+            async fn cancel_requested(&self, import_id: Id) -> Result<bool> {
+                let (c,): (bool,) = sqlx::query_as("SELECT cancel_requested FROM imports WHERE id = $1")
+                    .bind(import_id)
+                    .fetch_one(&self.read)
+                    .await?;
+                Ok(c)
+            }
+
+            async fn set_received(&self, import_id: Id, received: i64, batch_count: i64) -> Result<()> {
+                let mut tx = self.begin_write().await?;
+                sqlx::query("UPDATE imports SET received = $1, batch_count = $2 WHERE id = $3")
+                    .bind(received)
+                    .bind(batch_count)
+                    .bind(import_id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn finish_job(&self, job: &ClaimedJob, import_status: ImportStatus, error: Option<&str>) -> Result<()> {
+                let mut tx = self.begin_write().await?;
+                let now = Utc::now();
+                let job_status = match import_status {
+                    ImportStatus::Undone => ImportStatus::Completed,
+                    s => s,
+                };
+                sqlx::query("UPDATE jobs SET status = $1, finished_at = $2, error = $3, lease_owner = NULL WHERE id = $4")
+                    .bind(job_status.as_str())
+                    .bind(now)
+                    .bind(error)
+                    .bind(job.job_id)
+                    .execute(&mut *tx)
+                    .await?;
+                if job.kind == JobKind::Import || import_status == ImportStatus::Undone {
+                    sqlx::query("UPDATE imports SET status = $1, finished_at = $2, error = $3 WHERE id = $4")
+                        .bind(import_status.as_str())
+                        .bind(now)
+                        .bind(error)
+                        .bind(job.import_id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+        }
+    };
+}

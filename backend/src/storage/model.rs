@@ -1,0 +1,176 @@
+//! Row shapes that stay inside storage and the queue: what a stored batch holds and what an
+//! import changed. API types live in `shared::api`.
+
+use serde::{Deserialize, Serialize};
+use shared::api::{FieldError, Id, ImportStatus, OnDuplicate};
+
+/// One validated record of a batch, as kept until the queue applies it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredRow {
+    pub line: u64,
+    pub first_name: String,
+    pub last_name: String,
+    pub full_name: String,
+    pub email: String,
+    pub email_key: String,
+    pub note: String,
+    pub accepts_marketing: Option<bool>,
+    pub group: Option<String>,
+}
+
+impl StoredRow {
+    pub fn from_draft(d: shared::rules::CustomerDraft) -> Self {
+        Self {
+            line: d.line,
+            first_name: d.first_name,
+            last_name: d.last_name,
+            full_name: d.full_name,
+            email: d.email.as_str().to_owned(),
+            email_key: d.email.key().to_owned(),
+            note: d.note,
+            accepts_marketing: d.accepts_marketing,
+            group: d.group,
+        }
+    }
+}
+
+/// A rejected field, with the offending value for the error report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredError {
+    pub line: u64,
+    pub value: String,
+    pub error: FieldError,
+}
+
+/// A batch ready to be stored: validated rows, errors, and the answer to give on replays.
+#[derive(Debug, Clone)]
+pub struct NewBatch {
+    pub seq: u32,
+    pub body_hash: String,
+    pub row_count: u64,
+    pub rows: Vec<StoredRow>,
+    pub errors: Vec<StoredError>,
+    pub response_json: String,
+}
+
+/// What storing a batch did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PutBatch {
+    /// Newly stored.
+    Stored,
+    /// The same body was stored before: here is the answer given then.
+    Replayed(String),
+    /// This seq was stored with another body.
+    BodyMismatch,
+    /// The import no longer receives batches.
+    NotReceiving(ImportStatus),
+    NotFound,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum CommitOutcome {
+    Committed,
+    /// Batches missing or rows not matching what the client says it sent.
+    Incomplete { stored_batches: i64, stored_rows: i64 },
+    NotReceiving(ImportStatus),
+    NotFound,
+}
+
+/// A queue job claimed by one worker, with the import settings it needs.
+#[derive(Debug, Clone)]
+pub struct ClaimedJob {
+    pub job_id: Id,
+    pub kind: JobKind,
+    pub import_id: Id,
+    pub attempts: i64,
+    pub group_id: Id,
+    pub on_duplicate: OnDuplicate,
+    pub source_path: Option<String>,
+    pub settings: String,
+    /// Set once every batch is stored (server-parsed CSV: once the file is split).
+    pub batch_count: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobKind {
+    Import,
+    Undo,
+}
+
+impl JobKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Import => "import",
+            Self::Undo => "undo",
+        }
+    }
+    pub fn parse(s: &str) -> Self {
+        if s == "undo" { Self::Undo } else { Self::Import }
+    }
+}
+
+/// One batch waiting to be applied.
+#[derive(Debug, Clone)]
+pub struct PendingBatch {
+    pub seq: i64,
+    pub row_count: i64,
+    pub rows: Vec<StoredRow>,
+}
+
+/// What applying a batch (or undoing a chunk) did; added to the import's counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Applied {
+    pub processed: i64,
+    pub created: i64,
+    pub updated: i64,
+    pub skipped: i64,
+    pub failed: i64,
+}
+
+/// The fields of a customer that an import may overwrite, kept so undo can restore them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerSnapshot {
+    pub first_name: String,
+    pub last_name: String,
+    pub full_name: String,
+    pub email: String,
+    pub note: String,
+    pub accepts_marketing: bool,
+    pub group_id: Id,
+    pub import_id: Option<Id>,
+}
+
+/// A row of an import's error report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ErrorReportRow {
+    pub line: i64,
+    pub field: String,
+    pub value: String,
+    pub code: String,
+    pub message: String,
+}
+
+/// A stored customer to create or to overwrite, resolved to a group id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomerValues {
+    pub first_name: String,
+    pub last_name: String,
+    pub full_name: String,
+    pub email: String,
+    pub email_key: String,
+    pub note: String,
+    pub accepts_marketing: bool,
+    pub group_id: Id,
+}
+
+impl CustomerValues {
+    /// The lower-case text the `q` filter searches in, computed here so that both databases
+    /// match case-insensitively in every script (SQLite's `lower` only knows ASCII).
+    pub fn search_text(&self) -> String {
+        format!(
+            "{} {} {} {}",
+            self.first_name, self.last_name, self.full_name, self.email
+        )
+        .to_lowercase()
+    }
+}

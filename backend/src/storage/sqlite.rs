@@ -1,0 +1,52 @@
+//! SQLite: WAL, a busy timeout, one writer connection (every write transaction starts with
+//! `BEGIN IMMEDIATE`, so a read-then-write never fails with SQLITE_BUSY) and a read pool.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqlitePool};
+
+pub struct SqliteStorage {
+    read: SqlitePool,
+    write: SqlitePool,
+}
+
+impl SqliteStorage {
+    const ENGINE: &'static str = "sqlite";
+    const CLAIM_SQL: &'static str = "UPDATE jobs SET status = 'running', attempts = attempts + 1, \
+        lease_owner = $1, lease_expires_at = $2, started_at = COALESCE(started_at, $3) \
+        WHERE id = (SELECT id FROM jobs WHERE status = 'queued' \
+                    OR (status = 'running' AND lease_expires_at < $3) ORDER BY id LIMIT 1) \
+        RETURNING id, kind, import_id, attempts";
+
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(30))
+            .foreign_keys(true);
+        if let Some(dir) = options.get_filename().parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir)?;
+            }
+        }
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        sqlx::migrate!("migrations/sqlite").run(&write).await?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(Self { read, write })
+    }
+
+    async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, Sqlite>> {
+        self.write.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+impl_storage!(SqliteStorage, Sqlite);

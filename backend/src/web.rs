@@ -1,0 +1,80 @@
+//! The outer HTTP layer: `/api`, `/healthz`, the built UI from `--dist` with an index.html
+//! fallback for client routes, security headers (a CSP that allows the WASM app and exactly
+//! the inline scripts of the built index.html), request tracing.
+
+use std::path::Path;
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::routing::get;
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::AppState;
+
+pub fn router(state: AppState) -> Router {
+    let mut app = Router::new()
+        .route("/healthz", get(crate::api::healthz))
+        .nest("/api", crate::api::router(state.clone()));
+    let mut inline_hashes = Vec::new();
+    if let Some(dist) = state.config.dist_dir.clone() {
+        let index = dist.join("index.html");
+        inline_hashes = inline_script_hashes(&index);
+        app = app.fallback_service(ServeDir::new(&dist).fallback(ServeFile::new(index)));
+    }
+    let csp = format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{}; style-src 'self' 'unsafe-inline'; \
+         img-src 'self' data: blob:; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; \
+         base-uri 'self'; frame-ancestors 'none'; form-action 'self'",
+        inline_hashes
+            .iter()
+            .map(|h| format!(" '{h}'"))
+            .collect::<String>()
+    );
+    let headers: [(HeaderName, String); 5] = [
+        (header::CONTENT_SECURITY_POLICY, csp),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff".into()),
+        (header::X_FRAME_OPTIONS, "DENY".into()),
+        (header::REFERRER_POLICY, "no-referrer".into()),
+        (
+            HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin".into(),
+        ),
+    ];
+    for (name, value) in headers {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            app = app.layer(SetResponseHeaderLayer::overriding(name, value));
+        }
+    }
+    app.layer(TraceLayer::new_for_http()).with_state(state)
+}
+
+/// `sha256-...` sources for each inline `<script>` of the built index.html (Trunk writes
+/// its loader inline), so the CSP needs no 'unsafe-inline'.
+fn inline_script_hashes(index: &Path) -> Vec<String> {
+    let Ok(html) = std::fs::read_to_string(index) else {
+        return Vec::new();
+    };
+    let mut hashes = Vec::new();
+    let mut rest = html.as_str();
+    while let Some(start) = rest.find("<script") {
+        let after = &rest[start..];
+        let Some(open_end) = after.find('>') else { break };
+        let tag = &after[..open_end];
+        let body_start = open_end + 1;
+        let Some(close) = after[body_start..].find("</script>") else { break };
+        let body = &after[body_start..body_start + close];
+        if !tag.contains(" src=") && !body.trim().is_empty() {
+            let digest = Sha256::digest(body.as_bytes());
+            hashes.push(format!(
+                "sha256-{}",
+                base64::engine::general_purpose::STANDARD.encode(digest)
+            ));
+        }
+        rest = &after[body_start + close..];
+    }
+    hashes
+}

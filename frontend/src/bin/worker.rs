@@ -1,0 +1,5 @@
+//! The parse worker's entry point (built by Trunk as a Web Worker).
+
+fn main() {
+    frontend::worker::start();
+}

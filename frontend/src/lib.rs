@@ -1,0 +1,18 @@
+//! Intake's browser app: Leptos (client-side rendering) pages that talk to the backend only
+//! through `shared::api` types over same-origin `/api`, and a Web Worker ([`worker`]) that
+//! reads, parses, checks and uploads files with the shared import core, so the page never
+//! freezes on a large file.
+
+pub mod api;
+pub mod app;
+pub mod i18n;
+mod pages;
+pub mod protocol;
+pub mod worker;
+pub mod worker_client;
+
+/// Mount the app on the page.
+pub fn start() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(app::App);
+}

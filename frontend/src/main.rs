@@ -1,0 +1,5 @@
+//! The browser app's entry point (built by Trunk).
+
+fn main() {
+    frontend::start();
+}

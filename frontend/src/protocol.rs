@@ -1,0 +1,106 @@
+//! Messages between the page and the parse worker. They cross `postMessage` as JSON strings
+//! (one string per message, never one JS object per row); the file itself travels beside the
+//! message as a `File`, which the worker reads in slices.
+
+use serde::{Deserialize, Serialize};
+use shared::api::{BatchRow, FieldError, Id};
+use shared::import::Target;
+
+/// How to read the file; `None` means detect.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReadSettings {
+    pub encoding: Option<String>,
+    pub delimiter: Option<u8>,
+    /// `None` = detect; otherwise whether the file has a header line.
+    pub has_header: Option<bool>,
+    pub mapping: Option<Vec<Option<Target>>>,
+}
+
+impl ReadSettings {
+    pub fn to_import_settings(&self) -> shared::import::ImportSettings {
+        shared::import::ImportSettings {
+            encoding: self.encoding.clone(),
+            delimiter: self.delimiter,
+            header: match self.has_header {
+                None => shared::import::HeaderChoice::Auto,
+                Some(true) => shared::import::HeaderChoice::Yes,
+                Some(false) => shared::import::HeaderChoice::No,
+            },
+            mapping: self.mapping.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ToWorker {
+    /// Detect and show the first rows.
+    Preview { settings: ReadSettings, rows: usize },
+    /// Read the whole file and count valid, invalid and duplicate rows.
+    Check { settings: ReadSettings },
+    /// Read the whole file and send it to an import in batches, then commit.
+    Upload {
+        settings: ReadSettings,
+        import_id: Id,
+        csrf: String,
+        batch_rows: usize,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PreviewColumn {
+    pub index: usize,
+    pub header: Option<String>,
+    pub target: Option<Target>,
+    pub confidence: f32,
+    pub samples: Vec<String>,
+    pub ignored_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PreviewRow {
+    pub line: u64,
+    pub row: BatchRow,
+    pub errors: Vec<FieldError>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Preview {
+    pub encoding: String,
+    pub delimiter: u8,
+    pub has_header: bool,
+    pub header_line: Option<u64>,
+    pub columns: Vec<PreviewColumn>,
+    pub rows: Vec<PreviewRow>,
+    /// The file cannot be read at all (empty, binary...).
+    pub problem: Option<FieldError>,
+    pub file_size: f64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    pub bytes_done: f64,
+    pub bytes_total: f64,
+    pub rows: u64,
+    pub valid: u64,
+    pub invalid: u64,
+    pub duplicates: u64,
+    /// Rows the server has accepted (uploads only).
+    pub sent: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum FromWorker {
+    Ready,
+    Preview(Preview),
+    Progress(Progress),
+    /// A whole-file check finished; the first problems, for display.
+    Checked {
+        progress: Progress,
+        errors: Vec<(u64, FieldError)>,
+    },
+    /// Every batch is stored and the import committed.
+    Uploaded { progress: Progress, batches: u32 },
+    Failed { message: String },
+}

@@ -1,0 +1,306 @@
+//! The parse worker: runs in a dedicated Web Worker, reads the chosen `File` in slices with
+//! `FileReaderSync` (never whole into memory), runs the shared import core over it, and
+//! answers the page with [`FromWorker`] messages. Uploads also happen here, batch by batch,
+//! so a million-row file never passes through the page.
+
+use js_sys::{Reflect, Uint8Array};
+use shared::api::{BatchRequest, BatchResponse, BatchRow, CommitRequest, FieldError, Import};
+use shared::import::{Detection, DuplicateTracker, RowOutcome, RowReader};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{DedicatedWorkerGlobalScope, File, FileReaderSync, MessageEvent};
+
+use crate::protocol::{
+    FromWorker, Preview, PreviewColumn, PreviewRow, Progress, ReadSettings, ToWorker,
+};
+
+/// Bytes read per slice.
+const SLICE: f64 = 1024.0 * 1024.0;
+/// Bytes used to detect encoding, delimiter, header and mapping.
+pub const SAMPLE: f64 = 256.0 * 1024.0;
+/// At most this many problems are sent back from a whole-file check.
+const MAX_ERRORS_SHOWN: usize = 1000;
+
+fn scope() -> DedicatedWorkerGlobalScope {
+    js_sys::global().unchecked_into()
+}
+
+fn post(msg: &FromWorker) {
+    if let Ok(json) = serde_json::to_string(msg) {
+        let _ = scope().post_message(&JsValue::from_str(&json));
+    }
+}
+
+pub fn start() {
+    console_error_panic_hook::set_once();
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
+        let data = event.data();
+        let msg = Reflect::get(&data, &"msg".into())
+            .ok()
+            .and_then(|v| v.as_string());
+        let file = Reflect::get(&data, &"file".into())
+            .ok()
+            .and_then(|v| v.dyn_into::<File>().ok());
+        let (Some(msg), Some(file)) = (msg, file) else {
+            post(&FromWorker::Failed {
+                message: "The worker got a message it does not understand.".into(),
+            });
+            return;
+        };
+        match serde_json::from_str::<ToWorker>(&msg) {
+            Ok(request) => wasm_bindgen_futures::spawn_local(handle(request, file)),
+            Err(e) => post(&FromWorker::Failed {
+                message: format!("The worker got a malformed request: {e}"),
+            }),
+        }
+    });
+    scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget();
+    // Messages sent before the wasm is ready are lost: say when we are.
+    post(&FromWorker::Ready);
+}
+
+async fn handle(request: ToWorker, file: File) {
+    let result = match request {
+        ToWorker::Preview { settings, rows } => preview(&file, &settings, rows).map(FromWorker::Preview),
+        ToWorker::Check { settings } => check(&file, &settings),
+        ToWorker::Upload {
+            settings,
+            import_id,
+            csrf,
+            batch_rows,
+        } => upload(&file, &settings, import_id, &csrf, batch_rows).await,
+    };
+    post(&result.unwrap_or_else(|message| FromWorker::Failed { message }));
+}
+
+/// Read `[start, end)` of the file.
+pub fn read_slice(file: &File, start: f64, end: f64) -> Result<Vec<u8>, String> {
+    let reader = FileReaderSync::new().map_err(|e| format!("{e:?}"))?;
+    let blob = file
+        .slice_with_f64_and_f64(start, end)
+        .map_err(|e| format!("{e:?}"))?;
+    let buffer = reader
+        .read_as_array_buffer(&blob)
+        .map_err(|e| format!("The file could not be read: {e:?}"))?;
+    Ok(Uint8Array::new(&buffer).to_vec())
+}
+
+fn detect(file: &File, settings: &ReadSettings) -> Result<(Detection, Vec<u8>), String> {
+    let sample = read_slice(file, 0.0, SAMPLE.min(file.size()))?;
+    let detection = shared::import::detect(&sample, &settings.to_import_settings());
+    Ok((detection, sample))
+}
+
+pub fn preview(file: &File, settings: &ReadSettings, max_rows: usize) -> Result<Preview, String> {
+    let (detection, sample) = detect(file, settings)?;
+    let mut rows = Vec::new();
+    let mut reader = RowReader::new(&detection);
+    reader.push(&sample, &mut |o: RowOutcome| {
+        if rows.len() < max_rows {
+            rows.push(PreviewRow {
+                line: o.line,
+                row: o.row,
+                errors: o.errors,
+            });
+        }
+    });
+    if file.size() <= SAMPLE {
+        reader.finish(&mut |o: RowOutcome| {
+            if rows.len() < max_rows {
+                rows.push(PreviewRow {
+                    line: o.line,
+                    row: o.row,
+                    errors: o.errors,
+                });
+            }
+        });
+    }
+    Ok(Preview {
+        encoding: detection.encoding.clone(),
+        delimiter: detection.delimiter,
+        has_header: detection.has_header,
+        header_line: detection.header_line,
+        columns: detection
+            .columns
+            .iter()
+            .map(|c| PreviewColumn {
+                index: c.index,
+                header: c.header.clone(),
+                target: detection.mapping.get(c.index).copied().flatten(),
+                confidence: c.confidence,
+                samples: c.samples.clone(),
+                ignored_reason: c.ignored_reason.clone(),
+            })
+            .collect(),
+        rows,
+        problem: detection.problem.clone(),
+        file_size: file.size(),
+    })
+}
+
+/// Stream every record of the file through `each`, posting progress as slices are read.
+fn for_each_row(
+    file: &File,
+    settings: &ReadSettings,
+    mut each: impl FnMut(RowOutcome, &mut Progress),
+    mut on_slice: impl FnMut(&Progress),
+) -> Result<Progress, String> {
+    let (detection, _) = detect(file, settings)?;
+    if let Some(problem) = &detection.problem {
+        return Err(problem.message.clone());
+    }
+    let mut reader = RowReader::new(&detection);
+    let total = file.size();
+    let mut progress = Progress {
+        bytes_total: total,
+        ..Progress::default()
+    };
+    let mut offset = 0.0;
+    while offset < total {
+        let end = (offset + SLICE).min(total);
+        let bytes = read_slice(file, offset, end)?;
+        reader.push(&bytes, &mut |o| each(o, &mut progress));
+        offset = end;
+        progress.bytes_done = offset;
+        on_slice(&progress);
+    }
+    reader.finish(&mut |o| each(o, &mut progress));
+    Ok(progress)
+}
+
+fn check(file: &File, settings: &ReadSettings) -> Result<FromWorker, String> {
+    let mut duplicates = DuplicateTracker::new();
+    let mut errors: Vec<(u64, FieldError)> = Vec::new();
+    let progress = for_each_row(
+        file,
+        settings,
+        |o, p| {
+            p.rows += 1;
+            if o.errors.is_empty() {
+                p.valid += 1;
+                let key = o
+                    .row
+                    .email
+                    .as_deref()
+                    .and_then(|e| shared::rules::Email::parse(e).ok());
+                if let Some(email) = key {
+                    if let Some(earlier) = duplicates.see(email.key(), o.line) {
+                        // The earlier row is superseded: it moves from valid to duplicate.
+                        p.valid -= 1;
+                        p.duplicates += 1;
+                        if errors.len() < MAX_ERRORS_SHOWN {
+                            errors.push((
+                                earlier,
+                                FieldError {
+                                    field: "email".into(),
+                                    code: "duplicate_email".into(),
+                                    message: format!(
+                                        "The same email appears again on line {}; the later row wins.",
+                                        o.line
+                                    ),
+                                },
+                            ));
+                        }
+                    }
+                }
+            } else {
+                p.invalid += 1;
+                for e in o.errors {
+                    if errors.len() < MAX_ERRORS_SHOWN {
+                        errors.push((o.line, e));
+                    }
+                }
+            }
+        },
+        |p| post(&FromWorker::Progress(*p)),
+    )?;
+    Ok(FromWorker::Checked { progress, errors })
+}
+
+/// Send one batch, retrying transient failures with a growing pause.
+async fn put_batch(import_id: i64, seq: u32, rows: Vec<BatchRow>, csrf: &str) -> Result<BatchResponse, String> {
+    let body = BatchRequest { rows };
+    let path = format!("/api/imports/{import_id}/batches/{seq}");
+    let mut wait_ms = 500;
+    for attempt in 1..=8 {
+        match crate::api::send::<_, BatchResponse>("PUT", &path, &body, csrf).await {
+            Ok(r) => return Ok(r),
+            Err(e) if e.is_transient() && attempt < 8 => {
+                crate::api::sleep_ms(wait_ms).await;
+                wait_ms = (wait_ms * 2).min(10_000);
+            }
+            Err(e) => return Err(format!("Batch {seq} was refused: {}", e.message)),
+        }
+    }
+    Err(format!("Batch {seq} could not be sent."))
+}
+
+async fn upload(
+    file: &File,
+    settings: &ReadSettings,
+    import_id: i64,
+    csrf: &str,
+    batch_rows: usize,
+) -> Result<FromWorker, String> {
+    let (detection, _) = detect(file, settings)?;
+    if let Some(problem) = &detection.problem {
+        return Err(problem.message.clone());
+    }
+    let mut reader = RowReader::new(&detection);
+    let total = file.size();
+    let mut progress = Progress {
+        bytes_total: total,
+        ..Progress::default()
+    };
+    let mut pending: Vec<BatchRow> = Vec::with_capacity(batch_rows);
+    let mut seq: u32 = 0;
+    let mut offset = 0.0;
+    let mut finished = false;
+    while !finished {
+        let mut rows: Vec<RowOutcome> = Vec::new();
+        if offset < total {
+            let end = (offset + SLICE).min(total);
+            let bytes = read_slice(file, offset, end)?;
+            reader.push(&bytes, &mut |o| rows.push(o));
+            offset = end;
+        } else {
+            reader.finish(&mut |o| rows.push(o));
+            finished = true;
+        }
+        for o in rows {
+            progress.rows += 1;
+            if o.errors.is_empty() {
+                progress.valid += 1;
+            } else {
+                progress.invalid += 1;
+            }
+            // Every record goes to the server, invalid ones too: it validates again and
+            // keeps the error report, so every line is accounted for there.
+            pending.push(o.row);
+            if pending.len() >= batch_rows {
+                let response = put_batch(import_id, seq, std::mem::take(&mut pending), csrf).await?;
+                progress.sent += u64::from(response.accepted);
+                seq += 1;
+            }
+        }
+        progress.bytes_done = offset;
+        post(&FromWorker::Progress(progress));
+    }
+    if !pending.is_empty() {
+        let response = put_batch(import_id, seq, std::mem::take(&mut pending), csrf).await?;
+        progress.sent += u64::from(response.accepted);
+        seq += 1;
+    }
+    let commit = CommitRequest {
+        batch_count: seq,
+        row_count: progress.rows,
+    };
+    crate::api::send::<_, Import>("POST", &format!("/api/imports/{import_id}/commit"), &commit, csrf)
+        .await
+        .map_err(|e| format!("The import could not be committed: {}", e.message))?;
+    Ok(FromWorker::Uploaded {
+        progress,
+        batches: seq,
+    })
+}

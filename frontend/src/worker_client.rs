@@ -1,0 +1,83 @@
+//! The page's side of the parse worker: starts it, holds messages until it says it is
+//! ready, and hands each answer to a callback.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{File, MessageEvent, Worker};
+
+use crate::protocol::{FromWorker, ToWorker};
+
+/// Where Trunk puts the worker's loader (its files are not hashed).
+pub const WORKER_URL: &str = "/worker_loader.js";
+
+pub struct WorkerClient {
+    worker: Worker,
+    state: Rc<RefCell<State>>,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+}
+
+#[derive(Default)]
+struct State {
+    ready: bool,
+    waiting: Vec<JsValue>,
+}
+
+impl WorkerClient {
+    pub fn spawn(url: &str, on_answer: impl Fn(FromWorker) + 'static) -> Result<Self, String> {
+        let worker = Worker::new(url).map_err(|e| format!("The parse worker did not start: {e:?}"))?;
+        let state = Rc::new(RefCell::new(State::default()));
+        let on_message = {
+            let state = state.clone();
+            let worker = worker.clone();
+            Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+                let Some(json) = event.data().as_string() else { return };
+                let answer = match serde_json::from_str::<FromWorker>(&json) {
+                    Ok(a) => a,
+                    Err(e) => FromWorker::Failed {
+                        message: format!("The parse worker sent an unreadable answer: {e}"),
+                    },
+                };
+                if answer == FromWorker::Ready {
+                    let waiting = {
+                        let mut s = state.borrow_mut();
+                        s.ready = true;
+                        std::mem::take(&mut s.waiting)
+                    };
+                    for m in waiting {
+                        let _ = worker.post_message(&m);
+                    }
+                    return;
+                }
+                on_answer(answer);
+            })
+        };
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        Ok(Self {
+            worker,
+            state,
+            _on_message: on_message,
+        })
+    }
+
+    pub fn send(&self, request: &ToWorker, file: &File) {
+        let message = js_sys::Object::new();
+        let json = serde_json::to_string(request).unwrap_or_default();
+        let _ = js_sys::Reflect::set(&message, &"msg".into(), &JsValue::from_str(&json));
+        let _ = js_sys::Reflect::set(&message, &"file".into(), file);
+        let mut state = self.state.borrow_mut();
+        if state.ready {
+            let _ = self.worker.post_message(&message);
+        } else {
+            state.waiting.push(message.into());
+        }
+    }
+}
+
+impl Drop for WorkerClient {
+    fn drop(&mut self) {
+        self.worker.terminate();
+    }
+}

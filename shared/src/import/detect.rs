@@ -1,0 +1,385 @@
+//! Detection from the start of a file: encoding, delimiter, preamble and header line,
+//! columns with samples, and the suggested mapping.
+//!
+//! Exists so that the browser can show a preview and a ready mapping within milliseconds of
+//! the user choosing a file, from its first 64-256 KiB only, and so that the server and the
+//! CLI decide exactly the same way.
+//!
+//! - Delimiter: each of `,` `;` tab `|` parses the sample (quote-aware, with the same record
+//!   stage as the import); the winner has the most records sharing one field count (>= 2),
+//!   weighted by how "clean" its cells look (no other candidate delimiter inside them, no
+//!   outer spaces). No candidate with 2+ fields: a single column, `,`.
+//! - Preamble: up to 10 leading records without an email that have at most one filled cell or
+//!   fewer cells than the table (a title like `Customers export;;;;`).
+//! - Header: the first table record is a header when none of its cells is an email, all its
+//!   cells look like labels (not numbers, dates, phones, yes/no), and either one of them is a
+//!   known header or a column's values clearly differ in kind from it (emails under `Contact`).
+//! - The sample may end in the middle of a record or character: the record cut by the end of
+//!   a large sample is ignored.
+
+use super::decode::{StreamDecoder, sniff};
+use super::mapping::{
+    DUPLICATE_TARGET, Guess, NOT_IMPORTABLE, UNKNOWN, ValueStats, guess_header, guess_header_strict, guess_values,
+    is_date, is_number, is_phone, round2, value_stats,
+};
+use super::records::{Hints, Limits, RawRecord, RecordStage};
+use super::{ColumnInfo, Detection, HeaderChoice, ImportSettings, Target};
+use crate::api::FieldError;
+use crate::rules::{Email, codes, parse_consent};
+use crate::text::{clean_line, ellipsis, unneutralise};
+
+/// How much of the start of a file [`detect`] looks at (callers may pass less or more).
+pub const SAMPLE_BYTES: usize = 256 * 1024;
+/// Records of the sample used for detection.
+const MAX_RECORDS: usize = 400;
+/// Samples kept per column.
+const SAMPLES: usize = 5;
+
+const CANDIDATES: [u8; 4] = [b',', b';', b'\t', b'|'];
+
+struct SampleRecord {
+    line: u64,
+    cells: Vec<String>,
+}
+
+impl SampleRecord {
+    fn filled(&self) -> usize {
+        self.cells.iter().filter(|c| !c.trim().is_empty()).count()
+    }
+
+    fn has_email(&self) -> bool {
+        self.cells.iter().any(|c| looks_email(c))
+    }
+}
+
+fn looks_email(s: &str) -> bool {
+    s.contains('@') && Email::parse(s).is_ok()
+}
+
+fn read_records(text: &[u8], delimiter: u8, drop_last: bool, max: usize) -> Vec<SampleRecord> {
+    let limits = Limits { max_field_bytes: 4096, max_columns: Limits::default().max_columns };
+    let mut stage = RecordStage::new(delimiter, limits, Hints::default());
+    let mut out = Vec::new();
+    let mut emit = |r: &RawRecord<'_>| {
+        // A record cut at an unbalanced quote says nothing reliable about the table.
+        if out.len() <= max && !r.unbalanced {
+            out.push(SampleRecord {
+                line: r.line,
+                cells: r.iter().map(|c| String::from_utf8_lossy(c).into_owned()).collect(),
+            });
+        }
+    };
+    stage.push(text, &mut emit);
+    stage.finish(&mut emit);
+    if drop_last && out.len() > 1 {
+        out.pop();
+    }
+    out.truncate(max);
+    out
+}
+
+/// The field count shared by most records, and the share of records having it.
+fn modal_count(recs: &[SampleRecord]) -> (usize, f32) {
+    let mut counts: Vec<(usize, usize)> = Vec::new();
+    for r in recs {
+        let n = r.cells.len();
+        match counts.iter_mut().find(|(k, _)| *k == n) {
+            Some((_, c)) => *c += 1,
+            None => counts.push((n, 1)),
+        }
+    }
+    // Most frequent; ties go to the larger count.
+    let best = counts.iter().max_by_key(|(k, c)| (*c, *k)).copied().unwrap_or((0, 0));
+    (best.0, if recs.is_empty() { 0.0 } else { best.1 as f32 / recs.len() as f32 })
+}
+
+fn delimiter_score(recs: &[SampleRecord], delimiter: u8) -> f32 {
+    let (m, share) = modal_count(recs);
+    if m < 2 {
+        return 0.0;
+    }
+    let others: Vec<u8> = CANDIDATES.iter().copied().filter(|&c| c != delimiter).collect();
+    let (mut cells, mut clean) = (0usize, 0usize);
+    for r in recs.iter().filter(|r| r.cells.len() == m) {
+        for c in &r.cells {
+            cells += 1;
+            let b = c.as_bytes();
+            let outer_space = b.first().is_some_and(|&x| x == b' ') || b.last().is_some_and(|&x| x == b' ');
+            // A comma in a number (a decimal comma) does not count against `;`.
+            let foreign = b.iter().any(|x| others.contains(x)) && !is_number(c);
+            if !outer_space && !foreign {
+                clean += 1;
+            }
+        }
+    }
+    let clean_share = if cells == 0 { 0.0 } else { clean as f32 / cells as f32 };
+    share * (0.5 + 0.5 * clean_share) + 0.001 * (m.min(50) as f32)
+}
+
+fn choose_delimiter(text: &[u8], drop_last: bool) -> u8 {
+    let mut best = (0.0f32, b',');
+    for d in CANDIDATES {
+        if memchr::memchr(d, text).is_none() {
+            continue;
+        }
+        let recs = read_records(text, d, drop_last, 100);
+        let s = delimiter_score(&recs, d);
+        if s > best.0 {
+            best = (s, d);
+        }
+    }
+    best.1
+}
+
+/// Is this cell a label (a header), as opposed to a value?
+fn label_like(s: &str) -> bool {
+    let t = s.trim();
+    !t.is_empty()
+        && t.chars().count() <= 64
+        // U+FFFD: a header in another encoding than the one chosen is still a header.
+        && t.chars().any(|c| c.is_alphabetic() || c == '\u{FFFD}')
+        && !looks_email(t)
+        && !is_number(t)
+        && !is_date(t)
+        && !is_phone(t)
+        && !matches!(parse_consent(t), Ok(Some(_)))
+}
+
+fn kind_of(st: &ValueStats) -> Option<&'static str> {
+    let n = st.n.max(1) as f32;
+    let r = |k: usize| k as f32 / n;
+    if st.n == 0 {
+        None
+    } else if r(st.emails) >= 0.6 {
+        Some("email")
+    } else if r(st.consents) >= 0.8 {
+        Some("consent")
+    } else if r(st.numbers + st.dates + st.phones) >= 0.8 {
+        Some("number")
+    } else {
+        None
+    }
+}
+
+fn looks_like_header(h: &SampleRecord, data: &[SampleRecord]) -> bool {
+    if h.has_email() || h.filled() == 0 {
+        return false;
+    }
+    let filled: Vec<&String> = h.cells.iter().filter(|c| !c.trim().is_empty()).collect();
+    if !filled.iter().all(|c| label_like(c)) {
+        return false;
+    }
+    let known = filled.iter().filter(|c| guess_header_strict(c) != Guess::Unknown).count();
+    if known >= 1 {
+        return true;
+    }
+    // Contrast: a column whose values are of a clear kind under a label.
+    (0..h.cells.len()).any(|j| {
+        let st = value_stats(data.iter().filter_map(|r| r.cells.get(j)).map(String::as_str));
+        kind_of(&st).is_some() && label_like(&h.cells[j])
+    })
+}
+
+fn problem(code: &str, message: &str) -> Option<FieldError> {
+    Some(FieldError { field: "file".into(), code: code.into(), message: message.into() })
+}
+
+/// Detects how to read the file whose first bytes are `sample`, applying the user's
+/// `settings` (each `None`/`Auto` is detected).
+pub fn detect(sample: &[u8], settings: &ImportSettings) -> Detection {
+    let sniffed = sniff(sample, settings.encoding.as_deref());
+    let mut det = Detection {
+        encoding: super::encoding_name(sniffed.encoding),
+        delimiter: settings.delimiter.unwrap_or(b','),
+        has_header: false,
+        header_line: None,
+        columns: Vec::new(),
+        mapping: Vec::new(),
+        problem: sniffed.problem,
+        data_start_line: 1,
+    };
+    if det.problem.is_some() {
+        return det;
+    }
+    if let Some(d) = settings.delimiter
+        && (matches!(d, b'"' | b'\r' | b'\n') || !d.is_ascii() || d.is_ascii_alphanumeric())
+    {
+        det.problem = problem(
+            codes::INVALID_DELIMITER,
+            "The delimiter must be a punctuation character or tab, such as , ; | or tab.",
+        );
+        return det;
+    }
+    let mut text = Vec::with_capacity(sample.len());
+    StreamDecoder::new(sniffed.encoding).push(sample, false, &mut |p| text.extend_from_slice(p));
+    if text.iter().all(u8::is_ascii_whitespace) {
+        det.problem = problem(codes::EMPTY_FILE, "The file is empty: it has no rows to import.");
+        return det;
+    }
+    // A large sample is probably cut: its last record may be incomplete.
+    let drop_last = sample.len() >= 16 * 1024 && !matches!(text.last(), Some(b'\n' | b'\r'));
+    let delimiter = settings.delimiter.unwrap_or_else(|| choose_delimiter(&text, drop_last));
+    det.delimiter = delimiter;
+    let recs = read_records(&text, delimiter, drop_last, MAX_RECORDS);
+    if recs.is_empty() {
+        det.problem = problem(codes::EMPTY_FILE, "The file is empty: it has no rows to import.");
+        return det;
+    }
+    let (m, _) = modal_count(&recs);
+    // Preamble.
+    let mut start = 0;
+    while start < recs.len().min(10) && start + 1 < recs.len() {
+        let r = &recs[start];
+        let preamble = m >= 2 && !r.has_email() && (r.filled() <= 1 || r.cells.len() < m);
+        if !preamble {
+            break;
+        }
+        start += 1;
+    }
+    let has_header = match settings.header {
+        HeaderChoice::Yes => true,
+        HeaderChoice::No => false,
+        HeaderChoice::Auto => looks_like_header(&recs[start], &recs[start + 1..]),
+    };
+    let table_line = recs[start].line;
+    let (header, data): (Option<&SampleRecord>, &[SampleRecord]) =
+        if has_header { (Some(&recs[start]), &recs[start + 1..]) } else { (None, &recs[start..]) };
+    det.has_header = has_header;
+    det.header_line = has_header.then_some(table_line);
+    det.data_start_line = if has_header { table_line + 1 } else { table_line };
+
+    let (data_m, data_share) = modal_count(data);
+    let ncols = match header {
+        // More columns than the header only when most records have them.
+        Some(h) if data_share >= 0.6 => h.cells.len().max(data_m),
+        Some(h) => h.cells.len(),
+        None => data_m.max(1),
+    };
+    let stats: Vec<ValueStats> = (0..ncols)
+        .map(|j| value_stats(data.iter().take(200).filter_map(|r| r.cells.get(j)).map(|c| unneutralise(c))))
+        .collect();
+    let guesses: Vec<Guess> = (0..ncols)
+        .map(|j| {
+            let h = header.and_then(|h| h.cells.get(j)).map(String::as_str).unwrap_or("");
+            let from_header = if has_header { guess_header(h) } else { Guess::Unknown };
+            let g = match from_header {
+                Guess::Unknown => match guess_values(&stats[j]) {
+                    Guess::Target(t, c) if has_header => Guess::Target(t, round2(c * 0.8)),
+                    g => g,
+                },
+                g => g,
+            };
+            guard(g, &stats[j])
+        })
+        .collect();
+    let resolved = resolve_names(&guesses, &stats, has_header);
+    // Assign targets: the most confident column wins each target.
+    let mut order: Vec<usize> = (0..ncols).collect();
+    order.sort_by(|&a, &b| {
+        let ca = resolved[a].map_or(0.0, |(_, c)| c);
+        let cb = resolved[b].map_or(0.0, |(_, c)| c);
+        cb.total_cmp(&ca).then(a.cmp(&b))
+    });
+    let mut suggestion: Vec<(Option<Target>, f32, Option<&'static str>)> = vec![(None, 0.0, Some(UNKNOWN)); ncols];
+    let mut taken = [false; 7];
+    for j in order {
+        suggestion[j] = match (resolved[j], guesses[j]) {
+            (Some((t, c)), _) => {
+                if taken[t as usize] {
+                    (None, 0.0, Some(DUPLICATE_TARGET))
+                } else {
+                    taken[t as usize] = true;
+                    (Some(t), c, None)
+                }
+            }
+            (None, Guess::NotImportable) => (None, 0.0, Some(NOT_IMPORTABLE)),
+            (None, _) => (None, 0.0, Some(UNKNOWN)),
+        };
+    }
+    let user = settings.mapping.as_ref();
+    for (j, &(target, confidence, reason)) in suggestion.iter().enumerate() {
+        let (mut target, mut confidence, mut reason) = (target, confidence, reason);
+        if let Some(user) = user {
+            let chosen = user.get(j).copied().flatten();
+            if chosen != target {
+                confidence = if chosen.is_some() { 1.0 } else { 0.0 };
+                reason = match (chosen, reason) {
+                    (Some(_), _) => None,
+                    (None, Some(NOT_IMPORTABLE)) => Some(NOT_IMPORTABLE),
+                    (None, _) => Some(UNKNOWN),
+                };
+                target = chosen;
+            }
+        }
+        let mut samples: Vec<String> = Vec::new();
+        for r in data {
+            if samples.len() >= SAMPLES {
+                break;
+            }
+            if let Some(c) = r.cells.get(j) {
+                let v = clean_line(unneutralise(c));
+                if !v.is_empty() && !samples.iter().any(|s| *s == v) {
+                    samples.push(ellipsis(&v, 100).into_owned());
+                }
+            }
+        }
+        det.columns.push(ColumnInfo {
+            index: j,
+            header: header.and_then(|h| h.cells.get(j)).map(|c| clean_line(c).into_owned()).filter(|c| !c.is_empty()),
+            target,
+            confidence,
+            samples,
+            ignored_reason: reason.map(str::to_string),
+        });
+        det.mapping.push(target);
+    }
+    det
+}
+
+/// Drops header guesses that the values contradict (fuzzy or keyword matches only).
+fn guard(g: Guess, st: &ValueStats) -> Guess {
+    let n = st.n as f32;
+    match g {
+        Guess::Target(Target::AcceptsMarketing, c) if c < 0.95 && st.n > 0 && (st.consents as f32) < 0.5 * n => {
+            Guess::Unknown
+        }
+        Guess::Target(Target::Email, c) if c < 0.95 && st.n > 0 && (st.emails as f32) < 0.5 * n => Guess::Unknown,
+        g => g,
+    }
+}
+
+/// Turns "a name" guesses into first_name or full_name, from the other columns and values:
+/// values of two or more words are full names; with a last-name column (CloudCart's `Име` +
+/// `Фамилия`) or single-word values it is the first name; otherwise a full name. Without a
+/// header, single-word columns are the first and then the last name, in order.
+fn resolve_names(guesses: &[Guess], stats: &[ValueStats], has_header: bool) -> Vec<Option<(Target, f32)>> {
+    let has = |t: Target| guesses.iter().any(|g| matches!(g, Guess::Target(x, _) if *x == t));
+    let (has_first, has_last) = (has(Target::FirstName), has(Target::LastName));
+    let mut singles = 0;
+    guesses
+        .iter()
+        .zip(stats)
+        .map(|(g, st)| match *g {
+            Guess::Target(t, c) => Some((t, c)),
+            Guess::AnyName(c) => {
+                let multi = st.names > 0 && st.name_words as f32 / st.names as f32 >= 1.6;
+                let single = st.names > 0 && st.name_words as f32 / st.names as f32 <= 1.2;
+                if has_header {
+                    if !multi && ((has_last && !has_first) || single) {
+                        Some((Target::FirstName, c))
+                    } else {
+                        Some((Target::FullName, c))
+                    }
+                } else {
+                    singles += 1;
+                    match singles {
+                        1 if !has_first => Some((Target::FirstName, c)),
+                        1 | 2 if !has_last => Some((Target::LastName, c)),
+                        _ => None,
+                    }
+                }
+            }
+            _ => None,
+        })
+        .collect()
+}

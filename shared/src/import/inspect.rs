@@ -1,0 +1,187 @@
+//! The whole-file report behind `intake inspect`: detection, then a full pass with a
+//! [`RowReader`] and a [`DuplicateTracker`], counted so that `total = valid + invalid +
+//! duplicates` always holds.
+//!
+//! Exists as the one place that turns the streaming pieces into the `intake inspect --json`
+//! contract (see the guide's api.md) and a readable table; the tests snapshot it.
+
+use serde::Serialize;
+
+use super::{ColumnInfo, Detection, DuplicateTracker, ImportSettings, RowOutcome, RowReader, detect};
+use crate::api::FieldError;
+
+/// Most errors listed in a report (`rows` still counts everything).
+pub const MAX_ERRORS: usize = 1000;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct RowCounts {
+    pub total: u64,
+    pub valid: u64,
+    pub invalid: u64,
+    pub duplicates: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErrorLine {
+    pub line: u64,
+    pub field: String,
+    pub code: String,
+    pub message: String,
+}
+
+/// The `intake inspect --json` document.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InspectReport {
+    pub encoding: String,
+    /// `,` `;` `\t` (the two characters backslash and t) or `|`.
+    pub delimiter: String,
+    pub has_header: bool,
+    pub header_line: Option<u64>,
+    pub columns: Vec<ColumnInfo>,
+    pub rows: RowCounts,
+    /// At most [`MAX_ERRORS`], ordered by line.
+    pub errors: Vec<ErrorLine>,
+    /// How many errors there were in all (more than `errors.len()` when cut).
+    pub errors_total: u64,
+    /// A file-level problem: nothing can be imported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<FieldError>,
+}
+
+impl InspectReport {
+    fn new(det: &Detection) -> Self {
+        InspectReport {
+            encoding: det.encoding.clone(),
+            delimiter: det.delimiter_str(),
+            has_header: det.has_header,
+            header_line: det.header_line,
+            columns: det.columns.clone(),
+            rows: RowCounts::default(),
+            errors: Vec::new(),
+            errors_total: 0,
+            problem: det.problem.clone(),
+        }
+    }
+
+    fn add_error(&mut self, line: u64, e: FieldError) {
+        self.errors_total += 1;
+        if self.errors.len() < MAX_ERRORS {
+            self.errors.push(ErrorLine { line, field: e.field, code: e.code, message: e.message });
+        }
+    }
+
+    /// A readable table for the terminal.
+    pub fn render_table(&self) -> String {
+        use std::fmt::Write;
+        let mut s = String::new();
+        let header = match self.header_line {
+            Some(l) => format!("line {l}"),
+            None => "none".to_string(),
+        };
+        let _ = writeln!(s, "Encoding: {}   Delimiter: {}   Header: {}", self.encoding, self.delimiter, header);
+        if let Some(p) = &self.problem {
+            let _ = writeln!(s, "Problem: {} ({})", p.message, p.code);
+        }
+        if !self.columns.is_empty() {
+            let rows: Vec<[String; 5]> = self
+                .columns
+                .iter()
+                .map(|c| {
+                    [
+                        c.index.to_string(),
+                        c.header.clone().unwrap_or_default(),
+                        match (c.target, &c.ignored_reason) {
+                            (Some(t), _) => t.as_str().to_string(),
+                            (None, Some(r)) => format!("- ({r})"),
+                            (None, None) => "-".to_string(),
+                        },
+                        if c.target.is_some() { format!("{:.2}", c.confidence) } else { String::new() },
+                        c.samples.join(", "),
+                    ]
+                })
+                .collect();
+            let titles = ["#", "Header", "Target", "Conf", "Samples"];
+            let mut widths = titles.map(|t| t.chars().count());
+            for r in &rows {
+                for (w, cell) in widths.iter_mut().zip(r) {
+                    *w = (*w).max(cell.chars().count().min(40));
+                }
+            }
+            let line = |cells: &[String]| {
+                let mut l = String::new();
+                for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+                    let cut: String = if cell.chars().count() > 40 && i < 4 {
+                        cell.chars().take(39).chain(['…']).collect()
+                    } else {
+                        cell.clone()
+                    };
+                    let pad = w.saturating_sub(cut.chars().count());
+                    l.push_str(&cut);
+                    if i + 1 < cells.len() {
+                        l.extend(std::iter::repeat_n(' ', pad + 2));
+                    }
+                }
+                l.trim_end().to_string()
+            };
+            let _ = writeln!(s);
+            let _ = writeln!(s, "{}", line(&titles.map(String::from)));
+            for r in &rows {
+                let _ = writeln!(s, "{}", line(r));
+            }
+        }
+        let r = self.rows;
+        let _ = writeln!(s);
+        let _ = writeln!(
+            s,
+            "Rows: {} total, {} valid, {} invalid, {} duplicates",
+            r.total, r.valid, r.invalid, r.duplicates
+        );
+        if !self.errors.is_empty() {
+            let shown = self.errors.len().min(50);
+            let _ = writeln!(s);
+            let _ = writeln!(s, "Errors (showing {shown} of {}):", self.errors_total);
+            for e in &self.errors[..shown] {
+                let _ = writeln!(s, "  line {:<6} {:<18} {:<26} {}", e.line, e.field, e.code, e.message);
+            }
+        }
+        s
+    }
+}
+
+/// Detects, reads and validates a whole file in memory: what the importer would do with it.
+pub fn inspect(bytes: &[u8], settings: &ImportSettings) -> InspectReport {
+    let det = detect(&bytes[..bytes.len().min(super::SAMPLE_BYTES)], settings);
+    let mut report = InspectReport::new(&det);
+    if let Some(p) = &det.problem {
+        report.add_error(1, p.clone());
+        return report;
+    }
+    let mut reader = RowReader::new(&det);
+    let mut tracker = DuplicateTracker::new();
+    let mut handle = |o: RowOutcome| {
+        report.rows.total += 1;
+        if o.errors.is_empty() {
+            report.rows.valid += 1;
+            if let Some(key) = &o.email_key
+                && let Some(earlier) = tracker.see(key, o.line)
+            {
+                report.rows.valid -= 1;
+                report.rows.duplicates += 1;
+                let email = o.row.email.as_deref().unwrap_or(key);
+                report.add_error(earlier, DuplicateTracker::duplicate_error(email, o.line));
+            }
+        } else {
+            report.rows.invalid += 1;
+            for e in o.errors {
+                report.add_error(o.line, e);
+            }
+        }
+    };
+    // Chunks bound the decoder's buffers whatever the file size.
+    for chunk in bytes.chunks(1 << 20) {
+        reader.push(chunk, &mut handle);
+    }
+    reader.finish(&mut handle);
+    report.errors.sort_by_key(|e| e.line);
+    report
+}

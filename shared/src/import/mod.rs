@@ -1,0 +1,471 @@
+//! The streaming import pipeline: bytes -> decode (encoding_rs) -> records (csv-core) ->
+//! map -> normalise -> validate, one [`RowOutcome`] per record.
+//!
+//! Usage: [`detect`] on the first 64-256 KiB of the file (encoding, delimiter, header,
+//! columns and mapping suggestions), let the user adjust `Detection::mapping`, then feed the
+//! whole file to a [`RowReader`] built from the detection, in chunks of any size. The same
+//! code runs in the browser worker, in `intake inspect` and in the server's CSV upload.
+//!
+//! Decisions (also in ARCHITECTURE.md terms, the *invariants*):
+//! - Every record after the header ends as exactly one `RowOutcome`, valid or with errors;
+//!   blank lines and all-blank records (`;;;;`) are skipped but counted in line numbers; the
+//!   header line and preamble lines above it are consumed, not emitted.
+//! - Too few cells is fine (missing cells are empty). Cells beyond the expected columns are a
+//!   `ragged_row` error only when one of them holds data (a shifted row would otherwise import
+//!   wrong values silently).
+//! - A cell of the form `'` + formula (`'=...`, `'+...`, `'-...`, `'@...`) loses that one
+//!   leading `'` on import: it undoes the export's formula neutralising, so export -> import
+//!   gives back the same values.
+//! - Duplicates by email key are decided by the consumer with [`DuplicateTracker`]: the later
+//!   row wins; the earlier one is reported as `duplicate_email`.
+//! - A file-level `Detection::problem` (binary file, unknown encoding label) means: do not
+//!   import. A `RowReader` built from such a detection emits nothing.
+
+mod decode;
+mod detect;
+mod inspect;
+mod mapping;
+mod records;
+
+use std::hash::{Hash, Hasher};
+
+use serde::{Deserialize, Serialize};
+
+use crate::api::{BatchRow, Consent, FieldError};
+use crate::rules::{codes, parse_consent, split_full_name, validate_ref};
+use crate::text::{clean_line, clean_note, ellipsis, unneutralise};
+
+pub use decode::encoding_name;
+pub use detect::{SAMPLE_BYTES, detect};
+pub use inspect::{ErrorLine, InspectReport, RowCounts, inspect};
+pub use records::Limits;
+
+/// Whether the file has a header line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HeaderChoice {
+    /// Decide from the content.
+    #[default]
+    Auto,
+    Yes,
+    No,
+}
+
+/// The user's choices; `None`/`Auto` means "detect".
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ImportSettings {
+    /// A WHATWG encoding label (`utf-8`, `windows-1251`, `cp1251`, `latin1`...).
+    #[serde(default)]
+    pub encoding: Option<String>,
+    #[serde(default)]
+    pub delimiter: Option<u8>,
+    #[serde(default)]
+    pub header: HeaderChoice,
+    /// The target of each column by index; `None` = use the suggestions.
+    #[serde(default)]
+    pub mapping: Option<Vec<Option<Target>>>,
+}
+
+/// A customer field a column can be imported into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    FirstName,
+    LastName,
+    FullName,
+    Email,
+    Note,
+    AcceptsMarketing,
+    CustomerGroup,
+}
+
+impl Target {
+    pub const ALL: [Target; 7] = [
+        Target::FirstName,
+        Target::LastName,
+        Target::FullName,
+        Target::Email,
+        Target::Note,
+        Target::AcceptsMarketing,
+        Target::CustomerGroup,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Target::FirstName => "first_name",
+            Target::LastName => "last_name",
+            Target::FullName => "full_name",
+            Target::Email => "email",
+            Target::Note => "note",
+            Target::AcceptsMarketing => "accepts_marketing",
+            Target::CustomerGroup => "customer_group",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Target> {
+        Target::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// The `BatchRow`/`FieldError` field name this target fills (`customer_group` -> `group`).
+    pub fn field(self) -> &'static str {
+        match self {
+            Target::CustomerGroup => "group",
+            t => t.as_str(),
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// What [`detect`] found; the input of [`RowReader::new`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Detection {
+    /// Lowercase WHATWG name: `utf-8`, `utf-16le`, `utf-16be`, `windows-1251`, `windows-1252`...
+    pub encoding: String,
+    pub delimiter: u8,
+    pub has_header: bool,
+    /// 1-based line of the header; `None` without a header.
+    pub header_line: Option<u64>,
+    pub columns: Vec<ColumnInfo>,
+    /// The effective target of each column (the user's mapping if given, else the suggestions).
+    pub mapping: Vec<Option<Target>>,
+    /// A file-level problem (`empty_file`, `binary_file`, `unknown_encoding`,
+    /// `invalid_delimiter`): nothing can be imported.
+    pub problem: Option<FieldError>,
+    /// Records starting before this line (preamble, header) are not data.
+    pub data_start_line: u64,
+}
+
+impl Detection {
+    /// The delimiter as shown in the inspect output: `,` `;` `\t` `|`.
+    pub fn delimiter_str(&self) -> String {
+        delimiter_str(self.delimiter)
+    }
+}
+
+pub(crate) fn delimiter_str(d: u8) -> String {
+    match d {
+        b'\t' => "\\t".to_string(),
+        d => (d as char).to_string(),
+    }
+}
+
+/// One column of the file, as shown to the user (and in `intake inspect --json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColumnInfo {
+    pub index: usize,
+    pub header: Option<String>,
+    pub target: Option<Target>,
+    /// 0..1; 0 for ignored columns.
+    pub confidence: f32,
+    /// Up to 5 distinct non-empty values from the first records.
+    pub samples: Vec<String>,
+    /// Why `target` is null: `not_importable`, `unknown` or `duplicate_target`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ignored_reason: Option<String>,
+}
+
+/// One record of the file, mapped and normalised.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowOutcome {
+    /// 1-based physical line where the record starts (also in `row.line`).
+    pub line: u64,
+    /// The mapped, cleaned cells; `email` is the normalised address when it is valid;
+    /// `accepts_marketing` is `Consent::Bool` when it parsed, `Consent::Text` when not.
+    pub row: BatchRow,
+    /// Empty = valid.
+    pub errors: Vec<FieldError>,
+    /// The dedupe key of a valid row's email (see [`crate::rules::Email::key`]).
+    pub email_key: Option<String>,
+}
+
+impl RowOutcome {
+    pub fn is_valid(&self) -> bool {
+        self.errors.is_empty()
+    }
+}
+
+fn ferr(field: &str, code: &str, message: String) -> FieldError {
+    FieldError { field: field.to_string(), code: code.to_string(), message }
+}
+
+/// Maps records to rows.
+struct Mapper {
+    data_start_line: u64,
+    columns: usize,
+    /// Column of each target (first column mapped to it), by `Target::index`.
+    col_of: [Option<usize>; 7],
+    max_field_bytes: usize,
+    max_columns: usize,
+}
+
+impl Mapper {
+    fn cell<'a>(
+        &self,
+        rec: &records::RawRecord<'a>,
+        t: Target,
+        errors: &mut Vec<FieldError>,
+    ) -> Option<std::borrow::Cow<'a, str>> {
+        let col = self.col_of[t.index()]?;
+        let bytes = rec.get(col)?;
+        let too_long = rec.too_long.contains(&col);
+        let text = match std::str::from_utf8(bytes) {
+            Ok(s) => std::borrow::Cow::Borrowed(s),
+            Err(_) => {
+                if !too_long {
+                    errors.push(ferr(
+                        t.field(),
+                        codes::INVALID_ENCODING,
+                        format!(
+                            "{} has bytes that are not valid in the file's encoding (shown as �); check the encoding setting.",
+                            label(t)
+                        ),
+                    ));
+                }
+                std::borrow::Cow::Owned(String::from_utf8_lossy(bytes).into_owned())
+            }
+        };
+        if too_long {
+            errors.push(ferr(
+                t.field(),
+                codes::FIELD_TOO_LONG,
+                format!("{} is too long: over {} bytes; it was cut.", label(t), self.max_field_bytes),
+            ));
+        }
+        Some(match text {
+            std::borrow::Cow::Borrowed(s) => std::borrow::Cow::Borrowed(unneutralise(s)),
+            std::borrow::Cow::Owned(s) => std::borrow::Cow::Owned(unneutralise(&s).to_string()),
+        })
+    }
+
+    fn map(&self, rec: &records::RawRecord<'_>) -> Option<RowOutcome> {
+        if rec.line < self.data_start_line {
+            return None;
+        }
+        let mut errors = Vec::new();
+        let mut row = BatchRow { line: rec.line, ..Default::default() };
+        if rec.unbalanced {
+            errors.push(ferr(
+                "row",
+                codes::UNBALANCED_QUOTE,
+                format!(
+                    "Line {} opens a quote (\") that is not closed where the row should end; the lines after it were read as rows of their own.",
+                    rec.line
+                ),
+            ));
+        }
+        if rec.too_many_columns {
+            errors.push(ferr(
+                "row",
+                codes::TOO_MANY_COLUMNS,
+                format!("The row has more than {} cells; the extra cells were dropped.", self.max_columns),
+            ));
+        } else if rec.len() > self.columns && rec.iter().skip(self.columns).any(|c| !c.iter().all(u8::is_ascii_whitespace)) {
+            errors.push(ferr(
+                "row",
+                codes::RAGGED_ROW,
+                format!(
+                    "The row has {} cells but the file has {} columns; the extra cells hold data, so the row may be shifted (an unquoted delimiter?).",
+                    rec.len(),
+                    self.columns
+                ),
+            ));
+        }
+        let owned = |c: std::borrow::Cow<'_, str>, f: fn(&str) -> std::borrow::Cow<'_, str>| -> Option<String> {
+            let v = f(&c);
+            (!v.is_empty()).then(|| v.into_owned())
+        };
+        if let Some(c) = self.cell(rec, Target::FirstName, &mut errors) {
+            row.first_name = owned(c, clean_line);
+        }
+        if let Some(c) = self.cell(rec, Target::LastName, &mut errors) {
+            row.last_name = owned(c, clean_line);
+        }
+        let full = self.cell(rec, Target::FullName, &mut errors).and_then(|c| owned(c, clean_line));
+        if let Some(full) = full
+            && row.first_name.is_none()
+            && row.last_name.is_none()
+        {
+            let (f, l) = split_full_name(&full);
+            row.first_name = (!f.is_empty()).then(|| f.to_string());
+            row.last_name = (!l.is_empty()).then(|| l.to_string());
+        }
+        if let Some(c) = self.cell(rec, Target::Email, &mut errors) {
+            row.email = owned(c, clean_line);
+        }
+        if let Some(c) = self.cell(rec, Target::Note, &mut errors) {
+            row.note = owned(c, clean_note);
+        }
+        if let Some(c) = self.cell(rec, Target::AcceptsMarketing, &mut errors) {
+            match parse_consent(&c) {
+                Ok(v) => row.accepts_marketing = v.map(Consent::Bool),
+                Err(e) => {
+                    errors.push(e);
+                    row.accepts_marketing = Some(Consent::Text(clean_line(&c).into_owned()));
+                }
+            }
+        }
+        if let Some(c) = self.cell(rec, Target::CustomerGroup, &mut errors) {
+            row.group = owned(c, clean_line);
+        }
+        let mut email_key = None;
+        if rec.unbalanced {
+            // Only the first line of the record is here: its other problems are noise.
+        } else {
+            match validate_ref(&row) {
+                Ok(d) => {
+                    if errors.is_empty() {
+                        email_key = Some(d.email.key().to_string());
+                        row.email = Some(d.email.as_str().to_string());
+                    }
+                }
+                Err(errs) => {
+                    for e in errs {
+                        if !errors.iter().any(|x| x.field == e.field && x.code == e.code) {
+                            errors.push(e);
+                        }
+                    }
+                }
+            }
+        }
+        Some(RowOutcome { line: rec.line, row, errors, email_key })
+    }
+}
+
+fn label(t: Target) -> &'static str {
+    match t {
+        Target::FirstName => "First name",
+        Target::LastName => "Last name",
+        Target::FullName => "Full name",
+        Target::Email => "Email",
+        Target::Note => "Note",
+        Target::AcceptsMarketing => "Accepts marketing",
+        Target::CustomerGroup => "Group",
+    }
+}
+
+/// Reads a whole file, pushed in chunks of any size, into [`RowOutcome`]s.
+pub struct RowReader {
+    decoder: decode::StreamDecoder,
+    stage: records::RecordStage,
+    mapper: Mapper,
+    disabled: bool,
+}
+
+impl RowReader {
+    /// A reader with the default [`Limits`].
+    pub fn new(det: &Detection) -> RowReader {
+        RowReader::with_limits(det, Limits::default())
+    }
+
+    pub fn with_limits(det: &Detection, limits: Limits) -> RowReader {
+        let encoding = encoding_rs::Encoding::for_label(det.encoding.as_bytes()).unwrap_or(encoding_rs::UTF_8);
+        let mut col_of = [None; 7];
+        for (i, t) in det.mapping.iter().enumerate() {
+            if let Some(t) = t {
+                col_of[t.index()].get_or_insert(i);
+            }
+        }
+        let columns = det.columns.len().max(det.mapping.len());
+        let hints = records::Hints {
+            columns,
+            single_line: det.mapping.iter().map(|t| matches!(t, Some(t) if *t != Target::Note)).collect(),
+        };
+        RowReader {
+            decoder: decode::StreamDecoder::new(encoding),
+            stage: records::RecordStage::new(det.delimiter, limits, hints),
+            mapper: Mapper {
+                data_start_line: det.data_start_line,
+                columns: columns.max(1),
+                col_of,
+                max_field_bytes: limits.max_field_bytes,
+                max_columns: limits.max_columns,
+            },
+            disabled: det.problem.is_some(),
+        }
+    }
+
+    /// Feeds the next chunk of the file; calls `out` for every complete record.
+    pub fn push(&mut self, chunk: &[u8], out: &mut impl FnMut(RowOutcome)) {
+        if self.disabled {
+            return;
+        }
+        let RowReader { decoder, stage, mapper, .. } = self;
+        decoder.push(chunk, false, &mut |piece| {
+            stage.push(piece, &mut |rec| {
+                if let Some(o) = mapper.map(rec) {
+                    out(o)
+                }
+            })
+        });
+    }
+
+    /// Signals the end of the file; emits the last record.
+    pub fn finish(&mut self, out: &mut impl FnMut(RowOutcome)) {
+        if self.disabled {
+            return;
+        }
+        let RowReader { decoder, stage, mapper, .. } = self;
+        let mut emit = |rec: &records::RawRecord<'_>| {
+            if let Some(o) = mapper.map(rec) {
+                out(o)
+            }
+        };
+        decoder.push(&[], true, &mut |piece| stage.push(piece, &mut emit));
+        stage.finish(&mut emit);
+    }
+
+    /// The line the reader has reached (for progress).
+    pub fn line(&self) -> u64 {
+        self.stage.line()
+    }
+}
+
+/// Finds rows with the same email key inside one file. Keeps 16 bytes per distinct email
+/// (a 128-bit hash of the key), so a million rows cost about 30 MB.
+#[derive(Debug, Default)]
+pub struct DuplicateTracker {
+    seen: std::collections::HashMap<u128, u64>,
+}
+
+fn key_hash(key: &str) -> u128 {
+    let mut a = std::hash::DefaultHasher::new();
+    key.hash(&mut a);
+    let mut b = std::hash::DefaultHasher::new();
+    (0x9E37_79B9_7F4A_7C15u64, key).hash(&mut b);
+    (u128::from(a.finish()) << 64) | u128::from(b.finish())
+}
+
+impl DuplicateTracker {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records that `line` has `email_key`; returns the earlier line with the same key, which
+    /// this row now supersedes (the later row wins).
+    pub fn see(&mut self, email_key: &str, line: u64) -> Option<u64> {
+        self.seen.insert(key_hash(email_key), line)
+    }
+
+    /// The `duplicate_email` error to report at the superseded `earlier` line.
+    pub fn duplicate_error(email: &str, later_line: u64) -> FieldError {
+        ferr(
+            "email",
+            codes::DUPLICATE_EMAIL,
+            format!(
+                "Email {} appears again on line {later_line}; that later row is imported and this one is skipped.",
+                ellipsis(email, 80)
+            ),
+        )
+    }
+
+    pub fn len(&self) -> usize {
+        self.seen.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.seen.is_empty()
+    }
+}

@@ -1,0 +1,610 @@
+//! UTF-8 bytes to CSV records with their physical line numbers: a push parser around
+//! csv-core that never allocates per record, bounds memory, and recovers from an
+//! unbalanced quote.
+//!
+//! Exists because csv-core alone gives no line of a record, no limits, and (like every CSV
+//! parser) lets an unclosed quote swallow the rest of the file. This stage adds:
+//!
+//! - **Lines**: every consumed byte is counted (`\r\n`, `\n` and a lone `\r` each end one
+//!   line), and a record's line is the line of its first byte. Blank lines are skipped but
+//!   counted; so is a record whose cells are all empty or blank (Excel's `;;;;`).
+//! - **Limits**: a field longer than `max_field_bytes` is cut (at a character boundary) and
+//!   flagged; cells past `max_columns` are dropped and the record flagged. Memory is bounded by
+//!   `max_columns * max_field_bytes` plus a small replay buffer.
+//! - **Unbalanced quotes**: a record whose quoted field runs over a line break is watched.
+//!   Once the record is complete it is judged *swallowing* when the multi-line field is one
+//!   that never holds line breaks (a mapped name/email/consent/group column), when a line
+//!   inside the field looks like a record of its own (an `@` and enough delimiters), when the
+//!   field spans over [`MAX_FIELD_LINES`] lines or [`REPLAY_CAP`] bytes, or when the quote is
+//!   still open at the end of the file. Such a record is emitted as an `unbalanced` record
+//!   holding only its first line, and the bytes after its first line are parsed again from a
+//!   fresh state, so the rows it swallowed come back with their own line numbers.
+//!   Quotes inside an unquoted field (`ab"c`) are literal (csv-core's "a parse over no parse").
+
+use csv_core::{ReadRecordResult, Reader, ReaderBuilder, Terminator};
+
+/// A record handed to the consumer. Fields are UTF-8 bytes as read (not validated).
+pub(crate) struct RawRecord<'a> {
+    /// 1-based physical line where the record starts.
+    pub line: u64,
+    buf: &'a [u8],
+    ends: &'a [usize],
+    /// Indexes of fields that were cut at the field limit.
+    pub too_long: &'a [usize],
+    /// The record had more cells than the column limit (the extra ones are dropped).
+    pub too_many_columns: bool,
+    /// The record opened a quote that swallowed following lines; only its first line is
+    /// kept here, and the following lines were parsed again.
+    pub unbalanced: bool,
+}
+
+impl<'a> RawRecord<'a> {
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn get(&self, i: usize) -> Option<&'a [u8]> {
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        Some(&self.buf[start..end])
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
+        (0..self.len()).map(|i| self.get(i).unwrap_or_default())
+    }
+
+    /// True if every cell is empty or whitespace.
+    pub fn is_blank(&self) -> bool {
+        self.buf.iter().all(|b| b.is_ascii_whitespace())
+    }
+}
+
+/// Limits of the record stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Longest kept field, in bytes (longer ones are cut and reported).
+    pub max_field_bytes: usize,
+    /// Most cells kept per record (more are dropped and reported).
+    pub max_columns: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_field_bytes: 64 * 1024, max_columns: 2048 }
+    }
+}
+
+/// A quoted field spanning more lines than this is taken for an unbalanced quote.
+pub const MAX_FIELD_LINES: u32 = 100;
+/// Bytes kept after the first line break inside a record, for re-parsing; a record running
+/// longer than this past its first line is taken for an unbalanced quote.
+pub const REPLAY_CAP: usize = 256 * 1024;
+
+/// What the stage knows about the columns, to judge multi-line fields.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Hints {
+    /// Expected number of columns (0 = unknown).
+    pub columns: usize,
+    /// Per column: may this column hold line breaks (a note, an unmapped column)?
+    /// Columns past the end may.
+    pub single_line: Vec<bool>,
+}
+
+pub(crate) struct RecordStage {
+    rdr: Reader,
+    delimiter: u8,
+    limits: Limits,
+    hints: Hints,
+    // The record being built.
+    buf: Vec<u8>,
+    len: usize,
+    ends: Vec<usize>,
+    nends: usize,
+    skew: usize,
+    too_long: Vec<usize>,
+    too_many: bool,
+    in_record: bool,
+    rec_line: u64,
+    // Line counting.
+    line: u64,
+    prev_cr: bool,
+    // The multi-line tail of the current record (after its first inner line break).
+    raw_active: bool,
+    raw: Vec<u8>,
+    raw_line: u64,
+    raw_prev_cr: bool,
+    inner_breaks: u32,
+    // Bytes to parse again before any new input.
+    replay: Vec<u8>,
+    finished: bool,
+}
+
+enum Step {
+    /// All input consumed (or the end reached).
+    Done,
+    /// An unbalanced record was cut at `consumed`; `self.raw` holds the bytes to parse again.
+    Reparse(usize),
+}
+
+fn new_reader(delimiter: u8) -> Reader {
+    ReaderBuilder::new().delimiter(delimiter).terminator(Terminator::CRLF).double_quote(true).build()
+}
+
+impl RecordStage {
+    pub fn new(delimiter: u8, limits: Limits, hints: Hints) -> Self {
+        let limits = Limits { max_field_bytes: limits.max_field_bytes.max(16), max_columns: limits.max_columns.max(1) };
+        RecordStage {
+            rdr: new_reader(delimiter),
+            delimiter,
+            limits,
+            hints,
+            buf: vec![0; 4096],
+            len: 0,
+            ends: vec![0; 64.min(limits.max_columns + 1)],
+            nends: 0,
+            skew: 0,
+            too_long: Vec::new(),
+            too_many: false,
+            in_record: false,
+            rec_line: 1,
+            line: 1,
+            prev_cr: false,
+            raw_active: false,
+            raw: Vec::new(),
+            raw_line: 0,
+            raw_prev_cr: false,
+            inner_breaks: 0,
+            replay: Vec::new(),
+            finished: false,
+        }
+    }
+
+    /// The line the next byte is on (after the end: one past the last line).
+    pub fn line(&self) -> u64 {
+        self.line
+    }
+
+    /// Feeds UTF-8 bytes; calls `emit` for every complete record.
+    pub fn push(&mut self, input: &[u8], emit: &mut dyn FnMut(&RawRecord<'_>)) {
+        let mut pos = 0;
+        loop {
+            self.drain_replay(emit);
+            if pos >= input.len() {
+                return;
+            }
+            match self.parse(&input[pos..], false, emit) {
+                Step::Done => return,
+                Step::Reparse(n) => {
+                    pos += n;
+                    self.replay = std::mem::take(&mut self.raw);
+                }
+            }
+        }
+    }
+
+    /// Signals the end of input; emits the last record.
+    pub fn finish(&mut self, emit: &mut dyn FnMut(&RawRecord<'_>)) {
+        if self.finished {
+            return;
+        }
+        loop {
+            self.drain_replay(emit);
+            match self.parse(&[], true, emit) {
+                Step::Done => break,
+                Step::Reparse(_) => self.replay = std::mem::take(&mut self.raw),
+            }
+        }
+        self.finished = true;
+    }
+
+    fn drain_replay(&mut self, emit: &mut dyn FnMut(&RawRecord<'_>)) {
+        while !self.replay.is_empty() {
+            let replay = std::mem::take(&mut self.replay);
+            match self.parse(&replay, false, emit) {
+                Step::Done => {}
+                Step::Reparse(n) => {
+                    let mut next = std::mem::take(&mut self.raw);
+                    next.extend_from_slice(&replay[n..]);
+                    self.replay = next;
+                }
+            }
+        }
+    }
+
+    fn count_lines(&mut self, bytes: &[u8]) {
+        let mut cr_at: isize = if self.prev_cr { -1 } else { -2 };
+        for i in memchr::memchr2_iter(b'\r', b'\n', bytes) {
+            if bytes[i] == b'\r' {
+                self.line += 1;
+                cr_at = i as isize;
+            } else if cr_at != i as isize - 1 {
+                self.line += 1;
+            }
+        }
+        if let Some(&last) = bytes.last() {
+            self.prev_cr = last == b'\r';
+        }
+    }
+
+    /// Accounts for bytes consumed by csv-core within the current record. `ended` is true if
+    /// the last byte ended the record (its terminator).
+    fn track(&mut self, bytes: &[u8], ended: bool) {
+        let body = if ended && !bytes.is_empty() { &bytes[..bytes.len() - 1] } else { bytes };
+        if self.raw_active {
+            self.inner_breaks += memchr::memchr2_iter(b'\r', b'\n', body).count() as u32;
+            self.raw.extend_from_slice(bytes);
+            self.count_lines(bytes);
+        } else if let Some(p) = memchr::memchr2(b'\r', b'\n', body) {
+            self.count_lines(&bytes[..=p]);
+            self.raw_active = true;
+            self.raw_line = self.line;
+            self.raw_prev_cr = bytes[p] == b'\r';
+            self.inner_breaks = 1 + memchr::memchr2_iter(b'\r', b'\n', &body[p + 1..]).count() as u32;
+            self.raw.clear();
+            self.raw.extend_from_slice(&bytes[p + 1..]);
+            self.count_lines(&bytes[p + 1..]);
+        } else {
+            self.count_lines(bytes);
+        }
+    }
+
+    fn start_record(&mut self) {
+        self.in_record = true;
+        self.rec_line = self.line;
+        self.len = 0;
+        self.nends = 0;
+        self.skew = 0;
+        self.too_long.clear();
+        self.too_many = false;
+        self.raw_active = false;
+        self.inner_breaks = 0;
+    }
+
+    /// Parses `input` until it is consumed or an unbalanced record forces a re-parse.
+    fn parse(&mut self, input: &[u8], eof: bool, emit: &mut dyn FnMut(&RawRecord<'_>)) -> Step {
+        let mut pos = 0;
+        loop {
+            if !self.in_record {
+                // Skip (and count) blank lines before the record.
+                let start = pos;
+                while pos < input.len() && matches!(input[pos], b'\r' | b'\n') {
+                    pos += 1;
+                }
+                self.count_lines(&input[start..pos]);
+                if pos == input.len() {
+                    return Step::Done;
+                }
+                self.start_record();
+            }
+            let inp = &input[pos..];
+            if self.len + 1024 > self.buf.len() {
+                let grow = self.buf.len().max(4096);
+                self.buf.resize(self.buf.len() + grow, 0);
+            }
+            if self.nends == self.ends.len() {
+                let cap = self.limits.max_columns + 1;
+                if self.ends.len() < cap {
+                    let n = (self.ends.len() * 2).min(cap);
+                    self.ends.resize(n, 0);
+                }
+            }
+            let old_len = self.len;
+            let (res, nin, nout, nend) =
+                self.rdr.read_record(inp, &mut self.buf[self.len..], &mut self.ends[self.nends..]);
+            let ended = matches!(res, ReadRecordResult::Record) && nin > 0;
+            self.track(&inp[..nin], ended);
+            pos += nin;
+            self.len += nout;
+            for e in &mut self.ends[self.nends..self.nends + nend] {
+                *e -= self.skew;
+            }
+            let first = self.nends;
+            self.nends += nend;
+            self.enforce_limits(first, old_len);
+            match res {
+                ReadRecordResult::InputEmpty => {
+                    if self.raw_active && (self.raw.len() > REPLAY_CAP || self.inner_breaks > MAX_FIELD_LINES) {
+                        return self.cut_unbalanced(pos, emit);
+                    }
+                    if !eof {
+                        return Step::Done;
+                    }
+                }
+                ReadRecordResult::OutputFull | ReadRecordResult::OutputEndsFull => {
+                    if self.raw_active && (self.raw.len() > REPLAY_CAP || self.inner_breaks > MAX_FIELD_LINES) {
+                        return self.cut_unbalanced(pos, emit);
+                    }
+                }
+                ReadRecordResult::Record => {
+                    self.in_record = false;
+                    if self.raw_active && self.is_swallowing(eof) {
+                        return self.cut_unbalanced(pos, emit);
+                    }
+                    self.emit(emit, false);
+                }
+                ReadRecordResult::End => {
+                    self.in_record = false;
+                    return Step::Done;
+                }
+            }
+        }
+    }
+
+    /// Applies the field and column limits to what csv-core just wrote. `first` is the index
+    /// of the field that was open before the call.
+    fn enforce_limits(&mut self, first: usize, old_len: usize) {
+        let max_cols = self.limits.max_columns;
+        if !self.too_many {
+            // Cut every field over the limit (the completed ones and the open one), moving
+            // the bytes after it down.
+            let max = self.limits.max_field_bytes;
+            let mut read = if first == 0 { 0 } else { self.ends[first - 1] };
+            let mut write = read;
+            for i in first..=self.nends {
+                let end = if i < self.nends { self.ends[i] } else { self.len };
+                let flen = end - read;
+                let mut keep = flen;
+                if i == first && self.too_long.last() == Some(&i) {
+                    // Cut before: what was kept then ends at a character boundary, and the
+                    // new bytes continue the part that was dropped.
+                    keep = old_len - read;
+                } else if flen > max {
+                    keep = max;
+                    while keep > 0 && (self.buf[read + keep] & 0xC0) == 0x80 {
+                        keep -= 1;
+                    }
+                    if self.too_long.last() != Some(&i) {
+                        self.too_long.push(i);
+                    }
+                }
+                if write != read {
+                    self.buf.copy_within(read..read + keep, write);
+                }
+                write += keep;
+                read = end;
+                if i < self.nends {
+                    self.ends[i] = write;
+                }
+            }
+            self.skew += self.len - write;
+            self.len = write;
+        }
+        // Too many columns: keep the first max_columns cells, drop the rest.
+        if self.nends > max_cols || (self.too_many && self.len > self.ends[max_cols - 1]) {
+            self.too_many = true;
+            let keep = self.ends[max_cols - 1];
+            self.skew += self.len - keep;
+            self.len = keep;
+            self.nends = max_cols;
+            self.too_long.retain(|&f| f < max_cols);
+        }
+    }
+
+    /// Judges a complete record with a multi-line field (see the module docs).
+    fn is_swallowing(&self, eof: bool) -> bool {
+        if self.raw.len() > REPLAY_CAP || self.inner_breaks > MAX_FIELD_LINES {
+            return true;
+        }
+        if eof && quote_open_at_end(&self.raw, self.delimiter) && !self.raw.iter().all(|b| b.is_ascii_whitespace()) {
+            return true;
+        }
+        let need_delims = self.hints.columns.saturating_sub(1).max(1);
+        for i in 0..self.nends {
+            let s = if i == 0 { 0 } else { self.ends[i - 1] };
+            let field = &self.buf[s..self.ends[i]];
+            let Some(first_break) = memchr::memchr2(b'\r', b'\n', field) else {
+                continue;
+            };
+            if self.hints.single_line.get(i).copied().unwrap_or(false) {
+                return true;
+            }
+            let tail = &field[first_break + 1..];
+            for line in tail.split(|&b| b == b'\n' || b == b'\r') {
+                if memchr::memchr(b'@', line).is_some()
+                    && memchr::memchr_iter(self.delimiter, line).count() >= need_delims
+                {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    /// Emits the current record as unbalanced (its first line only), resets the parser and
+    /// prepares the replay from the record's second line.
+    fn cut_unbalanced(&mut self, consumed: usize, emit: &mut dyn FnMut(&RawRecord<'_>)) -> Step {
+        // Keep the cells of the first line: cut the field holding the first line break.
+        if let Some(p) = memchr::memchr2(b'\r', b'\n', &self.buf[..self.len]) {
+            let i = self.ends[..self.nends].iter().position(|&e| e > p).unwrap_or(self.nends);
+            if i == self.ends.len() {
+                self.ends.push(0);
+            }
+            self.ends[i] = p;
+            self.nends = i + 1;
+            self.len = p;
+        } else if !self.too_many {
+            // The break was in a part that was cut away: close the open field as it is.
+            if self.nends == self.ends.len() {
+                self.ends.push(0);
+            }
+            self.ends[self.nends] = self.len;
+            self.nends += 1;
+        }
+        self.too_long.retain(|&f| f < self.nends);
+        self.emit(emit, true);
+        self.in_record = false;
+        self.rdr = new_reader(self.delimiter);
+        self.line = self.raw_line;
+        self.prev_cr = self.raw_prev_cr;
+        self.raw_active = false;
+        Step::Reparse(consumed)
+    }
+
+    fn emit(&mut self, emit: &mut dyn FnMut(&RawRecord<'_>), unbalanced: bool) {
+        let rec = RawRecord {
+            line: self.rec_line,
+            buf: &self.buf[..self.len],
+            ends: &self.ends[..self.nends],
+            too_long: &self.too_long,
+            too_many_columns: self.too_many,
+            unbalanced,
+        };
+        if unbalanced || !rec.is_blank() {
+            emit(&rec);
+        }
+    }
+}
+
+/// Replays the quote state over the tail of a record that starts inside a quoted field:
+/// is the quote still open at the end?
+fn quote_open_at_end(tail: &[u8], delimiter: u8) -> bool {
+    #[derive(PartialEq)]
+    enum S {
+        Quoted,
+        AfterQuote,
+        Start,
+        Unquoted,
+    }
+    let mut s = S::Quoted;
+    for &b in tail {
+        s = match s {
+            S::Quoted if b == b'"' => S::AfterQuote,
+            S::Quoted => S::Quoted,
+            S::AfterQuote if b == b'"' => S::Quoted,
+            S::AfterQuote | S::Unquoted | S::Start if b == delimiter => S::Start,
+            S::AfterQuote | S::Unquoted | S::Start if b == b'\n' || b == b'\r' => S::Start,
+            S::Start if b == b'"' => S::Quoted,
+            _ => S::Unquoted,
+        };
+    }
+    s == S::Quoted
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// Parses `input` in chunks of `chunk` bytes into (line, cells, flags) strings.
+    pub(crate) fn parse_with(input: &[u8], delim: u8, chunk: usize, limits: Limits, hints: Hints) -> Vec<String> {
+        let mut st = RecordStage::new(delim, limits, hints);
+        let mut out = Vec::new();
+        let mut emit = |r: &RawRecord<'_>| {
+            let cells: Vec<String> = r.iter().map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+            let mut s = format!("{}: {:?}", r.line, cells);
+            if !r.too_long.is_empty() {
+                s.push_str(&format!(" too_long={:?}", r.too_long));
+            }
+            if r.too_many_columns {
+                s.push_str(" too_many");
+            }
+            if r.unbalanced {
+                s.push_str(" UNBALANCED");
+            }
+            out.push(s);
+        };
+        for c in input.chunks(chunk.max(1)) {
+            st.push(c, &mut emit);
+        }
+        st.finish(&mut emit);
+        out
+    }
+
+    fn parse(input: &str) -> Vec<String> {
+        let all = parse_with(input.as_bytes(), b',', usize::MAX, Limits::default(), Hints::default());
+        for chunk in [1, 2, 3, 5, 7, 16] {
+            assert_eq!(
+                parse_with(input.as_bytes(), b',', chunk, Limits::default(), Hints::default()),
+                all,
+                "chunk {chunk}"
+            );
+        }
+        all
+    }
+
+    #[test]
+    fn lines_and_terminators() {
+        assert_eq!(parse("a,b\nc,d"), ["1: [\"a\", \"b\"]", "2: [\"c\", \"d\"]"]);
+        assert_eq!(parse("a,b\r\n\r\nc,d\r\n"), ["1: [\"a\", \"b\"]", "3: [\"c\", \"d\"]"]);
+        assert_eq!(parse("a\rb\r\rc"), ["1: [\"a\"]", "2: [\"b\"]", "4: [\"c\"]"]);
+        assert_eq!(parse("\n\n a \n,,\n;;\nx"), ["3: [\" a \"]", "5: [\";;\"]", "6: [\"x\"]"]);
+        assert_eq!(parse(""), Vec::<String>::new());
+    }
+
+    #[test]
+    fn quotes() {
+        assert_eq!(parse("\"a \"\"b\"\"\",c\nd,e"), ["1: [\"a \\\"b\\\"\", \"c\"]", "2: [\"d\", \"e\"]"]);
+        assert_eq!(parse("\"multi\r\nline\",x\ny,z"), ["1: [\"multi\\r\\nline\", \"x\"]", "3: [\"y\", \"z\"]"]);
+        assert_eq!(parse("ab\"c,d\n"), ["1: [\"ab\\\"c\", \"d\"]"]);
+    }
+
+    #[test]
+    fn unbalanced_quote_is_cut_and_reparsed() {
+        let input = "name,email\n\"Ivan,ivan@x.bg\nMaria,maria@x.bg\nPetar,petar@x.bg\n";
+        assert_eq!(
+            parse(input),
+            [
+                "1: [\"name\", \"email\"]",
+                "2: [\"Ivan,ivan@x.bg\"] UNBALANCED",
+                "3: [\"Maria\", \"maria@x.bg\"]",
+                "4: [\"Petar\", \"petar@x.bg\"]"
+            ]
+        );
+        // Closed much later by a stray quote.
+        let input = "n,e,x\n\"Ivan,ivan@x.bg,1\nMaria,maria@x.bg,2\nPetar,petar@x.bg,\"ok\"\n";
+        assert_eq!(
+            parse(input),
+            [
+                "1: [\"n\", \"e\", \"x\"]",
+                "2: [\"Ivan,ivan@x.bg,1\"] UNBALANCED",
+                "3: [\"Maria\", \"maria@x.bg\", \"2\"]",
+                "4: [\"Petar\", \"petar@x.bg\", \"ok\"]"
+            ]
+        );
+        // Every line opens a quote: no stack growth, every line comes back.
+        let mut s = String::new();
+        for i in 0..2000 {
+            s.push_str(&format!("\"a{i}@x.bg,b\n"));
+        }
+        let hints = Hints { columns: 2, single_line: vec![true, true] };
+        let out = parse_with(s.as_bytes(), b',', 4096, Limits::default(), hints);
+        assert_eq!(out.len(), 2000);
+        assert!(out[1999].starts_with("2000: "), "{}", out[1999]);
+    }
+
+    #[test]
+    fn multi_line_note_is_kept() {
+        let input = "e,note\nivan@x.bg,\"line one, more\nline two\"\n";
+        assert_eq!(parse(input), ["1: [\"e\", \"note\"]", "2: [\"ivan@x.bg\", \"line one, more\\nline two\"]"]);
+        // ... but not in a single-line column.
+        let hints = Hints { columns: 2, single_line: vec![false, true] };
+        let out = parse_with(b"ivan@x.bg,\"a\nb\"\nc@x.bg,d\n", b',', 3, Limits::default(), hints);
+        assert_eq!(out, ["1: [\"ivan@x.bg\", \"a\"] UNBALANCED", "2: [\"b\\\"\"]", "3: [\"c@x.bg\", \"d\"]"]);
+    }
+
+    #[test]
+    fn unclosed_quote_at_end_of_file() {
+        assert_eq!(parse("a,\"b\nc,d"), ["1: [\"a\", \"b\"] UNBALANCED", "2: [\"c\", \"d\"]"]);
+        assert_eq!(parse("a,\"b\n"), ["1: [\"a\", \"b\\n\"]"]);
+        assert_eq!(parse("a,\"b"), ["1: [\"a\", \"b\"]"]);
+    }
+
+    #[test]
+    fn limits() {
+        let limits = Limits { max_field_bytes: 16, max_columns: 3 };
+        let long = format!("{},b\nc,d,e,f,g\nh\n", "x".repeat(100));
+        for chunk in [1, 7, 1000] {
+            let out = parse_with(long.as_bytes(), b',', chunk, limits, Hints::default());
+            assert_eq!(
+                out,
+                [
+                    format!("1: [\"{}\", \"b\"] too_long=[0]", "x".repeat(16)),
+                    "2: [\"c\", \"d\", \"e\"] too_many".into(),
+                    "3: [\"h\"]".into()
+                ]
+            );
+        }
+        // Cut at a character boundary.
+        let out = parse_with("ааааааааааааааа".as_bytes(), b',', 5, limits, Hints::default());
+        assert_eq!(out, ["1: [\"аааааааа\"] too_long=[0]"]);
+    }
+}

@@ -1,0 +1,496 @@
+//! Validation of one customer record: the single set of rules that the browser, `intake
+//! inspect` and the server (on every posted batch row) apply.
+//!
+//! "Parse, don't validate": an [`Email`] can only be built through [`Email::parse`], and a
+//! [`CustomerDraft`] only through [`validate_row`]. Every problem is a
+//! [`FieldError`](crate::api::FieldError) with a stable snake_case `code` (see [`codes`]) and a
+//! human sentence naming the field.
+
+use std::borrow::Cow;
+
+use crate::api::{BatchRow, Consent, FieldError};
+use crate::text::{clean_line, clean_note, ellipsis};
+
+/// The stable error codes. Codes never change meaning; new ones may be added.
+pub mod codes {
+    /// The row has no email address (email is required).
+    pub const MISSING_EMAIL: &str = "missing_email";
+    /// The email address is not a valid address.
+    pub const INVALID_EMAIL: &str = "invalid_email";
+    /// The email's local part is over 64 octets or the address is over 254.
+    pub const EMAIL_TOO_LONG: &str = "email_too_long";
+    /// The marketing-consent cell is not one of the accepted words.
+    pub const INVALID_ACCEPTS_MARKETING: &str = "invalid_accepts_marketing";
+    /// A cell is longer than the limit for its field.
+    pub const FIELD_TOO_LONG: &str = "field_too_long";
+    /// The record has more cells than the column limit.
+    pub const TOO_MANY_COLUMNS: &str = "too_many_columns";
+    /// A quoted field was never closed (or swallowed following lines).
+    pub const UNBALANCED_QUOTE: &str = "unbalanced_quote";
+    /// Bytes that are invalid in the file's encoding.
+    pub const INVALID_ENCODING: &str = "invalid_encoding";
+    /// An earlier row with the same email; the later row wins.
+    pub const DUPLICATE_EMAIL: &str = "duplicate_email";
+    /// The record has cells with data beyond the header's columns.
+    pub const RAGGED_ROW: &str = "ragged_row";
+    /// File-level: nothing to import.
+    pub const EMPTY_FILE: &str = "empty_file";
+    /// File-level: the file is not text (a binary file, a spreadsheet, an image...).
+    pub const BINARY_FILE: &str = "binary_file";
+    /// File-level: the encoding label given by the user is not a known WHATWG label.
+    pub const UNKNOWN_ENCODING: &str = "unknown_encoding";
+    /// File-level: the delimiter given by the user cannot be used.
+    pub const INVALID_DELIMITER: &str = "invalid_delimiter";
+}
+
+/// Longest first or last name, in characters.
+pub const MAX_NAME_CHARS: usize = 255;
+/// Longest group name, in characters.
+pub const MAX_GROUP_CHARS: usize = 255;
+/// Longest note, in bytes of UTF-8.
+pub const MAX_NOTE_BYTES: usize = 65_535;
+/// RFC 5321 limit of the local part, in octets.
+pub const MAX_LOCAL_OCTETS: usize = 64;
+/// RFC 5321 limit of a whole address (path minus the angle brackets), in octets.
+pub const MAX_EMAIL_OCTETS: usize = 254;
+
+fn err(field: &str, code: &str, message: String) -> FieldError {
+    FieldError { field: field.to_string(), code: code.to_string(), message }
+}
+
+/// A valid, normalised email address.
+///
+/// - [`Email::as_str`] is the form to store and display: lowercase, the domain in its Unicode
+///   (NFC, lowercase) form, e.g. `ivan@пример.бг`.
+/// - [`Email::key`] is the dedupe key: lowercase local part and the domain in its ASCII
+///   (punycode) form, e.g. `ivan@xn--e1afmkfd.xn--90ae`. Two emails are the same customer
+///   exactly when their keys are equal.
+///
+/// The accepted shape is practical rather than full RFC 5322: a dot-atom local part of ASCII
+/// `atext` characters (no quoted local parts, no leading, trailing or double dots), and a
+/// domain of at least two labels that passes IDNA (UTS #46, STD3 rules, DNS lengths) with a
+/// non-numeric top-level label. Surrounding whitespace, a `mailto:` prefix and enclosing
+/// `<...>` are removed; inner whitespace is an error.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Email {
+    display: String,
+    key: String,
+}
+
+fn is_atext(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~".contains(&c)
+}
+
+fn is_ldh_domain(d: &str) -> bool {
+    d.split('.').all(|l| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
+    })
+}
+
+impl Email {
+    /// Parses and normalises an email address (see the type's docs for the rules).
+    /// Errors: `missing_email` (empty), `invalid_email`, `email_too_long`.
+    pub fn parse(input: &str) -> Result<Email, FieldError> {
+        let cleaned = clean_line(input);
+        let mut s: &str = &cleaned;
+        if s.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("mailto:")) {
+            s = &s[7..];
+        }
+        if let Some(inner) = s.strip_prefix('<').and_then(|r| r.strip_suffix('>')) {
+            s = inner.trim();
+        }
+        let shown = ellipsis(s, 80);
+        let invalid = |why: &str| {
+            err("email", codes::INVALID_EMAIL, format!("Email \"{shown}\" is not a valid address: {why}."))
+        };
+        if s.is_empty() {
+            return Err(err("email", codes::MISSING_EMAIL, "Email is required, but this row has none.".into()));
+        }
+        if s.chars().any(char::is_whitespace) {
+            return Err(invalid("it contains spaces"));
+        }
+        let Some(at) = s.rfind('@') else {
+            return Err(invalid("it has no @"));
+        };
+        let (local, domain) = (&s[..at], &s[at + 1..]);
+        if local.is_empty() {
+            return Err(invalid("nothing before the @"));
+        }
+        if domain.is_empty() {
+            return Err(invalid("no domain after the @"));
+        }
+        if local.len() > MAX_LOCAL_OCTETS {
+            return Err(err(
+                "email",
+                codes::EMAIL_TOO_LONG,
+                format!(
+                    "Email \"{shown}\" is too long: the part before the @ has {} characters, at most {MAX_LOCAL_OCTETS} are allowed.",
+                    local.len()
+                ),
+            ));
+        }
+        if !local.bytes().all(|c| is_atext(c) || c == b'.') {
+            return Err(invalid(if local.contains('@') {
+                "it has more than one @"
+            } else {
+                "the part before the @ has characters that are not allowed"
+            }));
+        }
+        if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
+            return Err(invalid("the part before the @ has a misplaced dot"));
+        }
+        // Domain: ASCII fast path, IDNA otherwise (and for punycode labels, to validate them).
+        let needs_idna =
+            !domain.is_ascii() || domain.len() >= 4 && domain.to_ascii_lowercase().split('.').any(|l| l.starts_with("xn--"));
+        let (ascii, unicode): (String, String) = if needs_idna {
+            let ascii = idna::domain_to_ascii_strict(domain).map_err(|_| invalid("the domain is not a valid domain name"))?;
+            let (unicode, res) = idna::domain_to_unicode(&ascii);
+            if res.is_err() {
+                return Err(invalid("the domain is not a valid domain name"));
+            }
+            (ascii, unicode)
+        } else {
+            let lower = domain.to_ascii_lowercase();
+            (lower.clone(), lower)
+        };
+        if !is_ldh_domain(&ascii) {
+            return Err(invalid("the domain is not a valid domain name"));
+        }
+        let mut labels = ascii.rsplit('.');
+        let tld = labels.next().unwrap_or("");
+        if labels.next().is_none() {
+            return Err(invalid("the domain has no dot (like example.com)"));
+        }
+        if tld.bytes().all(|c| c.is_ascii_digit()) {
+            return Err(invalid("the domain ends in a number"));
+        }
+        let local = local.to_ascii_lowercase();
+        let total = local.len() + 1 + ascii.len();
+        if total > MAX_EMAIL_OCTETS {
+            return Err(err(
+                "email",
+                codes::EMAIL_TOO_LONG,
+                format!("Email \"{shown}\" is too long: {total} characters, at most {MAX_EMAIL_OCTETS} are allowed."),
+            ));
+        }
+        let key = format!("{local}@{ascii}");
+        let display = if unicode == ascii { key.clone() } else { format!("{local}@{unicode}") };
+        Ok(Email { display, key })
+    }
+
+    /// The normalised address to store and display.
+    pub fn as_str(&self) -> &str {
+        &self.display
+    }
+
+    /// The dedupe key (lowercase, punycode domain).
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+}
+
+impl std::fmt::Display for Email {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.display)
+    }
+}
+
+/// The words accepted for marketing consent (compared case-insensitively after trimming).
+pub const CONSENT_YES: &[&str] = &["yes", "y", "true", "1", "да", "д", "subscribed", "on", "x"];
+/// See [`CONSENT_YES`].
+pub const CONSENT_NO: &[&str] =
+    &["no", "n", "false", "0", "не", "н", "unsubscribed", "not subscribed", "not_subscribed", "off"];
+
+/// Parses a marketing-consent cell: yes/no, y/n, true/false, 1/0, да/не, д/н,
+/// subscribed/unsubscribed/not subscribed, on/off, `x` (a ticked box) -> `Some(bool)`; empty
+/// -> `None`. Anything else is an `invalid_accepts_marketing` error, never a silent `false`.
+pub fn parse_consent(s: &str) -> Result<Option<bool>, FieldError> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    let lower: Cow<'_, str> = if t.is_ascii() {
+        if t.bytes().any(|c| c.is_ascii_uppercase()) { Cow::Owned(t.to_ascii_lowercase()) } else { Cow::Borrowed(t) }
+    } else {
+        Cow::Owned(t.to_lowercase())
+    };
+    if CONSENT_YES.contains(&lower.as_ref()) {
+        return Ok(Some(true));
+    }
+    if CONSENT_NO.contains(&lower.as_ref()) {
+        return Ok(Some(false));
+    }
+    Err(err(
+        "accepts_marketing",
+        codes::INVALID_ACCEPTS_MARKETING,
+        format!(
+            "Accepts marketing must be yes or no (or true/false, 1/0, да/не, subscribed/unsubscribed, or empty), not \"{}\".",
+            ellipsis(t, 40)
+        ),
+    ))
+}
+
+/// A validated customer, ready to store. Names are cleaned (trimmed, inner whitespace
+/// collapsed, control characters removed, NFC); `full_name` is the first and last name
+/// joined by a space; empty strings mean "not given".
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomerDraft {
+    pub line: u64,
+    pub first_name: String,
+    pub last_name: String,
+    pub full_name: String,
+    pub email: Email,
+    pub note: String,
+    pub accepts_marketing: Option<bool>,
+    pub group: Option<String>,
+}
+
+/// The borrowed form of a draft, used on hot paths to avoid copying cells that are already
+/// clean.
+pub(crate) struct DraftRef<'a> {
+    pub first_name: Cow<'a, str>,
+    pub last_name: Cow<'a, str>,
+    pub email: Email,
+    pub note: Cow<'a, str>,
+    pub accepts_marketing: Option<bool>,
+    pub group: Option<Cow<'a, str>>,
+}
+
+fn check_chars(field: &str, label: &str, v: &str, max: usize, errors: &mut Vec<FieldError>) {
+    if v.len() > max && v.chars().count() > max {
+        errors.push(err(
+            field,
+            codes::FIELD_TOO_LONG,
+            format!("{label} is too long: {} characters, at most {max} are allowed.", v.chars().count()),
+        ));
+    }
+}
+
+pub(crate) fn consent_of(c: &Option<Consent>) -> Result<Option<bool>, FieldError> {
+    match c {
+        None => Ok(None),
+        Some(Consent::Bool(b)) => Ok(Some(*b)),
+        Some(Consent::Text(t)) => parse_consent(t),
+    }
+}
+
+pub(crate) fn validate_ref(row: &BatchRow) -> Result<DraftRef<'_>, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let first_name = row.first_name.as_deref().map(clean_line).unwrap_or_default();
+    let last_name = row.last_name.as_deref().map(clean_line).unwrap_or_default();
+    check_chars("first_name", "First name", &first_name, MAX_NAME_CHARS, &mut errors);
+    check_chars("last_name", "Last name", &last_name, MAX_NAME_CHARS, &mut errors);
+    let email = match row.email.as_deref() {
+        None => Err(err("email", codes::MISSING_EMAIL, "Email is required, but this row has none.".into())),
+        Some(e) => Email::parse(e),
+    };
+    let note = row.note.as_deref().map(clean_note).unwrap_or_default();
+    if note.len() > MAX_NOTE_BYTES {
+        errors.push(err(
+            "note",
+            codes::FIELD_TOO_LONG,
+            format!("Note is too long: {} bytes, at most {MAX_NOTE_BYTES} are allowed.", note.len()),
+        ));
+    }
+    let consent = consent_of(&row.accepts_marketing).unwrap_or_else(|e| {
+        errors.push(e);
+        None
+    });
+    let group = row.group.as_deref().map(clean_line).filter(|g| !g.is_empty());
+    if let Some(g) = &group {
+        check_chars("group", "Group", g, MAX_GROUP_CHARS, &mut errors);
+    }
+    match email {
+        Ok(email) if errors.is_empty() => Ok(DraftRef {
+            first_name,
+            last_name,
+            email,
+            note,
+            accepts_marketing: consent,
+            group,
+        }),
+        Ok(_) => Err(errors),
+        Err(e) => {
+            errors.insert(0, e);
+            Err(errors)
+        }
+    }
+}
+
+/// Validates and normalises one posted row into a [`CustomerDraft`], or returns every
+/// problem found (each with its field, code and message).
+pub fn validate_row(row: &BatchRow) -> Result<CustomerDraft, Vec<FieldError>> {
+    let d = validate_ref(row)?;
+    let full_name = join_name(&d.first_name, &d.last_name);
+    Ok(CustomerDraft {
+        line: row.line,
+        first_name: d.first_name.into_owned(),
+        last_name: d.last_name.into_owned(),
+        full_name,
+        email: d.email,
+        note: d.note.into_owned(),
+        accepts_marketing: d.accepts_marketing,
+        group: d.group.map(Cow::into_owned),
+    })
+}
+
+/// Joins first and last name into a full name.
+pub fn join_name(first: &str, last: &str) -> String {
+    match (first.is_empty(), last.is_empty()) {
+        (true, true) => String::new(),
+        (false, true) => first.to_string(),
+        (true, false) => last.to_string(),
+        (false, false) => format!("{first} {last}"),
+    }
+}
+
+/// Splits a cleaned full name into (first, last): `"Petrov, Ivan"` -> (`Ivan`, `Petrov`);
+/// otherwise the first word is the first name and the rest the last name
+/// (`"Ivan Petrov Ivanov"` -> (`Ivan`, `Petrov Ivanov`)); one word is a first name.
+pub fn split_full_name(full: &str) -> (&str, &str) {
+    let full = full.trim();
+    if let Some((last, first)) = full.split_once(',') {
+        let (first, last) = (first.trim(), last.trim());
+        if !first.is_empty() && !last.is_empty() && !first.contains(',') {
+            return (first, last);
+        }
+    }
+    match full.split_once(' ') {
+        Some((first, last)) => (first.trim(), last.trim()),
+        None => (full, ""),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(r: Result<Email, FieldError>) -> String {
+        match r {
+            Ok(e) => format!("ok {} {}", e.as_str(), e.key()),
+            Err(e) => e.code,
+        }
+    }
+
+    #[test]
+    fn emails() {
+        let cases = [
+            ("ivan@example.com", "ok ivan@example.com ivan@example.com"),
+            ("  IVAN@Example.COM ", "ok ivan@example.com ivan@example.com"),
+            ("<ivan@x.bg>", "ok ivan@x.bg ivan@x.bg"),
+            ("mailto:ivan@x.bg", "ok ivan@x.bg ivan@x.bg"),
+            ("иван@x.bg", "invalid_email"),
+            ("ivan@пример.бг", "ok ivan@пример.бг ivan@xn--e1afmkfd.xn--90ae"),
+            ("Ivan@ПРИМЕР.БГ", "ok ivan@пример.бг ivan@xn--e1afmkfd.xn--90ae"),
+            ("ivan@xn--e1afmkfd.xn--90ae", "ok ivan@пример.бг ivan@xn--e1afmkfd.xn--90ae"),
+            ("ivan@münchen.de", "ok ivan@münchen.de ivan@xn--mnchen-3ya.de"),
+            ("", "missing_email"),
+            ("   ", "missing_email"),
+            ("ivan", "invalid_email"),
+            ("ivan@", "invalid_email"),
+            ("@x.bg", "invalid_email"),
+            ("iv an@x.bg", "invalid_email"),
+            ("ivan@@x.bg", "invalid_email"),
+            ("a@b@x.bg", "invalid_email"),
+            ("ivan@localhost", "invalid_email"),
+            ("ivan@1.2.3.4", "invalid_email"),
+            (".ivan@x.bg", "invalid_email"),
+            ("iv..an@x.bg", "invalid_email"),
+            ("ivan@-x.bg", "invalid_email"),
+            ("ivan@x_y.bg", "invalid_email"),
+            ("ivan+tag@x.bg", "ok ivan+tag@x.bg ivan+tag@x.bg"),
+            ("o'brien@x.ie", "ok o'brien@x.ie o'brien@x.ie"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(code(Email::parse(input)), want, "{input:?}");
+        }
+        let local64 = "a".repeat(64);
+        assert!(Email::parse(&format!("{local64}@x.bg")).is_ok());
+        assert_eq!(code(Email::parse(&format!("a{local64}@x.bg"))), "email_too_long");
+        let long_domain = format!("{}.{}.{}.bg", "d".repeat(63), "e".repeat(63), "f".repeat(60));
+        let e = format!("{local64}@{long_domain}");
+        assert!(e.len() > 254);
+        assert_eq!(code(Email::parse(&e)), "email_too_long");
+    }
+
+    #[test]
+    fn consent() {
+        for (s, want) in [
+            ("yes", Some(true)),
+            ("YES", Some(true)),
+            (" y ", Some(true)),
+            ("True", Some(true)),
+            ("1", Some(true)),
+            ("Да", Some(true)),
+            ("subscribed", Some(true)),
+            ("no", Some(false)),
+            ("N", Some(false)),
+            ("false", Some(false)),
+            ("0", Some(false)),
+            ("НЕ", Some(false)),
+            ("Unsubscribed", Some(false)),
+            ("", None),
+            ("  ", None),
+        ] {
+            assert_eq!(parse_consent(s).unwrap(), want, "{s:?}");
+        }
+        for s in ["maybe", "2", "yess", "nope", "-"] {
+            assert_eq!(parse_consent(s).unwrap_err().code, "invalid_accepts_marketing", "{s:?}");
+        }
+    }
+
+    #[test]
+    fn validate_row_normalises() {
+        let row = BatchRow {
+            line: 3,
+            first_name: Some("  Ivan\u{0} ".into()),
+            last_name: Some("Petrov".into()),
+            email: Some(" IVAN@X.BG".into()),
+            note: Some("a\r\nb\u{0}".into()),
+            accepts_marketing: Some(Consent::Text("да".into())),
+            group: Some("  VIP  ".into()),
+        };
+        let d = validate_row(&row).unwrap();
+        assert_eq!(d.line, 3);
+        assert_eq!(d.first_name, "Ivan");
+        assert_eq!(d.full_name, "Ivan Petrov");
+        assert_eq!(d.email.as_str(), "ivan@x.bg");
+        assert_eq!(d.note, "a\nb");
+        assert_eq!(d.accepts_marketing, Some(true));
+        assert_eq!(d.group.as_deref(), Some("VIP"));
+    }
+
+    #[test]
+    fn validate_row_reports_every_problem() {
+        let row = BatchRow {
+            line: 9,
+            first_name: Some("x".repeat(300)),
+            accepts_marketing: Some(Consent::Text("maybe".into())),
+            ..Default::default()
+        };
+        let errs = validate_row(&row).unwrap_err();
+        let codes: Vec<_> = errs.iter().map(|e| (e.field.as_str(), e.code.as_str())).collect();
+        assert_eq!(
+            codes,
+            [
+                ("email", "missing_email"),
+                ("first_name", "field_too_long"),
+                ("accepts_marketing", "invalid_accepts_marketing")
+            ]
+        );
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(split_full_name("Ivan Petrov"), ("Ivan", "Petrov"));
+        assert_eq!(split_full_name("Ivan Petrov Ivanov"), ("Ivan", "Petrov Ivanov"));
+        assert_eq!(split_full_name("Petrov, Ivan"), ("Ivan", "Petrov"));
+        assert_eq!(split_full_name("Cher"), ("Cher", ""));
+        assert_eq!(join_name("Ivan", ""), "Ivan");
+        assert_eq!(join_name("", "Petrov"), "Petrov");
+    }
+}

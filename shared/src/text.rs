@@ -1,0 +1,214 @@
+//! Text cleaning shared by the reader, the mapping rules and validation.
+//!
+//! Exists so that every path (browser worker, `intake inspect`, the server re-validating a
+//! batch) cleans a cell the same way: the same characters removed, the same whitespace rules,
+//! the same Unicode normal form (NFC). Fast paths return the input borrowed when nothing
+//! needs to change, which is the common case for ASCII data.
+
+use std::borrow::Cow;
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
+
+/// Characters dropped everywhere: NUL and other control characters (except the whitespace
+/// ones, handled per field kind), the byte-order mark and zero-width spaces.
+fn is_dropped(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\u{0B}' | '\u{0C}'))
+        || matches!(c, '\u{FEFF}' | '\u{200B}')
+}
+
+fn to_nfc(s: String) -> String {
+    if s.is_ascii() || is_nfc_quick(s.chars()) == IsNormalized::Yes {
+        s
+    } else {
+        s.nfc().collect()
+    }
+}
+
+/// True if `s` is printable ASCII with single inner spaces and no outer spaces: such a value
+/// is already clean for a single-line field.
+fn is_clean_line_ascii(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.first() == Some(&b' ') || b.last() == Some(&b' ') {
+        return false;
+    }
+    let mut prev_space = false;
+    for &c in b {
+        if !(0x20..0x7f).contains(&c) {
+            return false;
+        }
+        let space = c == b' ';
+        if space && prev_space {
+            return false;
+        }
+        prev_space = space;
+    }
+    true
+}
+
+/// Cleans a single-line value (names, group, email): drops control characters, turns any
+/// whitespace run (tabs, newlines, no-break spaces) into one space, trims, and applies NFC.
+pub fn clean_line(s: &str) -> Cow<'_, str> {
+    if is_clean_line_ascii(s) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut pending_space = false;
+    for c in s.chars() {
+        if is_dropped(c) {
+            continue;
+        }
+        if c.is_whitespace() {
+            pending_space = !out.is_empty();
+            continue;
+        }
+        if pending_space {
+            out.push(' ');
+            pending_space = false;
+        }
+        out.push(c);
+    }
+    let out = to_nfc(out);
+    if out == s {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(out)
+    }
+}
+
+/// Cleans a note: keeps it as written except that control characters other than `\n` and
+/// `\t` are removed (PostgreSQL rejects NUL), `\r\n` and a lone `\r` become `\n`, outer
+/// whitespace is trimmed, and NFC is applied.
+pub fn clean_note(s: &str) -> Cow<'_, str> {
+    let trimmed = s.trim();
+    let needs_work = trimmed.chars().any(|c| c == '\r' || is_dropped(c) || c > '\u{7f}');
+    if !needs_work {
+        return Cow::Borrowed(trimmed);
+    }
+    let mut out = String::with_capacity(trimmed.len());
+    let mut chars = trimmed.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' {
+            if chars.peek() != Some(&'\n') {
+                out.push('\n');
+            }
+            continue;
+        }
+        if is_dropped(c) {
+            continue;
+        }
+        out.push(c);
+    }
+    let out = to_nfc(out);
+    let t = out.trim();
+    if t == s {
+        Cow::Borrowed(s)
+    } else if t.len() == out.len() {
+        Cow::Owned(out)
+    } else {
+        Cow::Owned(t.to_string())
+    }
+}
+
+/// Characters that make a spreadsheet treat a cell as a formula.
+pub fn is_formula_trigger(c: u8) -> bool {
+    matches!(c, b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+}
+
+/// True if the value must get a leading `'` on export: it starts with a formula trigger,
+/// possibly after some `'` (so that the import's un-neutralising is an exact inverse).
+pub fn needs_neutralising(s: &str) -> bool {
+    let rest = s.trim_start_matches('\'');
+    rest.as_bytes().first().is_some_and(|&c| is_formula_trigger(c))
+}
+
+/// Undoes the export's formula neutralising: a value of the form `'` + (a value that
+/// [`needs_neutralising`]) loses its first `'`. Other values are unchanged.
+pub fn unneutralise(s: &str) -> &str {
+    match s.strip_prefix('\'') {
+        Some(rest) if needs_neutralising(rest) => rest,
+        _ => s,
+    }
+}
+
+/// Normalises a column header or keyword for matching: lowercase, no diacritics (Cyrillic
+/// letters like `й` keep their base letter), punctuation and underscores as spaces, spaces
+/// collapsed.
+pub fn fold_header(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut pending_space = false;
+    for c in s.nfd() {
+        if is_combining_mark(c) || is_dropped(c) {
+            continue;
+        }
+        let mapped = if c.is_alphanumeric() {
+            Some(c)
+        } else if c == '\'' || c == '\u{2019}' {
+            // "Manager's Name" -> "managers name"
+            continue;
+        } else {
+            None
+        };
+        match mapped {
+            Some(c) => {
+                if pending_space {
+                    out.push(' ');
+                    pending_space = false;
+                }
+                for l in c.to_lowercase() {
+                    out.push(l);
+                }
+            }
+            None => pending_space = !out.is_empty(),
+        }
+    }
+    out
+}
+
+fn is_combining_mark(c: char) -> bool {
+    matches!(c, '\u{0300}'..='\u{036F}' | '\u{1AB0}'..='\u{1AFF}' | '\u{1DC0}'..='\u{1DFF}' | '\u{20D0}'..='\u{20FF}' | '\u{FE20}'..='\u{FE2F}')
+}
+
+/// Cuts `s` to at most `max` characters for use in messages, adding `…` when cut.
+pub fn ellipsis(s: &str, max: usize) -> Cow<'_, str> {
+    match s.char_indices().nth(max) {
+        None => Cow::Borrowed(s),
+        Some((i, _)) => Cow::Owned(format!("{}…", &s[..i])),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_line_collapses_and_trims() {
+        assert_eq!(clean_line("  Ivan \t  Petrov\n"), "Ivan Petrov");
+        assert_eq!(clean_line("A\u{0}B"), "AB");
+        assert_eq!(clean_line("\u{FEFF}Име"), "Име");
+        assert_eq!(clean_line("Jose\u{301}"), "Jos\u{e9}");
+        assert!(matches!(clean_line("plain text"), Cow::Borrowed(_)));
+        assert_eq!(clean_line("a\u{a0}\u{a0}b"), "a b");
+    }
+
+    #[test]
+    fn clean_note_keeps_lines() {
+        assert_eq!(clean_note("  line 1\r\nline\t2\rline 3\u{0}  "), "line 1\nline\t2\nline 3");
+        assert_eq!(clean_note("x\u{7}y"), "xy");
+    }
+
+    #[test]
+    fn neutralising_round_trips() {
+        for v in ["=1+2", "+cmd|x", "-5", "@SUM(A1)", "'=x", "''-x", "plain", "'plain", "'"] {
+            let exported = if needs_neutralising(v) { format!("'{v}") } else { v.to_string() };
+            assert_eq!(unneutralise(&exported), v, "{v}");
+        }
+    }
+
+    #[test]
+    fn fold_header_normalises() {
+        assert_eq!(fold_header("  E-mail_Address  "), "e mail address");
+        assert_eq!(fold_header("Manager's Name"), "managers name");
+        assert_eq!(fold_header("Е-поща"), "е поща");
+        assert_eq!(fold_header("Café"), "cafe");
+        assert_eq!(fold_header("Клиентска група"), "клиентска група");
+    }
+}

@@ -1,0 +1,14 @@
+//! The shared crate's one integration-test binary: the input corpus (snapshots of `inspect`
+//! and of every row), generated large inputs, and property tests.
+//!
+//! Snapshots live beside the fixtures as `tests/corpus/<file>.snap`; after an intended change
+//! run `UPDATE_EXPECT=1 cargo test -p shared --test corpus` and review the diff.
+
+#[path = "suite/big.rs"]
+mod big;
+#[path = "suite/cases.rs"]
+mod cases;
+#[path = "suite/props.rs"]
+mod props;
+#[path = "suite/support.rs"]
+mod support;

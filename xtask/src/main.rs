@@ -1,0 +1,145 @@
+//! `cargo xtask <command>`: the project's automation (the cargo-xtask pattern).
+//!
+//! - `run`: install what is missing, build the UI (Trunk, release) and the server, start
+//!   Intake on http://127.0.0.1:8080 with SQLite under `data/`.
+//! - `test`: install what is missing, then every test: native, wasm in headless Chromium,
+//!   storage on SQLite and on a throwaway PostgreSQL, end-to-end in Chromium.
+//! - `dist`: only build the UI into `dist/`.
+//! - `lint`: rustfmt and clippy, as CI would want them.
+
+mod postgres;
+mod tools;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = project_root();
+    std::env::set_current_dir(&root)?;
+    match args.first().map(String::as_str) {
+        Some("run") => run(&root),
+        Some("test") => test(&root),
+        Some("dist") => {
+            tools::ensure_frontend_tools(&root)?;
+            build_dist(&root)
+        }
+        Some("lint") => lint(),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask <command>\n\n  run    build everything and start Intake on http://127.0.0.1:8080\n  \
+                 test   install what is missing and run every test\n  dist   build the UI into dist/\n  \
+                 lint   cargo fmt --check and clippy -D warnings"
+            );
+            bail!("unknown command {:?}", args.first());
+        }
+    }
+}
+
+fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
+
+/// Print a step, the way every step of `run` and `test` announces itself.
+pub fn step(msg: &str) {
+    println!("\n==> {msg}");
+}
+
+/// Run a command, failing with its name if it fails.
+pub fn cmd(program: &str, args: &[&str]) -> Command {
+    let mut c = Command::new(program);
+    c.args(args);
+    c
+}
+
+pub fn run_cmd(c: &mut Command) -> Result<()> {
+    let shown = format!("{c:?}");
+    let status = c.status().with_context(|| format!("starting {shown}"))?;
+    if !status.success() {
+        bail!("{shown} failed ({status})");
+    }
+    Ok(())
+}
+
+fn build_dist(root: &Path) -> Result<()> {
+    step("Building the UI with Trunk (release) into dist/");
+    let mut c = cmd("trunk", &["build", "--release"]);
+    c.env("PATH", tools::path_with_tools(root))
+        .env("TRUNK_SKIP_VERSION_CHECK", "true");
+    run_cmd(&mut c)
+}
+
+fn run(root: &Path) -> Result<()> {
+    tools::ensure_frontend_tools(root)?;
+    build_dist(root)?;
+    step("Building the server (release)");
+    run_cmd(&mut cmd("cargo", &["build", "--release", "-p", "backend", "--bin", "intake"]))?;
+    std::fs::create_dir_all(root.join("data"))?;
+    step("Starting Intake on http://127.0.0.1:8080 (Ctrl-C stops it)");
+    println!("Sign in as the user `admin`: the password is INTAKE_ADMIN_PASSWORD if you set it before");
+    println!("the first start, otherwise the one printed below on the first start.");
+    let mut c = Command::new(root.join("target/release/intake"));
+    c.args(["serve", "--dist", "dist"]);
+    if std::env::var_os("INTAKE_LISTEN").is_none() {
+        c.args(["--listen", "127.0.0.1:8080"]);
+    }
+    if std::env::var_os("INTAKE_DATABASE_URL").is_none() {
+        c.args(["--database-url", "sqlite://data/intake.db"]);
+    }
+    run_cmd(&mut c)
+}
+
+fn test(root: &Path) -> Result<()> {
+    tools::ensure_frontend_tools(root)?;
+    tools::ensure_test_tools()?;
+    let path = tools::path_with_tools(root);
+
+    step("Native tests: shared, backend (SQLite), xtask");
+    run_cmd(cmd("cargo", &["test", "--workspace", "--exclude", "frontend", "--exclude", "tests"])
+        .env("PATH", &path))?;
+
+    step("Starting a throwaway PostgreSQL cluster");
+    let pg = postgres::Cluster::start()?;
+    println!("PostgreSQL listening on {}", pg.url());
+    step("Storage and API tests against PostgreSQL");
+    run_cmd(cmd("cargo", &["test", "-p", "backend"])
+        .env("PATH", &path)
+        .env("INTAKE_TEST_POSTGRES_URL", pg.url())
+        .env("INTAKE_REQUIRE_POSTGRES", "1"))?;
+
+    step("Wasm tests in headless Chromium (frontend)");
+    run_cmd(cmd("cargo", &["test", "--target", "wasm32-unknown-unknown", "-p", "frontend"])
+        .env("PATH", &path)
+        .env("CHROMEDRIVER", tools::CHROMEDRIVER)
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "120"))?;
+
+    build_dist(root)?;
+    step("Building the server for the end-to-end tests");
+    run_cmd(cmd("cargo", &["build", "-p", "backend", "--bin", "intake"]).env("PATH", &path))?;
+    step("End-to-end tests: the real binary, Chromium, SQLite and PostgreSQL");
+    run_cmd(cmd("cargo", &["test", "-p", "tests"])
+        .env("PATH", &path)
+        .env("INTAKE_BIN", root.join("target/debug/intake"))
+        .env("INTAKE_DIST", root.join("dist"))
+        .env("CHROMEDRIVER", tools::CHROMEDRIVER)
+        .env("CHROME", tools::CHROMIUM)
+        .env("INTAKE_TEST_POSTGRES_URL", pg.url())
+        .env("INTAKE_REQUIRE_POSTGRES", "1"))?;
+    drop(pg);
+    step("All tests passed");
+    Ok(())
+}
+
+fn lint() -> Result<()> {
+    step("cargo fmt --check");
+    run_cmd(&mut cmd("cargo", &["fmt", "--all", "--", "--check"]))?;
+    step("cargo clippy (native)");
+    run_cmd(&mut cmd("cargo", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    step("cargo clippy (wasm frontend)");
+    run_cmd(&mut cmd("cargo", &["clippy", "-p", "frontend", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"]))
+}
