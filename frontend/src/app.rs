@@ -8,6 +8,9 @@ use shared::api::{SessionResponse, User};
 use crate::i18n::{Lang, Locale, provide_locale, use_t};
 use crate::pages;
 
+/// The sign-in page, for tests that mount it alone.
+pub use crate::pages::login::Login as LoginPage;
+
 /// Who is signed in, and the CSRF token for state-changing calls.
 #[derive(Clone, Copy)]
 pub struct Session {

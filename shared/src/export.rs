@@ -17,8 +17,15 @@ use crate::api::Customer;
 use crate::text::needs_neutralising;
 
 /// The export's column names, in order.
-pub const EXPORT_HEADER: [&str; 7] =
-    ["first_name", "last_name", "email", "note", "accepts_marketing", "group", "created_at"];
+pub const EXPORT_HEADER: [&str; 7] = [
+    "first_name",
+    "last_name",
+    "email",
+    "note",
+    "accepts_marketing",
+    "group",
+    "created_at",
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ExportOptions {
@@ -30,12 +37,18 @@ pub struct ExportOptions {
 
 impl Default for ExportOptions {
     fn default() -> Self {
-        ExportOptions { delimiter: b',', bom: false }
+        ExportOptions {
+            delimiter: b',',
+            bom: false,
+        }
     }
 }
 
 fn writer(opts: &ExportOptions) -> Writer {
-    WriterBuilder::new().delimiter(opts.delimiter).terminator(Terminator::CRLF).build()
+    WriterBuilder::new()
+        .delimiter(opts.delimiter)
+        .terminator(Terminator::CRLF)
+        .build()
 }
 
 fn write_field(w: &mut Writer, value: &[u8], out: &mut Vec<u8>) {
@@ -105,6 +118,19 @@ pub fn write_export_row(c: &Customer, opts: &ExportOptions, out: &mut Vec<u8>) {
     terminator(&mut w, out);
 }
 
+/// Writes one record of any cells (formula-neutralised, quoted as needed, CRLF-terminated):
+/// used for reports such as an import's error list.
+pub fn write_csv_record(cells: &[&str], delimiter: u8, out: &mut Vec<u8>) {
+    let mut w = writer(&ExportOptions {
+        delimiter,
+        bom: false,
+    });
+    for (i, cell) in cells.iter().enumerate() {
+        write_cell(&mut w, cell, i == 0, out);
+    }
+    terminator(&mut w, out);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,10 +156,17 @@ mod tests {
 
     #[test]
     fn writes_header_and_rows() {
-        let opts = ExportOptions { delimiter: b',', bom: true };
+        let opts = ExportOptions {
+            delimiter: b',',
+            bom: true,
+        };
         let mut out = Vec::new();
         write_export_header(&opts, &mut out);
-        write_export_row(&customer("=HYPERLINK(\"x\")", "line 1\nline, 2"), &opts, &mut out);
+        write_export_row(
+            &customer("=HYPERLINK(\"x\")", "line 1\nline, 2"),
+            &opts,
+            &mut out,
+        );
         write_export_row(&customer("Ivan", "-5"), &opts, &mut out);
         let s = String::from_utf8(out).unwrap();
         assert_eq!(
@@ -146,7 +179,10 @@ mod tests {
 
     #[test]
     fn semicolon_delimiter() {
-        let opts = ExportOptions { delimiter: b';', bom: false };
+        let opts = ExportOptions {
+            delimiter: b';',
+            bom: false,
+        };
         let mut out = Vec::new();
         write_export_row(&customer("A;B", ""), &opts, &mut out);
         assert_eq!(
@@ -154,17 +190,4 @@ mod tests {
             "\"A;B\";Petrov;ivan@x.bg;;yes;Default;2024-05-06T07:08:09Z\r\n"
         );
     }
-}
-
-/// Writes one record of any cells (formula-neutralised, quoted as needed, CRLF-terminated):
-/// used for reports such as an import's error list.
-pub fn write_csv_record(cells: &[&str], delimiter: u8, out: &mut Vec<u8>) {
-    let mut w = writer(&ExportOptions {
-        delimiter,
-        bom: false,
-    });
-    for (i, cell) in cells.iter().enumerate() {
-        write_cell(&mut w, cell, i == 0, out);
-    }
-    terminator(&mut w, out);
 }

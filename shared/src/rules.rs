@@ -55,7 +55,11 @@ pub const MAX_LOCAL_OCTETS: usize = 64;
 pub const MAX_EMAIL_OCTETS: usize = 254;
 
 fn err(field: &str, code: &str, message: String) -> FieldError {
-    FieldError { field: field.to_string(), code: code.to_string(), message }
+    FieldError {
+        field: field.to_string(),
+        code: code.to_string(),
+        message,
+    }
 }
 
 /// A valid, normalised email address.
@@ -73,7 +77,8 @@ fn err(field: &str, code: &str, message: String) -> FieldError {
 /// `<...>` are removed; inner whitespace is an error.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Email {
-    display: String,
+    /// The display form when it differs from the key (IDN domains).
+    display: Option<String>,
     key: String,
 }
 
@@ -95,22 +100,37 @@ impl Email {
     /// Parses and normalises an email address (see the type's docs for the rules).
     /// Errors: `missing_email` (empty), `invalid_email`, `email_too_long`.
     pub fn parse(input: &str) -> Result<Email, FieldError> {
-        let cleaned = clean_line(input);
-        let mut s: &str = &cleaned;
-        if s.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("mailto:")) {
+        Self::parse_cleaned(&clean_line(input))
+    }
+
+    /// [`Email::parse`] of a value already passed through [`clean_line`].
+    pub(crate) fn parse_cleaned(cleaned: &str) -> Result<Email, FieldError> {
+        let mut s: &str = cleaned;
+        if s.get(..7)
+            .is_some_and(|p| p.eq_ignore_ascii_case("mailto:"))
+        {
             s = &s[7..];
         }
         if let Some(inner) = s.strip_prefix('<').and_then(|r| r.strip_suffix('>')) {
             s = inner.trim();
         }
-        let shown = ellipsis(s, 80);
+        let shown = || ellipsis(s, 80);
         let invalid = |why: &str| {
-            err("email", codes::INVALID_EMAIL, format!("Email \"{shown}\" is not a valid address: {why}."))
+            err(
+                "email",
+                codes::INVALID_EMAIL,
+                format!("Email \"{}\" is not a valid address: {why}.", shown()),
+            )
         };
         if s.is_empty() {
-            return Err(err("email", codes::MISSING_EMAIL, "Email is required, but this row has none.".into()));
+            return Err(err(
+                "email",
+                codes::MISSING_EMAIL,
+                "Email is required, but this row has none.".into(),
+            ));
         }
-        if s.chars().any(char::is_whitespace) {
+        // Cleaning turned every whitespace run into one space.
+        if s.as_bytes().contains(&b' ') {
             return Err(invalid("it contains spaces"));
         }
         let Some(at) = s.rfind('@') else {
@@ -128,7 +148,8 @@ impl Email {
                 "email",
                 codes::EMAIL_TOO_LONG,
                 format!(
-                    "Email \"{shown}\" is too long: the part before the @ has {} characters, at most {MAX_LOCAL_OCTETS} are allowed.",
+                    "Email \"{}\" is too long: the part before the @ has {} characters, at most {MAX_LOCAL_OCTETS} are allowed.",
+                    shown(),
                     local.len()
                 ),
             ));
@@ -144,18 +165,23 @@ impl Email {
             return Err(invalid("the part before the @ has a misplaced dot"));
         }
         // Domain: ASCII fast path, IDNA otherwise (and for punycode labels, to validate them).
-        let needs_idna =
-            !domain.is_ascii() || domain.len() >= 4 && domain.to_ascii_lowercase().split('.').any(|l| l.starts_with("xn--"));
-        let (ascii, unicode): (String, String) = if needs_idna {
-            let ascii = idna::domain_to_ascii_strict(domain).map_err(|_| invalid("the domain is not a valid domain name"))?;
+        let needs_idna = !domain.is_ascii()
+            || domain
+                .split('.')
+                .any(|l| l.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("xn--")));
+        // The ASCII form (borrowed: lowercased while building the key) and, for IDNs, the
+        // Unicode form.
+        let (ascii, unicode): (std::borrow::Cow<'_, str>, Option<String>) = if needs_idna {
+            let ascii = idna::domain_to_ascii_strict(domain)
+                .map_err(|_| invalid("the domain is not a valid domain name"))?;
             let (unicode, res) = idna::domain_to_unicode(&ascii);
             if res.is_err() {
                 return Err(invalid("the domain is not a valid domain name"));
             }
-            (ascii, unicode)
+            let unicode = (unicode != ascii).then_some(unicode);
+            (ascii.into(), unicode)
         } else {
-            let lower = domain.to_ascii_lowercase();
-            (lower.clone(), lower)
+            (domain.into(), None)
         };
         if !is_ldh_domain(&ascii) {
             return Err(invalid("the domain is not a valid domain name"));
@@ -168,23 +194,37 @@ impl Email {
         if tld.bytes().all(|c| c.is_ascii_digit()) {
             return Err(invalid("the domain ends in a number"));
         }
-        let local = local.to_ascii_lowercase();
         let total = local.len() + 1 + ascii.len();
         if total > MAX_EMAIL_OCTETS {
             return Err(err(
                 "email",
                 codes::EMAIL_TOO_LONG,
-                format!("Email \"{shown}\" is too long: {total} characters, at most {MAX_EMAIL_OCTETS} are allowed."),
+                format!(
+                    "Email \"{}\" is too long: {total} characters, at most {MAX_EMAIL_OCTETS} are allowed.",
+                    shown()
+                ),
             ));
         }
-        let key = format!("{local}@{ascii}");
-        let display = if unicode == ascii { key.clone() } else { format!("{local}@{unicode}") };
+        let mut key = String::with_capacity(total);
+        key.push_str(local);
+        key.push('@');
+        key.push_str(&ascii);
+        key.make_ascii_lowercase();
+        let display = unicode.map(|u| format!("{}@{u}", &key[..local.len()]));
         Ok(Email { display, key })
     }
 
     /// The normalised address to store and display.
     pub fn as_str(&self) -> &str {
-        &self.display
+        self.display.as_deref().unwrap_or(&self.key)
+    }
+
+    /// (display form, key) without copying.
+    pub(crate) fn into_parts(self) -> (String, String) {
+        match self.display {
+            Some(d) => (d, self.key),
+            None => (self.key.clone(), self.key),
+        }
     }
 
     /// The dedupe key (lowercase, punycode domain).
@@ -195,15 +235,25 @@ impl Email {
 
 impl std::fmt::Display for Email {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.display)
+        f.write_str(self.as_str())
     }
 }
 
 /// The words accepted for marketing consent (compared case-insensitively after trimming).
 pub const CONSENT_YES: &[&str] = &["yes", "y", "true", "1", "да", "д", "subscribed", "on", "x"];
 /// See [`CONSENT_YES`].
-pub const CONSENT_NO: &[&str] =
-    &["no", "n", "false", "0", "не", "н", "unsubscribed", "not subscribed", "not_subscribed", "off"];
+pub const CONSENT_NO: &[&str] = &[
+    "no",
+    "n",
+    "false",
+    "0",
+    "не",
+    "н",
+    "unsubscribed",
+    "not subscribed",
+    "not_subscribed",
+    "off",
+];
 
 /// Parses a marketing-consent cell: yes/no, y/n, true/false, 1/0, да/не, д/н,
 /// subscribed/unsubscribed/not subscribed, on/off, `x` (a ticked box) -> `Some(bool)`; empty
@@ -214,7 +264,11 @@ pub fn parse_consent(s: &str) -> Result<Option<bool>, FieldError> {
         return Ok(None);
     }
     let lower: Cow<'_, str> = if t.is_ascii() {
-        if t.bytes().any(|c| c.is_ascii_uppercase()) { Cow::Owned(t.to_ascii_lowercase()) } else { Cow::Borrowed(t) }
+        if t.bytes().any(|c| c.is_ascii_uppercase()) {
+            Cow::Owned(t.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(t)
+        }
     } else {
         Cow::Owned(t.to_lowercase())
     };
@@ -265,7 +319,10 @@ fn check_chars(field: &str, label: &str, v: &str, max: usize, errors: &mut Vec<F
         errors.push(err(
             field,
             codes::FIELD_TOO_LONG,
-            format!("{label} is too long: {} characters, at most {max} are allowed.", v.chars().count()),
+            format!(
+                "{label} is too long: {} characters, at most {max} are allowed.",
+                v.chars().count()
+            ),
         ));
     }
 }
@@ -278,29 +335,67 @@ pub(crate) fn consent_of(c: &Option<Consent>) -> Result<Option<bool>, FieldError
     }
 }
 
-pub(crate) fn validate_ref(row: &BatchRow) -> Result<DraftRef<'_>, Vec<FieldError>> {
+/// Whether the row's cells still need cleaning (a posted row) or were cleaned by the reader.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Cells {
+    Raw,
+    Clean,
+}
+
+pub(crate) fn validate_ref(row: &BatchRow, cells: Cells) -> Result<DraftRef<'_>, Vec<FieldError>> {
     let mut errors = Vec::new();
-    let first_name = row.first_name.as_deref().map(clean_line).unwrap_or_default();
-    let last_name = row.last_name.as_deref().map(clean_line).unwrap_or_default();
-    check_chars("first_name", "First name", &first_name, MAX_NAME_CHARS, &mut errors);
-    check_chars("last_name", "Last name", &last_name, MAX_NAME_CHARS, &mut errors);
+    fn as_is(s: &str) -> Cow<'_, str> {
+        Cow::Borrowed(s)
+    }
+    let line: fn(&str) -> Cow<'_, str> = match cells {
+        Cells::Raw => clean_line,
+        Cells::Clean => as_is,
+    };
+    let note_fn: fn(&str) -> Cow<'_, str> = match cells {
+        Cells::Raw => clean_note,
+        Cells::Clean => as_is,
+    };
+    let first_name = row.first_name.as_deref().map(line).unwrap_or_default();
+    let last_name = row.last_name.as_deref().map(line).unwrap_or_default();
+    check_chars(
+        "first_name",
+        "First name",
+        &first_name,
+        MAX_NAME_CHARS,
+        &mut errors,
+    );
+    check_chars(
+        "last_name",
+        "Last name",
+        &last_name,
+        MAX_NAME_CHARS,
+        &mut errors,
+    );
     let email = match row.email.as_deref() {
-        None => Err(err("email", codes::MISSING_EMAIL, "Email is required, but this row has none.".into())),
+        None => Err(err(
+            "email",
+            codes::MISSING_EMAIL,
+            "Email is required, but this row has none.".into(),
+        )),
+        Some(e) if cells == Cells::Clean => Email::parse_cleaned(e),
         Some(e) => Email::parse(e),
     };
-    let note = row.note.as_deref().map(clean_note).unwrap_or_default();
+    let note = row.note.as_deref().map(note_fn).unwrap_or_default();
     if note.len() > MAX_NOTE_BYTES {
         errors.push(err(
             "note",
             codes::FIELD_TOO_LONG,
-            format!("Note is too long: {} bytes, at most {MAX_NOTE_BYTES} are allowed.", note.len()),
+            format!(
+                "Note is too long: {} bytes, at most {MAX_NOTE_BYTES} are allowed.",
+                note.len()
+            ),
         ));
     }
     let consent = consent_of(&row.accepts_marketing).unwrap_or_else(|e| {
         errors.push(e);
         None
     });
-    let group = row.group.as_deref().map(clean_line).filter(|g| !g.is_empty());
+    let group = row.group.as_deref().map(line).filter(|g| !g.is_empty());
     if let Some(g) = &group {
         check_chars("group", "Group", g, MAX_GROUP_CHARS, &mut errors);
     }
@@ -324,7 +419,7 @@ pub(crate) fn validate_ref(row: &BatchRow) -> Result<DraftRef<'_>, Vec<FieldErro
 /// Validates and normalises one posted row into a [`CustomerDraft`], or returns every
 /// problem found (each with its field, code and message).
 pub fn validate_row(row: &BatchRow) -> Result<CustomerDraft, Vec<FieldError>> {
-    let d = validate_ref(row)?;
+    let d = validate_ref(row, Cells::Raw)?;
     let full_name = join_name(&d.first_name, &d.last_name);
     Ok(CustomerDraft {
         line: row.line,
@@ -380,14 +475,29 @@ mod tests {
     fn emails() {
         let cases = [
             ("ivan@example.com", "ok ivan@example.com ivan@example.com"),
-            ("  IVAN@Example.COM ", "ok ivan@example.com ivan@example.com"),
+            (
+                "  IVAN@Example.COM ",
+                "ok ivan@example.com ivan@example.com",
+            ),
             ("<ivan@x.bg>", "ok ivan@x.bg ivan@x.bg"),
             ("mailto:ivan@x.bg", "ok ivan@x.bg ivan@x.bg"),
             ("иван@x.bg", "invalid_email"),
-            ("ivan@пример.бг", "ok ivan@пример.бг ivan@xn--e1afmkfd.xn--90ae"),
-            ("Ivan@ПРИМЕР.БГ", "ok ivan@пример.бг ivan@xn--e1afmkfd.xn--90ae"),
-            ("ivan@xn--e1afmkfd.xn--90ae", "ok ivan@пример.бг ivan@xn--e1afmkfd.xn--90ae"),
-            ("ivan@münchen.de", "ok ivan@münchen.de ivan@xn--mnchen-3ya.de"),
+            (
+                "ivan@пример.бг",
+                "ok ivan@пример.бг ivan@xn--e1afmkfd.xn--90ae",
+            ),
+            (
+                "Ivan@ПРИМЕР.БГ",
+                "ok ivan@пример.бг ivan@xn--e1afmkfd.xn--90ae",
+            ),
+            (
+                "ivan@xn--e1afmkfd.xn--90ae",
+                "ok ivan@пример.бг ivan@xn--e1afmkfd.xn--90ae",
+            ),
+            (
+                "ivan@münchen.de",
+                "ok ivan@münchen.de ivan@xn--mnchen-3ya.de",
+            ),
             ("", "missing_email"),
             ("   ", "missing_email"),
             ("ivan", "invalid_email"),
@@ -410,8 +520,16 @@ mod tests {
         }
         let local64 = "a".repeat(64);
         assert!(Email::parse(&format!("{local64}@x.bg")).is_ok());
-        assert_eq!(code(Email::parse(&format!("a{local64}@x.bg"))), "email_too_long");
-        let long_domain = format!("{}.{}.{}.bg", "d".repeat(63), "e".repeat(63), "f".repeat(60));
+        assert_eq!(
+            code(Email::parse(&format!("a{local64}@x.bg"))),
+            "email_too_long"
+        );
+        let long_domain = format!(
+            "{}.{}.{}.bg",
+            "d".repeat(63),
+            "e".repeat(63),
+            "f".repeat(60)
+        );
         let e = format!("{local64}@{long_domain}");
         assert!(e.len() > 254);
         assert_eq!(code(Email::parse(&e)), "email_too_long");
@@ -439,7 +557,11 @@ mod tests {
             assert_eq!(parse_consent(s).unwrap(), want, "{s:?}");
         }
         for s in ["maybe", "2", "yess", "nope", "-"] {
-            assert_eq!(parse_consent(s).unwrap_err().code, "invalid_accepts_marketing", "{s:?}");
+            assert_eq!(
+                parse_consent(s).unwrap_err().code,
+                "invalid_accepts_marketing",
+                "{s:?}"
+            );
         }
     }
 
@@ -473,7 +595,10 @@ mod tests {
             ..Default::default()
         };
         let errs = validate_row(&row).unwrap_err();
-        let codes: Vec<_> = errs.iter().map(|e| (e.field.as_str(), e.code.as_str())).collect();
+        let codes: Vec<_> = errs
+            .iter()
+            .map(|e| (e.field.as_str(), e.code.as_str()))
+            .collect();
         assert_eq!(
             codes,
             [
@@ -487,7 +612,10 @@ mod tests {
     #[test]
     fn names() {
         assert_eq!(split_full_name("Ivan Petrov"), ("Ivan", "Petrov"));
-        assert_eq!(split_full_name("Ivan Petrov Ivanov"), ("Ivan", "Petrov Ivanov"));
+        assert_eq!(
+            split_full_name("Ivan Petrov Ivanov"),
+            ("Ivan", "Petrov Ivanov")
+        );
         assert_eq!(split_full_name("Petrov, Ivan"), ("Ivan", "Petrov"));
         assert_eq!(split_full_name("Cher"), ("Cher", ""));
         assert_eq!(join_name("Ivan", ""), "Ivan");

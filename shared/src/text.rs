@@ -5,8 +5,8 @@
 //! the same Unicode normal form (NFC). Fast paths return the input borrowed when nothing
 //! needs to change, which is the common case for ASCII data.
 
+use icu_normalizer::{ComposingNormalizerBorrowed, DecomposingNormalizerBorrowed};
 use std::borrow::Cow;
-use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 
 /// Characters dropped everywhere: NUL and other control characters (except the whitespace
 /// ones, handled per field kind), the byte-order mark and zero-width spaces.
@@ -16,30 +16,62 @@ fn is_dropped(c: char) -> bool {
 }
 
 fn to_nfc(s: String) -> String {
-    if s.is_ascii() || is_nfc_quick(s.chars()) == IsNormalized::Yes {
-        s
-    } else {
-        s.nfc().collect()
+    if s.chars().all(is_plain_char) {
+        return s;
+    }
+    match ComposingNormalizerBorrowed::new_nfc().normalize(&s) {
+        Cow::Borrowed(_) => s,
+        Cow::Owned(n) => n,
     }
 }
 
-/// True if `s` is printable ASCII with single inner spaces and no outer spaces: such a value
-/// is already clean for a single-line field.
-fn is_clean_line_ascii(s: &str) -> bool {
+/// A printable character that cannot change under NFC (quick-check "yes", combining class 0)
+/// and is not whitespace: ASCII, Latin-1 to Latin Extended, Cyrillic (without its combining
+/// marks). A string of such characters is NFC already: no table lookups needed.
+#[inline]
+fn is_plain_char(c: char) -> bool {
+    matches!(c, '\u{21}'..='\u{7E}' | '\u{A1}'..='\u{2FF}' | '\u{400}'..='\u{482}' | '\u{48A}'..='\u{52F}')
+}
+
+/// True if `s` is already clean for a single-line field: plain characters (see
+/// [`is_plain_char`]) separated by single spaces, with no outer spaces.
+fn is_clean_line(s: &str) -> bool {
     let b = s.as_bytes();
     if b.first() == Some(&b' ') || b.last() == Some(&b' ') {
         return false;
     }
+    // ASCII fast loop, then a char loop from the first non-ASCII byte.
     let mut prev_space = false;
-    for &c in b {
-        if !(0x20..0x7f).contains(&c) {
+    for (i, &c) in b.iter().enumerate() {
+        if c >= 0x80 {
+            return is_clean_line_chars(&s[i..], prev_space);
+        }
+        if c == b' ' {
+            if prev_space {
+                return false;
+            }
+            prev_space = true;
+        } else if (0x21..0x7f).contains(&c) {
+            prev_space = false;
+        } else {
             return false;
         }
-        let space = c == b' ';
-        if space && prev_space {
+    }
+    true
+}
+
+fn is_clean_line_chars(s: &str, mut prev_space: bool) -> bool {
+    for c in s.chars() {
+        if c == ' ' {
+            if prev_space {
+                return false;
+            }
+            prev_space = true;
+        } else if is_plain_char(c) {
+            prev_space = false;
+        } else {
             return false;
         }
-        prev_space = space;
     }
     true
 }
@@ -47,7 +79,7 @@ fn is_clean_line_ascii(s: &str) -> bool {
 /// Cleans a single-line value (names, group, email): drops control characters, turns any
 /// whitespace run (tabs, newlines, no-break spaces) into one space, trims, and applies NFC.
 pub fn clean_line(s: &str) -> Cow<'_, str> {
-    if is_clean_line_ascii(s) {
+    if is_clean_line(s) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len());
@@ -79,7 +111,15 @@ pub fn clean_line(s: &str) -> Cow<'_, str> {
 /// whitespace is trimmed, and NFC is applied.
 pub fn clean_note(s: &str) -> Cow<'_, str> {
     let trimmed = s.trim();
-    let needs_work = trimmed.chars().any(|c| c == '\r' || is_dropped(c) || c > '\u{7f}');
+    let needs_work = if trimmed.is_ascii() {
+        trimmed
+            .bytes()
+            .any(|c| (c < 0x20 && c != b'\n' && c != b'\t') || c == 0x7f)
+    } else {
+        trimmed
+            .chars()
+            .any(|c| !(is_plain_char(c) || c == ' ' || c == '\n' || c == '\t'))
+    };
     if !needs_work {
         return Cow::Borrowed(trimmed);
     }
@@ -117,7 +157,9 @@ pub fn is_formula_trigger(c: u8) -> bool {
 /// possibly after some `'` (so that the import's un-neutralising is an exact inverse).
 pub fn needs_neutralising(s: &str) -> bool {
     let rest = s.trim_start_matches('\'');
-    rest.as_bytes().first().is_some_and(|&c| is_formula_trigger(c))
+    rest.as_bytes()
+        .first()
+        .is_some_and(|&c| is_formula_trigger(c))
 }
 
 /// Undoes the export's formula neutralising: a value of the form `'` + (a value that
@@ -135,7 +177,7 @@ pub fn unneutralise(s: &str) -> &str {
 pub fn fold_header(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut pending_space = false;
-    for c in s.nfd() {
+    for c in DecomposingNormalizerBorrowed::new_nfd().normalize_iter(s.chars()) {
         if is_combining_mark(c) || is_dropped(c) {
             continue;
         }
@@ -191,14 +233,23 @@ mod tests {
 
     #[test]
     fn clean_note_keeps_lines() {
-        assert_eq!(clean_note("  line 1\r\nline\t2\rline 3\u{0}  "), "line 1\nline\t2\nline 3");
+        assert_eq!(
+            clean_note("  line 1\r\nline\t2\rline 3\u{0}  "),
+            "line 1\nline\t2\nline 3"
+        );
         assert_eq!(clean_note("x\u{7}y"), "xy");
     }
 
     #[test]
     fn neutralising_round_trips() {
-        for v in ["=1+2", "+cmd|x", "-5", "@SUM(A1)", "'=x", "''-x", "plain", "'plain", "'"] {
-            let exported = if needs_neutralising(v) { format!("'{v}") } else { v.to_string() };
+        for v in [
+            "=1+2", "+cmd|x", "-5", "@SUM(A1)", "'=x", "''-x", "plain", "'plain", "'",
+        ] {
+            let exported = if needs_neutralising(v) {
+                format!("'{v}")
+            } else {
+                v.to_string()
+            };
             assert_eq!(unneutralise(&exported), v, "{v}");
         }
     }

@@ -94,9 +94,9 @@ pub fn Customers() -> impl IntoView {
                         </div>
                         <div class="pager">
                             <span class="muted">{format_count(lang, list.total as u64)} " " {t("customers.total")}</span>
-                            <button disabled=move || page.get() <= 1 on:click=move |_| page.update(|p| *p -= 1)>{t("common.previous")}</button>
+                            <button disabled=move || { page.get() <= 1 } on:click=move |_| page.update(|p| *p -= 1)>{t("common.previous")}</button>
                             <span>{t("common.page")} " " {list.page} " " {t("common.of")} " " {pages}</span>
-                            <button disabled=move || page.get() >= pages on:click=move |_| page.update(|p| *p += 1)>{t("common.next")}</button>
+                            <button disabled=move || { page.get() >= pages } on:click=move |_| page.update(|p| *p += 1)>{t("common.next")}</button>
                         </div>
                     }.into_any()
                 }

@@ -85,7 +85,18 @@ pub fn ImportWizard() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let group_id = RwSignal::new(String::new());
     let on_duplicate = RwSignal::new("skip".to_owned());
-    let groups = LocalResource::new(|| async { api::get::<Vec<Group>>("/api/groups").await });
+    let groups = LocalResource::new(move || async move {
+        let groups = api::get::<Vec<Group>>("/api/groups").await;
+        // Start on the Default group, as the original does.
+        if let Ok(list) = &groups {
+            if group_id.get_untracked().is_empty() {
+                if let Some(g) = list.iter().find(|g| g.name == "Default").or(list.first()) {
+                    group_id.set(g.id.to_string());
+                }
+            }
+        }
+        groups
+    });
 
     // Follow a committed import until it ends.
     let follow = move |id: Id| {

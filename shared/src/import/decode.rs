@@ -31,14 +31,24 @@ pub(crate) struct Sniffed {
 }
 
 fn problem(code: &str, message: String) -> FieldError {
-    FieldError { field: "file".into(), code: code.into(), message }
+    FieldError {
+        field: "file".into(),
+        code: code.into(),
+        message,
+    }
 }
 
 /// Recognises common binary formats by their magic bytes.
 fn binary_kind(sample: &[u8]) -> Option<&'static str> {
     const MAGIC: &[(&[u8], &str)] = &[
-        (b"PK\x03\x04", "an Excel workbook or a ZIP archive (.xlsx/.zip): save it as CSV first"),
-        (b"\xD0\xCF\x11\xE0", "an old Excel workbook (.xls): save it as CSV first"),
+        (
+            b"PK\x03\x04",
+            "an Excel workbook or a ZIP archive (.xlsx/.zip): save it as CSV first",
+        ),
+        (
+            b"\xD0\xCF\x11\xE0",
+            "an old Excel workbook (.xls): save it as CSV first",
+        ),
         (b"%PDF", "a PDF document"),
         (b"\x89PNG", "a PNG image"),
         (b"\xFF\xD8\xFF", "a JPEG image"),
@@ -46,7 +56,10 @@ fn binary_kind(sample: &[u8]) -> Option<&'static str> {
         (b"\x1F\x8B", "a gzip archive"),
         (b"SQLite format 3", "an SQLite database"),
     ];
-    MAGIC.iter().find(|(m, _)| sample.starts_with(m)).map(|(_, k)| *k)
+    MAGIC
+        .iter()
+        .find(|(m, _)| sample.starts_with(m))
+        .map(|(_, k)| *k)
 }
 
 /// Guesses UTF-16 without a BOM from the pattern of NUL bytes.
@@ -104,14 +117,21 @@ fn cyrillic_or_western(sample: &[u8]) -> &'static Encoding {
             west += 1;
         }
     }
-    if cyr > west { WINDOWS_1251 } else { WINDOWS_1252 }
+    if cyr > west {
+        WINDOWS_1251
+    } else {
+        WINDOWS_1252
+    }
 }
 
 /// Chooses the encoding for `sample` (the start of a file) and the user's label, if any.
 /// A byte-order mark always wins (as in browsers).
 pub(crate) fn sniff(sample: &[u8], label: Option<&str>) -> Sniffed {
     if let Some((enc, _)) = Encoding::for_bom(sample) {
-        return Sniffed { encoding: enc, problem: None };
+        return Sniffed {
+            encoding: enc,
+            problem: None,
+        };
     }
     if let Some(kind) = binary_kind(sample) {
         return Sniffed {
@@ -122,7 +142,10 @@ pub(crate) fn sniff(sample: &[u8], label: Option<&str>) -> Sniffed {
             )),
         };
     }
-    let forced = match label.map(str::trim).filter(|l| !l.is_empty() && !l.eq_ignore_ascii_case("auto")) {
+    let forced = match label
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.eq_ignore_ascii_case("auto"))
+    {
         None => None,
         Some(l) => match Encoding::for_label(l.as_bytes()) {
             Some(enc) => Some(enc.output_encoding_for_decoding()),
@@ -131,31 +154,46 @@ pub(crate) fn sniff(sample: &[u8], label: Option<&str>) -> Sniffed {
                     encoding: UTF_8,
                     problem: Some(problem(
                         codes::UNKNOWN_ENCODING,
-                        format!("\"{l}\" is not a known encoding name (try utf-8, windows-1251 or windows-1252)."),
+                        format!(
+                            "\"{l}\" is not a known encoding name (try utf-8, windows-1251 or windows-1252)."
+                        ),
                     )),
                 };
             }
         },
     };
     if let Some(enc) = forced {
-        return Sniffed { encoding: enc, problem: None };
+        return Sniffed {
+            encoding: enc,
+            problem: None,
+        };
     }
     if let Some(enc) = utf16_without_bom(sample) {
-        return Sniffed { encoding: enc, problem: None };
+        return Sniffed {
+            encoding: enc,
+            problem: None,
+        };
     }
     if looks_binary(sample) {
         return Sniffed {
             encoding: UTF_8,
             problem: Some(problem(
                 codes::BINARY_FILE,
-                "This file is not a CSV text file: it contains binary data (NUL or control bytes).".into(),
+                "This file is not a CSV text file: it contains binary data (NUL or control bytes)."
+                    .into(),
             )),
         };
     }
     if mostly_utf8(sample) {
-        Sniffed { encoding: UTF_8, problem: None }
+        Sniffed {
+            encoding: UTF_8,
+            problem: None,
+        }
     } else {
-        Sniffed { encoding: cyrillic_or_western(sample), problem: None }
+        Sniffed {
+            encoding: cyrillic_or_western(sample),
+            problem: None,
+        }
     }
 }
 
@@ -219,8 +257,17 @@ const PIECE: usize = 64 * 1024;
 
 impl StreamDecoder {
     pub fn new(encoding: &'static Encoding) -> Self {
-        let decoder = if encoding == UTF_8 { None } else { Some(encoding.new_decoder_with_bom_removal()) };
-        StreamDecoder { decoder, head: Vec::new(), started: false, out: Vec::new() }
+        let decoder = if encoding == UTF_8 {
+            None
+        } else {
+            Some(encoding.new_decoder_with_bom_removal())
+        };
+        StreamDecoder {
+            decoder,
+            head: Vec::new(),
+            started: false,
+            out: Vec::new(),
+        }
     }
 
     /// Decodes `input`, calling `sink` with UTF-8 pieces (UTF-8 input: sub-slices of `input`).
@@ -242,7 +289,11 @@ impl StreamDecoder {
                 }
                 self.started = true;
                 let head = std::mem::take(&mut self.head);
-                let rest = if head.starts_with(b"\xEF\xBB\xBF") { &head[3..] } else { &head[..] };
+                let rest = if head.starts_with(b"\xEF\xBB\xBF") {
+                    &head[3..]
+                } else {
+                    &head[..]
+                };
                 if !rest.is_empty() {
                     sink(rest);
                 }
@@ -253,11 +304,16 @@ impl StreamDecoder {
             Some(dec) => {
                 let mut src = input;
                 loop {
-                    let cap = dec.max_utf8_buffer_length_without_replacement(src.len().min(PIECE)).unwrap_or(PIECE * 3);
+                    let cap = dec
+                        .max_utf8_buffer_length_without_replacement(src.len().min(PIECE))
+                        .unwrap_or(PIECE * 3);
                     self.out.clear();
                     self.out.resize(cap.max(16), 0);
-                    let (res, read, written) =
-                        dec.decode_to_utf8_without_replacement(&src[..src.len().min(PIECE)], &mut self.out, last && src.len() <= PIECE);
+                    let (res, read, written) = dec.decode_to_utf8_without_replacement(
+                        &src[..src.len().min(PIECE)],
+                        &mut self.out,
+                        last && src.len() <= PIECE,
+                    );
                     let mut written = written;
                     if matches!(res, DecoderResult::Malformed(_, _)) && written < self.out.len() {
                         self.out[written] = MALFORMED_MARKER;
@@ -297,11 +353,17 @@ mod tests {
         assert_eq!(name(b"\xFE\xFF\0a\0,"), "utf-16be");
         assert_eq!(name(b"a\0,\0b\0\n\0c\0,\0d\0"), "utf-16le");
         // "Иван;Петров" in windows-1251
-        assert_eq!(name(b"\xC8\xE2\xE0\xED;\xCF\xE5\xF2\xF0\xEE\xE2\n"), "windows-1251");
+        assert_eq!(
+            name(b"\xC8\xE2\xE0\xED;\xCF\xE5\xF2\xF0\xEE\xE2\n"),
+            "windows-1251"
+        );
         // "Müller;café" in windows-1252
         assert_eq!(name(b"M\xFCller;caf\xE9\n"), "windows-1252");
         assert_eq!(name(b"PK\x03\x04\x14\0\0\0"), "binary_file");
-        assert_eq!(name(b"abc\0\0\0\0def\x01\x02\x03\x04\x05\x06\x07\x08"), "binary_file");
+        assert_eq!(
+            name(b"abc\0\0\0\0def\x01\x02\x03\x04\x05\x06\x07\x08"),
+            "binary_file"
+        );
         // A UTF-8 character cut at the end of the sample.
         assert_eq!(name("Иван".as_bytes().split_last().unwrap().1), "utf-8");
         // Clearly UTF-8 with one bad byte: still UTF-8 (the bad byte is reported later).
@@ -310,7 +372,10 @@ mod tests {
         assert_eq!(name(&mixed), "utf-8");
         assert_eq!(sniff(b"a", Some("cp1251")).encoding, WINDOWS_1251);
         assert_eq!(sniff(b"a", Some("latin1")).encoding, WINDOWS_1252);
-        assert_eq!(sniff(b"a", Some("nope")).problem.unwrap().code, "unknown_encoding");
+        assert_eq!(
+            sniff(b"a", Some("nope")).problem.unwrap().code,
+            "unknown_encoding"
+        );
     }
 
     fn decode_chunks(enc: &'static Encoding, bytes: &[u8], size: usize) -> Vec<u8> {
@@ -329,7 +394,10 @@ mod tests {
         for size in [1, 2, 3, 7, 1000] {
             assert_eq!(decode_chunks(UTF_8, b"\xEF\xBB\xBFab", size), b"ab");
             assert_eq!(decode_chunks(UTF_8, b"\xEF\xBB", size), b"\xEF\xBB");
-            assert_eq!(decode_chunks(WINDOWS_1251, &b1251, size), "Иван;Петров\n".as_bytes());
+            assert_eq!(
+                decode_chunks(WINDOWS_1251, &b1251, size),
+                "Иван;Петров\n".as_bytes()
+            );
             assert_eq!(decode_chunks(UTF_16LE, b"\xFF\xFEa\0b\0", size), b"ab");
             // A lone surrogate is malformed.
             assert_eq!(decode_chunks(UTF_16LE, b"a\0\x00\xD8b\0", size), b"a\xFFb");

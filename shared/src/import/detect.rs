@@ -19,8 +19,8 @@
 
 use super::decode::{StreamDecoder, sniff};
 use super::mapping::{
-    DUPLICATE_TARGET, Guess, NOT_IMPORTABLE, UNKNOWN, ValueStats, guess_header, guess_header_strict, guess_values,
-    is_date, is_number, is_phone, round2, value_stats,
+    DUPLICATE_TARGET, Guess, NOT_IMPORTABLE, UNKNOWN, ValueStats, guess_header,
+    guess_header_strict, guess_values, is_date, is_number, is_phone, round2, value_stats,
 };
 use super::records::{Hints, Limits, RawRecord, RecordStage};
 use super::{ColumnInfo, Detection, HeaderChoice, ImportSettings, Target};
@@ -57,7 +57,10 @@ fn looks_email(s: &str) -> bool {
 }
 
 fn read_records(text: &[u8], delimiter: u8, drop_last: bool, max: usize) -> Vec<SampleRecord> {
-    let limits = Limits { max_field_bytes: 4096, max_columns: Limits::default().max_columns };
+    let limits = Limits {
+        max_field_bytes: 4096,
+        max_columns: Limits::default().max_columns,
+    };
     let mut stage = RecordStage::new(delimiter, limits, Hints::default());
     let mut out = Vec::new();
     let mut emit = |r: &RawRecord<'_>| {
@@ -65,7 +68,10 @@ fn read_records(text: &[u8], delimiter: u8, drop_last: bool, max: usize) -> Vec<
         if out.len() <= max && !r.unbalanced {
             out.push(SampleRecord {
                 line: r.line,
-                cells: r.iter().map(|c| String::from_utf8_lossy(c).into_owned()).collect(),
+                cells: r
+                    .iter()
+                    .map(|c| String::from_utf8_lossy(c).into_owned())
+                    .collect(),
             });
         }
     };
@@ -89,8 +95,19 @@ fn modal_count(recs: &[SampleRecord]) -> (usize, f32) {
         }
     }
     // Most frequent; ties go to the larger count.
-    let best = counts.iter().max_by_key(|(k, c)| (*c, *k)).copied().unwrap_or((0, 0));
-    (best.0, if recs.is_empty() { 0.0 } else { best.1 as f32 / recs.len() as f32 })
+    let best = counts
+        .iter()
+        .max_by_key(|(k, c)| (*c, *k))
+        .copied()
+        .unwrap_or((0, 0));
+    (
+        best.0,
+        if recs.is_empty() {
+            0.0
+        } else {
+            best.1 as f32 / recs.len() as f32
+        },
+    )
 }
 
 fn delimiter_score(recs: &[SampleRecord], delimiter: u8) -> f32 {
@@ -98,13 +115,18 @@ fn delimiter_score(recs: &[SampleRecord], delimiter: u8) -> f32 {
     if m < 2 {
         return 0.0;
     }
-    let others: Vec<u8> = CANDIDATES.iter().copied().filter(|&c| c != delimiter).collect();
+    let others: Vec<u8> = CANDIDATES
+        .iter()
+        .copied()
+        .filter(|&c| c != delimiter)
+        .collect();
     let (mut cells, mut clean) = (0usize, 0usize);
     for r in recs.iter().filter(|r| r.cells.len() == m) {
         for c in &r.cells {
             cells += 1;
             let b = c.as_bytes();
-            let outer_space = b.first().is_some_and(|&x| x == b' ') || b.last().is_some_and(|&x| x == b' ');
+            let outer_space =
+                b.first().is_some_and(|&x| x == b' ') || b.last().is_some_and(|&x| x == b' ');
             // A comma in a number (a decimal comma) does not count against `;`.
             let foreign = b.iter().any(|x| others.contains(x)) && !is_number(c);
             if !outer_space && !foreign {
@@ -112,8 +134,21 @@ fn delimiter_score(recs: &[SampleRecord], delimiter: u8) -> f32 {
             }
         }
     }
-    let clean_share = if cells == 0 { 0.0 } else { clean as f32 / cells as f32 };
+    let clean_share = if cells == 0 {
+        0.0
+    } else {
+        clean as f32 / cells as f32
+    };
     share * (0.5 + 0.5 * clean_share) + 0.001 * (m.min(50) as f32)
+}
+
+/// Excel's `sep=;` first line names the delimiter (the line itself is then a preamble line).
+fn excel_sep_hint(text: &[u8]) -> Option<u8> {
+    let rest = text.strip_prefix(b"sep=")?;
+    match rest {
+        [d, b'\r' | b'\n', ..] | [d] if CANDIDATES.contains(d) => Some(*d),
+        _ => None,
+    }
 }
 
 fn choose_delimiter(text: &[u8], drop_last: bool) -> u8 {
@@ -169,19 +204,30 @@ fn looks_like_header(h: &SampleRecord, data: &[SampleRecord]) -> bool {
     if !filled.iter().all(|c| label_like(c)) {
         return false;
     }
-    let known = filled.iter().filter(|c| guess_header_strict(c) != Guess::Unknown).count();
+    let known = filled
+        .iter()
+        .filter(|c| guess_header_strict(c) != Guess::Unknown)
+        .count();
     if known >= 1 {
         return true;
     }
     // Contrast: a column whose values are of a clear kind under a label.
     (0..h.cells.len()).any(|j| {
-        let st = value_stats(data.iter().filter_map(|r| r.cells.get(j)).map(String::as_str));
+        let st = value_stats(
+            data.iter()
+                .filter_map(|r| r.cells.get(j))
+                .map(String::as_str),
+        );
         kind_of(&st).is_some() && label_like(&h.cells[j])
     })
 }
 
 fn problem(code: &str, message: &str) -> Option<FieldError> {
-    Some(FieldError { field: "file".into(), code: code.into(), message: message.into() })
+    Some(FieldError {
+        field: "file".into(),
+        code: code.into(),
+        message: message.into(),
+    })
 }
 
 /// Detects how to read the file whose first bytes are `sample`, applying the user's
@@ -213,16 +259,25 @@ pub fn detect(sample: &[u8], settings: &ImportSettings) -> Detection {
     let mut text = Vec::with_capacity(sample.len());
     StreamDecoder::new(sniffed.encoding).push(sample, false, &mut |p| text.extend_from_slice(p));
     if text.iter().all(u8::is_ascii_whitespace) {
-        det.problem = problem(codes::EMPTY_FILE, "The file is empty: it has no rows to import.");
+        det.problem = problem(
+            codes::EMPTY_FILE,
+            "The file is empty: it has no rows to import.",
+        );
         return det;
     }
     // A large sample is probably cut: its last record may be incomplete.
     let drop_last = sample.len() >= 16 * 1024 && !matches!(text.last(), Some(b'\n' | b'\r'));
-    let delimiter = settings.delimiter.unwrap_or_else(|| choose_delimiter(&text, drop_last));
+    let delimiter = settings
+        .delimiter
+        .or_else(|| excel_sep_hint(&text))
+        .unwrap_or_else(|| choose_delimiter(&text, drop_last));
     det.delimiter = delimiter;
     let recs = read_records(&text, delimiter, drop_last, MAX_RECORDS);
     if recs.is_empty() {
-        det.problem = problem(codes::EMPTY_FILE, "The file is empty: it has no rows to import.");
+        det.problem = problem(
+            codes::EMPTY_FILE,
+            "The file is empty: it has no rows to import.",
+        );
         return det;
     }
     let (m, _) = modal_count(&recs);
@@ -242,11 +297,18 @@ pub fn detect(sample: &[u8], settings: &ImportSettings) -> Detection {
         HeaderChoice::Auto => looks_like_header(&recs[start], &recs[start + 1..]),
     };
     let table_line = recs[start].line;
-    let (header, data): (Option<&SampleRecord>, &[SampleRecord]) =
-        if has_header { (Some(&recs[start]), &recs[start + 1..]) } else { (None, &recs[start..]) };
+    let (header, data): (Option<&SampleRecord>, &[SampleRecord]) = if has_header {
+        (Some(&recs[start]), &recs[start + 1..])
+    } else {
+        (None, &recs[start..])
+    };
     det.has_header = has_header;
     det.header_line = has_header.then_some(table_line);
-    det.data_start_line = if has_header { table_line + 1 } else { table_line };
+    det.data_start_line = if has_header {
+        table_line + 1
+    } else {
+        table_line
+    };
 
     let (data_m, data_share) = modal_count(data);
     let ncols = match header {
@@ -256,15 +318,37 @@ pub fn detect(sample: &[u8], settings: &ImportSettings) -> Detection {
         None => data_m.max(1),
     };
     let stats: Vec<ValueStats> = (0..ncols)
-        .map(|j| value_stats(data.iter().take(200).filter_map(|r| r.cells.get(j)).map(|c| unneutralise(c))))
+        .map(|j| {
+            value_stats(
+                data.iter()
+                    .take(200)
+                    .filter_map(|r| r.cells.get(j))
+                    .map(|c| unneutralise(c)),
+            )
+        })
         .collect();
     let guesses: Vec<Guess> = (0..ncols)
         .map(|j| {
-            let h = header.and_then(|h| h.cells.get(j)).map(String::as_str).unwrap_or("");
-            let from_header = if has_header { guess_header(h) } else { Guess::Unknown };
+            let h = header
+                .and_then(|h| h.cells.get(j))
+                .map(String::as_str)
+                .unwrap_or("");
+            let from_header = if has_header {
+                guess_header(h)
+            } else {
+                Guess::Unknown
+            };
             let g = match from_header {
                 Guess::Unknown => match guess_values(&stats[j]) {
-                    Guess::Target(t, c) if has_header => Guess::Target(t, round2(c * 0.8)),
+                    // Under a header that says nothing, only values of a clear kind count
+                    // (emails under `Contact`): `Lead Status` values look like names too.
+                    Guess::Target(t @ (Target::Email | Target::AcceptsMarketing), c)
+                        if has_header =>
+                    {
+                        Guess::Target(t, round2(c * 0.8))
+                    }
+                    Guess::NotImportable => Guess::NotImportable,
+                    _ if has_header => Guess::Unknown,
                     g => g,
                 },
                 g => g,
@@ -280,7 +364,8 @@ pub fn detect(sample: &[u8], settings: &ImportSettings) -> Detection {
         let cb = resolved[b].map_or(0.0, |(_, c)| c);
         cb.total_cmp(&ca).then(a.cmp(&b))
     });
-    let mut suggestion: Vec<(Option<Target>, f32, Option<&'static str>)> = vec![(None, 0.0, Some(UNKNOWN)); ncols];
+    let mut suggestion: Vec<(Option<Target>, f32, Option<&'static str>)> =
+        vec![(None, 0.0, Some(UNKNOWN)); ncols];
     let mut taken = [false; 7];
     for j in order {
         suggestion[j] = match (resolved[j], guesses[j]) {
@@ -325,7 +410,10 @@ pub fn detect(sample: &[u8], settings: &ImportSettings) -> Detection {
         }
         det.columns.push(ColumnInfo {
             index: j,
-            header: header.and_then(|h| h.cells.get(j)).map(|c| clean_line(c).into_owned()).filter(|c| !c.is_empty()),
+            header: header
+                .and_then(|h| h.cells.get(j))
+                .map(|c| clean_line(c).into_owned())
+                .filter(|c| !c.is_empty()),
             target,
             confidence,
             samples,
@@ -340,10 +428,14 @@ pub fn detect(sample: &[u8], settings: &ImportSettings) -> Detection {
 fn guard(g: Guess, st: &ValueStats) -> Guess {
     let n = st.n as f32;
     match g {
-        Guess::Target(Target::AcceptsMarketing, c) if c < 0.95 && st.n > 0 && (st.consents as f32) < 0.5 * n => {
+        Guess::Target(Target::AcceptsMarketing, c)
+            if c < 0.95 && st.n > 0 && (st.consents as f32) < 0.5 * n =>
+        {
             Guess::Unknown
         }
-        Guess::Target(Target::Email, c) if c < 0.95 && st.n > 0 && (st.emails as f32) < 0.5 * n => Guess::Unknown,
+        Guess::Target(Target::Email, c) if c < 0.95 && st.n > 0 && (st.emails as f32) < 0.5 * n => {
+            Guess::Unknown
+        }
         g => g,
     }
 }
@@ -352,8 +444,16 @@ fn guard(g: Guess, st: &ValueStats) -> Guess {
 /// values of two or more words are full names; with a last-name column (CloudCart's `Име` +
 /// `Фамилия`) or single-word values it is the first name; otherwise a full name. Without a
 /// header, single-word columns are the first and then the last name, in order.
-fn resolve_names(guesses: &[Guess], stats: &[ValueStats], has_header: bool) -> Vec<Option<(Target, f32)>> {
-    let has = |t: Target| guesses.iter().any(|g| matches!(g, Guess::Target(x, _) if *x == t));
+fn resolve_names(
+    guesses: &[Guess],
+    stats: &[ValueStats],
+    has_header: bool,
+) -> Vec<Option<(Target, f32)>> {
+    let has = |t: Target| {
+        guesses
+            .iter()
+            .any(|g| matches!(g, Guess::Target(x, _) if *x == t))
+    };
     let (has_first, has_last) = (has(Target::FirstName), has(Target::LastName));
     let mut singles = 0;
     guesses
@@ -382,4 +482,105 @@ fn resolve_names(guesses: &[Guess], stats: &[ValueStats], has_header: bool) -> V
             _ => None,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use expect_test::{Expect, expect};
+
+    fn check(input: &str, want: Expect) {
+        let det = detect(input.as_bytes(), &ImportSettings::default());
+        let mut s = format!(
+            "{} {:?} header={:?} data_from={}",
+            det.encoding, det.delimiter as char, det.header_line, det.data_start_line
+        );
+        if let Some(p) = &det.problem {
+            s.push_str(&format!(" problem={}", p.code));
+        }
+        for c in &det.columns {
+            let t = match (c.target, &c.ignored_reason) {
+                (Some(t), _) => format!("{}({})", t.as_str(), c.confidence),
+                (None, r) => format!("-({})", r.as_deref().unwrap_or("")),
+            };
+            s.push_str(&format!(
+                "\n{} {:?} {t}",
+                c.index,
+                c.header.as_deref().unwrap_or("")
+            ));
+        }
+        want.assert_eq(&s);
+    }
+
+    #[test]
+    fn quoted_delimiters_do_not_fool_detection() {
+        check(
+            "email,note\n\"a@x.bg\",\"x; y; z\"\nb@x.bg,\"p; q\"\n",
+            expect![[r#"
+                utf-8 ',' header=Some(1) data_from=2
+                0 "email" email(1)
+                1 "note" note(1)"#]],
+        );
+        check(
+            "Имейл;Име\nivan@x.bg;\"Петров, Иван\"\nmaria@x.bg;\"Иванова, Мария\"\n",
+            expect![[r#"
+                utf-8 ';' header=Some(1) data_from=2
+                0 "Имейл" email(1)
+                1 "Име" full_name(0.97)"#]],
+        );
+    }
+
+    #[test]
+    fn excel_sep_line_and_title_preamble() {
+        check(
+            "sep=;\r\nemail;name\r\nivan@x.bg;Ivan Petrov\r\n",
+            expect![[r#"
+                utf-8 ';' header=Some(2) data_from=3
+                0 "email" email(1)
+                1 "name" full_name(0.9)"#]],
+        );
+        check(
+            "Exported customers\n\nemail,first_name\nivan@x.bg,Ivan\n",
+            expect![[r#"
+                utf-8 ',' header=Some(3) data_from=4
+                0 "email" email(1)
+                1 "first_name" first_name(1)"#]],
+        );
+    }
+
+    #[test]
+    fn data_first_line_is_not_a_header() {
+        check(
+            "Иван;Петров;ivan@x.bg\nМария;Иванова;maria@x.bg\n",
+            expect![[r#"
+                utf-8 ';' header=None data_from=1
+                0 "" first_name(0.7)
+                1 "" last_name(0.7)
+                2 "" email(0.95)"#]],
+        );
+        // Labels nobody knows, over values of a clear kind.
+        check(
+            "Contact|Who\nivan@x.bg|Ivan\nmaria@x.bg|Maria\n",
+            expect![[r#"
+                utf-8 '|' header=Some(1) data_from=2
+                0 "Contact" email(0.76)
+                1 "Who" -(unknown)"#]],
+        );
+    }
+
+    #[test]
+    fn a_cut_sample_ignores_its_last_record() {
+        let mut s = String::from("email,note\n");
+        while s.len() < 20_000 {
+            s.push_str("ivan@x.bg,\"a note; with a semicolon\"\n");
+        }
+        s.push_str("maria@x.bg,\"cut in the mid");
+        check(
+            &s,
+            expect![[r#"
+                utf-8 ',' header=Some(1) data_from=2
+                0 "email" email(1)
+                1 "note" note(1)"#]],
+        );
+    }
 }

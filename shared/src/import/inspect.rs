@@ -7,7 +7,9 @@
 
 use serde::Serialize;
 
-use super::{ColumnInfo, Detection, DuplicateTracker, ImportSettings, RowOutcome, RowReader, detect};
+use super::{
+    ColumnInfo, Detection, DuplicateTracker, ImportSettings, RowOutcome, RowReader, detect,
+};
 use crate::api::FieldError;
 
 /// Most errors listed in a report (`rows` still counts everything).
@@ -66,7 +68,12 @@ impl InspectReport {
     fn add_error(&mut self, line: u64, e: FieldError) {
         self.errors_total += 1;
         if self.errors.len() < MAX_ERRORS {
-            self.errors.push(ErrorLine { line, field: e.field, code: e.code, message: e.message });
+            self.errors.push(ErrorLine {
+                line,
+                field: e.field,
+                code: e.code,
+                message: e.message,
+            });
         }
     }
 
@@ -78,7 +85,11 @@ impl InspectReport {
             Some(l) => format!("line {l}"),
             None => "none".to_string(),
         };
-        let _ = writeln!(s, "Encoding: {}   Delimiter: {}   Header: {}", self.encoding, self.delimiter, header);
+        let _ = writeln!(
+            s,
+            "Encoding: {}   Delimiter: {}   Header: {}",
+            self.encoding, self.delimiter, header
+        );
         if let Some(p) = &self.problem {
             let _ = writeln!(s, "Problem: {} ({})", p.message, p.code);
         }
@@ -95,7 +106,11 @@ impl InspectReport {
                             (None, Some(r)) => format!("- ({r})"),
                             (None, None) => "-".to_string(),
                         },
-                        if c.target.is_some() { format!("{:.2}", c.confidence) } else { String::new() },
+                        if c.target.is_some() {
+                            format!("{:.2}", c.confidence)
+                        } else {
+                            String::new()
+                        },
                         c.samples.join(", "),
                     ]
                 })
@@ -141,7 +156,11 @@ impl InspectReport {
             let _ = writeln!(s);
             let _ = writeln!(s, "Errors (showing {shown} of {}):", self.errors_total);
             for e in &self.errors[..shown] {
-                let _ = writeln!(s, "  line {:<6} {:<18} {:<26} {}", e.line, e.field, e.code, e.message);
+                let _ = writeln!(
+                    s,
+                    "  line {:<6} {:<18} {:<26} {}",
+                    e.line, e.field, e.code, e.message
+                );
             }
         }
         s

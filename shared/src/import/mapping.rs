@@ -119,10 +119,16 @@ const EXACT: &[(&str, Guess)] = &[
     ("коментар", Guess::Target(Note, 0.95)),
     // accepts_marketing
     ("accepts marketing", Guess::Target(AcceptsMarketing, 1.0)),
-    ("accepts email marketing", Guess::Target(AcceptsMarketing, 0.98)),
+    (
+        "accepts email marketing",
+        Guess::Target(AcceptsMarketing, 0.98),
+    ),
     ("accept marketing", Guess::Target(AcceptsMarketing, 0.98)),
     ("email marketing", Guess::Target(AcceptsMarketing, 0.95)),
-    ("email marketing status", Guess::Target(AcceptsMarketing, 0.9)),
+    (
+        "email marketing status",
+        Guess::Target(AcceptsMarketing, 0.9),
+    ),
     ("email consent", Guess::Target(AcceptsMarketing, 0.95)),
     ("marketing consent", Guess::Target(AcceptsMarketing, 0.95)),
     ("marketing", Guess::Target(AcceptsMarketing, 0.9)),
@@ -132,7 +138,10 @@ const EXACT: &[(&str, Guess)] = &[
     ("email opt in", Guess::Target(AcceptsMarketing, 0.9)),
     ("приема маркетинг", Guess::Target(AcceptsMarketing, 1.0)),
     ("маркетинг", Guess::Target(AcceptsMarketing, 0.95)),
-    ("съгласие за маркетинг", Guess::Target(AcceptsMarketing, 0.97)),
+    (
+        "съгласие за маркетинг",
+        Guess::Target(AcceptsMarketing, 0.97),
+    ),
     ("бюлетин", Guess::Target(AcceptsMarketing, 0.9)),
     ("абониран", Guess::Target(AcceptsMarketing, 0.9)),
     ("marketing contact status", Guess::Unknown),
@@ -167,14 +176,74 @@ fn has_prefix(tokens: &[&str], any: &[&str]) -> bool {
 /// Words of columns the importer cannot take (CloudCart's rule: no addresses, phones or
 /// order data), as whole tokens.
 const NOT_IMPORTABLE_WORDS: &[&str] = &[
-    "phone", "phones", "mobile", "tel", "telephone", "fax", "pager", "cell", "sms", "address",
-    "address1", "address2", "street", "city", "town", "zip", "zipcode", "postal", "postcode",
-    "country", "region", "state", "province", "county", "company", "organization",
-    "organisation", "job", "department", "office", "birthday", "birthdate", "birth",
-    "anniversary", "orders", "order", "total", "spent", "amount", "revenue", "tags", "tag",
-    "tax", "currency", "gender", "website", "url", "latitude", "longitude", "телефон",
-    "телефони", "мобилен", "gsm", "адрес", "улица", "град", "код", "държава", "област",
-    "фирма", "компания", "поръчки", "поръчка", "общо", "похарчено", "рожден", "пол", "етикети",
+    "phone",
+    "phones",
+    "mobile",
+    "tel",
+    "telephone",
+    "fax",
+    "pager",
+    "cell",
+    "sms",
+    "address",
+    "address1",
+    "address2",
+    "street",
+    "city",
+    "town",
+    "zip",
+    "zipcode",
+    "postal",
+    "postcode",
+    "country",
+    "region",
+    "state",
+    "province",
+    "county",
+    "company",
+    "organization",
+    "organisation",
+    "job",
+    "department",
+    "office",
+    "birthday",
+    "birthdate",
+    "birth",
+    "anniversary",
+    "orders",
+    "order",
+    "total",
+    "spent",
+    "amount",
+    "revenue",
+    "tags",
+    "tag",
+    "tax",
+    "currency",
+    "gender",
+    "website",
+    "url",
+    "latitude",
+    "longitude",
+    "телефон",
+    "телефони",
+    "мобилен",
+    "gsm",
+    "адрес",
+    "улица",
+    "град",
+    "код",
+    "държава",
+    "област",
+    "фирма",
+    "компания",
+    "поръчки",
+    "поръчка",
+    "общо",
+    "похарчено",
+    "рожден",
+    "пол",
+    "етикети",
 ];
 
 /// Guesses a column's field from its header, tolerating typos.
@@ -202,12 +271,47 @@ pub(crate) fn guess_header_strict(header: &str) -> Guess {
     }
     let tokens: Vec<&str> = folded.split(' ').collect();
     let t = &tokens[..];
-    let email_word = has(t, &["email", "emails", "mail", "имейл", "имеил", "поща", "emailaddress"])
-        || tokens.windows(2).any(|w| w[0] == "e" && w[1] == "mail");
-    let marketing_word = has_prefix(t, &["marketing", "consent", "newsletter", "subscri", "маркетинг", "бюлетин", "абонир", "абонам", "съгласие"])
-        || has(t, &["optin", "opted"])
+    let email_word = has(
+        t,
+        &[
+            "email",
+            "emails",
+            "mail",
+            "имейл",
+            "имеил",
+            "поща",
+            "emailaddress",
+        ],
+    ) || tokens.windows(2).any(|w| w[0] == "e" && w[1] == "mail");
+    let marketing_word = has_prefix(
+        t,
+        &[
+            "marketing",
+            "consent",
+            "newsletter",
+            "subscri",
+            "маркетинг",
+            "бюлетин",
+            "абонир",
+            "абонам",
+            "съгласие",
+        ],
+    ) || has(t, &["optin", "opted"])
         || folded.contains("opt in");
-    let timing_word = has(t, &["time", "date", "ip", "timestamp", "at", "on", "source", "дата", "час"]);
+    let timing_word = has(
+        t,
+        &[
+            "time",
+            "date",
+            "ip",
+            "timestamp",
+            "at",
+            "on",
+            "source",
+            "дата",
+            "час",
+        ],
+    );
     if marketing_word {
         if has(t, &["sms", "phone", "text", "whatsapp", "viber"]) {
             return Guess::NotImportable;
@@ -221,7 +325,10 @@ pub(crate) fn guess_header_strict(header: &str) -> Guess {
         if timing_word || has(t, &["verified", "domain", "type", "status", "bounced"]) {
             return Guess::Unknown;
         }
-        if has(t, &["2", "3", "secondary", "other", "alternate", "alt", "втори"]) {
+        if has(
+            t,
+            &["2", "3", "secondary", "other", "alternate", "alt", "втори"],
+        ) {
             return Guess::Target(Email, 0.5);
         }
         if has(t, &["billing", "shipping"]) {
@@ -229,30 +336,90 @@ pub(crate) fn guess_header_strict(header: &str) -> Guess {
         }
         return Guess::Target(Email, 0.85);
     }
-    if has(t, NOT_IMPORTABLE_WORDS) || has_prefix(t, &["phone", "address", "billing", "shipping", "телефон", "адрес"]) {
+    if has(t, NOT_IMPORTABLE_WORDS)
+        || has_prefix(
+            t,
+            &[
+                "phone",
+                "address",
+                "billing",
+                "shipping",
+                "телефон",
+                "адрес",
+            ],
+        )
+    {
         return Guess::NotImportable;
     }
     let name_word = has(t, &["name", "names", "име", "имена"]);
-    if has(t, &["first", "given", "forename", "собствено", "първо"]) && (name_word || tokens.len() == 1) {
+    if has(t, &["first", "given", "forename", "собствено", "първо"])
+        && (name_word || tokens.len() == 1)
+    {
         return Guess::Target(FirstName, 0.85);
     }
-    if has(t, &["last", "surname", "family", "фамилия", "фамилно"]) {
+    if has(t, &["surname", "family", "фамилия", "фамилно"])
+        || (has(t, &["last"]) && (name_word || tokens.len() == 1))
+    {
         return Guess::Target(LastName, 0.85);
     }
     if has(t, &["full", "пълно", "цяло"]) && name_word {
         return Guess::Target(FullName, 0.85);
     }
-    if has(t, &["note", "notes", "comment", "comments", "remark", "remarks", "бележка", "бележки", "забележка", "забележки", "коментар", "коментари"]) {
+    if has(
+        t,
+        &[
+            "note",
+            "notes",
+            "comment",
+            "comments",
+            "remark",
+            "remarks",
+            "бележка",
+            "бележки",
+            "забележка",
+            "забележки",
+            "коментар",
+            "коментари",
+        ],
+    ) {
         return Guess::Target(Note, 0.85);
     }
     if has(t, &["group", "groups", "segment", "група", "групи"]) {
         return Guess::Target(CustomerGroup, 0.8);
     }
     if name_word {
-        if has(t, &["user", "username", "login", "middle", "nick", "nickname", "product", "managers", "assistants", "yomi", "spouse", "бащино", "презиме"]) {
+        if has(
+            t,
+            &[
+                "user",
+                "username",
+                "login",
+                "middle",
+                "additional",
+                "nick",
+                "nickname",
+                "product",
+                "managers",
+                "assistants",
+                "yomi",
+                "spouse",
+                "бащино",
+                "презиме",
+            ],
+        ) {
             return Guess::Unknown;
         }
-        if has(t, &["customer", "contact", "client", "клиент", "клиента", "person"]) {
+        if has(
+            t,
+            &[
+                "customer",
+                "contact",
+                "client",
+                "клиент",
+                "клиента",
+                "person",
+            ],
+        ) {
             return Guess::Target(FullName, 0.85);
         }
         return Guess::AnyName(0.7);
@@ -274,7 +441,9 @@ fn fuzzy(folded: &str) -> Guess {
         }
         let d = osa_distance(&a, &b);
         let sim = 1.0 - d as f32 / a.len().max(b.len()) as f32;
-        if d <= 2 && sim >= 0.75 && best.is_none_or(|(s, _)| sim > s) {
+        // One edit for short words, two for long ones (`Nickname` is not `Nachname`).
+        let max_d = if a.len().min(b.len()) <= 8 { 1 } else { 2 };
+        if d <= max_d && sim >= 0.75 && best.is_none_or(|(s, _)| sim > s) {
             best = Some((sim, *g));
         }
     }
@@ -297,7 +466,9 @@ fn osa_distance(a: &[char], b: &[char]) -> usize {
     for i in 1..=n {
         for j in 1..=m {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            let mut v = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 v = v.min(d[i - 2][j - 2] + 1);
             }
@@ -332,14 +503,24 @@ pub(crate) fn is_phone(s: &str) -> bool {
     let digits = s.bytes().filter(u8::is_ascii_digit).count();
     (7..=16).contains(&digits)
         && s.len() <= 24
-        && s.bytes().all(|c| c.is_ascii_digit() || b" +-()/".contains(&c))
-        && (s.starts_with('+') || s.starts_with('0') || s.starts_with('(') || s.bytes().any(|c| b" -()/".contains(&c)))
+        && s.bytes()
+            .all(|c| c.is_ascii_digit() || b" +-()/".contains(&c))
+        && (s.starts_with('+')
+            || s.starts_with('0')
+            || s.starts_with('(')
+            || s.bytes().any(|c| b" -()/".contains(&c)))
 }
 
 pub(crate) fn is_number(s: &str) -> bool {
-    let s = s.trim_start_matches(['-', '+']).trim_end_matches(['%', '€', '$']);
+    let s = s
+        .trim_start_matches(['-', '+'])
+        .trim_end_matches(['%', '€', '$']);
     let s = s.trim();
-    !s.is_empty() && s.bytes().any(|c| c.is_ascii_digit()) && s.bytes().all(|c| c.is_ascii_digit() || b".,' ".contains(&c)) && s.len() < 20
+    !s.is_empty()
+        && s.bytes().any(|c| c.is_ascii_digit())
+        && s.bytes()
+            .all(|c| c.is_ascii_digit() || b".,' ".contains(&c))
+        && s.len() < 20
 }
 
 pub(crate) fn is_date(s: &str) -> bool {
@@ -349,13 +530,16 @@ pub(crate) fn is_date(s: &str) -> bool {
         && b[0].is_ascii_digit()
         && b.iter().filter(|c| c.is_ascii_digit()).count() >= 4
         && b.iter().any(|c| b"-/.:".contains(c))
-        && b.iter().all(|c| c.is_ascii_digit() || b"-/.: TZ+".contains(c))
+        && b.iter()
+            .all(|c| c.is_ascii_digit() || b"-/.: TZ+".contains(c))
 }
 
 /// A word of a name: letters, with inner `-`, `'` or `.`.
 fn is_name_word(w: &str) -> bool {
     let mut chars = w.chars();
-    matches!(chars.next(), Some(c) if c.is_alphabetic()) && w.chars().all(|c| c.is_alphabetic() || matches!(c, '-' | '\'' | '.' | '’'))
+    matches!(chars.next(), Some(c) if c.is_alphabetic())
+        && w.chars()
+            .all(|c| c.is_alphabetic() || matches!(c, '-' | '\'' | '.' | '’'))
 }
 
 pub(crate) fn value_stats<'a>(values: impl IntoIterator<Item = &'a str>) -> ValueStats {
@@ -385,7 +569,10 @@ pub(crate) fn value_stats<'a>(values: impl IntoIterator<Item = &'a str>) -> Valu
             st.numbers += 1;
         } else {
             let words: Vec<&str> = v.split_whitespace().collect();
-            if (1..=4).contains(&words.len()) && words.iter().all(|w| is_name_word(w)) && v.chars().count() <= 60 {
+            if (1..=4).contains(&words.len())
+                && words.iter().all(|w| is_name_word(w))
+                && v.chars().count() <= 60
+            {
                 st.names += 1;
                 st.name_words += words.len();
             } else if v.chars().count() > 30 || words.len() > 4 {
@@ -494,6 +681,10 @@ mod tests {
             ("Notes", "note 0.98"),
             ("group", "customer_group 0.97"),
             ("E-mail 2 Address", "email 0.5"),
+            ("LAST_CHANGED", "unknown"),
+            ("Last Activity Date", "unknown"),
+            ("Nickname", "unknown"),
+            ("Additional Name", "unknown"),
         ];
         let mut bad = Vec::new();
         for (h, want) in cases {
@@ -510,7 +701,10 @@ mod tests {
         let st = value_stats(["ivan@x.bg", "maria@y.com", ""]);
         assert!(matches!(guess_values(&st), Guess::Target(Email, _)));
         let st = value_stats(["да", "не", "Yes"]);
-        assert!(matches!(guess_values(&st), Guess::Target(AcceptsMarketing, _)));
+        assert!(matches!(
+            guess_values(&st),
+            Guess::Target(AcceptsMarketing, _)
+        ));
         let st = value_stats(["Ivan Petrov", "Maria Ivanova"]);
         assert!(matches!(guess_values(&st), Guess::Target(FullName, _)));
         let st = value_stats(["Иван", "Мария"]);

@@ -32,7 +32,7 @@ use std::hash::{Hash, Hasher};
 use serde::{Deserialize, Serialize};
 
 use crate::api::{BatchRow, Consent, FieldError};
-use crate::rules::{codes, parse_consent, split_full_name, validate_ref};
+use crate::rules::{Cells, codes, parse_consent, split_full_name, validate_ref};
 use crate::text::{clean_line, clean_note, ellipsis, unneutralise};
 
 pub use decode::encoding_name;
@@ -49,6 +49,39 @@ pub enum HeaderChoice {
     Auto,
     Yes,
     No,
+}
+
+impl HeaderChoice {
+    /// Parses `auto`, `yes`/`true`/`1`, `no`/`false`/`0` (the CLI's `--header` and the API's
+    /// `has_header`).
+    pub fn parse(s: &str) -> Option<HeaderChoice> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "" | "auto" => Some(HeaderChoice::Auto),
+            "yes" | "true" | "1" | "y" => Some(HeaderChoice::Yes),
+            "no" | "false" | "0" | "n" => Some(HeaderChoice::No),
+            _ => None,
+        }
+    }
+}
+
+/// Parses a delimiter setting: `auto` (or empty) -> `Ok(None)`; `,` `comma`; `;`
+/// `semicolon`; `\t` `tab` or a tab; `|` `pipe` -> `Ok(Some(byte))`. Anything else is an
+/// error message.
+pub fn parse_delimiter(s: &str) -> Result<Option<u8>, String> {
+    let d = match s {
+        "\t" | "\\t" => return Ok(Some(b'\t')),
+        _ => s.trim(),
+    };
+    match d.to_ascii_lowercase().as_str() {
+        "" | "auto" => Ok(None),
+        "," | "comma" => Ok(Some(b',')),
+        ";" | "semicolon" => Ok(Some(b';')),
+        "tab" | "\\t" => Ok(Some(b'\t')),
+        "|" | "pipe" => Ok(Some(b'|')),
+        _ => Err(format!(
+            "Unknown delimiter \"{s}\": use auto, comma (,), semicolon (;), tab or pipe (|)."
+        )),
+    }
 }
 
 /// The user's choices; `None`/`Auto` means "detect".
@@ -188,7 +221,11 @@ impl RowOutcome {
 }
 
 fn ferr(field: &str, code: &str, message: String) -> FieldError {
-    FieldError { field: field.to_string(), code: code.to_string(), message }
+    FieldError {
+        field: field.to_string(),
+        code: code.to_string(),
+        message,
+    }
 }
 
 /// Maps records to rows.
@@ -205,13 +242,20 @@ impl Mapper {
     fn cell<'a>(
         &self,
         rec: &records::RawRecord<'a>,
+        text: Option<&'a str>,
         t: Target,
         errors: &mut Vec<FieldError>,
     ) -> Option<std::borrow::Cow<'a, str>> {
         let col = self.col_of[t.index()]?;
-        let bytes = rec.get(col)?;
-        let too_long = rec.too_long.contains(&col);
-        let text = match std::str::from_utf8(bytes) {
+        let (start, end) = rec.range(col)?;
+        let bytes = &rec.bytes()[start..end];
+        let too_long = !rec.too_long.is_empty() && rec.too_long.contains(&col);
+        // Cells end at ASCII delimiters, so slicing valid UTF-8 there cannot fail.
+        let valid = match text.and_then(|t| t.get(start..end)) {
+            Some(s) => Ok(s),
+            None => std::str::from_utf8(bytes),
+        };
+        let text = match valid {
             Ok(s) => std::borrow::Cow::Borrowed(s),
             Err(_) => {
                 if !too_long {
@@ -231,7 +275,11 @@ impl Mapper {
             errors.push(ferr(
                 t.field(),
                 codes::FIELD_TOO_LONG,
-                format!("{} is too long: over {} bytes; it was cut.", label(t), self.max_field_bytes),
+                format!(
+                    "{} is too long: over {} bytes; it was cut.",
+                    label(t),
+                    self.max_field_bytes
+                ),
             ));
         }
         Some(match text {
@@ -245,7 +293,12 @@ impl Mapper {
             return None;
         }
         let mut errors = Vec::new();
-        let mut row = BatchRow { line: rec.line, ..Default::default() };
+        let mut row = BatchRow {
+            line: rec.line,
+            ..Default::default()
+        };
+        // One UTF-8 check for the whole record (per cell only when it fails).
+        let text = std::str::from_utf8(rec.bytes()).ok();
         if rec.unbalanced {
             errors.push(ferr(
                 "row",
@@ -260,9 +313,18 @@ impl Mapper {
             errors.push(ferr(
                 "row",
                 codes::TOO_MANY_COLUMNS,
-                format!("The row has more than {} cells; the extra cells were dropped.", self.max_columns),
+                format!(
+                    "The row has more than {} cells; the extra cells were dropped.",
+                    self.max_columns
+                ),
             ));
-        } else if rec.len() > self.columns && rec.iter().skip(self.columns).any(|c| !c.iter().all(u8::is_ascii_whitespace)) {
+        } else if !rec.unbalanced
+            && rec.len() > self.columns
+            && rec
+                .iter()
+                .skip(self.columns)
+                .any(|c| !c.iter().all(u8::is_ascii_whitespace))
+        {
             errors.push(ferr(
                 "row",
                 codes::RAGGED_ROW,
@@ -273,17 +335,21 @@ impl Mapper {
                 ),
             ));
         }
-        let owned = |c: std::borrow::Cow<'_, str>, f: fn(&str) -> std::borrow::Cow<'_, str>| -> Option<String> {
+        let owned = |c: std::borrow::Cow<'_, str>,
+                     f: fn(&str) -> std::borrow::Cow<'_, str>|
+         -> Option<String> {
             let v = f(&c);
             (!v.is_empty()).then(|| v.into_owned())
         };
-        if let Some(c) = self.cell(rec, Target::FirstName, &mut errors) {
+        if let Some(c) = self.cell(rec, text, Target::FirstName, &mut errors) {
             row.first_name = owned(c, clean_line);
         }
-        if let Some(c) = self.cell(rec, Target::LastName, &mut errors) {
+        if let Some(c) = self.cell(rec, text, Target::LastName, &mut errors) {
             row.last_name = owned(c, clean_line);
         }
-        let full = self.cell(rec, Target::FullName, &mut errors).and_then(|c| owned(c, clean_line));
+        let full = self
+            .cell(rec, text, Target::FullName, &mut errors)
+            .and_then(|c| owned(c, clean_line));
         if let Some(full) = full
             && row.first_name.is_none()
             && row.last_name.is_none()
@@ -292,13 +358,13 @@ impl Mapper {
             row.first_name = (!f.is_empty()).then(|| f.to_string());
             row.last_name = (!l.is_empty()).then(|| l.to_string());
         }
-        if let Some(c) = self.cell(rec, Target::Email, &mut errors) {
+        if let Some(c) = self.cell(rec, text, Target::Email, &mut errors) {
             row.email = owned(c, clean_line);
         }
-        if let Some(c) = self.cell(rec, Target::Note, &mut errors) {
+        if let Some(c) = self.cell(rec, text, Target::Note, &mut errors) {
             row.note = owned(c, clean_note);
         }
-        if let Some(c) = self.cell(rec, Target::AcceptsMarketing, &mut errors) {
+        if let Some(c) = self.cell(rec, text, Target::AcceptsMarketing, &mut errors) {
             match parse_consent(&c) {
                 Ok(v) => row.accepts_marketing = v.map(Consent::Bool),
                 Err(e) => {
@@ -307,30 +373,39 @@ impl Mapper {
                 }
             }
         }
-        if let Some(c) = self.cell(rec, Target::CustomerGroup, &mut errors) {
+        if let Some(c) = self.cell(rec, text, Target::CustomerGroup, &mut errors) {
             row.group = owned(c, clean_line);
         }
         let mut email_key = None;
         if rec.unbalanced {
             // Only the first line of the record is here: its other problems are noise.
         } else {
-            match validate_ref(&row) {
+            match validate_ref(&row, Cells::Clean) {
                 Ok(d) => {
                     if errors.is_empty() {
-                        email_key = Some(d.email.key().to_string());
-                        row.email = Some(d.email.as_str().to_string());
+                        let (display, key) = d.email.into_parts();
+                        email_key = Some(key);
+                        row.email = Some(display);
                     }
                 }
                 Err(errs) => {
                     for e in errs {
-                        if !errors.iter().any(|x| x.field == e.field && x.code == e.code) {
+                        if !errors
+                            .iter()
+                            .any(|x| x.field == e.field && x.code == e.code)
+                        {
                             errors.push(e);
                         }
                     }
                 }
             }
         }
-        Some(RowOutcome { line: rec.line, row, errors, email_key })
+        Some(RowOutcome {
+            line: rec.line,
+            row,
+            errors,
+            email_key,
+        })
     }
 }
 
@@ -361,7 +436,8 @@ impl RowReader {
     }
 
     pub fn with_limits(det: &Detection, limits: Limits) -> RowReader {
-        let encoding = encoding_rs::Encoding::for_label(det.encoding.as_bytes()).unwrap_or(encoding_rs::UTF_8);
+        let encoding =
+            encoding_rs::Encoding::for_label(det.encoding.as_bytes()).unwrap_or(encoding_rs::UTF_8);
         let mut col_of = [None; 7];
         for (i, t) in det.mapping.iter().enumerate() {
             if let Some(t) = t {
@@ -371,7 +447,11 @@ impl RowReader {
         let columns = det.columns.len().max(det.mapping.len());
         let hints = records::Hints {
             columns,
-            single_line: det.mapping.iter().map(|t| matches!(t, Some(t) if *t != Target::Note)).collect(),
+            single_line: det
+                .mapping
+                .iter()
+                .map(|t| matches!(t, Some(t) if *t != Target::Note))
+                .collect(),
         };
         RowReader {
             decoder: decode::StreamDecoder::new(encoding),
@@ -392,7 +472,12 @@ impl RowReader {
         if self.disabled {
             return;
         }
-        let RowReader { decoder, stage, mapper, .. } = self;
+        let RowReader {
+            decoder,
+            stage,
+            mapper,
+            ..
+        } = self;
         decoder.push(chunk, false, &mut |piece| {
             stage.push(piece, &mut |rec| {
                 if let Some(o) = mapper.map(rec) {
@@ -407,7 +492,12 @@ impl RowReader {
         if self.disabled {
             return;
         }
-        let RowReader { decoder, stage, mapper, .. } = self;
+        let RowReader {
+            decoder,
+            stage,
+            mapper,
+            ..
+        } = self;
         let mut emit = |rec: &records::RawRecord<'_>| {
             if let Some(o) = mapper.map(rec) {
                 out(o)
@@ -423,19 +513,65 @@ impl RowReader {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_parsing() {
+        assert_eq!(parse_delimiter("auto"), Ok(None));
+        assert_eq!(parse_delimiter(","), Ok(Some(b',')));
+        assert_eq!(parse_delimiter("semicolon"), Ok(Some(b';')));
+        assert_eq!(parse_delimiter("tab"), Ok(Some(b'\t')));
+        assert_eq!(parse_delimiter("\t"), Ok(Some(b'\t')));
+        assert_eq!(parse_delimiter("\\t"), Ok(Some(b'\t')));
+        assert_eq!(parse_delimiter("pipe"), Ok(Some(b'|')));
+        assert!(parse_delimiter("x").is_err());
+        assert_eq!(HeaderChoice::parse("true"), Some(HeaderChoice::Yes));
+        assert_eq!(HeaderChoice::parse("no"), Some(HeaderChoice::No));
+        assert_eq!(HeaderChoice::parse("maybe"), None);
+        assert_eq!(Target::parse("customer_group"), Some(Target::CustomerGroup));
+        assert_eq!(
+            serde_json::to_string(&Target::AcceptsMarketing).unwrap(),
+            "\"accepts_marketing\""
+        );
+    }
+}
+
 /// Finds rows with the same email key inside one file. Keeps 16 bytes per distinct email
 /// (a 128-bit hash of the key), so a million rows cost about 30 MB.
 #[derive(Debug, Default)]
 pub struct DuplicateTracker {
-    seen: std::collections::HashMap<u128, u64>,
+    seen: std::collections::HashMap<u128, u64, std::hash::BuildHasherDefault<PassThrough>>,
 }
 
+/// 128 bits from two independent hashes of the key: SipHash (std) and FNV-1a.
 fn key_hash(key: &str) -> u128 {
     let mut a = std::hash::DefaultHasher::new();
     key.hash(&mut a);
-    let mut b = std::hash::DefaultHasher::new();
-    (0x9E37_79B9_7F4A_7C15u64, key).hash(&mut b);
-    (u128::from(a.finish()) << 64) | u128::from(b.finish())
+    let mut fnv: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in key.as_bytes() {
+        fnv = (fnv ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    (u128::from(a.finish()) << 64) | u128::from(fnv)
+}
+
+/// The tracker's keys are hashes already: use their low bits as they are.
+#[derive(Debug, Default, Clone, Copy)]
+struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+    fn write_u128(&mut self, v: u128) {
+        self.0 = v as u64;
+    }
 }
 
 impl DuplicateTracker {

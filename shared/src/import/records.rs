@@ -12,9 +12,9 @@
 //!   flagged; cells past `max_columns` are dropped and the record flagged. Memory is bounded by
 //!   `max_columns * max_field_bytes` plus a small replay buffer.
 //! - **Unbalanced quotes**: a record whose quoted field runs over a line break is watched.
-//!   Once the record is complete it is judged *swallowing* when the multi-line field is one
-//!   that never holds line breaks (a mapped name/email/consent/group column), when a line
-//!   inside the field looks like a record of its own (an `@` and enough delimiters), when the
+//!   Once the record is complete it is judged *swallowing* when a line inside the field looks
+//!   like a record of its own (an `@` and enough delimiters), or holds a delimiter at all in a
+//!   column that is not a note (a mapped name/email/consent/group column), when the
 //!   field spans over [`MAX_FIELD_LINES`] lines or [`REPLAY_CAP`] bytes, or when the quote is
 //!   still open at the end of the file. Such a record is emitted as an `unbalanced` record
 //!   holding only its first line, and the bytes after its first line are parsed again from a
@@ -44,9 +44,20 @@ impl<'a> RawRecord<'a> {
     }
 
     pub fn get(&self, i: usize) -> Option<&'a [u8]> {
+        let (start, end) = self.range(i)?;
+        Some(&self.buf[start..end])
+    }
+
+    /// The byte range of cell `i` in [`RawRecord::bytes`].
+    pub fn range(&self, i: usize) -> Option<(usize, usize)> {
         let end = *self.ends.get(i)?;
         let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        Some(&self.buf[start..end])
+        Some((start, end))
+    }
+
+    /// All cells' bytes, one after the other.
+    pub fn bytes(&self) -> &'a [u8] {
+        self.buf
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
@@ -70,7 +81,10 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_field_bytes: 64 * 1024, max_columns: 2048 }
+        Limits {
+            max_field_bytes: 64 * 1024,
+            max_columns: 2048,
+        }
     }
 }
 
@@ -127,12 +141,19 @@ enum Step {
 }
 
 fn new_reader(delimiter: u8) -> Reader {
-    ReaderBuilder::new().delimiter(delimiter).terminator(Terminator::CRLF).double_quote(true).build()
+    ReaderBuilder::new()
+        .delimiter(delimiter)
+        .terminator(Terminator::CRLF)
+        .double_quote(true)
+        .build()
 }
 
 impl RecordStage {
     pub fn new(delimiter: u8, limits: Limits, hints: Hints) -> Self {
-        let limits = Limits { max_field_bytes: limits.max_field_bytes.max(16), max_columns: limits.max_columns.max(1) };
+        let limits = Limits {
+            max_field_bytes: limits.max_field_bytes.max(16),
+            max_columns: limits.max_columns.max(1),
+        };
         RecordStage {
             rdr: new_reader(delimiter),
             delimiter,
@@ -229,7 +250,11 @@ impl RecordStage {
     /// Accounts for bytes consumed by csv-core within the current record. `ended` is true if
     /// the last byte ended the record (its terminator).
     fn track(&mut self, bytes: &[u8], ended: bool) {
-        let body = if ended && !bytes.is_empty() { &bytes[..bytes.len() - 1] } else { bytes };
+        let body = if ended && !bytes.is_empty() {
+            &bytes[..bytes.len() - 1]
+        } else {
+            bytes
+        };
         if self.raw_active {
             self.inner_breaks += memchr::memchr2_iter(b'\r', b'\n', body).count() as u32;
             self.raw.extend_from_slice(bytes);
@@ -239,7 +264,8 @@ impl RecordStage {
             self.raw_active = true;
             self.raw_line = self.line;
             self.raw_prev_cr = bytes[p] == b'\r';
-            self.inner_breaks = 1 + memchr::memchr2_iter(b'\r', b'\n', &body[p + 1..]).count() as u32;
+            self.inner_breaks =
+                1 + memchr::memchr2_iter(b'\r', b'\n', &body[p + 1..]).count() as u32;
             self.raw.clear();
             self.raw.extend_from_slice(&bytes[p + 1..]);
             self.count_lines(&bytes[p + 1..]);
@@ -290,7 +316,8 @@ impl RecordStage {
             }
             let old_len = self.len;
             let (res, nin, nout, nend) =
-                self.rdr.read_record(inp, &mut self.buf[self.len..], &mut self.ends[self.nends..]);
+                self.rdr
+                    .read_record(inp, &mut self.buf[self.len..], &mut self.ends[self.nends..]);
             let ended = matches!(res, ReadRecordResult::Record) && nin > 0;
             self.track(&inp[..nin], ended);
             pos += nin;
@@ -303,7 +330,9 @@ impl RecordStage {
             self.enforce_limits(first, old_len);
             match res {
                 ReadRecordResult::InputEmpty => {
-                    if self.raw_active && (self.raw.len() > REPLAY_CAP || self.inner_breaks > MAX_FIELD_LINES) {
+                    if self.raw_active
+                        && (self.raw.len() > REPLAY_CAP || self.inner_breaks > MAX_FIELD_LINES)
+                    {
                         return self.cut_unbalanced(pos, emit);
                     }
                     if !eof {
@@ -311,7 +340,9 @@ impl RecordStage {
                     }
                 }
                 ReadRecordResult::OutputFull | ReadRecordResult::OutputEndsFull => {
-                    if self.raw_active && (self.raw.len() > REPLAY_CAP || self.inner_breaks > MAX_FIELD_LINES) {
+                    if self.raw_active
+                        && (self.raw.len() > REPLAY_CAP || self.inner_breaks > MAX_FIELD_LINES)
+                    {
                         return self.cut_unbalanced(pos, emit);
                     }
                 }
@@ -341,7 +372,11 @@ impl RecordStage {
             let mut read = if first == 0 { 0 } else { self.ends[first - 1] };
             let mut write = read;
             for i in first..=self.nends {
-                let end = if i < self.nends { self.ends[i] } else { self.len };
+                let end = if i < self.nends {
+                    self.ends[i]
+                } else {
+                    self.len
+                };
                 let flen = end - read;
                 let mut keep = flen;
                 if i == first && self.too_long.last() == Some(&i) {
@@ -385,7 +420,10 @@ impl RecordStage {
         if self.raw.len() > REPLAY_CAP || self.inner_breaks > MAX_FIELD_LINES {
             return true;
         }
-        if eof && quote_open_at_end(&self.raw, self.delimiter) && !self.raw.iter().all(|b| b.is_ascii_whitespace()) {
+        if eof
+            && quote_open_at_end(&self.raw, self.delimiter)
+            && !self.raw.iter().all(|b| b.is_ascii_whitespace())
+        {
             return true;
         }
         let need_delims = self.hints.columns.saturating_sub(1).max(1);
@@ -395,14 +433,17 @@ impl RecordStage {
             let Some(first_break) = memchr::memchr2(b'\r', b'\n', field) else {
                 continue;
             };
-            if self.hints.single_line.get(i).copied().unwrap_or(false) {
+            // A name or email cell never holds row structure: a multi-line one with a
+            // delimiter anywhere swallowed rows. A note may hold anything but a line that
+            // looks like a customer row.
+            let single_line = self.hints.single_line.get(i).copied().unwrap_or(false);
+            if single_line && memchr::memchr(self.delimiter, field).is_some() {
                 return true;
             }
             let tail = &field[first_break + 1..];
             for line in tail.split(|&b| b == b'\n' || b == b'\r') {
-                if memchr::memchr(b'@', line).is_some()
-                    && memchr::memchr_iter(self.delimiter, line).count() >= need_delims
-                {
+                let delims = memchr::memchr_iter(self.delimiter, line).count();
+                if delims >= need_delims && memchr::memchr(b'@', line).is_some() {
                     return true;
                 }
             }
@@ -415,13 +456,32 @@ impl RecordStage {
     fn cut_unbalanced(&mut self, consumed: usize, emit: &mut dyn FnMut(&RawRecord<'_>)) -> Step {
         // Keep the cells of the first line: cut the field holding the first line break.
         if let Some(p) = memchr::memchr2(b'\r', b'\n', &self.buf[..self.len]) {
-            let i = self.ends[..self.nends].iter().position(|&e| e > p).unwrap_or(self.nends);
-            if i == self.ends.len() {
-                self.ends.push(0);
-            }
-            self.ends[i] = p;
-            self.nends = i + 1;
+            let i = self.ends[..self.nends]
+                .iter()
+                .position(|&e| e > p)
+                .unwrap_or(self.nends);
+            self.nends = i;
             self.len = p;
+            // The quoted field's first line is the rest of the line as written: split it at
+            // the delimiters again, so the row shows the cells the writer meant.
+            let start = if i == 0 { 0 } else { self.ends[i - 1] };
+            let mut w = start;
+            for r in start..p {
+                let b = self.buf[r];
+                if b == self.delimiter {
+                    self.push_end(w);
+                } else {
+                    self.buf[w] = b;
+                    w += 1;
+                }
+            }
+            self.push_end(w);
+            self.len = w;
+            if self.nends > self.limits.max_columns {
+                self.nends = self.limits.max_columns;
+                self.len = self.ends[self.nends - 1];
+                self.too_many = true;
+            }
         } else if !self.too_many {
             // The break was in a part that was cut away: close the open field as it is.
             if self.nends == self.ends.len() {
@@ -438,6 +498,14 @@ impl RecordStage {
         self.prev_cr = self.raw_prev_cr;
         self.raw_active = false;
         Step::Reparse(consumed)
+    }
+
+    fn push_end(&mut self, end: usize) {
+        if self.nends == self.ends.len() {
+            self.ends.push(0);
+        }
+        self.ends[self.nends] = end;
+        self.nends += 1;
     }
 
     fn emit(&mut self, emit: &mut dyn FnMut(&RawRecord<'_>), unbalanced: bool) {
@@ -485,11 +553,20 @@ pub(crate) mod tests {
     use super::*;
 
     /// Parses `input` in chunks of `chunk` bytes into (line, cells, flags) strings.
-    pub(crate) fn parse_with(input: &[u8], delim: u8, chunk: usize, limits: Limits, hints: Hints) -> Vec<String> {
+    pub(crate) fn parse_with(
+        input: &[u8],
+        delim: u8,
+        chunk: usize,
+        limits: Limits,
+        hints: Hints,
+    ) -> Vec<String> {
         let mut st = RecordStage::new(delim, limits, hints);
         let mut out = Vec::new();
         let mut emit = |r: &RawRecord<'_>| {
-            let cells: Vec<String> = r.iter().map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+            let cells: Vec<String> = r
+                .iter()
+                .map(|c| String::from_utf8_lossy(c).into_owned())
+                .collect();
             let mut s = format!("{}: {:?}", r.line, cells);
             if !r.too_long.is_empty() {
                 s.push_str(&format!(" too_long={:?}", r.too_long));
@@ -510,10 +587,22 @@ pub(crate) mod tests {
     }
 
     fn parse(input: &str) -> Vec<String> {
-        let all = parse_with(input.as_bytes(), b',', usize::MAX, Limits::default(), Hints::default());
+        let all = parse_with(
+            input.as_bytes(),
+            b',',
+            usize::MAX,
+            Limits::default(),
+            Hints::default(),
+        );
         for chunk in [1, 2, 3, 5, 7, 16] {
             assert_eq!(
-                parse_with(input.as_bytes(), b',', chunk, Limits::default(), Hints::default()),
+                parse_with(
+                    input.as_bytes(),
+                    b',',
+                    chunk,
+                    Limits::default(),
+                    Hints::default()
+                ),
                 all,
                 "chunk {chunk}"
             );
@@ -523,17 +612,35 @@ pub(crate) mod tests {
 
     #[test]
     fn lines_and_terminators() {
-        assert_eq!(parse("a,b\nc,d"), ["1: [\"a\", \"b\"]", "2: [\"c\", \"d\"]"]);
-        assert_eq!(parse("a,b\r\n\r\nc,d\r\n"), ["1: [\"a\", \"b\"]", "3: [\"c\", \"d\"]"]);
-        assert_eq!(parse("a\rb\r\rc"), ["1: [\"a\"]", "2: [\"b\"]", "4: [\"c\"]"]);
-        assert_eq!(parse("\n\n a \n,,\n;;\nx"), ["3: [\" a \"]", "5: [\";;\"]", "6: [\"x\"]"]);
+        assert_eq!(
+            parse("a,b\nc,d"),
+            ["1: [\"a\", \"b\"]", "2: [\"c\", \"d\"]"]
+        );
+        assert_eq!(
+            parse("a,b\r\n\r\nc,d\r\n"),
+            ["1: [\"a\", \"b\"]", "3: [\"c\", \"d\"]"]
+        );
+        assert_eq!(
+            parse("a\rb\r\rc"),
+            ["1: [\"a\"]", "2: [\"b\"]", "4: [\"c\"]"]
+        );
+        assert_eq!(
+            parse("\n\n a \n,,\n;;\nx"),
+            ["3: [\" a \"]", "5: [\";;\"]", "6: [\"x\"]"]
+        );
         assert_eq!(parse(""), Vec::<String>::new());
     }
 
     #[test]
     fn quotes() {
-        assert_eq!(parse("\"a \"\"b\"\"\",c\nd,e"), ["1: [\"a \\\"b\\\"\", \"c\"]", "2: [\"d\", \"e\"]"]);
-        assert_eq!(parse("\"multi\r\nline\",x\ny,z"), ["1: [\"multi\\r\\nline\", \"x\"]", "3: [\"y\", \"z\"]"]);
+        assert_eq!(
+            parse("\"a \"\"b\"\"\",c\nd,e"),
+            ["1: [\"a \\\"b\\\"\", \"c\"]", "2: [\"d\", \"e\"]"]
+        );
+        assert_eq!(
+            parse("\"multi\r\nline\",x\ny,z"),
+            ["1: [\"multi\\r\\nline\", \"x\"]", "3: [\"y\", \"z\"]"]
+        );
         assert_eq!(parse("ab\"c,d\n"), ["1: [\"ab\\\"c\", \"d\"]"]);
     }
 
@@ -544,7 +651,7 @@ pub(crate) mod tests {
             parse(input),
             [
                 "1: [\"name\", \"email\"]",
-                "2: [\"Ivan,ivan@x.bg\"] UNBALANCED",
+                "2: [\"Ivan\", \"ivan@x.bg\"] UNBALANCED",
                 "3: [\"Maria\", \"maria@x.bg\"]",
                 "4: [\"Petar\", \"petar@x.bg\"]"
             ]
@@ -555,7 +662,7 @@ pub(crate) mod tests {
             parse(input),
             [
                 "1: [\"n\", \"e\", \"x\"]",
-                "2: [\"Ivan,ivan@x.bg,1\"] UNBALANCED",
+                "2: [\"Ivan\", \"ivan@x.bg\", \"1\"] UNBALANCED",
                 "3: [\"Maria\", \"maria@x.bg\", \"2\"]",
                 "4: [\"Petar\", \"petar@x.bg\", \"ok\"]"
             ]
@@ -565,7 +672,10 @@ pub(crate) mod tests {
         for i in 0..2000 {
             s.push_str(&format!("\"a{i}@x.bg,b\n"));
         }
-        let hints = Hints { columns: 2, single_line: vec![true, true] };
+        let hints = Hints {
+            columns: 2,
+            single_line: vec![true, true],
+        };
         let out = parse_with(s.as_bytes(), b',', 4096, Limits::default(), hints);
         assert_eq!(out.len(), 2000);
         assert!(out[1999].starts_with("2000: "), "{}", out[1999]);
@@ -574,23 +684,72 @@ pub(crate) mod tests {
     #[test]
     fn multi_line_note_is_kept() {
         let input = "e,note\nivan@x.bg,\"line one, more\nline two\"\n";
-        assert_eq!(parse(input), ["1: [\"e\", \"note\"]", "2: [\"ivan@x.bg\", \"line one, more\\nline two\"]"]);
+        assert_eq!(
+            parse(input),
+            [
+                "1: [\"e\", \"note\"]",
+                "2: [\"ivan@x.bg\", \"line one, more\\nline two\"]"
+            ]
+        );
         // ... but not in a single-line column.
-        let hints = Hints { columns: 2, single_line: vec![false, true] };
-        let out = parse_with(b"ivan@x.bg,\"a\nb\"\nc@x.bg,d\n", b',', 3, Limits::default(), hints);
-        assert_eq!(out, ["1: [\"ivan@x.bg\", \"a\"] UNBALANCED", "2: [\"b\\\"\"]", "3: [\"c@x.bg\", \"d\"]"]);
+        let hints = Hints {
+            columns: 2,
+            single_line: vec![false, true],
+        };
+        // A line break inside a name is kept (Alt+Enter in Excel)...
+        let out = parse_with(
+            b"ivan@x.bg,\"a\nb\"\nc@x.bg,d\n",
+            b',',
+            3,
+            Limits::default(),
+            hints.clone(),
+        );
+        assert_eq!(
+            out,
+            ["1: [\"ivan@x.bg\", \"a\\nb\"]", "3: [\"c@x.bg\", \"d\"]"]
+        );
+        // ... but row structure inside a name is a swallowing quote.
+        let out = parse_with(
+            b"ivan@x.bg,\"a\nb,c\"\nc@x.bg,d\n",
+            b',',
+            3,
+            Limits::default(),
+            hints,
+        );
+        assert_eq!(
+            out,
+            [
+                "1: [\"ivan@x.bg\", \"a\"] UNBALANCED",
+                "2: [\"b\", \"c\\\"\"]",
+                "3: [\"c@x.bg\", \"d\"]"
+            ]
+        );
     }
 
     #[test]
     fn unclosed_quote_at_end_of_file() {
-        assert_eq!(parse("a,\"b\nc,d"), ["1: [\"a\", \"b\"] UNBALANCED", "2: [\"c\", \"d\"]"]);
+        assert_eq!(
+            parse("a,\"b\nc,d"),
+            ["1: [\"a\", \"b\"] UNBALANCED", "2: [\"c\", \"d\"]"]
+        );
         assert_eq!(parse("a,\"b\n"), ["1: [\"a\", \"b\\n\"]"]);
+        assert_eq!(
+            parse("x\na,\"b,c\nd@e,f"),
+            [
+                "1: [\"x\"]",
+                "2: [\"a\", \"b\", \"c\"] UNBALANCED",
+                "3: [\"d@e\", \"f\"]"
+            ]
+        );
         assert_eq!(parse("a,\"b"), ["1: [\"a\", \"b\"]"]);
     }
 
     #[test]
     fn limits() {
-        let limits = Limits { max_field_bytes: 16, max_columns: 3 };
+        let limits = Limits {
+            max_field_bytes: 16,
+            max_columns: 3,
+        };
         let long = format!("{},b\nc,d,e,f,g\nh\n", "x".repeat(100));
         for chunk in [1, 7, 1000] {
             let out = parse_with(long.as_bytes(), b',', chunk, limits, Hints::default());
@@ -604,7 +763,13 @@ pub(crate) mod tests {
             );
         }
         // Cut at a character boundary.
-        let out = parse_with("ааааааааааааааа".as_bytes(), b',', 5, limits, Hints::default());
+        let out = parse_with(
+            "ааааааааааааааа".as_bytes(),
+            b',',
+            5,
+            limits,
+            Hints::default(),
+        );
         assert_eq!(out, ["1: [\"аааааааа\"] too_long=[0]"]);
     }
 }

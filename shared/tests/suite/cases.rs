@@ -15,7 +15,12 @@ fn corpus_dir() -> PathBuf {
 }
 
 fn settings(encoding: Option<&str>, delimiter: Option<u8>, header: HeaderChoice) -> ImportSettings {
-    ImportSettings { encoding: encoding.map(str::to_string), delimiter, header, mapping: None }
+    ImportSettings {
+        encoding: encoding.map(str::to_string),
+        delimiter,
+        header,
+        mapping: None,
+    }
 }
 
 /// Every fixture with the settings it is read with.
@@ -28,8 +33,14 @@ fn cases() -> Vec<(&'static str, ImportSettings)> {
         ("utf16be_bom.csv", auto()),
         ("win1251_semicolon_no_header.csv", auto()),
         ("win1252_western.csv", auto()),
-        ("utf8_forced_on_win1251.csv", settings(Some("utf-8"), None, HeaderChoice::Auto)),
-        ("utf8_forced_on_win1251_ascii_header.csv", settings(Some("utf-8"), None, HeaderChoice::Auto)),
+        (
+            "utf8_forced_on_win1251.csv",
+            settings(Some("utf-8"), None, HeaderChoice::Auto),
+        ),
+        (
+            "utf8_forced_on_win1251_ascii_header.csv",
+            settings(Some("utf-8"), None, HeaderChoice::Auto),
+        ),
         ("utf8_with_invalid_bytes.csv", auto()),
         ("binary_png.csv", auto()),
         ("binary_xlsx.csv", auto()),
@@ -100,13 +111,25 @@ fn corpus_snapshots() {
             let chunked = read_rows(&bytes, &det, chunks);
             assert_eq!(chunked, whole, "{file}: chunks {chunks:?} changed the rows");
         }
-        let lines = 1 + bytes.iter().filter(|&&b| b == b'\n').count() as u64
-            + bytes.windows(2).filter(|w| w[0] == b'\r' && w[1] != b'\n').count() as u64;
+        let lines = 1
+            + bytes.iter().filter(|&&b| b == b'\n').count() as u64
+            + bytes
+                .windows(2)
+                .filter(|w| w[0] == b'\r' && w[1] != b'\n')
+                .count() as u64;
         for o in &whole {
-            assert!(o.line >= 1 && o.line <= lines.max(1) * 2, "{file}: line {} out of range", o.line);
+            assert!(
+                o.line >= 1 && o.line <= lines.max(1) * 2,
+                "{file}: line {} out of range",
+                o.line
+            );
             assert_eq!(o.line, o.row.line);
         }
-        assert_eq!(whole.len() as u64, report.rows.total, "{file}: inspect and RowReader disagree");
+        assert_eq!(
+            whole.len() as u64,
+            report.rows.total,
+            "{file}: inspect and RowReader disagree"
+        );
         let snap = format!(
             "{}\n--- rows ---\n{}",
             serde_json::to_string_pretty(&report).unwrap(),
@@ -114,7 +137,13 @@ fn corpus_snapshots() {
         );
         let path = corpus_dir().join(format!("{file}.snap"));
         // Collect mismatches so one run shows all of them.
-        let res = std::panic::catch_unwind(|| ExpectFile { path, position: file!() }.assert_eq(&snap));
+        let res = std::panic::catch_unwind(|| {
+            ExpectFile {
+                path,
+                position: file!(),
+            }
+            .assert_eq(&snap)
+        });
         if res.is_err() {
             failures.push(file);
         }
@@ -142,9 +171,18 @@ fn user_mapping_overrides_suggestions() {
 
 #[test]
 fn header_and_delimiter_overrides() {
-    let bytes = b"email;name\nivan@example.com;Ivan\nmaria@example.com;Maria\npetar@example.com;Petar\n";
+    let bytes =
+        b"email;name\nivan@example.com;Ivan\nmaria@example.com;Maria\npetar@example.com;Petar\n";
     let det = detect_all(bytes, &settings(None, Some(b','), HeaderChoice::No));
-    assert_eq!((det.delimiter, det.has_header, det.header_line, det.columns.len()), (b',', false, None, 1));
+    assert_eq!(
+        (
+            det.delimiter,
+            det.has_header,
+            det.header_line,
+            det.columns.len()
+        ),
+        (b',', false, None, 1)
+    );
     let report = inspect(bytes, &settings(None, None, HeaderChoice::Yes));
     assert_eq!(report.header_line, Some(1));
     let report = inspect(bytes, &settings(None, None, HeaderChoice::No));
@@ -185,5 +223,6 @@ fn render_table_is_readable() {
         10  Поръчки           - (not_importable)        5, 0
 
         Rows: 2 total, 2 valid, 0 invalid, 0 duplicates
-    "#]].assert_eq(&report.render_table());
+    "#]]
+    .assert_eq(&report.render_table());
 }

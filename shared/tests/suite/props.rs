@@ -106,35 +106,48 @@ fn customer() -> impl Strategy<Value = Customer> {
         any::<String>(),
     ];
     let note = prop_oneof![text.clone(), Just("line 1\nline, 2\n\"3\"".to_string())];
-    let group = prop_oneof![Just("Default".to_string()), Just("VIP; gold".to_string()), "[a-zA-Z]{1,8}"];
-    (text.clone(), text, "[a-z]{1,8}", note, any::<bool>(), group, 0i64..2_000_000_000).prop_filter_map(
-        "must be a valid customer",
-        |(first, last, local, note, marketing, group, secs)| {
-            let row = BatchRow {
-                line: 1,
-                first_name: Some(first),
-                last_name: Some(last),
-                email: Some(format!("{local}@example.com")),
-                note: Some(note),
-                accepts_marketing: Some(Consent::Bool(marketing)),
-                group: Some(group),
-            };
-            let d = validate_row(&row).ok()?;
-            let t = Utc.timestamp_opt(secs, 0).single()?;
-            Some(Customer {
-                id: 1,
-                first_name: d.first_name,
-                last_name: d.last_name,
-                full_name: d.full_name,
-                email: d.email.as_str().to_string(),
-                note: d.note,
-                accepts_marketing: marketing,
-                group_id: 1,
-                group_name: d.group?,
-                import_id: None,
-                created_at: t,
-                updated_at: t,
-            })
-        },
+    let group = prop_oneof![
+        Just("Default".to_string()),
+        Just("VIP; gold".to_string()),
+        "[a-zA-Z]{1,8}"
+    ];
+    (
+        text.clone(),
+        text,
+        "[a-z]{1,8}",
+        note,
+        any::<bool>(),
+        group,
+        0i64..2_000_000_000,
     )
+        .prop_filter_map(
+            "must be a valid customer",
+            |(first, last, local, note, marketing, group, secs)| {
+                let row = BatchRow {
+                    line: 1,
+                    first_name: Some(first),
+                    last_name: Some(last),
+                    email: Some(format!("{local}@example.com")),
+                    note: Some(note),
+                    accepts_marketing: Some(Consent::Bool(marketing)),
+                    group: Some(group),
+                };
+                let d = validate_row(&row).ok()?;
+                let t = Utc.timestamp_opt(secs, 0).single()?;
+                Some(Customer {
+                    id: 1,
+                    first_name: d.first_name,
+                    last_name: d.last_name,
+                    full_name: d.full_name,
+                    email: d.email.as_str().to_string(),
+                    note: d.note,
+                    accepts_marketing: marketing,
+                    group_id: 1,
+                    group_name: d.group?,
+                    import_id: None,
+                    created_at: t,
+                    updated_at: t,
+                })
+            },
+        )
 }

@@ -21,7 +21,10 @@ pub fn read_rows(bytes: &[u8], det: &Detection, chunks: &[usize]) -> Vec<RowOutc
 }
 
 pub fn detect_all(bytes: &[u8], settings: &ImportSettings) -> Detection {
-    detect(&bytes[..bytes.len().min(shared::import::SAMPLE_BYTES)], settings)
+    detect(
+        &bytes[..bytes.len().min(shared::import::SAMPLE_BYTES)],
+        settings,
+    )
 }
 
 /// One line per row: line, ok/codes, then the non-empty fields.
@@ -32,7 +35,11 @@ pub fn render_rows(rows: &[RowOutcome]) -> String {
         let status = if o.errors.is_empty() {
             "ok".to_string()
         } else {
-            o.errors.iter().map(|e| format!("{}:{}", e.field, e.code)).collect::<Vec<_>>().join(",")
+            o.errors
+                .iter()
+                .map(|e| format!("{}:{}", e.field, e.code))
+                .collect::<Vec<_>>()
+                .join(",")
         };
         s.push_str(&format!("{} {}", o.line, status));
         let mut field = |name: &str, v: &Option<String>| {
@@ -57,6 +64,10 @@ pub fn render_rows(rows: &[RowOutcome]) -> String {
 
 /// The accounting invariant of a report.
 pub fn assert_counts_add_up(r: &InspectReport) {
-    assert_eq!(r.rows.total, r.rows.valid + r.rows.invalid + r.rows.duplicates, "{:?}", r.rows);
+    assert_eq!(
+        r.rows.total,
+        r.rows.valid + r.rows.invalid + r.rows.duplicates,
+        "{:?}",
+        r.rows
+    );
 }
-

@@ -1,0 +1,50 @@
+//! UI pieces in a real page in headless Chromium: translations, formatting, and that the
+//! sign-in form's controls have accessible names.
+
+use frontend::i18n::{Lang, TEXTS, format_count, text};
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen_test]
+fn every_text_has_an_english_and_a_bulgarian_version_and_keys_are_unique() {
+    let mut keys = std::collections::HashSet::new();
+    for (key, en, bg) in TEXTS {
+        assert!(keys.insert(*key), "duplicate key {key}");
+        assert!(!en.is_empty() && !bg.is_empty(), "{key} is missing a translation");
+    }
+    assert_eq!(text(Lang::Bg, "customers.import"), "Импортирай");
+    assert_eq!(text(Lang::En, "customers.import"), "Import");
+    assert_eq!(text(Lang::En, "no.such.key"), "??");
+}
+
+#[wasm_bindgen_test]
+fn counts_are_grouped_the_way_each_language_writes_them() {
+    assert_eq!(format_count(Lang::En, 1_234_567), "1,234,567");
+    assert_eq!(format_count(Lang::Bg, 1_234_567), "1\u{a0}234\u{a0}567");
+    assert_eq!(format_count(Lang::En, 12), "12");
+}
+
+#[wasm_bindgen_test]
+fn every_sign_in_control_has_a_label() {
+    let _handle = leptos::mount::mount_to_body(|| {
+        frontend::i18n::provide_locale();
+        provide_context(frontend::app::Session {
+            user: RwSignal::new(None),
+            csrf: RwSignal::new(String::new()),
+            checked: RwSignal::new(true),
+        });
+        view! { <frontend::app::LoginPage/> }
+    });
+    let document = web_sys::window().unwrap().document().unwrap();
+    let inputs = document.query_selector_all("input").unwrap();
+    assert_eq!(inputs.length(), 2);
+    for i in 0..inputs.length() {
+        let input: web_sys::Element = inputs.item(i).unwrap().unchecked_into();
+        let id = input.id();
+        let label = document.query_selector(&format!("label[for='{id}']")).unwrap();
+        assert!(label.is_some_and(|l| !l.text_content().unwrap_or_default().trim().is_empty()), "input {id} has no label");
+    }
+}
