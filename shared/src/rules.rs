@@ -86,14 +86,52 @@ fn is_atext(c: u8) -> bool {
     c.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~".contains(&c)
 }
 
-fn is_ldh_domain(d: &str) -> bool {
-    d.split('.').all(|l| {
-        !l.is_empty()
-            && l.len() <= 63
-            && !l.starts_with('-')
-            && !l.ends_with('-')
-            && l.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
-    })
+/// What one pass over an ASCII domain found.
+enum DomainCheck {
+    /// Letters, digits and inner hyphens in labels of 1..=63, at least two labels, a
+    /// non-numeric last label.
+    Valid,
+    /// A punycode (`xn--`) label: let IDNA validate it.
+    Punycode,
+    Invalid(&'static str),
+}
+
+fn check_ascii_domain(d: &[u8]) -> DomainCheck {
+    const BAD: DomainCheck = DomainCheck::Invalid("the domain is not a valid domain name");
+    let (mut labels, mut start, mut punycode) = (0usize, 0usize, false);
+    let mut last_all_digits = true;
+    for i in 0..=d.len() {
+        let c = d.get(i).copied().unwrap_or(b'.');
+        if c == b'.' {
+            let label = &d[start..i];
+            if label.is_empty()
+                || label.len() > 63
+                || label[0] == b'-'
+                || label[label.len() - 1] == b'-'
+            {
+                return BAD;
+            }
+            punycode |= label.len() >= 4 && label[..4].eq_ignore_ascii_case(b"xn--");
+            labels += 1;
+            start = i + 1;
+            if i < d.len() {
+                last_all_digits = true;
+            }
+        } else if c.is_ascii_alphanumeric() || c == b'-' {
+            last_all_digits &= c.is_ascii_digit();
+        } else {
+            return BAD;
+        }
+    }
+    if labels < 2 {
+        DomainCheck::Invalid("the domain has no dot (like example.com)")
+    } else if last_all_digits {
+        DomainCheck::Invalid("the domain ends in a number")
+    } else if punycode {
+        DomainCheck::Punycode
+    } else {
+        DomainCheck::Valid
+    }
 }
 
 impl Email {
@@ -133,7 +171,7 @@ impl Email {
         if s.as_bytes().contains(&b' ') {
             return Err(invalid("it contains spaces"));
         }
-        let Some(at) = s.rfind('@') else {
+        let Some(at) = memchr::memrchr(b'@', s.as_bytes()) else {
             return Err(invalid("it has no @"));
         };
         let (local, domain) = (&s[..at], &s[at + 1..]);
@@ -154,21 +192,34 @@ impl Email {
                 ),
             ));
         }
-        if !local.bytes().all(|c| is_atext(c) || c == b'.') {
-            return Err(invalid(if local.contains('@') {
-                "it has more than one @"
+        let mut prev_dot = true; // a leading dot is misplaced
+        for &c in local.as_bytes() {
+            if c == b'.' {
+                if prev_dot {
+                    return Err(invalid("the part before the @ has a misplaced dot"));
+                }
+                prev_dot = true;
+            } else if is_atext(c) {
+                prev_dot = false;
             } else {
-                "the part before the @ has characters that are not allowed"
-            }));
+                return Err(invalid(if c == b'@' {
+                    "it has more than one @"
+                } else {
+                    "the part before the @ has characters that are not allowed"
+                }));
+            }
         }
-        if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
+        if prev_dot {
             return Err(invalid("the part before the @ has a misplaced dot"));
         }
-        // Domain: ASCII fast path, IDNA otherwise (and for punycode labels, to validate them).
+        // Domain: one pass for ASCII, IDNA otherwise (and for punycode labels, to validate
+        // them).
         let needs_idna = !domain.is_ascii()
-            || domain
-                .split('.')
-                .any(|l| l.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("xn--")));
+            || match check_ascii_domain(domain.as_bytes()) {
+                DomainCheck::Valid => false,
+                DomainCheck::Punycode => true,
+                DomainCheck::Invalid(why) => return Err(invalid(why)),
+            };
         // The ASCII form (borrowed: lowercased while building the key) and, for IDNs, the
         // Unicode form.
         let (ascii, unicode): (std::borrow::Cow<'_, str>, Option<String>) = if needs_idna {
@@ -183,16 +234,8 @@ impl Email {
         } else {
             (domain.into(), None)
         };
-        if !is_ldh_domain(&ascii) {
-            return Err(invalid("the domain is not a valid domain name"));
-        }
-        let mut labels = ascii.rsplit('.');
-        let tld = labels.next().unwrap_or("");
-        if labels.next().is_none() {
-            return Err(invalid("the domain has no dot (like example.com)"));
-        }
-        if tld.bytes().all(|c| c.is_ascii_digit()) {
-            return Err(invalid("the domain ends in a number"));
+        if needs_idna && let DomainCheck::Invalid(why) = check_ascii_domain(ascii.as_bytes()) {
+            return Err(invalid(why));
         }
         let total = local.len() + 1 + ascii.len();
         if total > MAX_EMAIL_OCTETS {

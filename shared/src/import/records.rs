@@ -12,12 +12,17 @@
 //!   flagged; cells past `max_columns` are dropped and the record flagged. Memory is bounded by
 //!   `max_columns * max_field_bytes` plus a small replay buffer.
 //! - **Unbalanced quotes**: a record whose quoted field runs over a line break is watched.
-//!   Once the record is complete it is judged *swallowing* when a line inside the field looks
-//!   like a record of its own (an `@` and enough delimiters), or holds a delimiter at all in a
-//!   column that is not a note (a mapped name/email/consent/group column), when the
-//!   field spans over [`MAX_FIELD_LINES`] lines or [`REPLAY_CAP`] bytes, or when the quote is
-//!   still open at the end of the file. Such a record is emitted as an `unbalanced` record
-//!   holding only its first line, and the bytes after its first line are parsed again from a
+//!   Once the record is complete it is judged *swallowing* when
+//!   - a line inside the field looks like a customer row of its own (an `@` and at least
+//!     `columns - 1` delimiters), or
+//!   - the field is in a column that never holds row structure (a mapped name, email,
+//!     consent or group column) and contains a delimiter (a lone line break there, Excel's
+//!     Alt+Enter, is kept), or
+//!   - the field spans over [`MAX_FIELD_LINES`] lines or [`REPLAY_CAP`] bytes, or
+//!   - the quote is still open at the end of the file.
+//!
+//!   Such a record is emitted as an `unbalanced` record holding only its first line (split
+//!   at the delimiters again), and the bytes after its first line are parsed again from a
 //!   fresh state, so the rows it swallowed come back with their own line numbers.
 //!   Quotes inside an unquoted field (`ab"c`) are literal (csv-core's "a parse over no parse").
 
@@ -99,8 +104,8 @@ pub const REPLAY_CAP: usize = 256 * 1024;
 pub(crate) struct Hints {
     /// Expected number of columns (0 = unknown).
     pub columns: usize,
-    /// Per column: may this column hold line breaks (a note, an unmapped column)?
-    /// Columns past the end may.
+    /// Per column: is it a single-line field (a mapped name, email, consent or group column,
+    /// never a note or an unmapped column)? Columns past the end are not.
     pub single_line: Vec<bool>,
 }
 
