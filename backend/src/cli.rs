@@ -14,7 +14,11 @@ use crate::storage::{self, Storage};
 use crate::{AppState, Config};
 
 #[derive(Parser, Debug)]
-#[command(name = "intake", version, about = "Customer import and export for an online store")]
+#[command(
+    name = "intake",
+    version,
+    about = "Customer import and export for an online store"
+)]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
@@ -49,7 +53,11 @@ pub enum Command {
 #[derive(Args, Debug, Clone)]
 pub struct DbArgs {
     /// `sqlite://path` (created if missing) or `postgres://...`.
-    #[arg(long, env = "INTAKE_DATABASE_URL", default_value = "sqlite://data/intake.db")]
+    #[arg(
+        long,
+        env = "INTAKE_DATABASE_URL",
+        default_value = "sqlite://data/intake.db"
+    )]
     pub database_url: String,
     /// Where uploads and the default SQLite database live.
     #[arg(long, env = "INTAKE_DATA_DIR", default_value = "data")]
@@ -195,18 +203,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Inspect(args) => inspect(args),
         Command::Import(args) => import(args).await,
         Command::Export(args) => export(args).await,
-        Command::User { command: UserCommand::Create { username, db, .. } } => {
+        Command::User {
+            command: UserCommand::Create { username, db, .. },
+        } => {
             let mut password = String::new();
             std::io::stdin().read_to_string(&mut password)?;
             let password = password.trim_end_matches(['\r', '\n']);
-            anyhow::ensure!(password.len() >= 8, "the password needs at least 8 characters");
+            anyhow::ensure!(
+                password.len() >= 8,
+                "the password needs at least 8 characters"
+            );
             let storage = storage::connect(&db.database_url).await?;
             let hash = crate::auth::hash_password(password)?;
             let user = storage.create_user(&username, &hash).await?;
             println!("created user {} (id {})", user.username, user.id);
             Ok(())
         }
-        Command::Token { command: TokenCommand::Create { name, username, db } } => {
+        Command::Token {
+            command: TokenCommand::Create { name, username, db },
+        } => {
             let storage = storage::connect(&db.database_url).await?;
             let (user, _) = storage
                 .user_with_hash(&username)
@@ -235,8 +250,11 @@ pub fn init_tracing() {
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     init_tracing();
     let storage = storage::connect(&args.db.database_url).await?;
-    if let Some(password) =
-        crate::ensure_admin(storage.as_ref(), std::env::var("INTAKE_ADMIN_PASSWORD").ok()).await?
+    if let Some(password) = crate::ensure_admin(
+        storage.as_ref(),
+        std::env::var("INTAKE_ADMIN_PASSWORD").ok(),
+    )
+    .await?
     {
         println!("First start: created the user admin with the password {password}");
         println!("(set INTAKE_ADMIN_PASSWORD before the first start to choose it)");
@@ -276,9 +294,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         stop_rx,
     ));
     let app = crate::app(state);
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     let _ = stop_tx.send(true);
     let _ = workers.await;
     Ok(())
@@ -290,8 +311,7 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         {
             s.recv().await;
         }

@@ -32,9 +32,7 @@ fn json_rejection(r: JsonRejection) -> ApiError {
             "unsupported_media_type",
             "Send the body as JSON with Content-Type: application/json.",
         ),
-        StatusCode::UNPROCESSABLE_ENTITY => {
-            ApiError::unprocessable("invalid_body", r.body_text())
-        }
+        StatusCode::UNPROCESSABLE_ENTITY => ApiError::unprocessable("invalid_body", r.body_text()),
         _ => ApiError::bad_request("malformed_json", r.body_text()),
     }
 }

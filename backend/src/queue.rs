@@ -36,7 +36,12 @@ pub async fn run_workers(
 ) {
     let mut handles = Vec::new();
     for n in 0..config.workers.max(1) {
-        let owner = format!("{}-{}-{}", std::process::id(), n, crate::auth::random_token(6));
+        let owner = format!(
+            "{}-{}-{}",
+            std::process::id(),
+            n,
+            crate::auth::random_token(6)
+        );
         let storage = storage.clone();
         let config = config.clone();
         let wakeup = wakeup.clone();
@@ -73,10 +78,19 @@ pub async fn run_workers(
 }
 
 async fn run_job(storage: &dyn Storage, owner: &str, config: &QueueConfig, job: ClaimedJob) {
-    tracing::info!(job = job.job_id, import = job.import_id, kind = job.kind.as_str(), attempt = job.attempts, "job claimed");
+    tracing::info!(
+        job = job.job_id,
+        import = job.import_id,
+        kind = job.kind.as_str(),
+        attempt = job.attempts,
+        "job claimed"
+    );
     if job.attempts > MAX_ATTEMPTS {
         let msg = format!("gave up after {MAX_ATTEMPTS} attempts");
-        if let Err(e) = storage.finish_job(&job, ImportStatus::Failed, Some(&msg)).await {
+        if let Err(e) = storage
+            .finish_job(&job, ImportStatus::Failed, Some(&msg))
+            .await
+        {
             tracing::error!(error = %e, "marking a job failed");
         }
         return;
@@ -93,9 +107,14 @@ async fn run_job(storage: &dyn Storage, owner: &str, config: &QueueConfig, job: 
             tracing::info!(job = job.job_id, status = status.as_str(), "job finished");
         }
         // Lease lost: another worker owns the job now.
-        Ok(None) => tracing::warn!(job = job.job_id, "lease lost; leaving the job to its new owner"),
+        Ok(None) => tracing::warn!(
+            job = job.job_id,
+            "lease lost; leaving the job to its new owner"
+        ),
         // Left running: the lease expires and the job is retried, counting attempts.
-        Err(e) => tracing::error!(job = job.job_id, error = %format!("{e:#}"), "job attempt failed"),
+        Err(e) => {
+            tracing::error!(job = job.job_id, error = %format!("{e:#}"), "job attempt failed")
+        }
     }
 }
 
@@ -111,7 +130,9 @@ async fn run_import(
             Ok(()) => {}
             Err(SplitError::Storage(e)) => return Err(e),
             Err(SplitError::Unreadable(msg)) => {
-                storage.finish_job(job, ImportStatus::Failed, Some(&msg)).await?;
+                storage
+                    .finish_job(job, ImportStatus::Failed, Some(&msg))
+                    .await?;
                 return Ok(None);
             }
         }
@@ -133,7 +154,11 @@ async fn run_import(
     }
 }
 
-async fn run_undo(storage: &dyn Storage, owner: &str, job: &ClaimedJob) -> anyhow::Result<Option<ImportStatus>> {
+async fn run_undo(
+    storage: &dyn Storage,
+    owner: &str,
+    job: &ClaimedJob,
+) -> anyhow::Result<Option<ImportStatus>> {
     loop {
         let n = storage.undo_chunk(job, owner, UNDO_CHUNK).await?;
         if n == 0 {
@@ -216,7 +241,9 @@ async fn split_csv(storage: &dyn Storage, job: &ClaimedJob) -> Result<(), SplitE
             store_split_batch(storage, job, seq, &mut pending, &mut failed).await?;
             seq += 1;
         }
-        storage.set_received(job.import_id, total, i64::from(seq)).await?;
+        storage
+            .set_received(job.import_id, total, i64::from(seq))
+            .await?;
     }
     Ok(())
 }
@@ -242,7 +269,10 @@ async fn store_split_batch(
     }
     batch.body_hash = hex::encode(Sha256::digest(serde_json::to_vec(&batch.rows)?));
     pending.clear();
-    match storage.put_batch(job.import_id, &batch, ImportStatus::Running).await? {
+    match storage
+        .put_batch(job.import_id, &batch, ImportStatus::Running)
+        .await?
+    {
         crate::storage::PutBatch::Stored | crate::storage::PutBatch::Replayed(_) => Ok(()),
         other => anyhow::bail!("storing split batch {seq}: {other:?}"),
     }

@@ -101,6 +101,11 @@ pub enum FromWorker {
         errors: Vec<(u64, FieldError)>,
     },
     /// Every batch is stored and the import committed.
-    Uploaded { progress: Progress, batches: u32 },
-    Failed { message: String },
+    Uploaded {
+        progress: Progress,
+        batches: u32,
+    },
+    Failed {
+        message: String,
+    },
 }

@@ -62,7 +62,9 @@ pub fn start() {
 
 async fn handle(request: ToWorker, file: File) {
     let result = match request {
-        ToWorker::Preview { settings, rows } => preview(&file, &settings, rows).map(FromWorker::Preview),
+        ToWorker::Preview { settings, rows } => {
+            preview(&file, &settings, rows).map(FromWorker::Preview)
+        }
         ToWorker::Check { settings } => check(&file, &settings),
         ToWorker::Upload {
             settings,
@@ -219,7 +221,12 @@ fn check(file: &File, settings: &ReadSettings) -> Result<FromWorker, String> {
 }
 
 /// Send one batch, retrying transient failures with a growing pause.
-async fn put_batch(import_id: i64, seq: u32, rows: Vec<BatchRow>, csrf: &str) -> Result<BatchResponse, String> {
+async fn put_batch(
+    import_id: i64,
+    seq: u32,
+    rows: Vec<BatchRow>,
+    csrf: &str,
+) -> Result<BatchResponse, String> {
     let body = BatchRequest { rows };
     let path = format!("/api/imports/{import_id}/batches/{seq}");
     let mut wait_ms = 500;
@@ -279,7 +286,8 @@ async fn upload(
             // keeps the error report, so every line is accounted for there.
             pending.push(o.row);
             if pending.len() >= batch_rows {
-                let response = put_batch(import_id, seq, std::mem::take(&mut pending), csrf).await?;
+                let response =
+                    put_batch(import_id, seq, std::mem::take(&mut pending), csrf).await?;
                 progress.sent += u64::from(response.accepted);
                 seq += 1;
             }
@@ -296,9 +304,14 @@ async fn upload(
         batch_count: seq,
         row_count: progress.rows,
     };
-    crate::api::send::<_, Import>("POST", &format!("/api/imports/{import_id}/commit"), &commit, csrf)
-        .await
-        .map_err(|e| format!("The import could not be committed: {}", e.message))?;
+    crate::api::send::<_, Import>(
+        "POST",
+        &format!("/api/imports/{import_id}/commit"),
+        &commit,
+        csrf,
+    )
+    .await
+    .map_err(|e| format!("The import could not be committed: {}", e.message))?;
     Ok(FromWorker::Uploaded {
         progress,
         batches: seq,

@@ -27,13 +27,16 @@ struct State {
 
 impl WorkerClient {
     pub fn spawn(url: &str, on_answer: impl Fn(FromWorker) + 'static) -> Result<Self, String> {
-        let worker = Worker::new(url).map_err(|e| format!("The parse worker did not start: {e:?}"))?;
+        let worker =
+            Worker::new(url).map_err(|e| format!("The parse worker did not start: {e:?}"))?;
         let state = Rc::new(RefCell::new(State::default()));
         let on_message = {
             let state = state.clone();
             let worker = worker.clone();
             Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-                let Some(json) = event.data().as_string() else { return };
+                let Some(json) = event.data().as_string() else {
+                    return;
+                };
                 let answer = match serde_json::from_str::<FromWorker>(&json) {
                     Ok(a) => a,
                     Err(e) => FromWorker::Failed {

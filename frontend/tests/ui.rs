@@ -13,7 +13,10 @@ fn every_text_has_an_english_and_a_bulgarian_version_and_keys_are_unique() {
     let mut keys = std::collections::HashSet::new();
     for (key, en, bg) in TEXTS {
         assert!(keys.insert(*key), "duplicate key {key}");
-        assert!(!en.is_empty() && !bg.is_empty(), "{key} is missing a translation");
+        assert!(
+            !en.is_empty() && !bg.is_empty(),
+            "{key} is missing a translation"
+        );
     }
     assert_eq!(text(Lang::Bg, "customers.import"), "Импортирай");
     assert_eq!(text(Lang::En, "customers.import"), "Import");
@@ -44,7 +47,12 @@ fn every_sign_in_control_has_a_label() {
     for i in 0..inputs.length() {
         let input: web_sys::Element = inputs.item(i).unwrap().unchecked_into();
         let id = input.id();
-        let label = document.query_selector(&format!("label[for='{id}']")).unwrap();
-        assert!(label.is_some_and(|l| !l.text_content().unwrap_or_default().trim().is_empty()), "input {id} has no label");
+        let label = document
+            .query_selector(&format!("label[for='{id}']"))
+            .unwrap();
+        assert!(
+            label.is_some_and(|l| !l.text_content().unwrap_or_default().trim().is_empty()),
+            "input {id} has no label"
+        );
     }
 }

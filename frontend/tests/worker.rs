@@ -22,7 +22,14 @@ fn a_utf8_file_with_a_header_previews_mapped_normalised_rows() {
     assert_eq!(p.delimiter, b',');
     assert!(p.has_header);
     let targets: Vec<_> = p.columns.iter().map(|c| c.target).collect();
-    assert_eq!(targets, vec![Some(Target::FirstName), Some(Target::LastName), Some(Target::Email)]);
+    assert_eq!(
+        targets,
+        vec![
+            Some(Target::FirstName),
+            Some(Target::LastName),
+            Some(Target::Email)
+        ]
+    );
     assert_eq!(p.rows.len(), 2);
     assert_eq!(p.rows[0].line, 2);
     assert_eq!(p.rows[1].row.email.as_deref(), Some("grace@example.com"));
@@ -45,13 +52,22 @@ fn a_windows_1251_semicolon_file_without_header_is_detected() {
 
 #[wasm_bindgen_test]
 fn overriding_the_header_choice_re_reads_the_first_line_as_data() {
-    let f = file(b"first_name,last_name,email\nAda,Lovelace,ada@example.com\n", "a.csv");
-    let settings = ReadSettings { has_header: Some(false), ..ReadSettings::default() };
+    let f = file(
+        b"first_name,last_name,email\nAda,Lovelace,ada@example.com\n",
+        "a.csv",
+    );
+    let settings = ReadSettings {
+        has_header: Some(false),
+        ..ReadSettings::default()
+    };
     let p = preview(&f, &settings, 10).unwrap();
     assert!(!p.has_header);
     assert_eq!(p.rows.len(), 2);
     assert_eq!(p.rows[0].line, 1);
-    assert!(!p.rows[0].errors.is_empty(), "the header line as data has no valid email");
+    assert!(
+        !p.rows[0].errors.is_empty(),
+        "the header line as data has no valid email"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -65,14 +81,20 @@ fn an_empty_file_is_reported_not_previewed() {
 #[wasm_bindgen_test]
 fn protocol_messages_survive_the_json_round_trip() {
     let request = ToWorker::Upload {
-        settings: ReadSettings { delimiter: Some(b';'), has_header: Some(true), ..ReadSettings::default() },
+        settings: ReadSettings {
+            delimiter: Some(b';'),
+            has_header: Some(true),
+            ..ReadSettings::default()
+        },
         import_id: 7,
         csrf: "t".into(),
         batch_rows: 1000,
     };
     let back: ToWorker = serde_json::from_str(&serde_json::to_string(&request).unwrap()).unwrap();
     assert_eq!(back, request);
-    let answer = FromWorker::Failed { message: "x".into() };
+    let answer = FromWorker::Failed {
+        message: "x".into(),
+    };
     let back: FromWorker = serde_json::from_str(&serde_json::to_string(&answer).unwrap()).unwrap();
     assert_eq!(back, answer);
 }

@@ -48,7 +48,9 @@ async fn a_csv_imported_in_the_browser_lists_its_customers_on_sqlite() -> Result
 
 #[tokio::test]
 async fn a_csv_imported_in_the_browser_lists_its_customers_on_postgres() -> Result<()> {
-    let Some(url) = postgres_database("e2e_slice").await? else { return Ok(()) };
+    let Some(url) = postgres_database("e2e_slice").await? else {
+        return Ok(());
+    };
     let server = Server::start(Some(url)).await?;
     import_small_file_through_the_browser(&server, "postgres").await
 }
@@ -66,7 +68,15 @@ async fn postgres_database(name: &str) -> Result<Option<String>> {
     let db = format!("{name}_{}", std::process::id());
     let status = std::process::Command::new("psql")
         .arg(&base)
-        .args(["-v", "ON_ERROR_STOP=1", "-q", "-c", &format!("DROP DATABASE IF EXISTS {db}"), "-c", &format!("CREATE DATABASE {db}")])
+        .args([
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-q",
+            "-c",
+            &format!("DROP DATABASE IF EXISTS {db}"),
+            "-c",
+            &format!("CREATE DATABASE {db}"),
+        ])
         .status()?;
     anyhow::ensure!(status.success(), "creating the test database {db} failed");
     let (prefix, _) = base.rsplit_once('/').unwrap_or((&base, ""));

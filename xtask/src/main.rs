@@ -78,10 +78,15 @@ fn run(root: &Path) -> Result<()> {
     tools::ensure_frontend_tools(root)?;
     build_dist(root)?;
     step("Building the server (release)");
-    run_cmd(&mut cmd("cargo", &["build", "--release", "-p", "backend", "--bin", "intake"]))?;
+    run_cmd(&mut cmd(
+        "cargo",
+        &["build", "--release", "-p", "backend", "--bin", "intake"],
+    ))?;
     std::fs::create_dir_all(root.join("data"))?;
     step("Starting Intake on http://127.0.0.1:8080 (Ctrl-C stops it)");
-    println!("Sign in as the user `admin`: the password is INTAKE_ADMIN_PASSWORD if you set it before");
+    println!(
+        "Sign in as the user `admin`: the password is INTAKE_ADMIN_PASSWORD if you set it before"
+    );
     println!("the first start, otherwise the one printed below on the first start.");
     let mut c = Command::new(root.join("target/release/intake"));
     c.args(["serve", "--dist", "dist"]);
@@ -100,36 +105,63 @@ fn test(root: &Path) -> Result<()> {
     let path = tools::path_with_tools(root);
 
     step("Native tests: shared, backend (SQLite), xtask");
-    run_cmd(cmd("cargo", &["test", "--workspace", "--exclude", "frontend", "--exclude", "tests"])
-        .env("PATH", &path))?;
+    run_cmd(
+        cmd(
+            "cargo",
+            &[
+                "test",
+                "--workspace",
+                "--exclude",
+                "frontend",
+                "--exclude",
+                "tests",
+            ],
+        )
+        .env("PATH", &path),
+    )?;
 
     step("Starting a throwaway PostgreSQL cluster");
     let pg = postgres::Cluster::start()?;
     println!("PostgreSQL listening on {}", pg.url());
     step("Storage and API tests against PostgreSQL");
-    run_cmd(cmd("cargo", &["test", "-p", "backend"])
-        .env("PATH", &path)
-        .env("INTAKE_TEST_POSTGRES_URL", pg.url())
-        .env("INTAKE_REQUIRE_POSTGRES", "1"))?;
+    run_cmd(
+        cmd("cargo", &["test", "-p", "backend"])
+            .env("PATH", &path)
+            .env("INTAKE_TEST_POSTGRES_URL", pg.url())
+            .env("INTAKE_REQUIRE_POSTGRES", "1"),
+    )?;
 
     step("Wasm tests in headless Chromium (frontend)");
-    run_cmd(cmd("cargo", &["test", "--target", "wasm32-unknown-unknown", "-p", "frontend"])
+    run_cmd(
+        cmd(
+            "cargo",
+            &[
+                "test",
+                "--target",
+                "wasm32-unknown-unknown",
+                "-p",
+                "frontend",
+            ],
+        )
         .env("PATH", &path)
         .env("CHROMEDRIVER", tools::CHROMEDRIVER)
-        .env("WASM_BINDGEN_TEST_TIMEOUT", "120"))?;
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "120"),
+    )?;
 
     build_dist(root)?;
     step("Building the server for the end-to-end tests");
     run_cmd(cmd("cargo", &["build", "-p", "backend", "--bin", "intake"]).env("PATH", &path))?;
     step("End-to-end tests: the real binary, Chromium, SQLite and PostgreSQL");
-    run_cmd(cmd("cargo", &["test", "-p", "tests"])
-        .env("PATH", &path)
-        .env("INTAKE_BIN", root.join("target/debug/intake"))
-        .env("INTAKE_DIST", root.join("dist"))
-        .env("CHROMEDRIVER", tools::CHROMEDRIVER)
-        .env("CHROME", tools::CHROMIUM)
-        .env("INTAKE_TEST_POSTGRES_URL", pg.url())
-        .env("INTAKE_REQUIRE_POSTGRES", "1"))?;
+    run_cmd(
+        cmd("cargo", &["test", "-p", "tests"])
+            .env("PATH", &path)
+            .env("INTAKE_BIN", root.join("target/debug/intake"))
+            .env("INTAKE_DIST", root.join("dist"))
+            .env("CHROMEDRIVER", tools::CHROMEDRIVER)
+            .env("CHROME", tools::CHROMIUM)
+            .env("INTAKE_TEST_POSTGRES_URL", pg.url())
+            .env("INTAKE_REQUIRE_POSTGRES", "1"),
+    )?;
     drop(pg);
     step("All tests passed");
     Ok(())
@@ -139,7 +171,29 @@ fn lint() -> Result<()> {
     step("cargo fmt --check");
     run_cmd(&mut cmd("cargo", &["fmt", "--all", "--", "--check"]))?;
     step("cargo clippy (native)");
-    run_cmd(&mut cmd("cargo", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    run_cmd(&mut cmd(
+        "cargo",
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    ))?;
     step("cargo clippy (wasm frontend)");
-    run_cmd(&mut cmd("cargo", &["clippy", "-p", "frontend", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"]))
+    run_cmd(&mut cmd(
+        "cargo",
+        &[
+            "clippy",
+            "-p",
+            "frontend",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    ))
 }

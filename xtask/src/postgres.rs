@@ -32,22 +32,67 @@ impl Cluster {
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let dir = std::env::temp_dir().join(format!("intake-pg-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
-        let as_postgres = Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false);
+        let as_postgres = Command::new("id")
+            .arg("-u")
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+            .unwrap_or(false);
         if as_postgres {
-            crate::run_cmd(Command::new("chown").args(["-R", "postgres:postgres"]).arg(&dir))?;
+            crate::run_cmd(
+                Command::new("chown")
+                    .args(["-R", "postgres:postgres"])
+                    .arg(&dir),
+            )?;
         }
-        let cluster = Self { dir, bin, port, as_postgres };
+        let cluster = Self {
+            dir,
+            bin,
+            port,
+            as_postgres,
+        };
         let data = cluster.dir.join("data");
         cluster.pg(
             "initdb",
-            &["-D", &data.display().to_string(), "-U", "intake", "--auth=trust", "-E", "UTF8", "--locale=C"],
+            &[
+                "-D",
+                &data.display().to_string(),
+                "-U",
+                "intake",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+            ],
         )?;
-        let opts = format!("-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off", cluster.dir.display());
+        let opts = format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            cluster.dir.display()
+        );
         cluster.pg(
             "pg_ctl",
-            &["-D", &data.display().to_string(), "-o", &opts, "-l", &cluster.dir.join("log").display().to_string(), "-w", "start"],
+            &[
+                "-D",
+                &data.display().to_string(),
+                "-o",
+                &opts,
+                "-l",
+                &cluster.dir.join("log").display().to_string(),
+                "-w",
+                "start",
+            ],
         )?;
-        cluster.pg("createdb", &["-h", "127.0.0.1", "-p", &port.to_string(), "-U", "intake", "intake"])?;
+        cluster.pg(
+            "createdb",
+            &[
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+                "-U",
+                "intake",
+                "intake",
+            ],
+        )?;
         Ok(cluster)
     }
 
@@ -67,7 +112,11 @@ impl Cluster {
         c.args(args).current_dir(&self.dir);
         let out = c.output().with_context(|| format!("running {tool}"))?;
         if !out.status.success() {
-            bail!("{tool} failed: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+            bail!(
+                "{tool} failed: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
         Ok(())
     }

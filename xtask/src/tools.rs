@@ -34,9 +34,13 @@ fn version_of(program: &str, root: &Path) -> Option<String> {
         .stderr(Stdio::null())
         .output()
         .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).lines().next().unwrap_or("").to_owned())
+    out.status.success().then(|| {
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_owned()
+    })
 }
 
 /// The wasm-bindgen version in Cargo.lock: the CLI must match it exactly.
@@ -59,21 +63,34 @@ pub fn ensure_frontend_tools(root: &Path) -> Result<()> {
         .args(["target", "list", "--installed"])
         .output()
         .context("running rustup: is the Rust toolchain installed with rustup?")?;
-    if String::from_utf8_lossy(&targets.stdout).lines().any(|l| l == "wasm32-unknown-unknown") {
+    if String::from_utf8_lossy(&targets.stdout)
+        .lines()
+        .any(|l| l == "wasm32-unknown-unknown")
+    {
         println!("wasm32-unknown-unknown: present");
     } else {
-        run_cmd(&mut cmd("rustup", &["target", "add", "wasm32-unknown-unknown"]))?;
+        run_cmd(&mut cmd(
+            "rustup",
+            &["target", "add", "wasm32-unknown-unknown"],
+        ))?;
     }
 
     step("Checking trunk");
     match version_of("trunk", root) {
         Some(v) if v.contains(TRUNK_VERSION) => println!("{v}: present"),
         other => {
-            println!("trunk {TRUNK_VERSION} missing (found {other:?}): installing (several minutes)");
+            println!(
+                "trunk {TRUNK_VERSION} missing (found {other:?}): installing (several minutes)"
+            );
             // Trunk's own release profile (fat LTO, one codegen unit) takes three times longer.
-            run_cmd(cmd("cargo", &["install", "trunk", "--version", TRUNK_VERSION, "--locked"])
+            run_cmd(
+                cmd(
+                    "cargo",
+                    &["install", "trunk", "--version", TRUNK_VERSION, "--locked"],
+                )
                 .env("CARGO_PROFILE_RELEASE_LTO", "false")
-                .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16"))?;
+                .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16"),
+            )?;
         }
     }
 
@@ -84,17 +101,26 @@ pub fn ensure_frontend_tools(root: &Path) -> Result<()> {
         other => {
             println!("wasm-bindgen {wb} missing (found {other:?}): installing (several minutes)");
             // No --locked: its lockfile names a crate version the registry lacks.
-            run_cmd(&mut cmd("cargo", &["install", "wasm-bindgen-cli", "--version", &wb]))?;
+            run_cmd(&mut cmd(
+                "cargo",
+                &["install", "wasm-bindgen-cli", "--version", &wb],
+            ))?;
         }
     }
 
-    step(&format!("Checking wasm-opt (npm binaryen@{BINARYEN_VERSION})"));
+    step(&format!(
+        "Checking wasm-opt (npm binaryen@{BINARYEN_VERSION})"
+    ));
     match version_of("wasm-opt", root) {
         Some(v) if v.contains(&format!("version {BINARYEN_VERSION}")) => println!("{v}: present"),
         other => {
             println!("wasm-opt {BINARYEN_VERSION} missing (found {other:?}): npm ci in tools/");
-            run_cmd(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(root.join("tools")))
-                .context("installing binaryen from npm (is Node.js with npm installed?)")?;
+            run_cmd(
+                Command::new("npm")
+                    .args(["ci", "--no-audit", "--no-fund"])
+                    .current_dir(root.join("tools")),
+            )
+            .context("installing binaryen from npm (is Node.js with npm installed?)")?;
         }
     }
     Ok(())
@@ -119,7 +145,10 @@ fn apt_install(packages: &[&str]) -> Result<()> {
     let mut args = vec!["apt-get", "install", "-y", "--no-install-recommends"];
     args.extend_from_slice(packages);
     run(&args).with_context(|| {
-        format!("installing {} with apt-get (run as root or with sudo)", packages.join(" "))
+        format!(
+            "installing {} with apt-get (run as root or with sudo)",
+            packages.join(" ")
+        )
     })
 }
 

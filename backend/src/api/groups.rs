@@ -60,7 +60,11 @@ async fn rename(
 ) -> ApiResult<Json<Group>> {
     let name = valid_name(&req.name)?;
     Ok(Json(
-        state.storage.rename_group(id, name).await.map_err(name_taken)?,
+        state
+            .storage
+            .rename_group(id, name)
+            .await
+            .map_err(name_taken)?,
     ))
 }
 

@@ -11,8 +11,8 @@ use futures::StreamExt;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use shared::api::{
-    BatchRequest, BatchResponse, BatchRow, CommitRequest, CreateImport, Id, Import,
-    ImportStatus, OnDuplicate, Page, RejectedRow,
+    BatchRequest, BatchResponse, BatchRow, CommitRequest, CreateImport, Id, Import, ImportStatus,
+    OnDuplicate, Page, RejectedRow,
 };
 use tokio::io::AsyncWriteExt;
 
@@ -209,7 +209,10 @@ async fn commit(
     {
         CommitOutcome::Committed => {
             state.queue_wakeup.notify_waiters();
-            Ok((StatusCode::ACCEPTED, Json(state.storage.get_import(id).await?)))
+            Ok((
+                StatusCode::ACCEPTED,
+                Json(state.storage.get_import(id).await?),
+            ))
         }
         CommitOutcome::Incomplete {
             stored_batches,
@@ -261,11 +264,15 @@ const ERROR_PAGE: i64 = 5000;
 async fn errors_csv(State(state): State<AppState>, Path(id): Path<Id>) -> ApiResult<Response> {
     state.storage.get_import(id).await?;
     let storage = state.storage.clone();
-    let header = futures::stream::once(async { Ok::<_, StorageError>(b"line,field,value,code,message\r\n".to_vec()) });
+    let header = futures::stream::once(async {
+        Ok::<_, StorageError>(b"line,field,value,code,message\r\n".to_vec())
+    });
     let rows = futures::stream::try_unfold(Some(0i64), move |offset| {
         let storage = storage.clone();
         async move {
-            let Some(offset) = offset else { return Ok(None) };
+            let Some(offset) = offset else {
+                return Ok(None);
+            };
             let page = storage.error_report(id, offset, ERROR_PAGE).await?;
             if page.is_empty() {
                 return Ok(None);

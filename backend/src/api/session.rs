@@ -109,4 +109,3 @@ async fn logout(
         jar.remove(Cookie::build(SESSION_COOKIE).path("/")),
     ))
 }
-

@@ -15,8 +15,8 @@ mod sqlite;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use shared::api::{
-    Customer, CustomerFilter, CustomerSort, Group, Id, Import, ImportStatus, Job, Page,
-    TokenInfo, User,
+    Customer, CustomerFilter, CustomerSort, Group, Id, Import, ImportStatus, Job, Page, TokenInfo,
+    User,
 };
 
 pub use model::*;

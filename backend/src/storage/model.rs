@@ -71,7 +71,10 @@ pub enum PutBatch {
 pub enum CommitOutcome {
     Committed,
     /// Batches missing or rows not matching what the client says it sent.
-    Incomplete { stored_batches: i64, stored_rows: i64 },
+    Incomplete {
+        stored_batches: i64,
+        stored_rows: i64,
+    },
     NotReceiving(ImportStatus),
     NotFound,
 }
@@ -105,7 +108,11 @@ impl JobKind {
         }
     }
     pub fn parse(s: &str) -> Self {
-        if s == "undo" { Self::Undo } else { Self::Import }
+        if s == "undo" {
+            Self::Undo
+        } else {
+            Self::Import
+        }
     }
 }
 

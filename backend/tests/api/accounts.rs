@@ -9,8 +9,17 @@ use crate::each_engine;
 async fn sign_in_sets_an_http_only_strict_cookie_and_returns_a_csrf_token() {
     each_engine!("signin_cookie", |app| {
         app.anonymous();
-        let reply = app.login("admin", crate::support::PASSWORD).await.expect(StatusCode::OK);
-        let cookie = reply.headers.get("set-cookie").unwrap().to_str().unwrap().to_owned();
+        let reply = app
+            .login("admin", crate::support::PASSWORD)
+            .await
+            .expect(StatusCode::OK);
+        let cookie = reply
+            .headers
+            .get("set-cookie")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned();
         assert!(cookie.contains("HttpOnly"), "{cookie}");
         assert!(cookie.contains("SameSite=Strict"), "{cookie}");
         let body = reply.json();
@@ -25,7 +34,10 @@ async fn sign_in_sets_an_http_only_strict_cookie_and_returns_a_csrf_token() {
 async fn a_wrong_password_gets_401_and_repeated_failures_get_429_with_retry_after() {
     each_engine!("signin_limit", |app| {
         app.anonymous();
-        let first = app.login("admin", "wrong").await.expect(StatusCode::UNAUTHORIZED);
+        let first = app
+            .login("admin", "wrong")
+            .await
+            .expect(StatusCode::UNAUTHORIZED);
         assert_eq!(first.json()["error"]["code"], "invalid_credentials");
         let mut limited = None;
         for _ in 0..20 {
@@ -58,7 +70,10 @@ async fn anonymous_callers_get_401_on_protected_routes() {
             assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{method} {path}");
             assert_eq!(reply.json()["error"]["code"], "unauthorized");
         }
-        assert_eq!(app.get("/healthz").await.expect(StatusCode::OK).json()["database"], app.engine);
+        assert_eq!(
+            app.get("/healthz").await.expect(StatusCode::OK).json()["database"],
+            app.engine
+        );
     });
 }
 
@@ -66,7 +81,10 @@ async fn anonymous_callers_get_401_on_protected_routes() {
 async fn a_cookie_session_without_the_csrf_header_cannot_change_state() {
     each_engine!("csrf", |app| {
         app.forget_csrf();
-        let reply = app.post("/api/groups", json!({"name": "VIP"})).await.expect(StatusCode::FORBIDDEN);
+        let reply = app
+            .post("/api/groups", json!({"name": "VIP"}))
+            .await
+            .expect(StatusCode::FORBIDDEN);
         assert_eq!(reply.json()["error"]["code"], "csrf_token_invalid");
         // Reading needs no token.
         app.get("/api/groups").await.expect(StatusCode::OK);
@@ -76,18 +94,33 @@ async fn a_cookie_session_without_the_csrf_header_cannot_change_state() {
 #[tokio::test]
 async fn a_bearer_token_works_without_csrf_and_stops_working_when_revoked() {
     each_engine!("tokens", |app| {
-        let created = app.post("/api/tokens", json!({"name": "script"})).await.expect(StatusCode::CREATED).json();
+        let created = app
+            .post("/api/tokens", json!({"name": "script"}))
+            .await
+            .expect(StatusCode::CREATED)
+            .json();
         let secret = created["token"].as_str().unwrap().to_owned();
         let id = created["id"].as_i64().unwrap();
         let listed = app.get("/api/tokens").await.expect(StatusCode::OK).json();
         assert!(listed.to_string().contains("script"));
-        assert!(!listed.to_string().contains(&secret), "the secret is shown once only");
+        assert!(
+            !listed.to_string().contains(&secret),
+            "the secret is shown once only"
+        );
 
         let mut script = crate::support::TestApp::new_sharing(&app);
         script.use_bearer(&secret);
-        script.post("/api/groups", json!({"name": "From script"})).await.expect(StatusCode::CREATED);
+        script
+            .post("/api/groups", json!({"name": "From script"}))
+            .await
+            .expect(StatusCode::CREATED);
 
-        app.request(Method::DELETE, &format!("/api/tokens/{id}"), None).await.expect(StatusCode::NO_CONTENT);
-        script.get("/api/groups").await.expect(StatusCode::UNAUTHORIZED);
+        app.request(Method::DELETE, &format!("/api/tokens/{id}"), None)
+            .await
+            .expect(StatusCode::NO_CONTENT);
+        script
+            .get("/api/groups")
+            .await
+            .expect(StatusCode::UNAUTHORIZED);
     });
 }

@@ -8,7 +8,11 @@ use crate::each_engine;
 #[tokio::test]
 async fn a_customer_is_validated_like_an_import_row_and_emails_are_unique_case_insensitively() {
     each_engine!("customer_crud", |app| {
-        let bad = app.post("/api/customers", json!({"email": "not-an-email"})).await.expect(StatusCode::UNPROCESSABLE_ENTITY).json();
+        let bad = app
+            .post("/api/customers", json!({"email": "not-an-email"}))
+            .await
+            .expect(StatusCode::UNPROCESSABLE_ENTITY)
+            .json();
         assert_eq!(bad["error"]["details"]["errors"][0]["field"], "email");
 
         let created = app
@@ -21,19 +25,30 @@ async fn a_customer_is_validated_like_an_import_row_and_emails_are_unique_case_i
         assert_eq!(created["accepts_marketing"], true);
         assert_eq!(created["group_name"], "Default");
 
-        let dup = app.post("/api/customers", json!({"email": "maria@example.com"})).await.expect(StatusCode::CONFLICT);
+        let dup = app
+            .post("/api/customers", json!({"email": "maria@example.com"}))
+            .await
+            .expect(StatusCode::CONFLICT);
         assert_eq!(dup.json()["error"]["code"], "email_exists");
 
         let id = created["id"].as_i64().unwrap();
         let patched = app
-            .request(Method::PATCH, &format!("/api/customers/{id}"), Some(json!({"note": "VIP"})))
+            .request(
+                Method::PATCH,
+                &format!("/api/customers/{id}"),
+                Some(json!({"note": "VIP"})),
+            )
             .await
             .expect(StatusCode::OK)
             .json();
         assert_eq!(patched["note"], "VIP");
         assert_eq!(patched["first_name"], "Мария", "absent fields stay");
-        app.request(Method::DELETE, &format!("/api/customers/{id}"), None).await.expect(StatusCode::NO_CONTENT);
-        app.get(&format!("/api/customers/{id}")).await.expect(StatusCode::NOT_FOUND);
+        app.request(Method::DELETE, &format!("/api/customers/{id}"), None)
+            .await
+            .expect(StatusCode::NO_CONTENT);
+        app.get(&format!("/api/customers/{id}"))
+            .await
+            .expect(StatusCode::NOT_FOUND);
     });
 }
 
@@ -42,16 +57,34 @@ async fn groups_are_unique_by_name_and_cannot_be_deleted_while_they_have_custome
     each_engine!("groups", |app| {
         let groups = app.get("/api/groups").await.expect(StatusCode::OK).json();
         assert_eq!(groups[0]["name"], "Default");
-        let vip = app.post("/api/groups", json!({"name": "ВИП"})).await.expect(StatusCode::CREATED).json();
-        let again = app.post("/api/groups", json!({"name": "вип"})).await.expect(StatusCode::CONFLICT);
+        let vip = app
+            .post("/api/groups", json!({"name": "ВИП"}))
+            .await
+            .expect(StatusCode::CREATED)
+            .json();
+        let again = app
+            .post("/api/groups", json!({"name": "вип"}))
+            .await
+            .expect(StatusCode::CONFLICT);
         assert_eq!(again.json()["error"]["code"], "group_exists");
         let vip_id = vip["id"].as_i64().unwrap();
-        app.post("/api/customers", json!({"email": "a@example.com", "group_id": vip_id})).await.expect(StatusCode::CREATED);
-        app.request(Method::DELETE, &format!("/api/groups/{vip_id}"), None).await.expect(StatusCode::CONFLICT);
-        let default_id = groups[0]["id"].as_i64().unwrap();
-        app.request(Method::DELETE, &format!("/api/groups/{vip_id}?reassign_to={default_id}"), None)
+        app.post(
+            "/api/customers",
+            json!({"email": "a@example.com", "group_id": vip_id}),
+        )
+        .await
+        .expect(StatusCode::CREATED);
+        app.request(Method::DELETE, &format!("/api/groups/{vip_id}"), None)
             .await
-            .expect(StatusCode::NO_CONTENT);
+            .expect(StatusCode::CONFLICT);
+        let default_id = groups[0]["id"].as_i64().unwrap();
+        app.request(
+            Method::DELETE,
+            &format!("/api/groups/{vip_id}?reassign_to={default_id}"),
+            None,
+        )
+        .await
+        .expect(StatusCode::NO_CONTENT);
         let groups = app.get("/api/groups").await.expect(StatusCode::OK).json();
         assert_eq!(groups.as_array().unwrap().len(), 1);
         assert_eq!(groups[0]["customer_count"], 1);
@@ -61,7 +94,13 @@ async fn groups_are_unique_by_name_and_cannot_be_deleted_while_they_have_custome
 #[tokio::test]
 async fn the_list_filters_by_group_consent_and_text_and_pages() {
     each_engine!("list_filters", |app| {
-        let vip = app.post("/api/groups", json!({"name": "VIP"})).await.expect(StatusCode::CREATED).json()["id"].as_i64().unwrap();
+        let vip = app
+            .post("/api/groups", json!({"name": "VIP"}))
+            .await
+            .expect(StatusCode::CREATED)
+            .json()["id"]
+            .as_i64()
+            .unwrap();
         for i in 0..7 {
             app.post(
                 "/api/customers",
@@ -71,37 +110,87 @@ async fn the_list_filters_by_group_consent_and_text_and_pages() {
             .await
             .expect(StatusCode::CREATED);
         }
-        let by_group = app.get(&format!("/api/customers?group_id={vip}")).await.expect(StatusCode::OK).json();
+        let by_group = app
+            .get(&format!("/api/customers?group_id={vip}"))
+            .await
+            .expect(StatusCode::OK)
+            .json();
         assert_eq!(by_group["total"], 3);
-        let consenting = app.get("/api/customers?accepts_marketing=true").await.expect(StatusCode::OK).json();
+        let consenting = app
+            .get("/api/customers?accepts_marketing=true")
+            .await
+            .expect(StatusCode::OK)
+            .json();
         assert_eq!(consenting["total"], 4);
-        let text = app.get("/api/customers?q=%D0%BF%D0%B5%D1%82%D1%80").await.expect(StatusCode::OK).json();
+        let text = app
+            .get("/api/customers?q=%D0%BF%D0%B5%D1%82%D1%80")
+            .await
+            .expect(StatusCode::OK)
+            .json();
         assert_eq!(text["total"], 7, "Cyrillic search is case-insensitive");
-        let page = app.get("/api/customers?per_page=5&page=2&sort=email").await.expect(StatusCode::OK).json();
+        let page = app
+            .get("/api/customers?per_page=5&page=2&sort=email")
+            .await
+            .expect(StatusCode::OK)
+            .json();
         assert_eq!(page["items"].as_array().unwrap().len(), 2);
         assert_eq!(page["items"][0]["email"], "p5@example.com");
-        app.get("/api/customers?per_page=501").await.expect(StatusCode::BAD_REQUEST);
+        app.get("/api/customers?per_page=501")
+            .await
+            .expect(StatusCode::BAD_REQUEST);
     });
 }
 
 #[tokio::test]
 async fn the_export_honours_filters_neutralises_formulas_and_supports_excel_options() {
     each_engine!("export", |app| {
-        let vip = app.post("/api/groups", json!({"name": "VIP"})).await.expect(StatusCode::CREATED).json()["id"].as_i64().unwrap();
+        let vip = app
+            .post("/api/groups", json!({"name": "VIP"}))
+            .await
+            .expect(StatusCode::CREATED)
+            .json()["id"]
+            .as_i64()
+            .unwrap();
         app.post("/api/customers", json!({"first_name": "=HYPERLINK(\"x\")", "email": "evil@example.com", "group_id": vip}))
             .await
             .expect(StatusCode::CREATED);
-        app.post("/api/customers", json!({"first_name": "Plain", "email": "plain@example.com"})).await.expect(StatusCode::CREATED);
+        app.post(
+            "/api/customers",
+            json!({"first_name": "Plain", "email": "plain@example.com"}),
+        )
+        .await
+        .expect(StatusCode::CREATED);
 
-        let all = app.get("/api/customers/export.csv").await.expect(StatusCode::OK);
-        assert!(all.headers["content-type"].to_str().unwrap().starts_with("text/csv"));
-        assert!(all.headers["content-disposition"].to_str().unwrap().contains("attachment"));
+        let all = app
+            .get("/api/customers/export.csv")
+            .await
+            .expect(StatusCode::OK);
+        assert!(
+            all.headers["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/csv")
+        );
+        assert!(
+            all.headers["content-disposition"]
+                .to_str()
+                .unwrap()
+                .contains("attachment")
+        );
         let text = all.text();
-        assert!(text.starts_with("first_name,last_name,email,note,accepts_marketing,group,created_at"), "{text}");
+        assert!(
+            text.starts_with("first_name,last_name,email,note,accepts_marketing,group,created_at"),
+            "{text}"
+        );
         assert_eq!(text.lines().count(), 3);
         assert!(text.contains("'=HYPERLINK"), "{text}");
 
-        let vip_only = app.get(&format!("/api/customers/export.csv?group_id={vip}&delimiter=semicolon&bom=true")).await.expect(StatusCode::OK);
+        let vip_only = app
+            .get(&format!(
+                "/api/customers/export.csv?group_id={vip}&delimiter=semicolon&bom=true"
+            ))
+            .await
+            .expect(StatusCode::OK);
         assert!(vip_only.body.starts_with(&[0xEF, 0xBB, 0xBF]));
         let text = vip_only.text();
         assert_eq!(text.lines().count(), 2, "{text}");

@@ -14,33 +14,74 @@ fn row(line: u64, email: &str, first: &str) -> serde_json::Value {
 #[tokio::test]
 async fn batches_are_idempotent_per_seq_and_refused_after_commit() {
     each_engine!("batch_idempotent", |app| {
-        let import = app.post("/api/imports", json!({"file_name": "a.csv", "on_duplicate": "skip"})).await.expect(StatusCode::CREATED).json();
+        let import = app
+            .post(
+                "/api/imports",
+                json!({"file_name": "a.csv", "on_duplicate": "skip"}),
+            )
+            .await
+            .expect(StatusCode::CREATED)
+            .json();
         assert_eq!(import["status"], "receiving");
         let id = import["id"].as_i64().unwrap();
         let body = json!({"rows": [row(2, "a@example.com", "A"), {"line": 3, "email": "broken", "first_name": "B"}]});
-        let first = app.put(&format!("/api/imports/{id}/batches/0"), body.clone()).await.expect(StatusCode::OK).json();
+        let first = app
+            .put(&format!("/api/imports/{id}/batches/0"), body.clone())
+            .await
+            .expect(StatusCode::OK)
+            .json();
         assert_eq!(first["accepted"], 1);
         assert_eq!(first["rejected"][0]["line"], 3);
         assert_eq!(first["rejected"][0]["errors"][0]["field"], "email");
         // The same body again: the same answer, nothing changes.
-        let again = app.put(&format!("/api/imports/{id}/batches/0"), body.clone()).await.expect(StatusCode::OK).json();
+        let again = app
+            .put(&format!("/api/imports/{id}/batches/0"), body.clone())
+            .await
+            .expect(StatusCode::OK)
+            .json();
         assert_eq!(first, again);
         // Another body under the same seq is refused.
-        app.put(&format!("/api/imports/{id}/batches/0"), json!({"rows": [row(2, "x@example.com", "X")]}))
+        app.put(
+            &format!("/api/imports/{id}/batches/0"),
+            json!({"rows": [row(2, "x@example.com", "X")]}),
+        )
+        .await
+        .expect(StatusCode::UNPROCESSABLE_ENTITY);
+        // Missing batches: the commit is refused and says what the server holds.
+        let missing = app
+            .post(
+                &format!("/api/imports/{id}/commit"),
+                json!({"batch_count": 2, "row_count": 3}),
+            )
             .await
             .expect(StatusCode::UNPROCESSABLE_ENTITY);
-        // Missing batches: the commit is refused and says what the server holds.
-        let missing = app.post(&format!("/api/imports/{id}/commit"), json!({"batch_count": 2, "row_count": 3})).await.expect(StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(missing.json()["error"]["details"]["stored_batches"], 1);
-        app.post(&format!("/api/imports/{id}/commit"), json!({"batch_count": 1, "row_count": 2})).await.expect(StatusCode::ACCEPTED);
-        app.put(&format!("/api/imports/{id}/batches/1"), json!({"rows": [row(4, "c@example.com", "C")]})).await.expect(StatusCode::CONFLICT);
+        app.post(
+            &format!("/api/imports/{id}/commit"),
+            json!({"batch_count": 1, "row_count": 2}),
+        )
+        .await
+        .expect(StatusCode::ACCEPTED);
+        app.put(
+            &format!("/api/imports/{id}/batches/1"),
+            json!({"rows": [row(4, "c@example.com", "C")]}),
+        )
+        .await
+        .expect(StatusCode::CONFLICT);
 
         let done = app.wait_for_import(id).await;
         assert_eq!(done["status"], "completed");
-        assert_eq!(done["counts"], json!({"received": 2, "processed": 2, "created": 1, "updated": 0, "skipped": 0, "failed": 1}));
+        assert_eq!(
+            done["counts"],
+            json!({"received": 2, "processed": 2, "created": 1, "updated": 0, "skipped": 0, "failed": 1})
+        );
         assert_eq!(app.customer_emails().await, vec!["a@example.com"]);
 
-        let report = app.get(&format!("/api/imports/{id}/errors.csv")).await.expect(StatusCode::OK).text();
+        let report = app
+            .get(&format!("/api/imports/{id}/errors.csv"))
+            .await
+            .expect(StatusCode::OK)
+            .text();
         let mut lines = report.lines();
         assert_eq!(lines.next(), Some("line,field,value,code,message"));
         let line = lines.next().unwrap();
@@ -57,18 +98,34 @@ async fn batches_are_idempotent_per_seq_and_refused_after_commit() {
 async fn within_an_import_the_later_row_wins_and_counts_add_up() {
     each_engine!("later_row_wins", |app| {
         let done = app
-            .import_batches("skip", &[
-                json!([row(2, "dup@example.com", "First"), row(3, "other@example.com", "O")]),
-                json!([row(4, "DUP@example.com", "Second"), row(5, "dup@example.com", "Third")]),
-            ])
+            .import_batches(
+                "skip",
+                &[
+                    json!([
+                        row(2, "dup@example.com", "First"),
+                        row(3, "other@example.com", "O")
+                    ]),
+                    json!([
+                        row(4, "DUP@example.com", "Second"),
+                        row(5, "dup@example.com", "Third")
+                    ]),
+                ],
+            )
             .await;
         let c = &done["counts"];
         assert_eq!(done["status"], "completed");
         assert_eq!(c["created"], 2);
         assert_eq!(c["received"], 4);
-        let sum = ["created", "updated", "skipped", "failed"].iter().map(|k| c[k].as_i64().unwrap()).sum::<i64>();
+        let sum = ["created", "updated", "skipped", "failed"]
+            .iter()
+            .map(|k| c[k].as_i64().unwrap())
+            .sum::<i64>();
         assert_eq!(sum, c["processed"].as_i64().unwrap(), "{c}");
-        let list = app.get("/api/customers?q=dup").await.expect(StatusCode::OK).json();
+        let list = app
+            .get("/api/customers?q=dup")
+            .await
+            .expect(StatusCode::OK)
+            .json();
         assert_eq!(list["total"], 1);
         assert_eq!(list["items"][0]["first_name"], "Third");
     });
@@ -80,7 +137,9 @@ async fn on_duplicate_decides_what_happens_to_stored_customers_and_undo_restores
         app.post("/api/customers", json!({"first_name": "Old", "last_name": "Name", "email": "keep@example.com", "note": "kept"}))
             .await
             .expect(StatusCode::CREATED);
-        let skipped = app.import_batches("skip", &[json!([row(2, "keep@example.com", "New")])]).await;
+        let skipped = app
+            .import_batches("skip", &[json!([row(2, "keep@example.com", "New")])])
+            .await;
         assert_eq!(skipped["counts"]["skipped"], 1);
         let list = app.get("/api/customers?q=keep").await.json();
         assert_eq!(list["items"][0]["first_name"], "Old");
@@ -94,17 +153,28 @@ async fn on_duplicate_decides_what_happens_to_stored_customers_and_undo_restores
         assert_eq!(c["note"], "kept", "blank cells do not overwrite");
 
         let updated = app
-            .import_batches("update", &[json!([row(2, "keep@example.com", "Newest"), row(3, "fresh@example.com", "F")])])
+            .import_batches(
+                "update",
+                &[json!([
+                    row(2, "keep@example.com", "Newest"),
+                    row(3, "fresh@example.com", "F")
+                ])],
+            )
             .await;
         assert_eq!(updated["counts"]["updated"], 1);
         assert_eq!(updated["counts"]["created"], 1);
         let id = updated["id"].as_i64().unwrap();
 
-        app.request(Method::POST, &format!("/api/imports/{id}/undo"), None).await.expect(StatusCode::ACCEPTED);
+        app.request(Method::POST, &format!("/api/imports/{id}/undo"), None)
+            .await
+            .expect(StatusCode::ACCEPTED);
         app.wait_for_status(id, "undone").await;
         assert_eq!(app.customer_emails().await, vec!["keep@example.com"]);
         let c = &app.get("/api/customers?q=keep").await.json()["items"][0];
-        assert_eq!(c["first_name"], "Newer", "undo restores the values from before this import");
+        assert_eq!(
+            c["first_name"], "Newer",
+            "undo restores the values from before this import"
+        );
     });
 }
 
@@ -114,7 +184,10 @@ async fn a_raw_csv_upload_is_detected_mapped_and_imported_by_the_server() {
         let csv = "Име;Фамилия;Имейл;Телефон\r\nИван;Петров;ivan@example.com;0888\r\nМария;Иванова;maria@example.com;0899\r\n";
         let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode(csv);
         let req = app
-            .builder(Method::POST, "/api/imports/csv?on_duplicate=skip&file_name=bg.csv")
+            .builder(
+                Method::POST,
+                "/api/imports/csv?on_duplicate=skip&file_name=bg.csv",
+            )
             .header("content-type", "text/csv")
             .body(Body::from(bytes.into_owned()))
             .unwrap();
@@ -132,7 +205,11 @@ async fn a_raw_csv_upload_is_detected_mapped_and_imported_by_the_server() {
 #[tokio::test]
 async fn malformed_and_oversized_bodies_get_contract_errors() {
     each_engine!("bad_bodies", |app| {
-        let import = app.post("/api/imports", json!({"file_name": "a.csv"})).await.expect(StatusCode::CREATED).json();
+        let import = app
+            .post("/api/imports", json!({"file_name": "a.csv"}))
+            .await
+            .expect(StatusCode::CREATED)
+            .json();
         let id = import["id"].as_i64().unwrap();
         let req = app
             .builder(Method::PUT, &format!("/api/imports/{id}/batches/0"))
@@ -145,7 +222,9 @@ async fn malformed_and_oversized_bodies_get_contract_errors() {
         let req = app
             .builder(Method::PUT, &format!("/api/imports/{id}/batches/0"))
             .header("content-type", "application/json")
-            .body(Body::from(format!("{{\"rows\": [{{\"line\": 1, \"note\": \"{huge}\"}}]}}")))
+            .body(Body::from(format!(
+                "{{\"rows\": [{{\"line\": 1, \"note\": \"{huge}\"}}]}}"
+            )))
             .unwrap();
         let reply = app.raw(req).await.expect(StatusCode::PAYLOAD_TOO_LARGE);
         assert_eq!(reply.json()["error"]["code"], "payload_too_large");

@@ -17,7 +17,10 @@ pub const PASSWORD: &str = "test password 1";
 /// The database URLs to run a test against: a new SQLite file always, a new PostgreSQL
 /// database when the throwaway cluster is given.
 pub async fn databases(name: &str, dir: &std::path::Path) -> Vec<String> {
-    let mut urls = vec![format!("sqlite://{}", dir.join(format!("{name}.db")).display())];
+    let mut urls = vec![format!(
+        "sqlite://{}",
+        dir.join(format!("{name}.db")).display()
+    )];
     match std::env::var("INTAKE_TEST_POSTGRES_URL") {
         Ok(base) => urls.push(fresh_pg_database(&base, name).await),
         Err(_) if std::env::var("INTAKE_REQUIRE_POSTGRES").is_ok() => {
@@ -31,9 +34,17 @@ pub async fn databases(name: &str, dir: &std::path::Path) -> Vec<String> {
 async fn fresh_pg_database(base: &str, name: &str) -> String {
     use sqlx::Connection;
     let db = format!("t_{}_{}", name, std::process::id());
-    let mut conn = sqlx::PgConnection::connect(base).await.expect("connecting to the test cluster");
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {db}")).execute(&mut conn).await.unwrap();
-    sqlx::query(&format!("CREATE DATABASE {db}")).execute(&mut conn).await.unwrap();
+    let mut conn = sqlx::PgConnection::connect(base)
+        .await
+        .expect("connecting to the test cluster");
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {db}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    sqlx::query(&format!("CREATE DATABASE {db}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
     let (prefix, _) = base.rsplit_once('/').unwrap();
     format!("{prefix}/{db}")
 }
@@ -73,16 +84,25 @@ impl Reply {
 impl TestApp {
     pub async fn new(database_url: &str, data_dir: &std::path::Path) -> TestApp {
         let storage = storage::connect(database_url).await.expect("connecting");
-        intake::ensure_admin(storage.as_ref(), Some(PASSWORD.into())).await.unwrap();
+        intake::ensure_admin(storage.as_ref(), Some(PASSWORD.into()))
+            .await
+            .unwrap();
         let state = AppState::new(
             storage.clone(),
-            Config { data_dir: data_dir.to_path_buf(), ..Config::default() },
+            Config {
+                data_dir: data_dir.to_path_buf(),
+                ..Config::default()
+            },
         )
         .unwrap();
         let (stop, stop_rx) = tokio::sync::watch::channel(false);
         tokio::spawn(intake::queue::run_workers(
             storage.clone(),
-            intake::queue::QueueConfig { workers: 2, lease_secs: 30, poll: Duration::from_millis(50) },
+            intake::queue::QueueConfig {
+                workers: 2,
+                lease_secs: 30,
+                poll: Duration::from_millis(50),
+            },
             state.queue_wakeup.clone(),
             stop_rx,
         ));
@@ -121,10 +141,19 @@ impl TestApp {
 
     pub async fn login(&mut self, username: &str, password: &str) -> Reply {
         let reply = self
-            .request(Method::POST, "/api/session", Some(serde_json::json!({"username": username, "password": password})))
+            .request(
+                Method::POST,
+                "/api/session",
+                Some(serde_json::json!({"username": username, "password": password})),
+            )
             .await;
         if reply.status == StatusCode::OK {
-            let cookie = reply.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap();
+            let cookie = reply
+                .headers
+                .get(header::SET_COOKIE)
+                .unwrap()
+                .to_str()
+                .unwrap();
             self.cookie = Some(cookie.split(';').next().unwrap().to_owned());
             self.csrf = reply.json()["csrf_token"].as_str().map(str::to_owned);
         }
@@ -152,7 +181,11 @@ impl TestApp {
         let status = res.status();
         let headers = res.headers().clone();
         let body = res.into_body().collect().await.unwrap().to_bytes().to_vec();
-        Reply { status, headers, body }
+        Reply {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub fn builder(&self, method: Method, path: &str) -> axum::http::request::Builder {
@@ -172,7 +205,10 @@ impl TestApp {
     pub async fn request(&self, method: Method, path: &str, json: Option<Value>) -> Reply {
         let b = self.builder(method, path);
         let req = match json {
-            Some(v) => b.header(header::CONTENT_TYPE, "application/json").body(Body::from(v.to_string())).unwrap(),
+            Some(v) => b
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(v.to_string()))
+                .unwrap(),
             None => b.body(Body::empty()).unwrap(),
         };
         self.raw(req).await
@@ -191,8 +227,14 @@ impl TestApp {
     /// Poll an import until it reaches a final status.
     pub async fn wait_for_import(&self, id: i64) -> Value {
         for _ in 0..600 {
-            let import = self.get(&format!("/api/imports/{id}")).await.expect(StatusCode::OK).json();
-            if ["completed", "failed", "cancelled", "undone"].contains(&import["status"].as_str().unwrap()) {
+            let import = self
+                .get(&format!("/api/imports/{id}"))
+                .await
+                .expect(StatusCode::OK)
+                .json();
+            if ["completed", "failed", "cancelled", "undone"]
+                .contains(&import["status"].as_str().unwrap())
+            {
                 return import;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -203,7 +245,11 @@ impl TestApp {
     /// Poll an import until it has `status`.
     pub async fn wait_for_status(&self, id: i64, status: &str) -> Value {
         for _ in 0..600 {
-            let import = self.get(&format!("/api/imports/{id}")).await.expect(StatusCode::OK).json();
+            let import = self
+                .get(&format!("/api/imports/{id}"))
+                .await
+                .expect(StatusCode::OK)
+                .json();
             if import["status"] == status {
                 return import;
             }
@@ -215,7 +261,10 @@ impl TestApp {
     /// Create an import, send `batches` (each a list of rows), commit, wait for the end.
     pub async fn import_batches(&self, on_duplicate: &str, batches: &[Value]) -> Value {
         let import = self
-            .post("/api/imports", serde_json::json!({"file_name": "t.csv", "on_duplicate": on_duplicate}))
+            .post(
+                "/api/imports",
+                serde_json::json!({"file_name": "t.csv", "on_duplicate": on_duplicate}),
+            )
             .await
             .expect(StatusCode::CREATED)
             .json();
@@ -223,19 +272,34 @@ impl TestApp {
         let mut rows = 0;
         for (seq, batch) in batches.iter().enumerate() {
             rows += batch.as_array().unwrap().len();
-            self.put(&format!("/api/imports/{id}/batches/{seq}"), serde_json::json!({"rows": batch}))
-                .await
-                .expect(StatusCode::OK);
-        }
-        self.post(&format!("/api/imports/{id}/commit"), serde_json::json!({"batch_count": batches.len(), "row_count": rows}))
+            self.put(
+                &format!("/api/imports/{id}/batches/{seq}"),
+                serde_json::json!({"rows": batch}),
+            )
             .await
-            .expect(StatusCode::ACCEPTED);
+            .expect(StatusCode::OK);
+        }
+        self.post(
+            &format!("/api/imports/{id}/commit"),
+            serde_json::json!({"batch_count": batches.len(), "row_count": rows}),
+        )
+        .await
+        .expect(StatusCode::ACCEPTED);
         self.wait_for_import(id).await
     }
 
     pub async fn customer_emails(&self) -> Vec<String> {
-        let list = self.get("/api/customers?per_page=500&sort=email").await.expect(StatusCode::OK).json();
-        list["items"].as_array().unwrap().iter().map(|c| c["email"].as_str().unwrap().to_owned()).collect()
+        let list = self
+            .get("/api/customers?per_page=500&sort=email")
+            .await
+            .expect(StatusCode::OK)
+            .json();
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["email"].as_str().unwrap().to_owned())
+            .collect()
     }
 }
 

@@ -33,11 +33,20 @@ pub fn Customers() -> impl IntoView {
         s
     };
     let customers = LocalResource::new(move || {
-        let url = format!("/api/customers?page={}&per_page={PER_PAGE}{}", page.get(), filters());
+        let url = format!(
+            "/api/customers?page={}&per_page={PER_PAGE}{}",
+            page.get(),
+            filters()
+        );
         async move { api::get::<Page<Customer>>(&url).await }
     });
     let groups = LocalResource::new(|| async { api::get::<Vec<Group>>("/api/groups").await });
-    let export_url = move || format!("/api/customers/export.csv?{}", filters().trim_start_matches('&'));
+    let export_url = move || {
+        format!(
+            "/api/customers/export.csv?{}",
+            filters().trim_start_matches('&')
+        )
+    };
 
     view! {
         <div class="page-head">

@@ -138,7 +138,10 @@ pub fn ImportWizard() -> impl IntoView {
             }
         }
         FromWorker::Progress(p) => progress.set(Some(p)),
-        FromWorker::Checked { progress: p, errors } => {
+        FromWorker::Checked {
+            progress: p,
+            errors,
+        } => {
             checking.set(false);
             checked.set(Some((p, errors)));
         }
@@ -160,7 +163,9 @@ pub fn ImportWizard() -> impl IntoView {
     };
 
     let ask = move |request: ToWorker| {
-        let Some(f) = file.get_untracked() else { return };
+        let Some(f) = file.get_untracked() else {
+            return;
+        };
         worker.update_value(|w| {
             if w.is_none() {
                 match WorkerClient::spawn(WORKER_URL, on_answer) {
@@ -205,7 +210,9 @@ pub fn ImportWizard() -> impl IntoView {
     };
 
     let set_target = move |column: usize, code: String| {
-        let Some(p) = preview.get_untracked() else { return };
+        let Some(p) = preview.get_untracked() else {
+            return;
+        };
         let mut mapping: Vec<Option<Target>> = p.columns.iter().map(|c| c.target).collect();
         let chosen = target_from_code(&code);
         // A field is filled by one column: taking it elsewhere frees it here.
@@ -231,8 +238,12 @@ pub fn ImportWizard() -> impl IntoView {
     };
 
     let start_import = move |_| {
-        let Some(f) = file.get_untracked() else { return };
-        let Some(p) = preview.get_untracked() else { return };
+        let Some(f) = file.get_untracked() else {
+            return;
+        };
+        let Some(p) = preview.get_untracked() else {
+            return;
+        };
         error.set(None);
         phase.set(Phase::Uploading);
         let mut read = settings.get_untracked();

@@ -23,7 +23,8 @@ pub fn Login() -> impl IntoView {
             password: password.get_untracked(),
         };
         leptos::task::spawn_local(async move {
-            match crate::api::send::<_, SessionResponse>("POST", "/api/session", &request, "").await {
+            match crate::api::send::<_, SessionResponse>("POST", "/api/session", &request, "").await
+            {
                 Ok(s) => session.signed_in(s),
                 Err(e) => error.set(Some(e.message)),
             }

@@ -12,11 +12,18 @@ use fantoccini::{Client, ClientBuilder, Locator, elements::Element};
 pub const ADMIN_PASSWORD: &str = "correct horse battery";
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// Where screenshots of each page go, to look at after a run.
@@ -43,17 +50,29 @@ impl Server {
             .map(PathBuf::from)
             .unwrap_or_else(|| workspace_root().join("dist"));
         if !bin.exists() {
-            bail!("{} is missing: run `cargo xtask test` (it builds the binary)", bin.display());
+            bail!(
+                "{} is missing: run `cargo xtask test` (it builds the binary)",
+                bin.display()
+            );
         }
         if !dist.join("index.html").exists() {
-            bail!("{} has no index.html: run `cargo xtask dist`", dist.display());
+            bail!(
+                "{} has no index.html: run `cargo xtask dist`",
+                dist.display()
+            );
         }
         let dir = tempfile::tempdir()?;
         let port = free_port();
         let db = database_url
             .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("intake.db").display()));
         let child = Command::new(&bin)
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", &db])
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--database-url",
+                &db,
+            ])
             .arg("--data-dir")
             .arg(dir.path())
             .arg("--dist")
@@ -63,7 +82,11 @@ impl Server {
             .stderr(Stdio::inherit())
             .spawn()
             .with_context(|| format!("starting {}", bin.display()))?;
-        let server = Server { child, url: format!("http://127.0.0.1:{port}"), dir };
+        let server = Server {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            dir,
+        };
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if let Ok(r) = reqwest::get(format!("{}/healthz", server.url)).await {
@@ -95,7 +118,8 @@ pub struct Browser {
 
 impl Browser {
     pub async fn start() -> Result<Browser> {
-        let driver_bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        let driver_bin =
+            std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
         let chrome = std::env::var("CHROME").unwrap_or_else(|_| "/usr/bin/chromium".into());
         let port = free_port();
         let driver = Command::new(&driver_bin)
@@ -129,13 +153,23 @@ impl Browser {
         let deadline = Instant::now() + Duration::from_secs(30);
         let client = loop {
             let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-            match ClientBuilder::new(connector).capabilities(caps.clone()).connect(&url).await {
+            match ClientBuilder::new(connector)
+                .capabilities(caps.clone())
+                .connect(&url)
+                .await
+            {
                 Ok(c) => break c,
-                Err(e) if Instant::now() > deadline => bail!("chromedriver did not start a session: {e}"),
+                Err(e) if Instant::now() > deadline => {
+                    bail!("chromedriver did not start a session: {e}")
+                }
                 Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
             }
         };
-        Ok(Browser { client, driver, _profile: profile })
+        Ok(Browser {
+            client,
+            driver,
+            _profile: profile,
+        })
     }
 
     pub async fn screenshot(&self, name: &str) -> Result<()> {
@@ -150,7 +184,9 @@ impl Browser {
             "//*[@id=//label[normalize-space()={q}]/@for] | //label[normalize-space()={q}]//input",
             q = xpath_literal(label)
         );
-        self.wait_for(Locator::XPath(&xpath)).await.with_context(|| format!("no control labelled {label:?}"))
+        self.wait_for(Locator::XPath(&xpath))
+            .await
+            .with_context(|| format!("no control labelled {label:?}"))
     }
 
     /// The button or link whose visible name is `name`.
@@ -159,13 +195,20 @@ impl Browser {
             "//button[normalize-space()={q}] | //a[normalize-space()={q}]",
             q = xpath_literal(name)
         );
-        self.wait_for(Locator::XPath(&xpath)).await.with_context(|| format!("no button or link named {name:?}"))
+        self.wait_for(Locator::XPath(&xpath))
+            .await
+            .with_context(|| format!("no button or link named {name:?}"))
     }
 
     /// Wait until some element contains `text`.
     pub async fn wait_for_text(&self, text: &str) -> Result<Element> {
-        let xpath = format!("//*[contains(normalize-space(text()), {})]", xpath_literal(text));
-        self.wait_for(Locator::XPath(&xpath)).await.with_context(|| format!("the text {text:?} never appeared"))
+        let xpath = format!(
+            "//*[contains(normalize-space(text()), {})]",
+            xpath_literal(text)
+        );
+        self.wait_for(Locator::XPath(&xpath))
+            .await
+            .with_context(|| format!("the text {text:?} never appeared"))
     }
 
     pub async fn wait_for(&self, locator: Locator<'_>) -> Result<Element> {
@@ -181,7 +224,10 @@ impl Browser {
     pub async fn sign_in(&self, base: &str) -> Result<()> {
         self.client.goto(base).await?;
         self.by_label("User name").await?.send_keys("admin").await?;
-        self.by_label("Password").await?.send_keys(ADMIN_PASSWORD).await?;
+        self.by_label("Password")
+            .await?
+            .send_keys(ADMIN_PASSWORD)
+            .await?;
         self.by_name("Sign in").await?.click().await?;
         self.wait_for_text("Customers").await?;
         Ok(())
