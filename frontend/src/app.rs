@@ -60,6 +60,7 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("/customers") view=pages::customers::Customers/>
                             <Route path=path!("/customers/import") view=pages::import::ImportWizard/>
                             <Route path=path!("/settings/jobs") view=pages::jobs::Jobs/>
+                            <Route path=path!("/groups") view=pages::groups::Groups/>
                         </Routes>
                     </main>
                 </Show>
@@ -85,6 +86,7 @@ fn TopBar() -> impl IntoView {
             <span class="brand">{move || t("app.name")}</span>
             <nav aria-label="Main">
                 <A href="/customers">{move || t("nav.customers")}</A>
+                <A href="/groups">{move || t("nav.groups")}</A>
                 <A href="/settings/jobs">{move || t("nav.jobs")}</A>
             </nav>
             <div class="user">

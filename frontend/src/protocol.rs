@@ -44,7 +44,19 @@ pub enum ToWorker {
         import_id: Id,
         csrf: String,
         batch_rows: usize,
+        /// Rows the user corrected in the preview, replacing the file's rows at those lines.
+        #[serde(default)]
+        corrections: Vec<BatchRow>,
+        /// Batches the server already acknowledged (resuming): not sent again.
+        #[serde(default)]
+        skip_batches: u32,
     },
+    /// Hold the upload after the batch in flight.
+    Pause,
+    /// Go on with a held upload.
+    Resume,
+    /// Abandon the upload after the batch in flight.
+    Stop,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -100,6 +112,13 @@ pub enum FromWorker {
         progress: Progress,
         errors: Vec<(u64, FieldError)>,
     },
+    /// The server acknowledged batches up to this one (for resuming later).
+    BatchSent {
+        seq: u32,
+        progress: Progress,
+    },
+    /// The upload was abandoned on request.
+    Stopped,
     /// Every batch is stored and the import committed.
     Uploaded {
         progress: Progress,

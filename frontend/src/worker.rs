@@ -3,6 +3,8 @@
 //! answers the page with [`FromWorker`] messages. Uploads also happen here, batch by batch,
 //! so a million-row file never passes through the page.
 
+use std::cell::Cell;
+
 use js_sys::{Reflect, Uint8Array};
 use shared::api::{BatchRequest, BatchResponse, BatchRow, CommitRequest, FieldError, Import};
 use shared::import::{Detection, DuplicateTracker, RowOutcome, RowReader};
@@ -20,6 +22,12 @@ const SLICE: f64 = 1024.0 * 1024.0;
 pub const SAMPLE: f64 = 256.0 * 1024.0;
 /// At most this many problems are sent back from a whole-file check.
 const MAX_ERRORS_SHOWN: usize = 1000;
+
+thread_local! {
+    /// Set by Pause/Resume/Stop; the upload looks at them between batches.
+    static PAUSED: Cell<bool> = const { Cell::new(false) };
+    static STOPPED: Cell<bool> = const { Cell::new(false) };
+}
 
 fn scope() -> DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
@@ -41,16 +49,19 @@ pub fn start() {
         let file = Reflect::get(&data, &"file".into())
             .ok()
             .and_then(|v| v.dyn_into::<File>().ok());
-        let (Some(msg), Some(file)) = (msg, file) else {
-            post(&FromWorker::Failed {
-                message: "The worker got a message it does not understand.".into(),
-            });
-            return;
-        };
-        match serde_json::from_str::<ToWorker>(&msg) {
-            Ok(request) => wasm_bindgen_futures::spawn_local(handle(request, file)),
-            Err(e) => post(&FromWorker::Failed {
+        let request = msg.as_deref().map(serde_json::from_str::<ToWorker>);
+        match (request, file) {
+            (Some(Ok(ToWorker::Pause)), _) => PAUSED.with(|p| p.set(true)),
+            (Some(Ok(ToWorker::Resume)), _) => PAUSED.with(|p| p.set(false)),
+            (Some(Ok(ToWorker::Stop)), _) => STOPPED.with(|s| s.set(true)),
+            (Some(Ok(request)), Some(file)) => {
+                wasm_bindgen_futures::spawn_local(handle(request, file))
+            }
+            (Some(Err(e)), _) => post(&FromWorker::Failed {
                 message: format!("The worker got a malformed request: {e}"),
+            }),
+            _ => post(&FromWorker::Failed {
+                message: "The worker got a message it does not understand.".into(),
             }),
         }
     });
@@ -71,7 +82,19 @@ async fn handle(request: ToWorker, file: File) {
             import_id,
             csrf,
             batch_rows,
-        } => upload(&file, &settings, import_id, &csrf, batch_rows).await,
+            corrections,
+            skip_batches,
+        } => {
+            let job = UploadJob {
+                import_id,
+                csrf,
+                batch_rows,
+                corrections,
+                skip_batches,
+            };
+            upload(&file, &settings, &job).await
+        }
+        ToWorker::Pause | ToWorker::Resume | ToWorker::Stop => return,
     };
     post(&result.unwrap_or_else(|message| FromWorker::Failed { message }));
 }
@@ -243,24 +266,43 @@ async fn put_batch(
     Err(format!("Batch {seq} could not be sent."))
 }
 
+/// What an upload needs besides the file and how to read it.
+pub struct UploadJob {
+    pub import_id: i64,
+    pub csrf: String,
+    pub batch_rows: usize,
+    pub corrections: Vec<BatchRow>,
+    pub skip_batches: u32,
+}
+
+/// Between batches: wait while paused; false if the upload should stop.
+async fn may_continue() -> bool {
+    while PAUSED.with(Cell::get) && !STOPPED.with(Cell::get) {
+        crate::api::sleep_ms(200).await;
+    }
+    !STOPPED.with(Cell::get)
+}
+
 async fn upload(
     file: &File,
     settings: &ReadSettings,
-    import_id: i64,
-    csrf: &str,
-    batch_rows: usize,
+    job: &UploadJob,
 ) -> Result<FromWorker, String> {
+    PAUSED.with(|p| p.set(false));
+    STOPPED.with(|s| s.set(false));
     let (detection, _) = detect(file, settings)?;
     if let Some(problem) = &detection.problem {
         return Err(problem.message.clone());
     }
+    let corrections: std::collections::HashMap<u64, &BatchRow> =
+        job.corrections.iter().map(|r| (r.line, r)).collect();
     let mut reader = RowReader::new(&detection);
     let total = file.size();
     let mut progress = Progress {
         bytes_total: total,
         ..Progress::default()
     };
-    let mut pending: Vec<BatchRow> = Vec::with_capacity(batch_rows);
+    let mut pending: Vec<BatchRow> = Vec::with_capacity(job.batch_rows);
     let mut seq: u32 = 0;
     let mut offset = 0.0;
     let mut finished = false;
@@ -277,43 +319,60 @@ async fn upload(
         }
         for o in rows {
             progress.rows += 1;
-            if o.errors.is_empty() {
-                progress.valid += 1;
-            } else {
-                progress.invalid += 1;
-            }
+            let row = match corrections.get(&o.line) {
+                Some(fixed) => (*fixed).clone(),
+                None => o.row,
+            };
             // Every record goes to the server, invalid ones too: it validates again and
             // keeps the error report, so every line is accounted for there.
-            pending.push(o.row);
-            if pending.len() >= batch_rows {
-                let response =
-                    put_batch(import_id, seq, std::mem::take(&mut pending), csrf).await?;
-                progress.sent += u64::from(response.accepted);
+            pending.push(row);
+            if pending.len() >= job.batch_rows {
+                send_batch(job, seq, &mut pending, &mut progress).await?;
                 seq += 1;
+                if !may_continue().await {
+                    return Ok(FromWorker::Stopped);
+                }
             }
         }
         progress.bytes_done = offset;
         post(&FromWorker::Progress(progress));
     }
     if !pending.is_empty() {
-        let response = put_batch(import_id, seq, std::mem::take(&mut pending), csrf).await?;
-        progress.sent += u64::from(response.accepted);
+        send_batch(job, seq, &mut pending, &mut progress).await?;
         seq += 1;
     }
     let commit = CommitRequest {
         batch_count: seq,
         row_count: progress.rows,
     };
-    crate::api::send::<_, Import>(
-        "POST",
-        &format!("/api/imports/{import_id}/commit"),
-        &commit,
-        csrf,
-    )
-    .await
-    .map_err(|e| format!("The import could not be committed: {}", e.message))?;
+    let path = format!("/api/imports/{}/commit", job.import_id);
+    crate::api::send::<_, Import>("POST", &path, &commit, &job.csrf)
+        .await
+        .map_err(|e| format!("The import could not be committed: {}", e.message))?;
     Ok(FromWorker::Uploaded {
         progress,
         batches: seq,
     })
+}
+
+/// Send (or, when resuming, skip) one batch and report it.
+async fn send_batch(
+    job: &UploadJob,
+    seq: u32,
+    pending: &mut Vec<BatchRow>,
+    progress: &mut Progress,
+) -> Result<(), String> {
+    let rows = std::mem::take(pending);
+    let count = rows.len() as u64;
+    if seq < job.skip_batches {
+        progress.sent += count;
+    } else {
+        let response = put_batch(job.import_id, seq, rows, &job.csrf).await?;
+        progress.sent += u64::from(response.accepted) + response.rejected.len() as u64;
+    }
+    post(&FromWorker::BatchSent {
+        seq,
+        progress: *progress,
+    });
+    Ok(())
 }

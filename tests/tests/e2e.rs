@@ -82,3 +82,157 @@ async fn postgres_database(name: &str) -> Result<Option<String>> {
     let (prefix, _) = base.rsplit_once('/').unwrap_or((&base, ""));
     Ok(Some(format!("{prefix}/{db}")))
 }
+
+/// Switch the UI to Bulgarian, then import what Bulgarian Excel saves: Windows-1251,
+/// semicolons, no header line.
+#[tokio::test]
+async fn a_bulgarian_excel_file_without_header_imports_in_the_bulgarian_ui() -> Result<()> {
+    let server = Server::start(None).await?;
+    let browser = Browser::start().await?;
+    let result = async {
+        browser.sign_in(&server.url).await?;
+        browser.by_label("Language").await?.select_by_value("bg").await?;
+        browser.wait_for_text("Клиенти").await?;
+        browser.by_name("Импортирай").await?.click().await?;
+        let text = "Иван;Петров;ivan@example.com;да\r\nМария;Иванова;maria@example.com;не\r\nПетър;Георгиев;petar@example.com;да\r\n";
+        let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode(text);
+        let path = fixture(server.dir.path(), "klienti.csv", &bytes);
+        browser.by_label("CSV файл").await?.send_keys(&path.display().to_string()).await?;
+        browser.wait_for_text("Мария").await?;
+        // What was detected is shown: the encoding, the delimiter, no header line.
+        let source = browser.client.source().await?;
+        assert!(source.contains("windows-1251"), "the detected encoding is shown");
+        let header = browser.by_label("Файлът има описателен ред на колоните").await?;
+        assert_eq!(header.prop("checked").await?.as_deref(), Some("false"));
+        browser.screenshot("bg-01-import-preview").await?;
+        browser.by_name("Импортирай").await?.click().await?;
+        browser.wait_for_text("Импортирането завърши").await?;
+        browser.by_name("Вижте импортираните клиенти").await?.click().await?;
+        browser.wait_for_text("Мария Иванова").await?;
+        browser.wait_for_text("petar@example.com").await?;
+        browser.screenshot("bg-02-customers").await?;
+        anyhow::Ok(())
+    }
+    .await;
+    browser.quit().await?;
+    result
+}
+
+/// Invalid cells are corrected inline before importing; a second file updates existing
+/// customers; Queue jobs lists both jobs, and undoing the second restores the first state.
+#[tokio::test]
+async fn rows_fixed_inline_then_an_update_import_then_undo_from_queue_jobs() -> Result<()> {
+    let server = Server::start(None).await?;
+    let browser = Browser::start().await?;
+    let result = async {
+        browser.sign_in(&server.url).await?;
+        browser.by_name("Import").await?.click().await?;
+        let first = "Email,First Name,Last Name,Accepts Email Marketing\nada@example.com,Ada,Lovelace,yes\nbroken-at-example.com,Grace,Hopper,maybe\n";
+        let path = fixture(server.dir.path(), "first.csv", first.as_bytes());
+        browser.by_label("CSV file").await?.send_keys(&path.display().to_string()).await?;
+        // Line 3 has two bad cells: fix both in the preview.
+        let email = browser.by_label("Line 3, Email address").await?;
+        email.clear().await?;
+        email.send_keys("grace@example.com\t").await?;
+        let consent = browser.by_label("Line 3, Accepts marketing").await?;
+        consent.clear().await?;
+        consent.send_keys("no\t").await?;
+        browser.screenshot("fix-01-inline").await?;
+        browser.by_name("Import").await?.click().await?;
+        browser.wait_for_text("Import finished").await?;
+        browser.wait_for_count(2, "Created").await?;
+        browser.wait_for_count(0, "Failed").await?;
+
+        browser.client.goto(&format!("{}/customers/import", server.url)).await?;
+        let second = "Email,First Name,Last Name,Note\nada@example.com,Augusta Ada,King,Countess\nalan@example.com,Alan,Turing,\n";
+        let path = fixture(server.dir.path(), "second.csv", second.as_bytes());
+        browser.by_label("CSV file").await?.send_keys(&path.display().to_string()).await?;
+        browser.wait_for_text("alan@example.com").await?;
+        browser.by_label("When an email already exists").await?.select_by_value("update").await?;
+        browser.by_name("Import").await?.click().await?;
+        browser.wait_for_text("Import finished").await?;
+        browser.wait_for_count(1, "Updated").await?;
+        browser.wait_for_count(1, "Created").await?;
+        browser.client.goto(&format!("{}/customers", server.url)).await?;
+        browser.wait_for_text("Augusta Ada King").await?;
+
+        browser.by_name("Queue jobs").await?.click().await?;
+        browser.wait_for_text("Customer import #2").await?;
+        browser.wait_for_text("Customer import #1").await?;
+        browser.screenshot("fix-02-queue-jobs").await?;
+        // The newest job is first: undo it.
+        browser.by_name("Undo").await?.click().await?;
+        browser.wait_for_text("Undone").await?;
+        browser.client.goto(&format!("{}/customers", server.url)).await?;
+        browser.wait_for_text("Ada Lovelace").await?;
+        let source = browser.client.source().await?;
+        assert!(!source.contains("alan@example.com"), "the customer the undone import created is gone");
+        browser.screenshot("fix-03-after-undo").await?;
+        anyhow::Ok(())
+    }
+    .await;
+    browser.quit().await?;
+    result
+}
+
+/// A group made on the Groups page and a new group made in the wizard; the customer list
+/// filtered by group, and its Export link downloads exactly that set.
+#[tokio::test]
+async fn groups_and_the_filtered_export() -> Result<()> {
+    let server = Server::start(None).await?;
+    let browser = Browser::start().await?;
+    let result = async {
+        browser.sign_in(&server.url).await?;
+        browser.by_name("Customer groups").await?.click().await?;
+        browser.by_label("New group name").await?.send_keys("Wholesale").await?;
+        browser.by_name("Create group").await?.click().await?;
+        browser.wait_for_text("Wholesale").await?;
+        browser.screenshot("groups-01").await?;
+
+        browser.by_name("Customers").await?.click().await?;
+        browser.by_name("Import").await?.click().await?;
+        let csv = "email;name\nvip1@example.com;Ana Bell\nvip2@example.com;=HYPERLINK(\"x\")\n";
+        let path = fixture(server.dir.path(), "vip.csv", csv.as_bytes());
+        browser.by_label("CSV file").await?.send_keys(&path.display().to_string()).await?;
+        browser.wait_for_text("vip1@example.com").await?;
+        browser.by_label("Customer group the customers join").await?.select_by_value("new").await?;
+        browser.by_label("Name of the new group").await?.send_keys("VIP").await?;
+        browser.by_name("Import").await?.click().await?;
+        browser.wait_for_text("Import finished").await?;
+
+        browser.client.goto(&format!("{}/customers/import", server.url)).await?;
+        let other = "email\nplain@example.com\n";
+        let path = fixture(server.dir.path(), "plain.csv", other.as_bytes());
+        browser.by_label("CSV file").await?.send_keys(&path.display().to_string()).await?;
+        browser.wait_for_text("plain@example.com").await?;
+        browser.by_name("Import").await?.click().await?;
+        browser.wait_for_text("Import finished").await?;
+
+        browser.client.goto(&format!("{}/customers", server.url)).await?;
+        browser.wait_for_text("plain@example.com").await?;
+        browser.by_label("Customer group").await?.select_by_label("VIP").await?;
+        browser.by_label("Export delimiter").await?.select_by_value("semicolon").await?;
+        browser.wait_for(fantoccini::Locator::XPath("//tbody[count(tr)=2]")).await?;
+        browser.screenshot("groups-02-filtered").await?;
+        // Fetch what the Export link points at, with the page's session.
+        let csv = browser
+            .client
+            .execute_async(
+                "const done = arguments[0];
+                 const a = [...document.querySelectorAll('a')].find(a => a.textContent.trim() === 'Export customers');
+                 fetch(a.href).then(r => r.text()).then(done);",
+                vec![],
+            )
+            .await?;
+        let csv = csv.as_str().unwrap_or_default().to_owned();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines[0], "first_name;last_name;email;note;accepts_marketing;group;created_at", "{csv}");
+        assert_eq!(lines.len(), 3, "only the VIP customers: {csv}");
+        assert!(csv.contains("vip1@example.com") && csv.contains("vip2@example.com") && !csv.contains("plain@"), "{csv}");
+        assert!(csv.contains("'=HYPERLINK"), "formulas are neutralised: {csv}");
+        anyhow::Ok(())
+    }
+    .await;
+    browser.quit().await?;
+    result
+}

@@ -1,75 +1,173 @@
-//! Customers: the filtered, paginated list, with Import and Export in the top right.
+//! Customers: the filtered, sorted, paginated list, with Import and Export in the top right
+//! (Export downloads exactly the filtered set), and add, edit and delete of one customer.
 
 use leptos::prelude::*;
-use shared::api::{Customer, Group, Page};
+use shared::api::{Consent, Customer, CustomerInput, Group, Page};
 
 use crate::api::{self, encode};
+use crate::app::Session;
 use crate::i18n::{Locale, format_count, format_time, use_t};
 use crate::pages::ErrorNote;
 
 const PER_PAGE: i64 = 50;
+
+/// The list's filters, as the query string both the list and the export take.
+#[derive(Clone, Copy)]
+struct Filters {
+    q: RwSignal<String>,
+    group: RwSignal<String>,
+    marketing: RwSignal<String>,
+    from: RwSignal<String>,
+    to: RwSignal<String>,
+    import_id: Memo<Option<String>>,
+}
+
+impl Filters {
+    fn query(&self) -> String {
+        let mut s = String::new();
+        let q = self.q.get();
+        if !q.trim().is_empty() {
+            s.push_str(&format!("&q={}", encode(q.trim())));
+        }
+        for (name, value) in [
+            ("group_id", self.group.get()),
+            ("accepts_marketing", self.marketing.get()),
+        ] {
+            if !value.is_empty() {
+                s.push_str(&format!("&{name}={}", encode(&value)));
+            }
+        }
+        // Dates from the date inputs cover whole days, in UTC.
+        if !self.from.get().is_empty() {
+            s.push_str(&format!(
+                "&created_from={}",
+                encode(&format!("{}T00:00:00Z", self.from.get()))
+            ));
+        }
+        if !self.to.get().is_empty() {
+            s.push_str(&format!(
+                "&created_to={}",
+                encode(&format!("{}T23:59:59.999Z", self.to.get()))
+            ));
+        }
+        if let Some(id) = self.import_id.get() {
+            s.push_str(&format!("&import_id={}", encode(&id)));
+        }
+        s
+    }
+}
 
 #[component]
 pub fn Customers() -> impl IntoView {
     let t = use_t();
     let locale = expect_context::<Locale>();
     let query = leptos_router::hooks::use_query_map();
-    let q = RwSignal::new(String::new());
-    let group = RwSignal::new(String::new());
-    let page = RwSignal::new(1i64);
-    let import_id = move || query.with(|m| m.get("import_id"));
-
-    let filters = move || {
-        let mut s = String::new();
-        if !q.get().trim().is_empty() {
-            s.push_str(&format!("&q={}", encode(q.get().trim())));
-        }
-        if !group.get().is_empty() {
-            s.push_str(&format!("&group_id={}", group.get()));
-        }
-        if let Some(id) = import_id() {
-            s.push_str(&format!("&import_id={}", encode(&id)));
-        }
-        s
+    let filters = Filters {
+        q: RwSignal::new(String::new()),
+        group: RwSignal::new(String::new()),
+        marketing: RwSignal::new(String::new()),
+        from: RwSignal::new(String::new()),
+        to: RwSignal::new(String::new()),
+        import_id: Memo::new(move |_| query.with(|m| m.get("import_id"))),
     };
+    let sort = RwSignal::new("-created_at".to_owned());
+    let page = RwSignal::new(1i64);
+    let delimiter = RwSignal::new("comma".to_owned());
+    let bom = RwSignal::new(false);
+    // None: no form; Some(None): a new customer; Some(Some(c)): editing c.
+    let editing = RwSignal::new(None::<Option<Customer>>);
+
     let customers = LocalResource::new(move || {
         let url = format!(
-            "/api/customers?page={}&per_page={PER_PAGE}{}",
+            "/api/customers?page={}&per_page={PER_PAGE}&sort={}{}",
             page.get(),
-            filters()
+            encode(&sort.get()),
+            filters.query()
         );
         async move { api::get::<Page<Customer>>(&url).await }
     });
     let groups = LocalResource::new(|| async { api::get::<Vec<Group>>("/api/groups").await });
+    let group_list = Signal::derive(move || groups.get().and_then(Result::ok).unwrap_or_default());
     let export_url = move || {
         format!(
-            "/api/customers/export.csv?{}",
-            filters().trim_start_matches('&')
+            "/api/customers/export.csv?delimiter={}&bom={}{}",
+            delimiter.get(),
+            bom.get(),
+            filters.query()
         )
     };
+    let reset_page = move |_| page.set(1);
 
     view! {
         <div class="page-head">
             <h1>{move || t("customers.title")}</h1>
             <div class="actions">
-                <a class="button" href=export_url download="">{move || t("customers.export")}</a>
+                <button on:click=move |_| editing.set(Some(None))>{move || t("customers.add")}</button>
                 <a class="button primary" href="/customers/import">{move || t("customers.import")}</a>
             </div>
         </div>
+        {move || editing.get().map(|c| view! {
+            <CustomerForm customer=c groups=group_list on_done=Callback::new(move |changed: bool| {
+                editing.set(None);
+                if changed { customers.refetch(); groups.refetch(); }
+            })/>
+        })}
         <div class="filters">
             <div class="field">
                 <label for="search">{move || t("customers.search")}</label>
-                <input id="search" type="search" bind:value=q on:input=move |_| page.set(1)/>
+                <input id="search" type="search" bind:value=filters.q on:input=reset_page/>
             </div>
             <div class="field">
                 <label for="group-filter">{move || t("customers.group")}</label>
-                <select id="group-filter" bind:value=group on:change=move |_| page.set(1)>
+                <select id="group-filter" bind:value=filters.group on:change=reset_page>
                     <option value="">{move || t("customers.all_groups")}</option>
-                    {move || groups.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|g| {
+                    {move || group_list.get().into_iter().map(|g| {
                         view! { <option value=g.id.to_string()>{g.name}</option> }
                     }).collect_view()}
                 </select>
             </div>
+            <div class="field">
+                <label for="marketing-filter">{move || t("customers.marketing")}</label>
+                <select id="marketing-filter" bind:value=filters.marketing on:change=reset_page>
+                    <option value="">{move || t("customers.any")}</option>
+                    <option value="true">{move || t("common.yes")}</option>
+                    <option value="false">{move || t("common.no")}</option>
+                </select>
+            </div>
+            <div class="field">
+                <label for="created-from">{move || t("customers.created_from")}</label>
+                <input id="created-from" type="date" bind:value=filters.from on:change=reset_page/>
+            </div>
+            <div class="field">
+                <label for="created-to">{move || t("customers.created_to")}</label>
+                <input id="created-to" type="date" bind:value=filters.to on:change=reset_page/>
+            </div>
+            <div class="field">
+                <label for="sort">{move || t("customers.sort")}</label>
+                <select id="sort" bind:value=sort on:change=reset_page>
+                    <option value="-created_at">{move || t("customers.sort.newest")}</option>
+                    <option value="created_at">{move || t("customers.sort.oldest")}</option>
+                    <option value="email">{move || t("customers.email")}</option>
+                    <option value="last_name">{move || t("target.last_name")}</option>
+                </select>
+            </div>
+        </div>
+        {move || filters.import_id.get().map(|id| view! {
+            <p class="muted">{t("customers.from_import")} " #" {id} " · " <a href="/customers">{t("customers.show_all")}</a></p>
+        })}
+        <div class="filters panel">
+            <div class="field">
+                <label for="export-delimiter">{move || t("export.delimiter")}</label>
+                <select id="export-delimiter" bind:value=delimiter>
+                    <option value="comma">{move || t("export.comma")}</option>
+                    <option value="semicolon">{move || t("export.semicolon")}</option>
+                    <option value="tab">{move || t("export.tab")}</option>
+                </select>
+            </div>
+            <div class="field">
+                <label class="inline"><input type="checkbox" bind:checked=bom/>{move || t("export.bom")}</label>
+            </div>
+            <a class="button" href=export_url download="">{move || t("customers.export")}</a>
         </div>
         <Transition fallback=move || view! { <p class="muted">{t("common.loading")}</p> }>
             {move || customers.get().map(|result| match result {
@@ -87,16 +185,22 @@ pub fn Customers() -> impl IntoView {
                                     <th scope="col">{t("customers.group")}</th>
                                     <th scope="col">{t("customers.marketing")}</th>
                                     <th scope="col">{t("customers.created")}</th>
+                                    <th scope="col">{t("groups.actions")}</th>
                                 </tr></thead>
                                 <tbody>
-                                    {list.items.into_iter().map(|c| view! {
-                                        <tr>
-                                            <td>{c.full_name}</td>
-                                            <td>{c.email}</td>
-                                            <td>{c.group_name}</td>
-                                            <td>{if c.accepts_marketing { t("common.yes") } else { t("common.no") }}</td>
-                                            <td>{format_time(lang, &c.created_at)}</td>
-                                        </tr>
+                                    {list.items.into_iter().map(|c| {
+                                        let edit_label = format!("{} {}", t("customers.edit"), c.email);
+                                        let row = c.clone();
+                                        view! {
+                                            <tr>
+                                                <td>{c.full_name}</td>
+                                                <td>{c.email}</td>
+                                                <td>{c.group_name}</td>
+                                                <td>{if c.accepts_marketing { t("common.yes") } else { t("common.no") }}</td>
+                                                <td>{format_time(lang, &c.created_at)}</td>
+                                                <td><button aria-label=edit_label on:click=move |_| editing.set(Some(Some(row.clone())))>{t("customers.edit")}</button></td>
+                                            </tr>
+                                        }
                                     }).collect_view()}
                                 </tbody>
                             </table>
@@ -111,5 +215,122 @@ pub fn Customers() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// Add or edit one customer; the server validates with the import rules and its field
+/// errors are shown.
+#[component]
+fn CustomerForm(
+    customer: Option<Customer>,
+    groups: Signal<Vec<Group>>,
+    on_done: Callback<bool>,
+) -> impl IntoView {
+    let t = use_t();
+    let session = expect_context::<Session>();
+    let id = customer.as_ref().map(|c| c.id);
+    let first = RwSignal::new(
+        customer
+            .as_ref()
+            .map(|c| c.first_name.clone())
+            .unwrap_or_default(),
+    );
+    let last = RwSignal::new(
+        customer
+            .as_ref()
+            .map(|c| c.last_name.clone())
+            .unwrap_or_default(),
+    );
+    let email = RwSignal::new(
+        customer
+            .as_ref()
+            .map(|c| c.email.clone())
+            .unwrap_or_default(),
+    );
+    let note = RwSignal::new(
+        customer
+            .as_ref()
+            .map(|c| c.note.clone())
+            .unwrap_or_default(),
+    );
+    let marketing = RwSignal::new(customer.as_ref().is_some_and(|c| c.accepts_marketing));
+    let group = RwSignal::new(
+        customer
+            .as_ref()
+            .map(|c| c.group_id.to_string())
+            .unwrap_or_default(),
+    );
+    let error = RwSignal::new(None::<String>);
+
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let input = CustomerInput {
+            first_name: Some(first.get_untracked()),
+            last_name: Some(last.get_untracked()),
+            email: Some(email.get_untracked()),
+            note: Some(note.get_untracked()),
+            accepts_marketing: Some(Consent::Bool(marketing.get_untracked())),
+            group_id: group.get_untracked().parse().ok(),
+            full_name: None,
+        };
+        let csrf = session.csrf();
+        leptos::task::spawn_local(async move {
+            let result = match id {
+                Some(id) => {
+                    api::send::<_, Customer>(
+                        "PATCH",
+                        &format!("/api/customers/{id}"),
+                        &input,
+                        &csrf,
+                    )
+                    .await
+                }
+                None => api::send::<_, Customer>("POST", "/api/customers", &input, &csrf).await,
+            };
+            match result {
+                Ok(_) => on_done.run(true),
+                Err(e) => error.set(Some(e.message)),
+            }
+        });
+    };
+    let delete = move |_| {
+        let Some(id) = id else { return };
+        let confirmed = web_sys::window()
+            .and_then(|w| w.confirm_with_message(t("customers.confirm_delete")).ok())
+            .unwrap_or(false);
+        if !confirmed {
+            return;
+        }
+        let csrf = session.csrf();
+        leptos::task::spawn_local(async move {
+            match api::send_empty("DELETE", &format!("/api/customers/{id}"), &csrf).await {
+                Ok(()) => on_done.run(true),
+                Err(e) => error.set(Some(e.message)),
+            }
+        });
+    };
+    view! {
+        <form class="panel" on:submit=save aria-label=move || t(if id.is_some() { "customers.edit" } else { "customers.add" })>
+            <h2>{move || t(if id.is_some() { "customers.edit" } else { "customers.add" })}</h2>
+            <div class="grid">
+                <div class="field"><label for="c-first">{move || t("target.first_name")}</label><input id="c-first" bind:value=first/></div>
+                <div class="field"><label for="c-last">{move || t("target.last_name")}</label><input id="c-last" bind:value=last/></div>
+                <div class="field"><label for="c-email">{move || t("target.email")}</label><input id="c-email" type="email" required bind:value=email/></div>
+                <div class="field">
+                    <label for="c-group">{move || t("customers.group")}</label>
+                    <select id="c-group" bind:value=group>
+                        {move || groups.get().into_iter().map(|g| view! { <option value=g.id.to_string()>{g.name}</option> }).collect_view()}
+                    </select>
+                </div>
+            </div>
+            <div class="field"><label for="c-note">{move || t("target.note")}</label><textarea id="c-note" rows="2" bind:value=note></textarea></div>
+            <div class="field"><label class="inline"><input type="checkbox" bind:checked=marketing/>{move || t("target.accepts_marketing")}</label></div>
+            {move || error.get().map(|m| view! { <ErrorNote message=m/> })}
+            <div class="actions">
+                <button type="submit" class="primary">{move || t("groups.save")}</button>
+                <button type="button" on:click=move |_| on_done.run(false)>{move || t("common.cancel")}</button>
+                {id.map(|_| view! { <button type="button" class="danger" on:click=delete>{move || t("groups.delete")}</button> })}
+            </div>
+        </form>
     }
 }

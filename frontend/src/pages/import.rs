@@ -2,8 +2,10 @@
 //! and what to do with existing emails; match columns to fields; preview; check the whole
 //! file; import with progress; follow the queued job to its counts.
 
+use std::collections::HashMap;
+
 use leptos::prelude::*;
-use shared::api::{CreateImport, Group, Id, Import, OnDuplicate};
+use shared::api::{BatchRow, CreateImport, FieldError, Group, GroupName, Id, Import, OnDuplicate};
 use shared::import::Target;
 use wasm_bindgen::JsCast;
 use web_sys::File;
@@ -12,7 +14,7 @@ use crate::api;
 use crate::app::Session;
 use crate::i18n::{Locale, format_count, use_t};
 use crate::pages::ErrorNote;
-use crate::protocol::{FromWorker, Preview, Progress, ReadSettings, ToWorker};
+use crate::protocol::{FromWorker, Preview, PreviewRow, Progress, ReadSettings, ToWorker};
 use crate::worker_client::{WORKER_URL, WorkerClient};
 
 /// Rows shown in the preview.
@@ -60,14 +62,143 @@ fn delimiter_name(d: u8) -> String {
     }
 }
 
+/// Encodings offered as overrides (WHATWG labels).
+const ENCODINGS: [&str; 5] = [
+    "utf-8",
+    "utf-16le",
+    "utf-16be",
+    "windows-1251",
+    "windows-1252",
+];
+/// The group select's value for "create a new group".
+const NEW_GROUP: &str = "new";
+
 #[derive(Debug, Clone, PartialEq)]
 enum Phase {
     Choose,
     Ready,
-    Uploading,
+    Uploading { paused: bool },
     Following(Id),
     Done(Import),
 }
+
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+/// Mappings are remembered per set of headers, so the next export from the same system maps
+/// itself.
+fn mapping_key(p: &Preview) -> Option<String> {
+    p.has_header.then(|| {
+        let headers: Vec<String> = p
+            .columns
+            .iter()
+            .map(|c| c.header.clone().unwrap_or_default().to_lowercase())
+            .collect();
+        format!("intake.mapping.{}", headers.join("\u{1f}"))
+    })
+}
+
+/// An upload in progress is remembered per file, so a closed tab can resume it.
+fn upload_key(f: &File) -> String {
+    format!(
+        "intake.upload.{}.{}.{}",
+        f.name(),
+        f.size(),
+        f.last_modified()
+    )
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct PendingUpload {
+    import_id: Id,
+    acked_batches: u32,
+    settings: ReadSettings,
+}
+
+fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map(|p| p.now())
+        .unwrap_or(0.0)
+}
+
+/// Offer a CSV (built in the page) as a download.
+fn download_csv(name: &str, bytes: &[u8]) {
+    let parts = js_sys::Array::new();
+    parts.push(&js_sys::Uint8Array::from(bytes));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("text/csv");
+    let Ok(blob) = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options) else {
+        return;
+    };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+        return;
+    };
+    if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
+        if let Ok(a) = doc.create_element("a") {
+            let a: web_sys::HtmlAnchorElement = a.unchecked_into();
+            a.set_href(&url);
+            a.set_download(name);
+            a.click();
+        }
+    }
+    let _ = web_sys::Url::revoke_object_url(&url);
+}
+
+fn problems_csv(errors: &[(u64, FieldError)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    shared::export::write_csv_record(&["line", "field", "code", "message"], b',', &mut out);
+    for (line, e) in errors {
+        shared::export::write_csv_record(
+            &[&line.to_string(), &e.field, &e.code, &e.message],
+            b',',
+            &mut out,
+        );
+    }
+    out
+}
+
+/// The cell of a row for a preview column.
+fn cell(row: &BatchRow, field: &str) -> String {
+    match field {
+        "first_name" => row.first_name.clone(),
+        "last_name" => row.last_name.clone(),
+        "email" => row.email.clone(),
+        "note" => row.note.clone(),
+        "group" => row.group.clone(),
+        "accepts_marketing" => row.accepts_marketing.as_ref().map(|c| match c {
+            shared::api::Consent::Bool(true) => "yes".to_owned(),
+            shared::api::Consent::Bool(false) => "no".to_owned(),
+            shared::api::Consent::Text(s) => s.clone(),
+        }),
+        _ => None,
+    }
+    .unwrap_or_default()
+}
+
+fn set_cell(row: &mut BatchRow, field: &str, value: String) {
+    let v = Some(value);
+    match field {
+        "first_name" => row.first_name = v,
+        "last_name" => row.last_name = v,
+        "email" => row.email = v,
+        "note" => row.note = v,
+        "group" => row.group = v,
+        "accepts_marketing" => row.accepts_marketing = v.map(shared::api::Consent::Text),
+        _ => {}
+    }
+}
+
+/// The preview's columns: (field, text key).
+const PREVIEW_FIELDS: [(&str, &str); 6] = [
+    ("first_name", "target.first_name"),
+    ("last_name", "target.last_name"),
+    ("email", "target.email"),
+    ("accepts_marketing", "target.accepts_marketing"),
+    ("group", "target.customer_group"),
+    ("note", "target.note"),
+];
 
 #[component]
 pub fn ImportWizard() -> impl IntoView {
@@ -79,12 +210,21 @@ pub fn ImportWizard() -> impl IntoView {
     let settings = RwSignal::new(ReadSettings::default());
     let preview = RwSignal::new(None::<Preview>);
     let progress = RwSignal::new(None::<Progress>);
-    let checked = RwSignal::new(None::<(Progress, Vec<(u64, shared::api::FieldError)>)>);
+    let rate = RwSignal::new(None::<(f64, f64)>); // (rows per second, seconds left)
+    let started = RwSignal::new(0.0f64);
+    let checked = RwSignal::new(None::<(Progress, Vec<(u64, FieldError)>)>);
     let checking = RwSignal::new(false);
     let phase = RwSignal::new(Phase::Choose);
     let error = RwSignal::new(None::<String>);
     let group_id = RwSignal::new(String::new());
+    let new_group = RwSignal::new(String::new());
     let on_duplicate = RwSignal::new("skip".to_owned());
+    let corrections = RwSignal::new(HashMap::<u64, PreviewRow>::new());
+    let resumable = RwSignal::new(None::<PendingUpload>);
+    let restored_mapping = RwSignal::new(false);
+    let drag_over = RwSignal::new(false);
+    let current_import = RwSignal::new(None::<Id>);
+
     let groups = LocalResource::new(move || async move {
         let groups = api::get::<Vec<Group>>("/api/groups").await;
         // Start on the Default group, as the original does.
@@ -97,6 +237,12 @@ pub fn ImportWizard() -> impl IntoView {
         }
         groups
     });
+
+    let forget_upload = move || {
+        if let (Some(f), Some(storage)) = (file.get_untracked(), local_storage()) {
+            let _ = storage.remove_item(&upload_key(&f));
+        }
+    };
 
     // Follow a committed import until it ends.
     let follow = move |id: Id| {
@@ -126,49 +272,21 @@ pub fn ImportWizard() -> impl IntoView {
         });
     };
 
-    let current_import = RwSignal::new(None::<Id>);
     let worker = StoredValue::new_local(None::<WorkerClient>);
-    let on_answer = move |answer: FromWorker| match answer {
-        FromWorker::Ready => {}
-        FromWorker::Preview(p) => {
-            error.set(p.problem.as_ref().map(|e| e.message.clone()));
-            preview.set(Some(p));
-            if phase.get_untracked() == Phase::Choose {
-                phase.set(Phase::Ready);
-            }
-        }
-        FromWorker::Progress(p) => progress.set(Some(p)),
-        FromWorker::Checked {
-            progress: p,
-            errors,
-        } => {
-            checking.set(false);
-            checked.set(Some((p, errors)));
-        }
-        FromWorker::Uploaded { progress: p, .. } => {
-            progress.set(Some(p));
-            if let Phase::Uploading = phase.get_untracked() {
-                if let Some(id) = current_import.get_untracked() {
-                    follow(id);
-                }
-            }
-        }
-        FromWorker::Failed { message } => {
-            checking.set(false);
-            if phase.get_untracked() == Phase::Uploading {
-                phase.set(Phase::Ready);
-            }
-            error.set(Some(message));
-        }
-    };
-
+    // Answers go through this slot: the handler (below) itself asks the worker again.
+    let answers = StoredValue::new_local(None::<std::rc::Rc<dyn Fn(FromWorker)>>);
     let ask = move |request: ToWorker| {
         let Some(f) = file.get_untracked() else {
             return;
         };
         worker.update_value(|w| {
             if w.is_none() {
-                match WorkerClient::spawn(WORKER_URL, on_answer) {
+                let deliver = move |answer: FromWorker| {
+                    if let Some(handler) = answers.with_value(|h| h.clone()) {
+                        handler(answer);
+                    }
+                };
+                match WorkerClient::spawn(WORKER_URL, deliver) {
                     Ok(client) => *w = Some(client),
                     Err(e) => error.set(Some(e)),
                 }
@@ -180,23 +298,120 @@ pub fn ImportWizard() -> impl IntoView {
     };
     let refresh_preview = move || {
         checked.set(None);
+        corrections.set(HashMap::new());
         ask(ToWorker::Preview {
             settings: settings.get_untracked(),
             rows: PREVIEW_ROWS,
         });
     };
 
+    // Answers from the worker.
+    let on_answer = move |answer: FromWorker| match answer {
+        FromWorker::Ready => {}
+        FromWorker::Preview(p) => {
+            error.set(p.problem.as_ref().map(|e| e.message.clone()));
+            // A file with the same headers as an earlier import gets that import's mapping.
+            if settings.get_untracked().mapping.is_none() && !restored_mapping.get_untracked() {
+                restored_mapping.set(true);
+                let saved = mapping_key(&p)
+                    .and_then(|k| local_storage()?.get_item(&k).ok().flatten())
+                    .and_then(|json| serde_json::from_str::<Vec<Option<Target>>>(&json).ok())
+                    .filter(|m| m.len() == p.columns.len());
+                let current: Vec<Option<Target>> = p.columns.iter().map(|c| c.target).collect();
+                if let Some(mapping) = saved.filter(|m| *m != current) {
+                    settings.update(|s| s.mapping = Some(mapping));
+                    refresh_preview();
+                    return;
+                }
+            }
+            preview.set(Some(p));
+            if phase.get_untracked() == Phase::Choose {
+                phase.set(Phase::Ready);
+            }
+        }
+        FromWorker::Progress(p) => {
+            let elapsed = (now_ms() - started.get_untracked()) / 1000.0;
+            if elapsed > 0.5 && p.bytes_done > 0.0 {
+                let per_second = p.rows as f64 / elapsed;
+                let left = elapsed * (p.bytes_total - p.bytes_done) / p.bytes_done;
+                rate.set(Some((per_second, left)));
+            }
+            progress.set(Some(p));
+        }
+        FromWorker::BatchSent { seq, progress: p } => {
+            progress.set(Some(p));
+            if let (Some(f), Some(storage), Some(id)) = (
+                file.get_untracked(),
+                local_storage(),
+                current_import.get_untracked(),
+            ) {
+                let pending = PendingUpload {
+                    import_id: id,
+                    acked_batches: seq + 1,
+                    settings: settings.get_untracked(),
+                };
+                if let Ok(json) = serde_json::to_string(&pending) {
+                    let _ = storage.set_item(&upload_key(&f), &json);
+                }
+            }
+        }
+        FromWorker::Checked {
+            progress: p,
+            errors,
+        } => {
+            checking.set(false);
+            checked.set(Some((p, errors)));
+        }
+        FromWorker::Uploaded { progress: p, .. } => {
+            progress.set(Some(p));
+            forget_upload();
+            if let Some(id) = current_import.get_untracked() {
+                follow(id);
+            }
+        }
+        FromWorker::Stopped => phase.set(Phase::Ready),
+        FromWorker::Failed { message } => {
+            checking.set(false);
+            if matches!(phase.get_untracked(), Phase::Uploading { .. }) {
+                phase.set(Phase::Ready);
+            }
+            error.set(Some(message));
+        }
+    };
+
+    answers.set_value(Some(std::rc::Rc::new(on_answer)));
+
+    let choose = move |f: File| {
+        error.set(None);
+        preview.set(None);
+        progress.set(None);
+        rate.set(None);
+        phase.set(Phase::Choose);
+        settings.set(ReadSettings::default());
+        restored_mapping.set(false);
+        resumable.set(
+            local_storage()
+                .and_then(|s| s.get_item(&upload_key(&f)).ok().flatten())
+                .and_then(|json| serde_json::from_str::<PendingUpload>(&json).ok()),
+        );
+        file.set(Some(f));
+        refresh_preview();
+    };
     let on_file = move |ev: leptos::ev::Event| {
         let input: web_sys::HtmlInputElement = ev.target().unwrap().unchecked_into();
-        let chosen = input.files().and_then(|list| list.get(0));
-        if let Some(f) = chosen {
-            error.set(None);
-            preview.set(None);
-            progress.set(None);
-            phase.set(Phase::Choose);
-            settings.set(ReadSettings::default());
-            file.set(Some(f));
-            refresh_preview();
+        if let Some(f) = input.files().and_then(|list| list.get(0)) {
+            choose(f);
+        }
+    };
+    let on_drop = move |ev: leptos::ev::DragEvent| {
+        ev.prevent_default();
+        drag_over.set(false);
+        if let Some(f) = ev
+            .data_transfer()
+            .and_then(|d| d.files())
+            .and_then(|l| l.get(0))
+        {
+            choose(f);
         }
     };
 
@@ -208,14 +423,26 @@ pub fn ImportWizard() -> impl IntoView {
         });
         refresh_preview();
     };
-
+    let set_encoding = move |ev: leptos::ev::Event| {
+        let v = event_target_value(&ev);
+        settings.update(|s| s.encoding = (!v.is_empty()).then_some(v));
+        refresh_preview();
+    };
+    let set_delimiter = move |ev: leptos::ev::Event| {
+        let v = event_target_value(&ev);
+        settings.update(|s| {
+            s.delimiter = shared::import::parse_delimiter(&v).ok().flatten();
+            s.mapping = None;
+        });
+        refresh_preview();
+    };
     let set_target = move |column: usize, code: String| {
         let Some(p) = preview.get_untracked() else {
             return;
         };
         let mut mapping: Vec<Option<Target>> = p.columns.iter().map(|c| c.target).collect();
         let chosen = target_from_code(&code);
-        // A field is filled by one column: taking it elsewhere frees it here.
+        // A field is filled by one column: taking it elsewhere frees it there.
         if chosen.is_some() {
             for m in mapping.iter_mut() {
                 if *m == chosen {
@@ -229,11 +456,42 @@ pub fn ImportWizard() -> impl IntoView {
         settings.update(|s| s.mapping = Some(mapping));
         refresh_preview();
     };
+    let fix_cell = move |line: u64, original: BatchRow, field: &'static str, value: String| {
+        corrections.update(|c| {
+            let entry = c.entry(line).or_insert_with(|| PreviewRow {
+                line,
+                row: original,
+                errors: Vec::new(),
+            });
+            set_cell(&mut entry.row, field, value);
+            entry.errors = shared::rules::validate_row(&entry.row)
+                .err()
+                .unwrap_or_default();
+        });
+    };
 
     let check_file = move |_| {
         checking.set(true);
         ask(ToWorker::Check {
             settings: settings.get_untracked(),
+        });
+    };
+
+    let upload = move |import_id: Id, read: ReadSettings, skip_batches: u32| {
+        current_import.set(Some(import_id));
+        started.set(now_ms());
+        phase.set(Phase::Uploading { paused: false });
+        ask(ToWorker::Upload {
+            settings: read,
+            import_id,
+            csrf: session.csrf(),
+            batch_rows: BATCH_ROWS,
+            corrections: corrections
+                .get_untracked()
+                .into_values()
+                .map(|r| r.row)
+                .collect(),
+            skip_batches,
         });
     };
 
@@ -245,31 +503,61 @@ pub fn ImportWizard() -> impl IntoView {
             return;
         };
         error.set(None);
-        phase.set(Phase::Uploading);
         let mut read = settings.get_untracked();
         // Freeze what the preview showed, so the upload reads the file the same way.
         read.encoding = Some(p.encoding.clone());
         read.delimiter = Some(p.delimiter);
         read.has_header = Some(p.has_header);
         read.mapping = Some(p.columns.iter().map(|c| c.target).collect());
-        let request = CreateImport {
-            file_name: f.name(),
-            group_id: group_id.get_untracked().parse().ok(),
-            on_duplicate: OnDuplicate::parse(&on_duplicate.get_untracked()).unwrap_or_default(),
-            mapping: serde_json::to_value(&read.mapping).ok(),
-        };
+        settings.set(read.clone());
+        if let (Some(key), Some(storage)) = (mapping_key(&p), local_storage()) {
+            if let Ok(json) = serde_json::to_string(&read.mapping) {
+                let _ = storage.set_item(&key, &json);
+            }
+        }
         let csrf = session.csrf();
+        let wanted_group = group_id.get_untracked();
+        let new_name = new_group.get_untracked();
+        let dup = OnDuplicate::parse(&on_duplicate.get_untracked()).unwrap_or_default();
+        phase.set(Phase::Uploading { paused: false });
         leptos::task::spawn_local(async move {
-            match api::send::<_, Import>("POST", "/api/imports", &request, &csrf).await {
-                Ok(import) => {
-                    current_import.set(Some(import.id));
-                    ask(ToWorker::Upload {
-                        settings: read,
-                        import_id: import.id,
-                        csrf,
-                        batch_rows: BATCH_ROWS,
-                    });
+            let group = if wanted_group == NEW_GROUP {
+                match api::send::<_, Group>(
+                    "POST",
+                    "/api/groups",
+                    &GroupName {
+                        name: new_name.clone(),
+                    },
+                    &csrf,
+                )
+                .await
+                {
+                    Ok(g) => Some(g.id),
+                    Err(e) if e.status == 409 => api::get::<Vec<Group>>("/api/groups")
+                        .await
+                        .ok()
+                        .and_then(|gs| {
+                            gs.into_iter()
+                                .find(|g| g.name.to_lowercase() == new_name.trim().to_lowercase())
+                        })
+                        .map(|g| g.id),
+                    Err(e) => {
+                        phase.set(Phase::Ready);
+                        error.set(Some(e.message));
+                        return;
+                    }
                 }
+            } else {
+                wanted_group.parse().ok()
+            };
+            let request = CreateImport {
+                file_name: f.name(),
+                group_id: group,
+                on_duplicate: dup,
+                mapping: serde_json::to_value(&read.mapping).ok(),
+            };
+            match api::send::<_, Import>("POST", "/api/imports", &request, &csrf).await {
+                Ok(import) => upload(import.id, read, 0),
                 Err(e) => {
                     phase.set(Phase::Ready);
                     error.set(Some(e.message));
@@ -277,36 +565,105 @@ pub fn ImportWizard() -> impl IntoView {
             }
         });
     };
+    let resume = move |_| {
+        let Some(pending) = resumable.get_untracked() else {
+            return;
+        };
+        resumable.set(None);
+        settings.set(pending.settings.clone());
+        upload(pending.import_id, pending.settings, pending.acked_batches);
+    };
+    let pause = move |_| {
+        let paused = matches!(phase.get_untracked(), Phase::Uploading { paused: true });
+        ask(if paused {
+            ToWorker::Resume
+        } else {
+            ToWorker::Pause
+        });
+        phase.set(Phase::Uploading { paused: !paused });
+    };
+    let cancel = move |_| {
+        ask(ToWorker::Stop);
+        forget_upload();
+        if let Some(id) = current_import.get_untracked() {
+            let csrf = session.csrf();
+            leptos::task::spawn_local(async move {
+                let _ = api::send::<_, Import>(
+                    "POST",
+                    &format!("/api/imports/{id}/cancel"),
+                    &serde_json::json!({}),
+                    &csrf,
+                )
+                .await;
+            });
+        }
+        phase.set(Phase::Ready);
+    };
 
-    let busy = move || matches!(phase.get(), Phase::Uploading | Phase::Following(_));
+    let busy = move || matches!(phase.get(), Phase::Uploading { .. } | Phase::Following(_));
 
     view! {
         <div class="page-head">
             <h1>{move || t("import.title")}</h1>
         </div>
         <section class="panel">
-            <div class="field">
+            <div
+                class="drop"
+                class:over=move || drag_over.get()
+                on:dragover=move |ev: leptos::ev::DragEvent| { ev.prevent_default(); drag_over.set(true); }
+                on:dragleave=move |_| drag_over.set(false)
+                on:drop=on_drop
+            >
+                <p>{move || t("import.drop")}</p>
                 <label for="import-file">{move || t("import.file")}</label>
                 <input id="import-file" type="file" accept=".csv,.txt,.tsv,text/csv,text/plain" on:change=on_file disabled=busy/>
                 <p class="muted">{move || t("import.not_importable_note")}</p>
             </div>
-            {move || preview.get().map(|p| view! {
-                <div class="field">
-                    <label class="inline">
-                        <input type="checkbox" prop:checked=p.has_header on:change=set_header disabled=busy/>
-                        {t("import.has_header")}
-                    </label>
-                </div>
-                <p class="muted">
-                    {t("import.detected")} ": " {t("import.encoding")} " " <strong>{p.encoding.clone()}</strong>
-                    ", " {t("import.delimiter")} " " <strong>{delimiter_name(p.delimiter)}</strong>
+            {move || resumable.get().map(|r| view! {
+                <p class="panel" role="status">
+                    {t("import.resume_note")} " #" {r.import_id} " "
+                    <button class="primary" on:click=resume>{t("import.resume")}</button>
                 </p>
+            })}
+            {move || preview.get().map(|p| {
+                let detected_encoding = p.encoding.clone();
+                let detected_delimiter = delimiter_name(p.delimiter);
+                view! {
+                    <div class="grid" style="margin-top:1rem">
+                        <div class="field">
+                            <label for="import-encoding">{t("import.encoding")}</label>
+                            <select id="import-encoding" on:change=set_encoding disabled=busy
+                                prop:value=move || settings.get().encoding.unwrap_or_default()>
+                                <option value="">{t("import.auto")} " (" {detected_encoding} ")"</option>
+                                {ENCODINGS.iter().map(|e| view! { <option value=*e>{*e}</option> }).collect_view()}
+                            </select>
+                        </div>
+                        <div class="field">
+                            <label for="import-delimiter">{t("import.delimiter")}</label>
+                            <select id="import-delimiter" on:change=set_delimiter disabled=busy
+                                prop:value=move || settings.get().delimiter.map(delimiter_name).unwrap_or_default()>
+                                <option value="">{t("import.auto")} " (" {detected_delimiter} ")"</option>
+                                <option value=",">","</option>
+                                <option value=";">";"</option>
+                                <option value="tab">"tab"</option>
+                                <option value="|">"|"</option>
+                            </select>
+                        </div>
+                    </div>
+                    <div class="field">
+                        <label class="inline">
+                            <input type="checkbox" prop:checked=p.has_header on:change=set_header disabled=busy/>
+                            {t("import.has_header")}
+                        </label>
+                        {p.header_line.map(|l| view! { <span class="muted">" (" {t("import.line")} " " {l} ")"</span> })}
+                    </div>
+                }
             })}
         </section>
 
         {move || error.get().map(|m| view! { <ErrorNote message=m/> })}
 
-        <Show when=move || preview.get().is_some()>
+        <Show when=move || preview.get().is_some_and(|p| p.problem.is_none())>
             <section class="panel">
                 <h2>{move || t("import.settings")}</h2>
                 <div class="grid">
@@ -316,8 +673,15 @@ pub fn ImportWizard() -> impl IntoView {
                             {move || groups.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|g| {
                                 view! { <option value=g.id.to_string()>{g.name}</option> }
                             }).collect_view()}
+                            <option value=NEW_GROUP>{move || t("import.new_group")}</option>
                         </select>
                     </div>
+                    <Show when=move || group_id.get() == NEW_GROUP>
+                        <div class="field">
+                            <label for="import-new-group">{move || t("import.new_group_name")}</label>
+                            <input id="import-new-group" bind:value=new_group required maxlength="100"/>
+                        </div>
+                    </Show>
                     <div class="field">
                         <label for="import-duplicates">{move || t("import.on_duplicate")}</label>
                         <select id="import-duplicates" bind:value=on_duplicate disabled=busy>
@@ -340,10 +704,11 @@ pub fn ImportWizard() -> impl IntoView {
                     <tbody>
                         {move || preview.get().map(|p| p.columns.into_iter().map(|c| {
                             let column = c.index;
-                            let name = c.header.clone().unwrap_or_else(|| format!("#{}", c.index + 1));
+                            let name = c.header.clone().unwrap_or_else(|| format!("{} {}", t("import.column"), c.index + 1));
                             let select_id = format!("map-{}", c.index);
                             let current = c.target.map(target_code).unwrap_or_default();
                             let reason = c.ignored_reason.clone();
+                            let confidence = c.target.map(|_| format!("{:.0}%", c.confidence * 100.0));
                             view! {
                                 <tr>
                                     <td><label for=select_id.clone()>{name}</label></td>
@@ -355,6 +720,7 @@ pub fn ImportWizard() -> impl IntoView {
                                                 <option value=target_code(*tg)>{t(target_key(*tg))}</option>
                                             }).collect_view()}
                                         </select>
+                                        {confidence.map(|c| view! { " " <span class="badge" title=t("import.confidence")>{c}</span> })}
                                         {reason.filter(|_| c.target.is_none()).map(|r| {
                                             let key = match r.as_str() {
                                                 "not_importable" => "import.reason.not_importable",
@@ -373,34 +739,43 @@ pub fn ImportWizard() -> impl IntoView {
 
             <section class="panel">
                 <h2>{move || t("import.preview")}</h2>
+                <p class="muted">{move || t("import.fix_note")}</p>
                 <div class="table-wrap"><table>
                     <thead><tr>
                         <th scope="col">{move || t("import.line")}</th>
-                        <th scope="col">{move || t("target.first_name")}</th>
-                        <th scope="col">{move || t("target.last_name")}</th>
-                        <th scope="col">{move || t("target.email")}</th>
-                        <th scope="col">{move || t("target.accepts_marketing")}</th>
-                        <th scope="col">{move || t("target.customer_group")}</th>
+                        {PREVIEW_FIELDS.iter().map(|(_, key)| view! { <th scope="col">{move || t(key)}</th> }).collect_view()}
                         <th scope="col">{move || t("import.problems")}</th>
                     </tr></thead>
                     <tbody>
                         {move || preview.get().map(|p| p.rows.into_iter().map(|r| {
-                            let bad = |field: &str| r.errors.iter().any(|e| e.field == field);
-                            let consent = match &r.row.accepts_marketing {
-                                Some(shared::api::Consent::Bool(true)) => t("common.yes").to_owned(),
-                                Some(shared::api::Consent::Bool(false)) => t("common.no").to_owned(),
-                                Some(shared::api::Consent::Text(s)) => s.clone(),
-                                None => String::new(),
-                            };
+                            let line = r.line;
+                            let fixed = corrections.with_untracked(|c| c.get(&line).cloned());
+                            let shown = fixed.clone().unwrap_or_else(|| r.clone());
+                            let original = r.row.clone();
                             view! {
                                 <tr>
-                                    <td>{r.line}</td>
-                                    <td class:invalid=bad("first_name")>{r.row.first_name.clone().unwrap_or_default()}</td>
-                                    <td class:invalid=bad("last_name")>{r.row.last_name.clone().unwrap_or_default()}</td>
-                                    <td class:invalid=bad("email")>{r.row.email.clone().unwrap_or_default()}</td>
-                                    <td class:invalid=bad("accepts_marketing")>{consent}</td>
-                                    <td>{r.row.group.clone().unwrap_or_default()}</td>
-                                    <td>{r.errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join(" ")}</td>
+                                    <td>{line}</td>
+                                    {PREVIEW_FIELDS.iter().map(|(field, key)| {
+                                        let field: &'static str = field;
+                                        let bad = r.errors.iter().any(|e| e.field == field);
+                                        let value = cell(&shown.row, field);
+                                        if bad {
+                                            let original = original.clone();
+                                            let label = format!("{} {}, {}", t("import.line"), line, t(key));
+                                            let still_bad = move || corrections.with(|c| c.get(&line).is_none_or(|f| f.errors.iter().any(|e| e.field == field)));
+                                            view! {
+                                                <td class:invalid=still_bad>
+                                                    <input aria-label=label value=value on:change=move |ev| fix_cell(line, original.clone(), field, event_target_value(&ev))/>
+                                                </td>
+                                            }.into_any()
+                                        } else {
+                                            view! { <td>{value}</td> }.into_any()
+                                        }
+                                    }).collect_view()}
+                                    <td>{move || {
+                                        let errors = corrections.with(|c| c.get(&line).map(|f| f.errors.clone())).unwrap_or_else(|| r.errors.clone());
+                                        errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join(" ")
+                                    }}</td>
                                 </tr>
                             }
                         }).collect_view())}
@@ -408,13 +783,23 @@ pub fn ImportWizard() -> impl IntoView {
                 </table></div>
                 <div class="actions" style="margin-top:0.75rem">
                     <button on:click=check_file disabled=move || busy() || checking.get()>{move || t("import.check")}</button>
-                    <button class="primary" on:click=start_import disabled=move || busy() || preview.get().is_some_and(|p| p.problem.is_some())>
+                    <button class="primary" on:click=start_import disabled=move || busy() || (group_id.get() == NEW_GROUP && new_group.get().trim().is_empty())>
                         {move || t("import.start")}
                     </button>
                 </div>
-                {move || checking.get().then(|| view! { <p class="muted" role="status">{t("import.checking")}</p> })}
+                {move || checking.get().then(|| {
+                    let p = progress.get().unwrap_or_default();
+                    let value = if p.bytes_total > 0.0 { p.bytes_done / p.bytes_total } else { 0.0 };
+                    view! {
+                        <div role="status">
+                            <p class="muted">{t("import.checking")}</p>
+                            <progress max="1" value=value aria-label=t("import.checking")></progress>
+                        </div>
+                    }
+                })}
                 {move || checked.get().map(|(p, errors)| {
                     let lang = locale.0.get();
+                    let csv = problems_csv(&errors);
                     view! {
                         <div class="counts" role="status">
                             <div><strong>{format_count(lang, p.rows)}</strong>{t("import.rows")}</div>
@@ -422,6 +807,9 @@ pub fn ImportWizard() -> impl IntoView {
                             <div><strong>{format_count(lang, p.invalid)}</strong>{t("import.invalid")}</div>
                             <div><strong>{format_count(lang, p.duplicates)}</strong>{t("import.duplicates")}</div>
                         </div>
+                        {(!errors.is_empty()).then(|| view! {
+                            <button on:click=move |_| download_csv("problems.csv", &csv)>{t("import.download_problems")}</button>
+                        })}
                         <ul>
                             {errors.into_iter().take(50).map(|(line, e)| view! {
                                 <li>{t("import.line")} " " {line} ", " {e.field} ": " {e.message}</li>
@@ -435,17 +823,38 @@ pub fn ImportWizard() -> impl IntoView {
         {move || {
             let lang = locale.0.get();
             match phase.get() {
-                Phase::Uploading | Phase::Following(_) => {
+                Phase::Uploading { paused } => {
                     let p = progress.get().unwrap_or_default();
-                    let (label, value) = match phase.get() {
-                        Phase::Uploading => (t("import.uploading"), if p.bytes_total > 0.0 { p.bytes_done / p.bytes_total } else { 0.0 }),
-                        _ => (t("import.running"), if p.rows > 0 { p.sent as f64 / p.rows as f64 } else { 0.0 }),
-                    };
+                    let value = if p.bytes_total > 0.0 { p.bytes_done / p.bytes_total } else { 0.0 };
+                    let label = t("import.uploading");
                     view! {
                         <section class="panel" role="status">
                             <h2>{label}</h2>
                             <progress max="1" value=value aria-label=label></progress>
-                            <p class="muted">{format_count(lang, p.rows)} " " {t("import.rows")}</p>
+                            <p class="muted">
+                                {format_count(lang, p.sent)} " " {t("import.rows_sent")}
+                                {rate.get().map(|(per_s, left)| view! {
+                                    " · " {format_count(lang, per_s as u64)} " " {t("import.rows_per_s")}
+                                    " · " {format!("{:.0}", left.ceil())} " " {t("import.seconds_left")}
+                                })}
+                            </p>
+                            <div class="actions">
+                                <button on:click=pause>{if paused { t("import.continue") } else { t("import.pause") }}</button>
+                                <button class="danger" on:click=cancel>{t("common.cancel")}</button>
+                            </div>
+                        </section>
+                    }.into_any()
+                }
+                Phase::Following(_) => {
+                    let p = progress.get().unwrap_or_default();
+                    let value = if p.rows > 0 { p.sent as f64 / p.rows as f64 } else { 0.0 };
+                    let label = t("import.running");
+                    view! {
+                        <section class="panel" role="status">
+                            <h2>{label}</h2>
+                            <p class="muted">{t("import.queued")}</p>
+                            <progress max="1" value=value aria-label=label></progress>
+                            <p class="muted">{format_count(lang, p.sent)} " / " {format_count(lang, p.rows)} " " {t("import.rows")}</p>
                         </section>
                     }.into_any()
                 }

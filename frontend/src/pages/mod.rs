@@ -1,6 +1,7 @@
 //! One module per page. Pages load their own data; small shared pieces live here.
 
 pub mod customers;
+pub mod groups;
 pub mod import;
 pub mod jobs;
 pub mod login;

@@ -181,7 +181,7 @@ impl Browser {
     /// The form control whose `<label>` reads `label`.
     pub async fn by_label(&self, label: &str) -> Result<Element> {
         let xpath = format!(
-            "//*[@id=//label[normalize-space()={q}]/@for] | //label[normalize-space()={q}]//input",
+            "//*[@id=//label[normalize-space()={q}]/@for] | //label[normalize-space()={q}]//input | //*[@aria-label={q}]",
             q = xpath_literal(label)
         );
         self.wait_for(Locator::XPath(&xpath))
@@ -209,6 +209,18 @@ impl Browser {
         self.wait_for(Locator::XPath(&xpath))
             .await
             .with_context(|| format!("the text {text:?} never appeared"))
+    }
+
+    /// Wait for one of the result counters ("2 Created") to read `n`.
+    pub async fn wait_for_count(&self, n: u64, label: &str) -> Result<Element> {
+        let xpath = format!(
+            "//div[strong={} and contains(., {})]",
+            xpath_literal(&n.to_string()),
+            xpath_literal(label)
+        );
+        self.wait_for(Locator::XPath(&xpath))
+            .await
+            .with_context(|| format!("no counter {n} {label}"))
     }
 
     pub async fn wait_for(&self, locator: Locator<'_>) -> Result<Element> {

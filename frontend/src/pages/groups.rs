@@ -1,0 +1,150 @@
+//! Customer groups: the list with customer counts; create, rename, delete (moving the
+//! customers to another group first when it has any).
+
+use leptos::prelude::*;
+use shared::api::{Group, GroupName};
+
+use crate::api;
+use crate::app::Session;
+use crate::i18n::{Locale, format_count, use_t};
+use crate::pages::ErrorNote;
+
+#[component]
+pub fn Groups() -> impl IntoView {
+    let t = use_t();
+    let locale = expect_context::<Locale>();
+    let session = expect_context::<Session>();
+    let groups = LocalResource::new(|| async { api::get::<Vec<Group>>("/api/groups").await });
+    let new_name = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+
+    let create = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let name = new_name.get_untracked();
+        let csrf = session.csrf();
+        leptos::task::spawn_local(async move {
+            match api::send::<_, Group>("POST", "/api/groups", &GroupName { name }, &csrf).await {
+                Ok(_) => {
+                    new_name.set(String::new());
+                    error.set(None);
+                    groups.refetch();
+                }
+                Err(e) => error.set(Some(e.message)),
+            }
+        });
+    };
+
+    view! {
+        <div class="page-head"><h1>{move || t("groups.title")}</h1></div>
+        <form class="panel filters" on:submit=create>
+            <div class="field">
+                <label for="new-group">{move || t("groups.new_name")}</label>
+                <input id="new-group" bind:value=new_name required maxlength="100"/>
+            </div>
+            <button type="submit" class="primary">{move || t("groups.create")}</button>
+        </form>
+        {move || error.get().map(|m| view! { <ErrorNote message=m/> })}
+        <Transition fallback=move || view! { <p class="muted">{t("common.loading")}</p> }>
+            {move || groups.get().map(|result| match result {
+                Err(e) => view! { <ErrorNote message=e.message retry=Callback::new(move |_| groups.refetch())/> }.into_any(),
+                Ok(list) => {
+                    let lang = locale.0.get();
+                    let all = list.clone();
+                    view! {
+                        <div class="table-wrap"><table>
+                            <thead><tr>
+                                <th scope="col">{t("groups.name")}</th>
+                                <th scope="col">{t("groups.customers")}</th>
+                                <th scope="col">{t("groups.actions")}</th>
+                            </tr></thead>
+                            <tbody>
+                                {list.into_iter().map(|g| view! {
+                                    <GroupRow group=g.clone() others=all.iter().filter(|o| o.id != g.id).cloned().collect() count=format_count(lang, g.customer_count as u64) on_change=Callback::new(move |_| groups.refetch()) error=error/>
+                                }).collect_view()}
+                            </tbody>
+                        </table></div>
+                    }.into_any()
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn GroupRow(
+    group: Group,
+    others: Vec<Group>,
+    count: String,
+    on_change: Callback<()>,
+    error: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let t = use_t();
+    let session = expect_context::<Session>();
+    let editing = RwSignal::new(false);
+    let name = RwSignal::new(group.name.clone());
+    let move_to = RwSignal::new(others.first().map(|g| g.id.to_string()).unwrap_or_default());
+    let id = group.id;
+    let has_customers = group.customer_count > 0;
+    let is_default = group.name == "Default";
+    let save = move |_| {
+        let csrf = session.csrf();
+        let body = GroupName {
+            name: name.get_untracked(),
+        };
+        leptos::task::spawn_local(async move {
+            match api::send::<_, Group>("PATCH", &format!("/api/groups/{id}"), &body, &csrf).await {
+                Ok(_) => {
+                    editing.set(false);
+                    error.set(None);
+                    on_change.run(());
+                }
+                Err(e) => error.set(Some(e.message)),
+            }
+        });
+    };
+    let remove = move |_| {
+        let csrf = session.csrf();
+        let path = if has_customers {
+            format!("/api/groups/{id}?reassign_to={}", move_to.get_untracked())
+        } else {
+            format!("/api/groups/{id}")
+        };
+        leptos::task::spawn_local(async move {
+            match api::send_empty("DELETE", &path, &csrf).await {
+                Ok(()) => {
+                    error.set(None);
+                    on_change.run(());
+                }
+                Err(e) => error.set(Some(e.message)),
+            }
+        });
+    };
+    let label_name = format!("{} {}", t("groups.name"), group.name);
+    let label_move = format!("{} {}", t("groups.move_to"), group.name);
+    view! {
+        <tr>
+            <td>
+                <Show when=move || editing.get() fallback=move || view! { {move || name.get()} }>
+                    <input aria-label=label_name.clone() bind:value=name maxlength="100"/>
+                </Show>
+            </td>
+            <td>{count}</td>
+            <td class="actions">
+                <Show when=move || editing.get() fallback=move || view! {
+                    <button on:click=move |_| editing.set(true)>{t("groups.rename")}</button>
+                }>
+                    <button class="primary" on:click=save>{t("groups.save")}</button>
+                    <button on:click=move |_| editing.set(false)>{t("common.cancel")}</button>
+                </Show>
+                {(!is_default).then(|| view! {
+                    {has_customers.then(|| view! {
+                        <select aria-label=label_move.clone() bind:value=move_to>
+                            {others.iter().map(|o| view! { <option value=o.id.to_string()>{o.name.clone()}</option> }).collect_view()}
+                        </select>
+                    })}
+                    <button class="danger" on:click=remove>{if has_customers { t("groups.move_and_delete") } else { t("groups.delete") }}</button>
+                })}
+            </td>
+        </tr>
+    }
+}
