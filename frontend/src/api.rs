@@ -13,6 +13,8 @@ pub struct ApiFailure {
     pub status: u16,
     pub code: String,
     pub message: String,
+    /// The error's `details`; for validation errors `{"errors": [{field, code, message}]}`.
+    pub details: Option<serde_json::Value>,
 }
 
 impl std::fmt::Display for ApiFailure {
@@ -27,6 +29,25 @@ impl ApiFailure {
             status: 0,
             code: "network".into(),
             message: format!("The server could not be reached ({e})."),
+            details: None,
+        }
+    }
+
+    /// The message with each field error appended, for forms.
+    pub fn with_field_messages(&self) -> String {
+        let fields: Vec<String> = self
+            .details
+            .as_ref()
+            .and_then(|d| d.get("errors"))
+            .and_then(|e| serde_json::from_value::<Vec<shared::api::FieldError>>(e.clone()).ok())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| e.message)
+            .collect();
+        if fields.is_empty() {
+            self.message.clone()
+        } else {
+            format!("{} {}", self.message, fields.join(" "))
         }
     }
 
@@ -43,11 +64,13 @@ async fn failure(res: Response) -> ApiFailure {
             status,
             code: body.error.code,
             message: body.error.message,
+            details: body.error.details,
         },
         Err(_) => ApiFailure {
             status,
             code: "http_error".into(),
             message: format!("The server answered {status}."),
+            details: None,
         },
     }
 }
@@ -60,6 +83,7 @@ async fn json<T: DeserializeOwned>(res: Response) -> Result<T, ApiFailure> {
         status: res.status(),
         code: "bad_response".into(),
         message: format!("The server's answer could not be read: {e}"),
+        details: None,
     })
 }
 

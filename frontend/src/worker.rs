@@ -20,8 +20,9 @@ use crate::protocol::{
 const SLICE: f64 = 1024.0 * 1024.0;
 /// Bytes used to detect encoding, delimiter, header and mapping.
 pub const SAMPLE: f64 = 256.0 * 1024.0;
-/// At most this many problems are sent back from a whole-file check.
-const MAX_ERRORS_SHOWN: usize = 1000;
+/// At most this many problems are sent back from a whole-file check (the page shows a few
+/// and offers all of them as a CSV download).
+const MAX_ERRORS_SHOWN: usize = 100_000;
 
 thread_local! {
     /// Set by Pause/Resume/Stop; the upload looks at them between batches.

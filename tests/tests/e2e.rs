@@ -1,9 +1,7 @@
 //! End-to-end: the real `intake` binary, a real Chromium, SQLite and PostgreSQL.
 
-mod support;
-
 use anyhow::Result;
-use support::{Browser, Server, fixture};
+use tests::harness::{Browser, Server, fixture};
 
 /// The whole slice by hand: sign in, Import, choose a file, see the preview, import, and
 /// find the customers in the list.
@@ -230,6 +228,72 @@ async fn groups_and_the_filtered_export() -> Result<()> {
         assert_eq!(lines.len(), 3, "only the VIP customers: {csv}");
         assert!(csv.contains("vip1@example.com") && csv.contains("vip2@example.com") && !csv.contains("plain@"), "{csv}");
         assert!(csv.contains("'=HYPERLINK"), "formulas are neutralised: {csv}");
+        anyhow::Ok(())
+    }
+    .await;
+    browser.quit().await?;
+    result
+}
+
+/// One customer added, edited and deleted by hand; the server's validation shows in the form.
+#[tokio::test]
+async fn a_single_customer_is_added_edited_and_deleted() -> Result<()> {
+    let server = Server::start(None).await?;
+    let browser = Browser::start().await?;
+    let result = async {
+        browser.sign_in(&server.url).await?;
+        browser.by_name("Add customer").await?.click().await?;
+        browser
+            .by_label("First name")
+            .await?
+            .send_keys("Ivana")
+            .await?;
+        browser
+            .by_label("Last name")
+            .await?
+            .send_keys("Petrova")
+            .await?;
+        browser
+            .by_label("Email address")
+            .await?
+            .send_keys("ivana@example")
+            .await?;
+        browser.by_name("Save").await?.click().await?;
+        browser
+            .wait_for_text("The customer has invalid fields")
+            .await?;
+        let email = browser.by_label("Email address").await?;
+        email.clear().await?;
+        email.send_keys("Ivana@Example.com").await?;
+        browser.by_name("Save").await?.click().await?;
+        browser.wait_for_text("ivana@example.com").await?;
+        browser.screenshot("crud-01-added").await?;
+
+        browser
+            .by_label("Edit ivana@example.com")
+            .await?
+            .click()
+            .await?;
+        browser
+            .by_label("Note")
+            .await?
+            .send_keys("Prefers email")
+            .await?;
+        browser.by_name("Save").await?.click().await?;
+        browser
+            .wait_for(fantoccini::Locator::XPath("//tbody/tr"))
+            .await?;
+        browser
+            .by_label("Edit ivana@example.com")
+            .await?
+            .click()
+            .await?;
+        let note = browser.by_label("Note").await?;
+        assert_eq!(note.prop("value").await?.as_deref(), Some("Prefers email"));
+
+        browser.by_name("Delete").await?.click().await?;
+        browser.client.accept_alert().await?;
+        browser.wait_for_text("No customers yet").await?;
         anyhow::Ok(())
     }
     .await;

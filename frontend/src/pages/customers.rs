@@ -289,7 +289,7 @@ fn CustomerForm(
             };
             match result {
                 Ok(_) => on_done.run(true),
-                Err(e) => error.set(Some(e.message)),
+                Err(e) => error.set(Some(e.with_field_messages())),
             }
         });
     };

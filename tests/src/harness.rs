@@ -1,4 +1,4 @@
-//! The pieces every end-to-end test needs: a running `intake`, a browser session, and
+//! What end-to-end tests and benchmarks need: a running `intake`, a browser session, and
 //! finders by accessible name.
 
 use std::net::TcpListener;
@@ -40,14 +40,35 @@ pub struct Server {
     pub dir: tempfile::TempDir,
 }
 
+/// How to start a server; the defaults come from `INTAKE_BIN` and `INTAKE_DIST` (as
+/// `cargo xtask test` sets them) or the debug build and `dist/`.
+#[derive(Debug, Clone, Default)]
+pub struct ServerOptions {
+    pub database_url: Option<String>,
+    pub bin: Option<PathBuf>,
+    pub dist: Option<PathBuf>,
+    pub extra_args: Vec<String>,
+}
+
 impl Server {
     /// Start on SQLite in a temp dir, or on `database_url` when given.
     pub async fn start(database_url: Option<String>) -> Result<Server> {
-        let bin = std::env::var_os("INTAKE_BIN")
-            .map(PathBuf::from)
+        Self::start_with(ServerOptions {
+            database_url,
+            ..ServerOptions::default()
+        })
+        .await
+    }
+
+    pub async fn start_with(options: ServerOptions) -> Result<Server> {
+        let database_url = options.database_url;
+        let bin = options
+            .bin
+            .or_else(|| std::env::var_os("INTAKE_BIN").map(PathBuf::from))
             .unwrap_or_else(|| workspace_root().join("target/debug/intake"));
-        let dist = std::env::var_os("INTAKE_DIST")
-            .map(PathBuf::from)
+        let dist = options
+            .dist
+            .or_else(|| std::env::var_os("INTAKE_DIST").map(PathBuf::from))
             .unwrap_or_else(|| workspace_root().join("dist"));
         if !bin.exists() {
             bail!(
@@ -77,6 +98,7 @@ impl Server {
             .arg(dir.path())
             .arg("--dist")
             .arg(&dist)
+            .args(&options.extra_args)
             .env("INTAKE_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
@@ -87,11 +109,22 @@ impl Server {
             url: format!("http://127.0.0.1:{port}"),
             dir,
         };
+        server.wait_until_healthy().await?;
+        Ok(server)
+    }
+
+    /// The server's process id (to read its memory use).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    async fn wait_until_healthy(&self) -> Result<()> {
+        let server = self;
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if let Ok(r) = reqwest::get(format!("{}/healthz", server.url)).await {
                 if r.status().is_success() {
-                    return Ok(server);
+                    return Ok(());
                 }
             }
             if Instant::now() > deadline {
