@@ -77,6 +77,17 @@ pub struct ServeArgs {
     /// Seconds a worker's claim on a job lasts without a heartbeat.
     #[arg(long, env = "INTAKE_LEASE_SECS", default_value_t = 30)]
     pub lease_secs: i64,
+    /// How often idle workers look for jobs, in milliseconds (jobs queued by this server
+    /// wake them at once; this bounds the wait for jobs queued elsewhere, e.g. `intake import`).
+    #[arg(long, env = "INTAKE_POLL_MS", default_value_t = 500)]
+    pub poll_ms: u64,
+    /// Delay before retrying a failed job attempt, in milliseconds (times the attempt number).
+    #[arg(long, env = "INTAKE_RETRY_DELAY_MS", default_value_t = 2000)]
+    pub retry_delay_ms: u64,
+    /// Seconds a request may take to get its response started (raw CSV uploads are exempt;
+    /// streamed responses are not cut once started).
+    #[arg(long, env = "INTAKE_REQUEST_TIMEOUT_SECS", default_value_t = 60)]
+    pub request_timeout_secs: u64,
     /// Largest raw CSV upload, in bytes.
     #[arg(long, env = "INTAKE_MAX_UPLOAD_BYTES", default_value_t = 1 << 30)]
     pub max_upload_bytes: u64,
@@ -160,6 +171,12 @@ pub struct ExportArgs {
     pub q: Option<String>,
     #[arg(long)]
     pub import_id: Option<i64>,
+    /// Created at or after this RFC 3339 time.
+    #[arg(long)]
+    pub created_from: Option<chrono::DateTime<chrono::Utc>>,
+    /// Created at or before this RFC 3339 time.
+    #[arg(long)]
+    pub created_to: Option<chrono::DateTime<chrono::Utc>>,
     /// comma, semicolon or tab.
     #[arg(long, default_value = "comma")]
     pub delimiter: String,
@@ -263,10 +280,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         // One server per SQLite file: a job left running was left by a dead process.
         storage.release_all_leases().await?;
     }
-    if let Some(dist) = &args.dist {
-        if !dist.join("index.html").exists() {
-            tracing::warn!(dist = %dist.display(), "no index.html in --dist: the UI will not load");
-        }
+    if let Some(dist) = &args.dist
+        && !dist.join("index.html").exists()
+    {
+        tracing::warn!(dist = %dist.display(), "no index.html in --dist: the UI will not load");
     }
     let state = AppState::new(
         storage.clone(),
@@ -275,6 +292,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             dist_dir: args.dist.clone(),
             max_upload_bytes: args.max_upload_bytes,
             secure_cookies: args.secure_cookies,
+            request_timeout: Duration::from_secs(args.request_timeout_secs.max(1)),
         },
     )?;
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
@@ -288,7 +306,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         QueueConfig {
             workers: args.workers,
             lease_secs: args.lease_secs,
-            poll: Duration::from_millis(500),
+            poll: Duration::from_millis(args.poll_ms),
+            retry_delay: Duration::from_millis(args.retry_delay_ms),
         },
         state.queue_wakeup.clone(),
         stop_rx,
@@ -464,7 +483,8 @@ async fn export(args: ExportArgs) -> anyhow::Result<()> {
         accepts_marketing: args.accepts_marketing,
         q: args.q,
         import_id: args.import_id,
-        ..CustomerFilter::default()
+        created_from: args.created_from,
+        created_to: args.created_to,
     };
     let opts = crate::api::export_options(Some(&args.delimiter), Some(args.bom))
         .map_err(|e| anyhow::anyhow!(e.message))?;

@@ -25,6 +25,8 @@ pub struct Config {
     pub dist_dir: Option<PathBuf>,
     pub max_upload_bytes: u64,
     pub secure_cookies: bool,
+    /// Time a request may take until its response starts (raw CSV uploads exempt).
+    pub request_timeout: Duration,
 }
 
 impl Default for Config {
@@ -34,6 +36,7 @@ impl Default for Config {
             dist_dir: None,
             max_upload_bytes: 1 << 30,
             secure_cookies: false,
+            request_timeout: Duration::from_secs(60),
         }
     }
 }

@@ -24,7 +24,33 @@ const UNDO_CHUNK: i64 = 1000;
 pub struct QueueConfig {
     pub workers: usize,
     pub lease_secs: i64,
+    /// How long an idle worker waits before looking for jobs again (a queued job also wakes
+    /// it at once).
     pub poll: Duration,
+    /// After a failed attempt the job waits this long times the attempts so far.
+    pub retry_delay: Duration,
+}
+
+impl Default for QueueConfig {
+    fn default() -> Self {
+        Self {
+            workers: 2,
+            lease_secs: 30,
+            poll: Duration::from_millis(500),
+            retry_delay: Duration::from_secs(2),
+        }
+    }
+}
+
+/// A worker's name in `jobs.lease_owner`: process, worker number, and a random part so that
+/// a restarted process never inherits a dead one's leases.
+pub fn worker_name(n: usize) -> String {
+    format!(
+        "{}-{}-{}",
+        std::process::id(),
+        n,
+        crate::auth::random_token(6)
+    )
 }
 
 /// Runs `config.workers` workers until `shutdown` resolves.
@@ -36,12 +62,7 @@ pub async fn run_workers(
 ) {
     let mut handles = Vec::new();
     for n in 0..config.workers.max(1) {
-        let owner = format!(
-            "{}-{}-{}",
-            std::process::id(),
-            n,
-            crate::auth::random_token(6)
-        );
+        let owner = worker_name(n);
         let storage = storage.clone();
         let config = config.clone();
         let wakeup = wakeup.clone();
@@ -51,9 +72,11 @@ pub async fn run_workers(
                 if *shutdown.borrow() {
                     break;
                 }
+                // Registered before claiming, so a job queued in between still wakes us.
+                let notified = wakeup.notified();
                 let worked = match storage.claim_job(&owner, config.lease_secs).await {
                     Ok(Some(job)) => {
-                        run_job(storage.as_ref(), &owner, &config, job).await;
+                        run_job(storage.as_ref(), &config, job).await;
                         true
                     }
                     Ok(None) => false,
@@ -64,7 +87,7 @@ pub async fn run_workers(
                 };
                 if !worked {
                     tokio::select! {
-                        _ = wakeup.notified() => {}
+                        _ = notified => {}
                         _ = tokio::time::sleep(config.poll) => {}
                         _ = shutdown.changed() => {}
                     }
@@ -77,7 +100,20 @@ pub async fn run_workers(
     }
 }
 
-async fn run_job(storage: &dyn Storage, owner: &str, config: &QueueConfig, job: ClaimedJob) {
+/// How an attempt at a job ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The job is over: its final status, and the error that ended it.
+    Finished(ImportStatus, Option<String>),
+    /// The attempt failed; the job is queued again after a delay.
+    Retrying(String),
+    /// Another worker took the job over; this one wrote nothing more.
+    LeaseLost,
+}
+
+/// Run one claimed job to its end (or until the lease is lost). A failed attempt is
+/// retried after a delay, up to [`MAX_ATTEMPTS`]; then the job fails with the last error.
+pub async fn run_job(storage: &dyn Storage, config: &QueueConfig, job: ClaimedJob) -> Outcome {
     tracing::info!(
         job = job.job_id,
         import = job.import_id,
@@ -85,84 +121,112 @@ async fn run_job(storage: &dyn Storage, owner: &str, config: &QueueConfig, job: 
         attempt = job.attempts,
         "job claimed"
     );
-    if job.attempts > MAX_ATTEMPTS {
-        let msg = format!("gave up after {MAX_ATTEMPTS} attempts");
-        if let Err(e) = storage
-            .finish_job(&job, ImportStatus::Failed, Some(&msg))
-            .await
-        {
-            tracing::error!(error = %e, "marking a job failed");
+    let result = if job.attempts > MAX_ATTEMPTS {
+        // Earlier attempts died without recording an end (a killed process, a lost lease).
+        let last = job
+            .last_error
+            .clone()
+            .unwrap_or_else(|| "the worker stopped before finishing".into());
+        Ok(Outcome::Finished(
+            ImportStatus::Failed,
+            Some(format!("gave up after {MAX_ATTEMPTS} attempts: {last}")),
+        ))
+    } else {
+        match job.kind {
+            JobKind::Import => run_import(storage, config, &job).await,
+            JobKind::Undo => run_undo(storage, config, &job).await,
         }
-        return;
-    }
-    let result = match job.kind {
-        JobKind::Import => run_import(storage, owner, config, &job).await,
-        JobKind::Undo => run_undo(storage, owner, &job).await,
     };
-    match result {
-        Ok(Some(status)) => {
-            if let Err(e) = storage.finish_job(&job, status, None).await {
-                tracing::error!(error = %e, "finishing a job");
-            }
-            tracing::info!(job = job.job_id, status = status.as_str(), "job finished");
+    let outcome = match result {
+        Ok(outcome) => outcome,
+        Err(e) if job.attempts < MAX_ATTEMPTS => {
+            let msg = format!("{e:#}");
+            tracing::error!(job = job.job_id, attempt = job.attempts, error = %msg, "job attempt failed; will retry");
+            let delay = config.retry_delay.as_secs_f64() * job.attempts as f64;
+            return match storage.retry_job(&job, &msg, delay).await {
+                Ok(false) => Outcome::LeaseLost,
+                Ok(true) => Outcome::Retrying(msg),
+                Err(e) => {
+                    // Left running: the lease expires and the job is taken up again.
+                    tracing::error!(error = %e, "recording a failed attempt");
+                    Outcome::Retrying(msg)
+                }
+            };
         }
-        // Lease lost: another worker owns the job now.
-        Ok(None) => tracing::warn!(
+        Err(e) => {
+            let msg = format!("{e:#}");
+            tracing::error!(job = job.job_id, error = %msg, "job failed on its last attempt");
+            Outcome::Finished(
+                ImportStatus::Failed,
+                Some(format!("failed {MAX_ATTEMPTS} times; last error: {msg}")),
+            )
+        }
+    };
+    if let Outcome::Finished(status, error) = &outcome {
+        match storage.finish_job(&job, *status, error.as_deref()).await {
+            Ok(true) => {
+                tracing::info!(job = job.job_id, status = status.as_str(), "job finished")
+            }
+            Ok(false) => return Outcome::LeaseLost,
+            // Left running: the lease expires and the job is taken up again.
+            Err(e) => tracing::error!(error = %e, "finishing a job"),
+        }
+    } else {
+        tracing::warn!(
             job = job.job_id,
             "lease lost; leaving the job to its new owner"
-        ),
-        // Left running: the lease expires and the job is retried, counting attempts.
-        Err(e) => {
-            tracing::error!(job = job.job_id, error = %format!("{e:#}"), "job attempt failed")
-        }
+        );
     }
+    outcome
 }
 
-/// Some(final status), or None if the lease was lost.
 async fn run_import(
     storage: &dyn Storage,
-    owner: &str,
     config: &QueueConfig,
     job: &ClaimedJob,
-) -> anyhow::Result<Option<ImportStatus>> {
+) -> anyhow::Result<Outcome> {
     if job.source_path.is_some() && job.batch_count.is_none() {
-        match split_csv(storage, job).await {
-            Ok(()) => {}
+        match split_csv(storage, config, job).await {
+            Ok(true) => {}
+            Ok(false) => return Ok(Outcome::LeaseLost),
             Err(SplitError::Storage(e)) => return Err(e),
             Err(SplitError::Unreadable(msg)) => {
-                storage
-                    .finish_job(job, ImportStatus::Failed, Some(&msg))
-                    .await?;
-                return Ok(None);
+                return Ok(Outcome::Finished(ImportStatus::Failed, Some(msg)));
             }
         }
     }
     loop {
         if storage.cancel_requested(job.import_id).await? {
-            return Ok(Some(ImportStatus::Cancelled));
+            return Ok(Outcome::Finished(ImportStatus::Cancelled, None));
         }
         let Some(batch) = storage.next_pending_batch(job.import_id).await? else {
-            return Ok(Some(ImportStatus::Completed));
+            return Ok(Outcome::Finished(ImportStatus::Completed, None));
         };
         if storage
-            .apply_batch(job, owner, config.lease_secs, &batch)
+            .apply_batch(job, &job.owner, config.lease_secs, &batch)
             .await?
             .is_none()
         {
-            return Ok(None);
+            return Ok(Outcome::LeaseLost);
         }
     }
 }
 
 async fn run_undo(
     storage: &dyn Storage,
-    owner: &str,
+    config: &QueueConfig,
     job: &ClaimedJob,
-) -> anyhow::Result<Option<ImportStatus>> {
+) -> anyhow::Result<Outcome> {
     loop {
-        let n = storage.undo_chunk(job, owner, UNDO_CHUNK).await?;
+        if !storage
+            .heartbeat(job.job_id, &job.owner, config.lease_secs)
+            .await?
+        {
+            return Ok(Outcome::LeaseLost);
+        }
+        let n = storage.undo_chunk(job, &job.owner, UNDO_CHUNK).await?;
         if n == 0 {
-            return Ok(Some(ImportStatus::Undone));
+            return Ok(Outcome::Finished(ImportStatus::Undone, None));
         }
     }
 }
@@ -181,7 +245,12 @@ impl<E: Into<anyhow::Error>> From<E> for SplitError {
 /// Parse an uploaded CSV with the shared rules into stored batches. Parsing is
 /// deterministic, so after a crash the split starts over and batches already stored are
 /// recognised by their seq and body.
-async fn split_csv(storage: &dyn Storage, job: &ClaimedJob) -> Result<(), SplitError> {
+/// Ok(false) when the lease was lost while splitting.
+async fn split_csv(
+    storage: &dyn Storage,
+    config: &QueueConfig,
+    job: &ClaimedJob,
+) -> Result<bool, SplitError> {
     let path = job.source_path.clone().unwrap_or_default();
     let settings: CsvSettings = serde_json::from_str(&job.settings).unwrap_or_default();
     let file = tokio::fs::File::open(&path)
@@ -200,10 +269,13 @@ async fn split_csv(storage: &dyn Storage, job: &ClaimedJob) -> Result<(), SplitE
             sample.extend_from_slice(&chunk[..n]);
         }
         let import_settings = settings.import_settings();
-        let detection = shared::import::detect(&sample, &import_settings);
+        let mut detection = shared::import::detect(&sample, &import_settings);
         if let Some(problem) = &detection.problem {
             return Err(SplitError::Unreadable(problem.message.clone()));
         }
+        settings
+            .apply_named_mapping(&mut detection)
+            .map_err(SplitError::Unreadable)?;
         let mut row_reader = shared::import::RowReader::new(&detection);
         let mut pending: Vec<BatchRow> = Vec::with_capacity(CSV_BATCH_ROWS);
         let mut failed: Vec<(u64, Vec<shared::api::FieldError>, BatchRow)> = Vec::new();
@@ -227,6 +299,13 @@ async fn split_csv(storage: &dyn Storage, job: &ClaimedJob) -> Result<(), SplitE
                 if pending.len() + failed.len() >= CSV_BATCH_ROWS {
                     store_split_batch(storage, job, seq, &mut pending, &mut failed).await?;
                     seq += 1;
+                    // Splitting a big file takes a while: keep the lease.
+                    if !storage
+                        .heartbeat(job.job_id, &job.owner, config.lease_secs)
+                        .await?
+                    {
+                        return Ok(false);
+                    }
                 }
             }
             if buf.is_empty() {
@@ -245,7 +324,7 @@ async fn split_csv(storage: &dyn Storage, job: &ClaimedJob) -> Result<(), SplitE
             .set_received(job.import_id, total, i64::from(seq))
             .await?;
     }
-    Ok(())
+    Ok(true)
 }
 
 async fn store_split_batch(

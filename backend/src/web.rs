@@ -6,7 +6,6 @@ use std::path::Path;
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};
-use axum::routing::get;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 use tower_http::services::{ServeDir, ServeFile};
@@ -16,15 +15,25 @@ use tower_http::trace::TraceLayer;
 use crate::AppState;
 
 pub fn router(state: AppState) -> Router {
-    let mut app = Router::new()
-        .route("/healthz", get(crate::api::healthz))
-        .nest("/api", crate::api::router(state.clone()));
+    let (mut app, _) = crate::api::routes(Some(state.clone())).split_for_parts();
+    app = app.method_not_allowed_fallback(|| async {
+        crate::error::ApiError::new(
+            axum::http::StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "This route does not take this HTTP method.",
+        )
+    });
     let mut inline_hashes = Vec::new();
     if let Some(dist) = state.config.dist_dir.clone() {
         let index = dist.join("index.html");
         inline_hashes = inline_script_hashes(&index);
         app = app.fallback_service(ServeDir::new(&dist).fallback(ServeFile::new(index)));
     }
+    // Inside the header layers, so a timeout's answer carries them too.
+    app = app.layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        request_timeout,
+    ));
     let csp = format!(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{}; style-src 'self' 'unsafe-inline'; \
          img-src 'self' data: blob:; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; \
@@ -50,6 +59,29 @@ pub fn router(state: AppState) -> Router {
         }
     }
     app.layer(TraceLayer::new_for_http()).with_state(state)
+}
+
+/// Bounds the time until a response starts. A streamed body (exports, error reports) is
+/// not cut once its headers are out; raw CSV uploads, which read their whole body before
+/// answering, are exempt (their size limit bounds them instead).
+async fn request_timeout(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if req.method() == axum::http::Method::POST && req.uri().path() == "/api/imports/csv" {
+        return next.run(req).await;
+    }
+    match tokio::time::timeout(state.config.request_timeout, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => crate::error::ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "request_timeout",
+            "The request took too long and was stopped.",
+        )
+        .into_response(),
+    }
 }
 
 /// `sha256-...` sources for each inline `<script>` of the built index.html (Trunk writes

@@ -1,27 +1,73 @@
 //! Customers: the filtered, paginated list; single-customer CRUD (same validation as import);
 //! and the streamed CSV export.
 
+use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use shared::api::{BatchRow, Customer, CustomerFilter, CustomerInput, CustomerSort, Id, Page};
+use shared::api::{
+    BatchRow, Customer, CustomerFilter, CustomerInput, CustomerSort, ErrorBody, Id, Page,
+};
 use shared::export::ExportOptions;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::storage::{CustomerValues, Storage, StorageError};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/customers", get(list).post(create))
-        .route("/customers/export.csv", get(export))
-        .route("/customers/{id}", get(one).patch(update).delete(remove))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(export))
+        .routes(routes!(one, update, remove))
+}
+
+/// The filters of the list and the export (documentation of [`ListQuery`]).
+#[allow(dead_code)]
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct FilterParams {
+    /// Only customers of this group.
+    group_id: Option<i64>,
+    /// `true` or `false`.
+    accepts_marketing: Option<bool>,
+    /// Text in the name or email (case-insensitive).
+    q: Option<String>,
+    /// Created at or after this RFC 3339 time.
+    created_from: Option<DateTime<Utc>>,
+    /// Created at or before this RFC 3339 time.
+    created_to: Option<DateTime<Utc>>,
+    /// Only customers written by this import.
+    import_id: Option<i64>,
+}
+
+/// Paging and order of the list.
+#[allow(dead_code)]
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct PageParams {
+    /// From 1.
+    page: Option<i64>,
+    /// 1 to 500, default 50.
+    per_page: Option<i64>,
+    /// `created_at`, `-created_at` (default), `email` or `last_name`.
+    sort: Option<String>,
+}
+
+/// Spreadsheet options of the export.
+#[allow(dead_code)]
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ExportParams {
+    /// `comma` (default), `semicolon` or `tab`.
+    delimiter: Option<String>,
+    /// Start with a UTF-8 byte-order mark (for Excel).
+    bom: Option<bool>,
 }
 
 /// The list and export query string. Spelled out field by field: serde's `flatten` loses
@@ -69,6 +115,17 @@ fn parse_sort(s: Option<&str>) -> ApiResult<CustomerSort> {
     })
 }
 
+/// Customers matching the filters, one page at a time.
+#[utoipa::path(
+    get,
+    path = "/customers",
+    tag = "customers",
+    params(FilterParams, PageParams),
+    responses(
+        (status = 200, body = Page<Customer>),
+        (status = 400, description = "A bad filter, sort or paging value", body = ErrorBody),
+    )
+)]
 async fn list(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<ListQuery>,
@@ -83,6 +140,13 @@ async fn list(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/customers/{id}",
+    tag = "customers",
+    params(("id" = i64, Path, description = "Customer id")),
+    responses((status = 200, body = Customer), (status = 404, body = ErrorBody))
+)]
 async fn one(State(state): State<AppState>, Path(id): Path<Id>) -> ApiResult<Json<Customer>> {
     Ok(Json(state.storage.get_customer(id).await?))
 }
@@ -154,6 +218,18 @@ fn email_taken(e: StorageError) -> ApiError {
     }
 }
 
+/// Create a customer, validated like an imported row.
+#[utoipa::path(
+    post,
+    path = "/customers",
+    tag = "customers",
+    request_body = CustomerInput,
+    responses(
+        (status = 201, body = Customer),
+        (status = 409, description = "The email is taken (`email_exists`)", body = ErrorBody),
+        (status = 422, description = "Invalid fields (`invalid_customer`, details.errors) or `unknown_group`", body = ErrorBody),
+    )
+)]
 async fn create(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<CustomerInput>,
@@ -167,6 +243,20 @@ async fn create(
     Ok((StatusCode::CREATED, Json(customer)))
 }
 
+/// Change a customer; absent fields keep their values.
+#[utoipa::path(
+    patch,
+    path = "/customers/{id}",
+    tag = "customers",
+    params(("id" = i64, Path, description = "Customer id")),
+    request_body = CustomerInput,
+    responses(
+        (status = 200, body = Customer),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "The email is taken (`email_exists`)", body = ErrorBody),
+        (status = 422, description = "Invalid fields (`invalid_customer`) or `unknown_group`", body = ErrorBody),
+    )
+)]
 async fn update(
     State(state): State<AppState>,
     Path(id): Path<Id>,
@@ -183,6 +273,13 @@ async fn update(
     ))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/customers/{id}",
+    tag = "customers",
+    params(("id" = i64, Path, description = "Customer id")),
+    responses((status = 204, description = "Deleted"), (status = 404, body = ErrorBody))
+)]
 async fn remove(State(state): State<AppState>, Path(id): Path<Id>) -> ApiResult<StatusCode> {
     state.storage.delete_customer(id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -209,6 +306,20 @@ pub fn export_options(delimiter: Option<&str>, bom: Option<bool>) -> ApiResult<E
     })
 }
 
+/// The matching customers as a streamed CSV attachment. Header row:
+/// `first_name,last_name,email,note,accepts_marketing,group,created_at`; cells that a
+/// spreadsheet would run as a formula get a leading `'`.
+#[utoipa::path(
+    get,
+    path = "/customers/export.csv",
+    tag = "customers",
+    params(FilterParams, ExportParams),
+    responses(
+        (status = 200, description = "CSV, streamed", content_type = "text/csv", body = String,
+         headers(("content-disposition" = String, description = "attachment; filename=..."))),
+        (status = 400, description = "A bad filter or option", body = ErrorBody),
+    )
+)]
 async fn export(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<ListQuery>,

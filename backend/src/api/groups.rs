@@ -1,21 +1,22 @@
 //! Customer groups: list with counts, create, rename, delete (with reassignment).
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
 use serde::Deserialize;
-use shared::api::{Group, GroupName, Id};
+use shared::api::{ErrorBody, Group, GroupName, Id};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::storage::StorageError;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/groups", get(list).post(create))
-        .route("/groups/{id}", get(one).patch(rename).delete(remove))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(one, rename, remove))
 }
 
 fn valid_name(name: &str) -> ApiResult<&str> {
@@ -36,14 +37,35 @@ fn name_taken(e: StorageError) -> ApiError {
     }
 }
 
+/// Every group with its customer count; `Default` always exists.
+#[utoipa::path(get, path = "/groups", tag = "groups", responses((status = 200, body = Vec<Group>)))]
 async fn list(State(state): State<AppState>) -> ApiResult<Json<Vec<Group>>> {
     Ok(Json(state.storage.list_groups().await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/groups/{id}",
+    tag = "groups",
+    params(("id" = i64, Path, description = "Group id")),
+    responses((status = 200, body = Group), (status = 404, body = ErrorBody))
+)]
 async fn one(State(state): State<AppState>, Path(id): Path<Id>) -> ApiResult<Json<Group>> {
     Ok(Json(state.storage.get_group(id).await?))
 }
 
+/// Create a group; names are unique case-insensitively.
+#[utoipa::path(
+    post,
+    path = "/groups",
+    tag = "groups",
+    request_body = GroupName,
+    responses(
+        (status = 201, body = Group),
+        (status = 409, description = "The name exists (`group_exists`)", body = ErrorBody),
+        (status = 422, description = "A name of 1 to 100 characters is needed (`invalid_name`)", body = ErrorBody),
+    )
+)]
 async fn create(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<GroupName>,
@@ -53,6 +75,20 @@ async fn create(
     Ok((StatusCode::CREATED, Json(group)))
 }
 
+/// Rename a group.
+#[utoipa::path(
+    patch,
+    path = "/groups/{id}",
+    tag = "groups",
+    params(("id" = i64, Path, description = "Group id")),
+    request_body = GroupName,
+    responses(
+        (status = 200, body = Group),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "The name exists (`group_exists`)", body = ErrorBody),
+        (status = 422, description = "Invalid name (`invalid_name`)", body = ErrorBody),
+    )
+)]
 async fn rename(
     State(state): State<AppState>,
     Path(id): Path<Id>,
@@ -68,16 +104,46 @@ async fn rename(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct DeleteQuery {
-    reassign_to: Option<Id>,
+    /// Move the group's customers (and imports) to this group first.
+    reassign_to: Option<i64>,
 }
 
+/// Delete a group; refused while it has customers unless `reassign_to` names another group.
+#[utoipa::path(
+    delete,
+    path = "/groups/{id}",
+    tag = "groups",
+    params(("id" = i64, Path, description = "Group id"), DeleteQuery),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "The group has customers, or is `Default` (`group_in_use`)", body = ErrorBody),
+        (status = 422, description = "`reassign_to` names no other group (`unknown_group`)", body = ErrorBody),
+    )
+)]
 async fn remove(
     State(state): State<AppState>,
     Path(id): Path<Id>,
     ApiQuery(q): ApiQuery<DeleteQuery>,
 ) -> ApiResult<StatusCode> {
+    if let Some(target) = q.reassign_to {
+        let unknown = || {
+            ApiError::unprocessable(
+                "unknown_group",
+                format!("reassign_to must name another existing group, not {target}."),
+            )
+        };
+        if target == id {
+            return Err(unknown());
+        }
+        state.storage.get_group(target).await.map_err(|e| match e {
+            StorageError::NotFound => unknown(),
+            other => other.into(),
+        })?;
+    }
     state
         .storage
         .delete_group(id, q.reassign_to)

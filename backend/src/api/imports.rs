@@ -1,20 +1,21 @@
 //! Imports: created in `receiving`, fed batches (idempotent per seq), committed to the queue;
 //! or uploaded whole as raw CSV. Also status, list, error report, cancel and undo.
 
+use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
 use futures::StreamExt;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use shared::api::{
-    BatchRequest, BatchResponse, BatchRow, CommitRequest, CreateImport, Id, Import, ImportStatus,
-    OnDuplicate, Page, RejectedRow,
+    BatchRequest, BatchResponse, BatchRow, CommitRequest, CreateImport, ErrorBody, Id, Import,
+    ImportStatus, OnDuplicate, Page, RejectedRow,
 };
 use tokio::io::AsyncWriteExt;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
@@ -27,24 +28,38 @@ pub const DETECT_SAMPLE: usize = 256 * 1024;
 /// Rows one batch may carry.
 pub const MAX_BATCH_ROWS: usize = 10_000;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/imports", get(list).post(create))
-        .route("/imports/csv", post(upload_csv))
-        .route("/imports/{id}", get(one))
-        .route("/imports/{id}/batches/{seq}", put(put_batch))
-        .route("/imports/{id}/commit", post(commit))
-        .route("/imports/{id}/errors.csv", get(errors_csv))
-        .route("/imports/{id}/cancel", post(cancel))
-        .route("/imports/{id}/undo", post(undo))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(upload_csv))
+        .routes(routes!(one))
+        .routes(routes!(put_batch))
+        .routes(routes!(commit))
+        .routes(routes!(errors_csv))
+        .routes(routes!(cancel))
+        .routes(routes!(undo))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// From 1.
     page: Option<i64>,
+    /// 1 to 500, default 50.
     per_page: Option<i64>,
 }
 
+/// Imports, newest first.
+#[utoipa::path(
+    get,
+    path = "/imports",
+    tag = "imports",
+    params(ListQuery),
+    responses(
+        (status = 200, body = Page<Import>),
+        (status = 400, description = "Bad paging", body = ErrorBody),
+    )
+)]
 async fn list(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<ListQuery>,
@@ -53,6 +68,13 @@ async fn list(
     Ok(Json(state.storage.list_imports(page, per_page).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/imports/{id}",
+    tag = "imports",
+    params(("id" = i64, Path, description = "Import id")),
+    responses((status = 200, body = Import), (status = 404, body = ErrorBody))
+)]
 async fn one(State(state): State<AppState>, Path(id): Path<Id>) -> ApiResult<Json<Import>> {
     Ok(Json(state.storage.get_import(id).await?))
 }
@@ -74,6 +96,17 @@ async fn resolve_group(state: &AppState, group_id: Option<Id>) -> ApiResult<Id> 
     }
 }
 
+/// Start an import in `receiving`: send its batches, then commit.
+#[utoipa::path(
+    post,
+    path = "/imports",
+    tag = "imports",
+    request_body = CreateImport,
+    responses(
+        (status = 201, body = Import),
+        (status = 422, description = "`invalid_file_name` or `unknown_group`", body = ErrorBody),
+    )
+)]
 async fn create(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<CreateImport>,
@@ -158,6 +191,26 @@ pub fn validate_batch(seq: u32, rows: &[BatchRow]) -> (NewBatch, BatchResponse) 
     (batch, response)
 }
 
+/// Store one batch of rows, validated again by the server. Idempotent per `seq`: the same
+/// body gets the same answer and changes nothing.
+#[utoipa::path(
+    put,
+    path = "/imports/{id}/batches/{seq}",
+    tag = "imports",
+    params(
+        ("id" = i64, Path, description = "Import id"),
+        ("seq" = u32, Path, description = "Batch number, from 0"),
+    ),
+    request_body = BatchRequest,
+    responses(
+        (status = 200, body = BatchResponse),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "The import takes no more batches (`import_not_receiving`)", body = ErrorBody),
+        (status = 413, description = "Body over the JSON limit or more rows than a batch may carry", body = ErrorBody),
+        (status = 422, description = "This seq was received with other rows (`batch_mismatch`)", body = ErrorBody),
+    )
+)]
 async fn put_batch(
     State(state): State<AppState>,
     Path((id, seq)): Path<(Id, u32)>,
@@ -197,6 +250,20 @@ async fn put_batch(
     }
 }
 
+/// Hand a received import to the queue once every batch is stored.
+#[utoipa::path(
+    post,
+    path = "/imports/{id}/commit",
+    tag = "imports",
+    params(("id" = i64, Path, description = "Import id")),
+    request_body = CommitRequest,
+    responses(
+        (status = 202, description = "Queued", body = Import),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "Not receiving any more (`import_not_receiving`)", body = ErrorBody),
+        (status = 422, description = "Batches missing (`batches_missing`; details say what is stored)", body = ErrorBody),
+    )
+)]
 async fn commit(
     State(state): State<AppState>,
     Path(id): Path<Id>,
@@ -207,12 +274,9 @@ async fn commit(
         .commit_import(id, i64::from(req.batch_count), req.row_count as i64)
         .await?
     {
-        CommitOutcome::Committed => {
+        CommitOutcome::Committed(import) => {
             state.queue_wakeup.notify_waiters();
-            Ok((
-                StatusCode::ACCEPTED,
-                Json(state.storage.get_import(id).await?),
-            ))
+            Ok((StatusCode::ACCEPTED, Json(*import)))
         }
         CommitOutcome::Incomplete {
             stored_batches,
@@ -237,6 +301,18 @@ async fn commit(
     }
 }
 
+/// Cancel: at once while receiving or queued, at the next batch boundary while running.
+#[utoipa::path(
+    post,
+    path = "/imports/{id}/cancel",
+    tag = "imports",
+    params(("id" = i64, Path, description = "Import id")),
+    responses(
+        (status = 200, body = Import),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "Already finished (`not_cancellable`)", body = ErrorBody),
+    )
+)]
 async fn cancel(State(state): State<AppState>, Path(id): Path<Id>) -> ApiResult<Json<Import>> {
     Ok(Json(state.storage.cancel_import(id).await.map_err(
         |e| match e {
@@ -246,6 +322,19 @@ async fn cancel(State(state): State<AppState>, Path(id): Path<Id>) -> ApiResult<
     )?))
 }
 
+/// Queue an undo: customers the import created are deleted, those it updated get their
+/// earlier values back.
+#[utoipa::path(
+    post,
+    path = "/imports/{id}/undo",
+    tag = "imports",
+    params(("id" = i64, Path, description = "Import id")),
+    responses(
+        (status = 202, description = "Undo queued", body = Import),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "Not finished yet, or undone already (`not_undoable`)", body = ErrorBody),
+    )
+)]
 async fn undo(
     State(state): State<AppState>,
     Path(id): Path<Id>,
@@ -261,6 +350,17 @@ async fn undo(
 /// Error report rows per database round trip.
 const ERROR_PAGE: i64 = 5000;
 
+/// The import's problems as CSV: `line,field,value,code,message`, one row per problem.
+#[utoipa::path(
+    get,
+    path = "/imports/{id}/errors.csv",
+    tag = "imports",
+    params(("id" = i64, Path, description = "Import id")),
+    responses(
+        (status = 200, description = "CSV, streamed", content_type = "text/csv", body = String),
+        (status = 404, body = ErrorBody),
+    )
+)]
 async fn errors_csv(State(state): State<AppState>, Path(id): Path<Id>) -> ApiResult<Response> {
     state.storage.get_import(id).await?;
     let storage = state.storage.clone();
@@ -302,15 +402,35 @@ async fn errors_csv(State(state): State<AppState>, Path(id): Path<Id>) -> ApiRes
         .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct CsvQuery {
-    group_id: Option<Id>,
+    /// The customers' group (default: `Default`).
+    group_id: Option<i64>,
+    /// `skip` (default), `update` or `update_non_blank`.
     on_duplicate: Option<String>,
+    /// `auto` (default), `true` or `false`.
     has_header: Option<String>,
+    /// `auto` (default), `,`, `;`, `tab` or `pipe`.
     delimiter: Option<String>,
+    /// `auto` (default) or a WHATWG label such as `utf-8`, `windows-1251`, `utf-16le`.
     encoding: Option<String>,
+    /// JSON overriding the automatic mapping: an array with one target (or null) per
+    /// column, e.g. `["email", null, "full_name"]`, or an object from column index or header
+    /// name to target, e.g. `{"E-mail": "email", "3": null}`. Targets: first_name, last_name,
+    /// full_name, email, note, accepts_marketing, customer_group.
     mapping: Option<String>,
+    /// The name shown in the import list (default `upload.csv`).
     file_name: Option<String>,
+}
+
+/// A mapping given with a raw CSV upload: one target per column, or targets by column
+/// index or header name (the rest keep the automatic mapping).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum MappingSpec {
+    Columns(Vec<Option<shared::import::Target>>),
+    Named(std::collections::BTreeMap<String, Option<shared::import::Target>>),
 }
 
 /// The settings a server-parsed CSV import keeps, to parse the stored file in the job.
@@ -319,7 +439,7 @@ pub struct CsvSettings {
     pub has_header: Option<bool>,
     pub delimiter: Option<u8>,
     pub encoding: Option<String>,
-    pub mapping: Option<Vec<Option<shared::import::Target>>>,
+    pub mapping: Option<MappingSpec>,
 }
 
 impl CsvSettings {
@@ -332,8 +452,46 @@ impl CsvSettings {
                 Some(true) => shared::import::HeaderChoice::Yes,
                 Some(false) => shared::import::HeaderChoice::No,
             },
-            mapping: self.mapping.clone(),
+            mapping: match &self.mapping {
+                Some(MappingSpec::Columns(targets)) => Some(targets.clone()),
+                _ => None,
+            },
         }
+    }
+
+    /// Apply a mapping by index or header name to the detected columns. Err names a key
+    /// that matches no column.
+    pub fn apply_named_mapping(
+        &self,
+        detection: &mut shared::import::Detection,
+    ) -> Result<(), String> {
+        let Some(MappingSpec::Named(named)) = &self.mapping else {
+            return Ok(());
+        };
+        let columns = detection.columns.len().max(detection.mapping.len());
+        detection.mapping.resize(columns, None);
+        for (key, target) in named {
+            let by_header = detection.columns.iter().position(|c| {
+                c.header
+                    .as_deref()
+                    .is_some_and(|h| h.trim().to_lowercase() == key.trim().to_lowercase())
+            });
+            let index = by_header
+                .or_else(|| key.trim().parse::<usize>().ok().filter(|i| *i < columns))
+                .ok_or_else(|| {
+                    format!("The mapping names the column {key:?}, which the file does not have.")
+                })?;
+            // A target chosen for one column leaves the column that had it automatically.
+            if let Some(t) = target {
+                for other in detection.mapping.iter_mut() {
+                    if other.as_ref() == Some(t) {
+                        *other = None;
+                    }
+                }
+            }
+            detection.mapping[index] = *target;
+        }
+        Ok(())
     }
 }
 
@@ -376,7 +534,10 @@ fn parse_csv_query(q: &CsvQuery) -> ApiResult<CsvSettings> {
         Some(json) => Some(serde_json::from_str(json).map_err(|e| {
             ApiError::bad_request(
                 "invalid_mapping",
-                format!("mapping must be a JSON array of target names or nulls: {e}"),
+                format!(
+                    "mapping must be JSON: an array of targets or nulls, or an object from \
+                     column index or header to target: {e}"
+                ),
             )
         })?),
     };
@@ -392,12 +553,80 @@ fn encoding_label(label: &str) -> Option<String> {
     encoding_rs::Encoding::for_label(label.trim().as_bytes()).map(|e| e.name().to_lowercase())
 }
 
-/// Streams a raw CSV body to a file under the data directory, then queues its import.
+/// Upload a whole CSV file as the raw body (streamed to disk, any size up to the configured
+/// limit); the server detects, maps and validates it with the same rules as the browser.
+#[utoipa::path(
+    post,
+    path = "/imports/csv",
+    tag = "imports",
+    params(CsvQuery),
+    request_body(content = String, content_type = "text/csv", description = "The file's bytes, in any supported encoding"),
+    responses(
+        (status = 202, description = "Stored and queued", body = Import),
+        (status = 400, description = "A bad option (`invalid_delimiter`, `invalid_mapping`, ...)", body = ErrorBody),
+        (status = 413, description = "Larger than the upload limit (`payload_too_large`)", body = ErrorBody),
+        (status = 422, description = "`unknown_group`", body = ErrorBody),
+    )
+)]
 async fn upload_csv(
     State(state): State<AppState>,
-    ApiQuery(q): ApiQuery<CsvQuery>,
+    query: Result<ApiQuery<CsvQuery>, ApiError>,
+    headers: axum::http::HeaderMap,
     body: Body,
-) -> ApiResult<(StatusCode, Json<Import>)> {
+) -> Result<(StatusCode, Json<Import>), Response> {
+    let mut stream = body.into_data_stream();
+    match store_upload(&state, query, &headers, &mut stream).await {
+        Ok(import) => {
+            state.queue_wakeup.notify_waiters();
+            Ok((StatusCode::ACCEPTED, Json(import)))
+        }
+        Err(e) => Err(refuse_upload(e, &headers, stream).await),
+    }
+}
+
+/// How long a refused upload's remaining body is read and discarded, so that the client
+/// (which may still be sending) receives the error instead of a reset connection.
+const UPLOAD_DRAIN: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The error response for a refused upload, sent once the rest of the body is drained
+/// (unless the client asked with `Expect: 100-continue` and so has not sent it).
+async fn refuse_upload(
+    e: ApiError,
+    headers: &axum::http::HeaderMap,
+    mut stream: axum::body::BodyDataStream,
+) -> Response {
+    let expects_continue = headers
+        .get(header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    if !expects_continue {
+        let _ = tokio::time::timeout(UPLOAD_DRAIN, async {
+            while let Some(Ok(_)) = stream.next().await {}
+        })
+        .await;
+    }
+    let mut res = e.into_response();
+    res.headers_mut().insert(
+        header::CONNECTION,
+        axum::http::HeaderValue::from_static("close"),
+    );
+    res
+}
+
+async fn store_upload(
+    state: &AppState,
+    query: Result<ApiQuery<CsvQuery>, ApiError>,
+    headers: &axum::http::HeaderMap,
+    stream: &mut axum::body::BodyDataStream,
+) -> ApiResult<Import> {
+    let ApiQuery(q) = query?;
+    let limit = state.config.max_upload_bytes;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large(limit));
+    }
     let settings = parse_csv_query(&q)?;
     let on_duplicate = match q.on_duplicate.as_deref() {
         None => OnDuplicate::Skip,
@@ -408,23 +637,19 @@ async fn upload_csv(
             )
         })?,
     };
-    let group_id = resolve_group(&state, q.group_id).await?;
+    let group_id = resolve_group(state, q.group_id).await?;
     let dir = state.config.data_dir.join("uploads");
     tokio::fs::create_dir_all(&dir)
         .await
         .map_err(ApiError::internal)?;
-    let path = dir.join(format!("{}.csv", crate::auth::random_token(16)));
-    let limit = state.config.max_upload_bytes;
-    let written = write_limited(body, &path, limit).await;
-    match written {
-        Ok(_) => {}
-        Err(e) => {
-            let _ = tokio::fs::remove_file(&path).await;
-            return Err(e);
-        }
+    let path = std::path::absolute(dir.join(format!("{}.csv", crate::auth::random_token(16))))
+        .map_err(ApiError::internal)?;
+    if let Err(e) = write_limited(stream, &path, limit).await {
+        let _ = tokio::fs::remove_file(&path).await;
+        return Err(e);
     }
     let file_name = q.file_name.clone().unwrap_or_else(|| "upload.csv".into());
-    let import = state
+    let created = state
         .storage
         .create_import(
             &file_name,
@@ -434,16 +659,31 @@ async fn upload_csv(
             Some(&path.to_string_lossy()),
             ImportStatus::Queued,
         )
-        .await?;
-    state.queue_wakeup.notify_waiters();
-    Ok((StatusCode::ACCEPTED, Json(import)))
+        .await;
+    match created {
+        Ok(import) => Ok(import),
+        Err(e) => {
+            let _ = tokio::fs::remove_file(&path).await;
+            Err(e.into())
+        }
+    }
 }
 
-async fn write_limited(body: Body, path: &std::path::Path, limit: u64) -> ApiResult<u64> {
+fn too_large(limit: u64) -> ApiError {
+    ApiError::too_large(format!(
+        "The file is larger than the upload limit of {limit} bytes."
+    ))
+    .with_details(serde_json::json!({ "limit_bytes": limit }))
+}
+
+async fn write_limited(
+    stream: &mut axum::body::BodyDataStream,
+    path: &std::path::Path,
+    limit: u64,
+) -> ApiResult<u64> {
     let mut file = tokio::fs::File::create(path)
         .await
         .map_err(ApiError::internal)?;
-    let mut stream = body.into_data_stream();
     let mut total = 0u64;
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| {
@@ -451,9 +691,7 @@ async fn write_limited(body: Body, path: &std::path::Path, limit: u64) -> ApiRes
         })?;
         total += chunk.len() as u64;
         if total > limit {
-            return Err(ApiError::too_large(format!(
-                "The file is larger than the upload limit of {limit} bytes."
-            )));
+            return Err(too_large(limit));
         }
         file.write_all(&chunk).await.map_err(ApiError::internal)?;
     }

@@ -1,26 +1,42 @@
 //! The queue as the admin sees it ("Settings > Queue jobs").
 
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
 use serde::Deserialize;
-use shared::api::{ImportStatus, JobList};
+use shared::api::{ErrorBody, ImportStatus, JobList};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiQuery;
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/jobs", get(list))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct JobsQuery {
+    /// Only jobs with this status: queued, running, completed, failed or cancelled.
     status: Option<String>,
+    /// From 1.
     page: Option<i64>,
+    /// 1 to 200, default 50.
     per_page: Option<i64>,
 }
 
+/// The queue, newest job first ("Settings > Queue jobs").
+#[utoipa::path(
+    get,
+    path = "/jobs",
+    tag = "jobs",
+    params(JobsQuery),
+    responses(
+        (status = 200, body = JobList),
+        (status = 400, description = "Unknown status or bad paging", body = ErrorBody),
+    )
+)]
 async fn list(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<JobsQuery>,

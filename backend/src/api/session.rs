@@ -2,24 +2,40 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
-use shared::api::{LoginRequest, SessionResponse};
+use shared::api::{ErrorBody, LoginRequest, SessionResponse};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::auth::{self, CurrentUser, SESSION_COOKIE, SESSION_DAYS};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ClientIp};
 
-pub fn open_routes() -> Router<AppState> {
-    Router::new().route("/session", post(login))
+pub fn open_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(login))
 }
 
-pub fn protected_routes() -> Router<AppState> {
-    Router::new().route("/session", get(current).delete(logout))
+pub fn protected_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(current, logout))
 }
 
+/// Sign in: sets the session cookie and returns the CSRF token for state-changing requests.
+#[utoipa::path(
+    post,
+    path = "/session",
+    tag = "session",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, body = SessionResponse,
+         headers(("set-cookie" = String, description = "intake_session: HttpOnly, SameSite=Strict"))),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, description = "Wrong user name or password (`invalid_credentials`)", body = ErrorBody),
+        (status = 429, description = "Too many failed sign-ins (`too_many_attempts`)", body = ErrorBody,
+         headers(("retry-after" = u64, description = "Seconds to wait"))),
+    )
+)]
 async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -89,6 +105,8 @@ async fn verify_blocking(password: String, hash: String) -> bool {
         .unwrap_or(false)
 }
 
+/// The signed-in user (and the session's CSRF token; empty for bearer tokens).
+#[utoipa::path(get, path = "/session", tag = "session", responses((status = 200, body = SessionResponse)))]
 async fn current(Extension(me): Extension<CurrentUser>) -> ApiResult<Json<SessionResponse>> {
     Ok(Json(SessionResponse {
         user: me.user,
@@ -96,6 +114,8 @@ async fn current(Extension(me): Extension<CurrentUser>) -> ApiResult<Json<Sessio
     }))
 }
 
+/// Sign out: the session ends and its cookie is removed.
+#[utoipa::path(delete, path = "/session", tag = "session", responses((status = 204, description = "Signed out")))]
 async fn logout(
     State(state): State<AppState>,
     Extension(me): Extension<CurrentUser>,

@@ -2,21 +2,24 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
-use axum::{Extension, Json, Router};
-use shared::api::{CreateTokenRequest, CreatedToken, Id, TokenInfo};
+use axum::{Extension, Json};
+use shared::api::{CreateTokenRequest, CreatedToken, ErrorBody, Id, TokenInfo};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::auth::{self, CurrentUser};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/tokens", get(list).post(create))
-        .route("/tokens/{id}", delete(remove))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(remove))
 }
 
+/// The caller's API tokens (never their secrets).
+#[utoipa::path(get, path = "/tokens", tag = "tokens", responses((status = 200, body = Vec<TokenInfo>)))]
 async fn list(
     State(state): State<AppState>,
     Extension(me): Extension<CurrentUser>,
@@ -24,6 +27,17 @@ async fn list(
     Ok(Json(state.storage.list_tokens(me.user.id).await?))
 }
 
+/// Create an API token; its secret is in this answer only (stored hashed).
+#[utoipa::path(
+    post,
+    path = "/tokens",
+    tag = "tokens",
+    request_body = CreateTokenRequest,
+    responses(
+        (status = 201, body = CreatedToken),
+        (status = 422, description = "A name of 1 to 100 characters is needed (`invalid_name`)", body = ErrorBody),
+    )
+)]
 async fn create(
     State(state): State<AppState>,
     Extension(me): Extension<CurrentUser>,
@@ -54,6 +68,17 @@ pub async fn create_token(state: &AppState, user_id: Id, name: &str) -> ApiResul
     })
 }
 
+/// Revoke an API token.
+#[utoipa::path(
+    delete,
+    path = "/tokens/{id}",
+    tag = "tokens",
+    params(("id" = i64, Path, description = "Token id")),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 404, body = ErrorBody),
+    )
+)]
 async fn remove(
     State(state): State<AppState>,
     Extension(me): Extension<CurrentUser>,

@@ -1,6 +1,7 @@
 //! The body of [`Storage`](super::Storage) shared by both engines. Each engine module
 //! instantiates it with `impl_storage!(EngineStruct, sqlx::EngineType)`; the struct provides
-//! `read` and `write` pools, `begin_write()`, `CLAIM_SQL` and `ENGINE`.
+//! `read` and `write` pools, `begin_write()`, `CLAIM_SQL`, `LOCK_ROW`, `BATCH_LOCK_SQL`
+//! and `ENGINE`.
 
 macro_rules! impl_storage {
     ($Store:ty, $DB:ty) => {
@@ -20,8 +21,9 @@ macro_rules! impl_storage {
 
         impl $Store {
             async fn import_status_in(tx: &mut Tx, import_id: Id) -> Result<Option<(ImportStatus, bool)>> {
+                // Locked (PostgreSQL) so concurrent requests on one import run one at a time.
                 let row: Option<(String, bool)> =
-                    sqlx::query_as("SELECT status, cancel_requested FROM imports WHERE id = $1")
+                    sqlx::query_as(&format!("SELECT status, cancel_requested FROM imports WHERE id = $1{}", Self::LOCK_ROW))
                         .bind(import_id)
                         .fetch_optional(&mut **tx)
                         .await?;
@@ -40,13 +42,23 @@ macro_rules! impl_storage {
                 {
                     return Ok(id);
                 }
-                let (id,): (i64,) = sqlx::query_as(
-                    "INSERT INTO customer_groups (name, name_key) VALUES ($1, $2) RETURNING id",
+                // Another transaction may create the same name meanwhile (PostgreSQL): then
+                // take its row.
+                let inserted: Option<(i64,)> = sqlx::query_as(
+                    "INSERT INTO customer_groups (name, name_key) VALUES ($1, $2) \
+                     ON CONFLICT (name_key) DO NOTHING RETURNING id",
                 )
                 .bind(name.trim())
                 .bind(&key)
-                .fetch_one(&mut **tx)
+                .fetch_optional(&mut **tx)
                 .await?;
+                if let Some((id,)) = inserted {
+                    return Ok(id);
+                }
+                let (id,): (i64,) = sqlx::query_as("SELECT id FROM customer_groups WHERE name_key = $1")
+                    .bind(&key)
+                    .fetch_one(&mut **tx)
+                    .await?;
                 Ok(id)
             }
 
@@ -594,8 +606,12 @@ macro_rules! impl_storage {
                     .bind(now)
                     .execute(&mut *tx)
                     .await?;
+                let row: ImportRow = sqlx::query_as(&format!("SELECT {IMPORT_COLUMNS} FROM imports WHERE id = $1"))
+                    .bind(import_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
                 tx.commit().await?;
-                Ok(CommitOutcome::Committed)
+                Ok(CommitOutcome::Committed(Box::new(row.into_import())))
             }
 
             async fn cancel_import(&self, import_id: Id) -> Result<Import> {
@@ -722,6 +738,7 @@ macro_rules! impl_storage {
                 let kind = JobKind::parse(job.get::<String, _>("kind").as_str());
                 let import_id: i64 = job.get("import_id");
                 let attempts: i64 = job.get("attempts");
+                let last_error: Option<String> = job.get("error");
                 let import = sqlx::query("SELECT group_id, on_duplicate, source_path, settings, batch_count FROM imports WHERE id = $1")
                     .bind(import_id)
                     .fetch_one(&mut *tx)
@@ -738,7 +755,9 @@ macro_rules! impl_storage {
                     job_id,
                     kind,
                     import_id,
+                    owner: owner.to_owned(),
                     attempts,
+                    last_error,
                     group_id: import.get("group_id"),
                     on_duplicate: OnDuplicate::parse(import.get::<String, _>("on_duplicate").as_str()).unwrap_or_default(),
                     source_path: import.get("source_path"),
@@ -774,6 +793,9 @@ macro_rules! impl_storage {
 
             async fn apply_batch(&self, job: &ClaimedJob, owner: &str, lease_secs: i64, batch: &PendingBatch) -> Result<Option<Applied>> {
                 let mut tx = self.begin_write().await?;
+                if !Self::BATCH_LOCK_SQL.is_empty() {
+                    sqlx::query(Self::BATCH_LOCK_SQL).execute(&mut *tx).await?;
+                }
                 let now = Utc::now();
                 // The lease check and the writes share one transaction: a worker that lost
                 // its job writes nothing, so no batch is ever applied twice.
@@ -1020,26 +1042,26 @@ macro_rules! impl_storage {
                 Ok(())
             }
 
-            async fn finish_job(&self, job: &ClaimedJob, import_status: ImportStatus, error: Option<&str>) -> Result<()> {
+            async fn finish_job(&self, job: &ClaimedJob, import_status: ImportStatus, error: Option<&str>) -> Result<bool> {
                 let mut tx = self.begin_write().await?;
                 let now = Utc::now();
                 let job_status = match import_status {
                     ImportStatus::Undone => ImportStatus::Completed,
                     s => s,
                 };
-                sqlx::query("UPDATE jobs SET status = $1, finished_at = $2, error = $3, lease_owner = NULL WHERE id = $4")
-                    .bind(job_status.as_str())
-                    .bind(now)
-                    .bind(error)
-                    .bind(job.job_id)
-                    .execute(&mut *tx)
-                    .await?;
-                if import_status == ImportStatus::Undone {
-                    // The import's own job shows that its effect was undone.
-                    sqlx::query("UPDATE jobs SET status = 'undone' WHERE import_id = $1 AND kind = 'import'")
-                        .bind(job.import_id)
-                        .execute(&mut *tx)
-                        .await?;
+                let done = sqlx::query(
+                    "UPDATE jobs SET status = $1, finished_at = $2, error = $3, lease_owner = NULL \
+                     WHERE id = $4 AND lease_owner = $5 AND status = 'running'",
+                )
+                .bind(job_status.as_str())
+                .bind(now)
+                .bind(error)
+                .bind(job.job_id)
+                .bind(&job.owner)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() != 1 {
+                    return Ok(false);
                 }
                 if job.kind == JobKind::Import || import_status == ImportStatus::Undone {
                     sqlx::query("UPDATE imports SET status = $1, finished_at = $2, error = $3 WHERE id = $4")
@@ -1051,7 +1073,24 @@ macro_rules! impl_storage {
                         .await?;
                 }
                 tx.commit().await?;
-                Ok(())
+                Ok(true)
+            }
+
+            async fn retry_job(&self, job: &ClaimedJob, error: &str, delay_secs: f64) -> Result<bool> {
+                let mut tx = self.begin_write().await?;
+                let at = Utc::now() + chrono::Duration::milliseconds((delay_secs * 1000.0) as i64);
+                let done = sqlx::query(
+                    "UPDATE jobs SET lease_owner = NULL, lease_expires_at = $1, error = $2 \
+                     WHERE id = $3 AND lease_owner = $4 AND status = 'running'",
+                )
+                .bind(at)
+                .bind(error)
+                .bind(job.job_id)
+                .bind(&job.owner)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(done.rows_affected() == 1)
             }
         }
     };

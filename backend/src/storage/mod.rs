@@ -167,12 +167,16 @@ pub trait Storage: Send + Sync + 'static {
     async fn cancel_requested(&self, import_id: Id) -> Result<bool>;
     /// Record the received row count of a server-parsed CSV import.
     async fn set_received(&self, import_id: Id, received: i64, batch_count: i64) -> Result<()>;
+    /// End a job (and its import). False, writing nothing, when the lease was lost.
     async fn finish_job(
         &self,
         job: &ClaimedJob,
         import_status: ImportStatus,
         error: Option<&str>,
-    ) -> Result<()>;
+    ) -> Result<bool>;
+    /// A failed attempt: record its error and release the lease, so that the job is claimed
+    /// again (and counted as another attempt) once `delay_secs` have passed.
+    async fn retry_job(&self, job: &ClaimedJob, error: &str, delay_secs: f64) -> Result<bool>;
 }
 
 /// The WHERE clause shared by the customer list, its count and the export; parameters

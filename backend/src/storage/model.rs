@@ -69,7 +69,8 @@ pub enum PutBatch {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum CommitOutcome {
-    Committed,
+    /// Queued; the import as the commit left it.
+    Committed(Box<shared::api::Import>),
     /// Batches missing or rows not matching what the client says it sent.
     Incomplete {
         stored_batches: i64,
@@ -85,7 +86,12 @@ pub struct ClaimedJob {
     pub job_id: Id,
     pub kind: JobKind,
     pub import_id: Id,
+    /// The worker holding the lease.
+    pub owner: String,
+    /// Counting this one.
     pub attempts: i64,
+    /// What the previous attempt failed with, if it recorded anything.
+    pub last_error: Option<String>,
     pub group_id: Id,
     pub on_duplicate: OnDuplicate,
     pub source_path: Option<String>,

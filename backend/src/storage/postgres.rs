@@ -10,13 +10,19 @@ pub struct PgStorage {
 }
 
 impl PgStorage {
+    /// Appended to the read of an import row that a write transaction then changes.
+    const LOCK_ROW: &'static str = " FOR UPDATE";
+    /// Run first in each batch transaction: batches are applied one at a time across all
+    /// workers and servers, so two imports inserting the same new email never collide
+    /// (SQLite's single writer already does this).
+    const BATCH_LOCK_SQL: &'static str = "SELECT pg_advisory_xact_lock(7461)";
     const ENGINE: &'static str = "postgres";
     const CLAIM_SQL: &'static str = "UPDATE jobs SET status = 'running', attempts = attempts + 1, \
         lease_owner = $1, lease_expires_at = $2, started_at = COALESCE(started_at, $3) \
         WHERE id = (SELECT id FROM jobs WHERE status = 'queued' \
                     OR (status = 'running' AND lease_expires_at < $3) ORDER BY id LIMIT 1 \
                     FOR UPDATE SKIP LOCKED) \
-        RETURNING id, kind, import_id, attempts";
+        RETURNING id, kind, import_id, attempts, error";
 
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
         let pool = PgPoolOptions::new()

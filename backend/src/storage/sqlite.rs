@@ -13,12 +13,18 @@ pub struct SqliteStorage {
 }
 
 impl SqliteStorage {
+    /// Appended to the read of an import row that a write transaction then changes.
+    const LOCK_ROW: &'static str = "";
+    /// Run first in each batch transaction: batches are applied one at a time across all
+    /// workers and servers, so two imports inserting the same new email never collide
+    /// (SQLite's single writer already does this).
+    const BATCH_LOCK_SQL: &'static str = "";
     const ENGINE: &'static str = "sqlite";
     const CLAIM_SQL: &'static str = "UPDATE jobs SET status = 'running', attempts = attempts + 1, \
         lease_owner = $1, lease_expires_at = $2, started_at = COALESCE(started_at, $3) \
         WHERE id = (SELECT id FROM jobs WHERE status = 'queued' \
                     OR (status = 'running' AND lease_expires_at < $3) ORDER BY id LIMIT 1) \
-        RETURNING id, kind, import_id, attempts";
+        RETURNING id, kind, import_id, attempts, error";
 
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
         let options = SqliteConnectOptions::from_str(url)?
@@ -27,10 +33,10 @@ impl SqliteStorage {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(30))
             .foreign_keys(true);
-        if let Some(dir) = options.get_filename().parent() {
-            if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir)?;
-            }
+        if let Some(dir) = options.get_filename().parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir)?;
         }
         let write = SqlitePoolOptions::new()
             .max_connections(1)

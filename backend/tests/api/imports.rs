@@ -230,3 +230,60 @@ async fn malformed_and_oversized_bodies_get_contract_errors() {
         assert_eq!(reply.json()["error"]["code"], "payload_too_large");
     });
 }
+
+#[tokio::test]
+async fn a_raw_csv_upload_takes_a_mapping_by_header_name_or_by_column() {
+    each_engine!("raw_csv_mapping", |app| {
+        let upload = |query: &str, csv: &'static str| {
+            app.builder(Method::POST, &format!("/api/imports/csv?{query}"))
+                .header("content-type", "text/csv")
+                .body(Body::from(csv))
+                .unwrap()
+        };
+        // Headers the automatic mapping does not know.
+        let by_name = "mapping=%7B%22Kontakt%22%3A%22email%22%2C%22Wer%22%3A%22full_name%22%7D";
+        let import = app
+            .raw(upload(
+                by_name,
+                "Wer,Kontakt\nAna Petrova,ana@example.com\n",
+            ))
+            .await
+            .expect(StatusCode::ACCEPTED)
+            .json();
+        let done = app.wait_for_import(import["id"].as_i64().unwrap()).await;
+        assert_eq!(done["counts"]["created"], 1, "{done}");
+        // One target per column, no header row.
+        let by_column = "has_header=false&mapping=%5B%22email%22%2Cnull%2C%22first_name%22%5D";
+        let import = app
+            .raw(upload(by_column, "boris@example.com,ignored,Boris\n"))
+            .await
+            .expect(StatusCode::ACCEPTED)
+            .json();
+        let done = app.wait_for_import(import["id"].as_i64().unwrap()).await;
+        assert_eq!(done["counts"]["created"], 1, "{done}");
+        let list = app.get("/api/customers?sort=email").await.json();
+        assert_eq!(list["items"][0]["first_name"], "Ana");
+        assert_eq!(list["items"][1]["first_name"], "Boris");
+        assert_eq!(list["items"][1]["note"], "");
+        // A name the file lacks fails the import with a clear message.
+        let import = app
+            .raw(upload(
+                "mapping=%7B%22Nope%22%3A%22email%22%7D",
+                "a,b\n1,2\n",
+            ))
+            .await
+            .expect(StatusCode::ACCEPTED)
+            .json();
+        let done = app.wait_for_import(import["id"].as_i64().unwrap()).await;
+        assert_eq!(done["status"], "failed");
+        assert!(done["error"].as_str().unwrap().contains("Nope"), "{done}");
+        // Not JSON, or an unknown target: refused before the upload is stored.
+        for bad in ["mapping=email", "mapping=%5B%22phone%22%5D"] {
+            let reply = app
+                .raw(upload(bad, "x\n"))
+                .await
+                .expect(StatusCode::BAD_REQUEST);
+            assert_eq!(reply.json()["error"]["code"], "invalid_mapping");
+        }
+    });
+}

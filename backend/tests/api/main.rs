@@ -1,8 +1,13 @@
 //! The backend's behaviour suite: the real router called in process, a real database, every
-//! test run against SQLite and (when `cargo xtask test` provides one) PostgreSQL.
+//! test run against SQLite and (when `cargo xtask test` provides one) PostgreSQL. `process`
+//! runs the real `intake` binary (SIGKILL and restart, the command line, two servers).
 
 mod support;
 
 mod accounts;
 mod customers;
 mod imports;
+mod limits;
+mod process;
+mod queue;
+mod routes;

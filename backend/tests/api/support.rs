@@ -81,31 +81,50 @@ impl Reply {
     }
 }
 
+/// How a test app is set up.
+pub struct Options {
+    /// Queue workers to run beside the app; None runs none (tests drive the queue).
+    pub queue: Option<intake::queue::QueueConfig>,
+    pub config: Config,
+}
+
+impl Options {
+    pub fn new(data_dir: &std::path::Path) -> Options {
+        Options {
+            queue: Some(intake::queue::QueueConfig {
+                workers: 2,
+                lease_secs: 30,
+                poll: Duration::from_millis(50),
+                retry_delay: Duration::from_millis(50),
+            }),
+            config: Config {
+                data_dir: data_dir.to_path_buf(),
+                ..Config::default()
+            },
+        }
+    }
+}
+
 impl TestApp {
     pub async fn new(database_url: &str, data_dir: &std::path::Path) -> TestApp {
+        TestApp::with_options(database_url, Options::new(data_dir)).await
+    }
+
+    pub async fn with_options(database_url: &str, options: Options) -> TestApp {
         let storage = storage::connect(database_url).await.expect("connecting");
         intake::ensure_admin(storage.as_ref(), Some(PASSWORD.into()))
             .await
             .unwrap();
-        let state = AppState::new(
-            storage.clone(),
-            Config {
-                data_dir: data_dir.to_path_buf(),
-                ..Config::default()
-            },
-        )
-        .unwrap();
+        let state = AppState::new(storage.clone(), options.config).unwrap();
         let (stop, stop_rx) = tokio::sync::watch::channel(false);
-        tokio::spawn(intake::queue::run_workers(
-            storage.clone(),
-            intake::queue::QueueConfig {
-                workers: 2,
-                lease_secs: 30,
-                poll: Duration::from_millis(50),
-            },
-            state.queue_wakeup.clone(),
-            stop_rx,
-        ));
+        if let Some(queue) = options.queue {
+            tokio::spawn(intake::queue::run_workers(
+                storage.clone(),
+                queue,
+                state.queue_wakeup.clone(),
+                stop_rx,
+            ));
+        }
         TestApp {
             router: intake::app(state.clone()),
             engine: storage.engine(),
@@ -258,8 +277,8 @@ impl TestApp {
         panic!("import {id} never became {status}");
     }
 
-    /// Create an import, send `batches` (each a list of rows), commit, wait for the end.
-    pub async fn import_batches(&self, on_duplicate: &str, batches: &[Value]) -> Value {
+    /// Create an import, send `batches` (each a list of rows) and commit; returns its id.
+    pub async fn send_import(&self, on_duplicate: &str, batches: &[Value]) -> i64 {
         let import = self
             .post(
                 "/api/imports",
@@ -285,7 +304,29 @@ impl TestApp {
         )
         .await
         .expect(StatusCode::ACCEPTED);
+        id
+    }
+
+    /// Create an import, send `batches` (each a list of rows), commit, wait for the end.
+    pub async fn import_batches(&self, on_duplicate: &str, batches: &[Value]) -> Value {
+        let id = self.send_import(on_duplicate, batches).await;
         self.wait_for_import(id).await
+    }
+
+    /// The queue job of an import (the newest, if it has several).
+    pub async fn job_of(&self, import_id: i64) -> Value {
+        let jobs = self
+            .get("/api/jobs?per_page=200")
+            .await
+            .expect(StatusCode::OK)
+            .json();
+        jobs["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|j| j["import_id"] == import_id)
+            .cloned()
+            .unwrap_or_else(|| panic!("no job for import {import_id}: {jobs}"))
     }
 
     pub async fn customer_emails(&self) -> Vec<String> {
@@ -301,6 +342,29 @@ impl TestApp {
             .map(|c| c["email"].as_str().unwrap().to_owned())
             .collect()
     }
+}
+
+/// `n` valid rows with emails `{prefix}{i}@example.com`, lines from 2.
+pub fn rows(prefix: &str, from: usize, n: usize) -> Value {
+    Value::Array(
+        (from..from + n)
+            .map(|i| {
+                serde_json::json!({"line": i + 2, "first_name": format!("F{i}"), "last_name": "L",
+                                   "email": format!("{prefix}{i}@example.com")})
+            })
+            .collect(),
+    )
+}
+
+/// Asserts `processed = created + updated + skipped + failed`.
+#[track_caller]
+pub fn assert_counts_add_up(import: &Value) {
+    let c = &import["counts"];
+    let sum: i64 = ["created", "updated", "skipped", "failed"]
+        .iter()
+        .map(|k| c[k].as_i64().unwrap())
+        .sum();
+    assert_eq!(sum, c["processed"].as_i64().unwrap(), "{import}");
 }
 
 /// Run `body` once per database engine, each on a fresh database.
