@@ -51,6 +51,8 @@ pub enum ToWorker {
         #[serde(default)]
         skip_batches: u32,
     },
+    /// Validate one row the user corrected in the preview.
+    Validate { row: BatchRow },
     /// Hold the upload after the batch in flight.
     Pause,
     /// Go on with a held upload.
@@ -119,6 +121,8 @@ pub enum FromWorker {
     },
     /// The upload was abandoned on request.
     Stopped,
+    /// The problems left in a corrected row (empty: valid).
+    Validated { line: u64, errors: Vec<FieldError> },
     /// Every batch is stored and the import committed.
     Uploaded {
         progress: Progress,

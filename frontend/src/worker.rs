@@ -55,6 +55,10 @@ pub fn start() {
             (Some(Ok(ToWorker::Pause)), _) => PAUSED.with(|p| p.set(true)),
             (Some(Ok(ToWorker::Resume)), _) => PAUSED.with(|p| p.set(false)),
             (Some(Ok(ToWorker::Stop)), _) => STOPPED.with(|s| s.set(true)),
+            (Some(Ok(ToWorker::Validate { row })), _) => post(&FromWorker::Validated {
+                line: row.line,
+                errors: shared::rules::validate_row(&row).err().unwrap_or_default(),
+            }),
             (Some(Ok(request)), Some(file)) => {
                 wasm_bindgen_futures::spawn_local(handle(request, file))
             }
@@ -95,7 +99,7 @@ async fn handle(request: ToWorker, file: File) {
             };
             upload(&file, &settings, &job).await
         }
-        ToWorker::Pause | ToWorker::Resume | ToWorker::Stop => return,
+        ToWorker::Pause | ToWorker::Resume | ToWorker::Stop | ToWorker::Validate { .. } => return,
     };
     post(&result.unwrap_or_else(|message| FromWorker::Failed { message }));
 }

@@ -1063,6 +1063,13 @@ macro_rules! impl_storage {
                 if done.rows_affected() != 1 {
                     return Ok(false);
                 }
+                if import_status == ImportStatus::Undone {
+                    // The import's own job shows that its effect was undone.
+                    sqlx::query("UPDATE jobs SET status = 'undone' WHERE import_id = $1 AND kind = 'import'")
+                        .bind(job.import_id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 if job.kind == JobKind::Import || import_status == ImportStatus::Undone {
                     sqlx::query("UPDATE imports SET status = $1, finished_at = $2, error = $3 WHERE id = $4")
                         .bind(import_status.as_str())

@@ -169,6 +169,16 @@ async fn on_duplicate_decides_what_happens_to_stored_customers_and_undo_restores
             .await
             .expect(StatusCode::ACCEPTED);
         app.wait_for_status(id, "undone").await;
+        // Queue jobs: the import's own job reads `undone`, beside the completed undo job.
+        let jobs = app.get("/api/jobs").await.expect(StatusCode::OK).json();
+        let of_import: Vec<(&str, &str)> = jobs["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|j| j["import_id"] == id)
+            .map(|j| (j["kind"].as_str().unwrap(), j["status"].as_str().unwrap()))
+            .collect();
+        assert_eq!(of_import, vec![("undo", "completed"), ("import", "undone")]);
         assert_eq!(app.customer_emails().await, vec!["keep@example.com"]);
         let c = &app.get("/api/customers?q=keep").await.json()["items"][0];
         assert_eq!(

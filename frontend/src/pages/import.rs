@@ -370,6 +370,11 @@ pub fn ImportWizard() -> impl IntoView {
             }
         }
         FromWorker::Stopped => phase.set(Phase::Ready),
+        FromWorker::Validated { line, errors } => corrections.update(|c| {
+            if let Some(entry) = c.get_mut(&line) {
+                entry.errors = errors;
+            }
+        }),
         FromWorker::Failed { message } => {
             checking.set(false);
             if matches!(phase.get_untracked(), Phase::Uploading { .. }) {
@@ -457,6 +462,7 @@ pub fn ImportWizard() -> impl IntoView {
         refresh_preview();
     };
     let fix_cell = move |line: u64, original: BatchRow, field: &'static str, value: String| {
+        let mut row = None;
         corrections.update(|c| {
             let entry = c.entry(line).or_insert_with(|| PreviewRow {
                 line,
@@ -464,10 +470,12 @@ pub fn ImportWizard() -> impl IntoView {
                 errors: Vec::new(),
             });
             set_cell(&mut entry.row, field, value);
-            entry.errors = shared::rules::validate_row(&entry.row)
-                .err()
-                .unwrap_or_default();
+            row = Some(entry.row.clone());
         });
+        // The worker validates: the page does not carry the rules' tables.
+        if let Some(row) = row {
+            ask(ToWorker::Validate { row });
+        }
     };
 
     let check_file = move |_| {
