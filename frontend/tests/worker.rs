@@ -89,7 +89,11 @@ fn protocol_messages_survive_the_json_round_trip() {
         import_id: 7,
         csrf: "t".into(),
         batch_rows: 1000,
-        corrections: vec![shared::api::BatchRow { line: 3, email: Some("fixed@example.com".into()), ..Default::default() }],
+        corrections: vec![shared::api::BatchRow {
+            line: 3,
+            email: Some("fixed@example.com".into()),
+            ..Default::default()
+        }],
         skip_batches: 2,
     };
     let back: ToWorker = serde_json::from_str(&serde_json::to_string(&request).unwrap()).unwrap();
