@@ -9,9 +9,13 @@
 //! - [`import`]: the streaming pipeline (`detect`, `RowReader`, `DuplicateTracker`, `inspect`).
 //! - [`export`]: writing the customer export CSV.
 //! - [`text`]: the cell-cleaning helpers they share.
+//! - `testdata` (feature `testdata`): generated customer files and the import invariants, for
+//!   benchmarks, `cargo xtask gen-data` and the fuzz target.
 
 pub mod api;
 pub mod export;
 pub mod import;
 pub mod rules;
+#[cfg(feature = "testdata")]
+pub mod testdata;
 pub mod text;

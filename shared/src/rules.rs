@@ -82,8 +82,26 @@ pub struct Email {
     key: String,
 }
 
+/// RFC 5322 `atext` (ASCII letters, digits and ``!#$%&'*+-/=?^_`{|}~``), as a table.
+const ATEXT: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric();
+        c += 1;
+    }
+    let extra = b"!#$%&'*+-/=?^_`{|}~";
+    let mut i = 0;
+    while i < extra.len() {
+        t[extra[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
+
 fn is_atext(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~".contains(&c)
+    ATEXT[usize::from(c)]
 }
 
 /// What one pass over an ASCII domain found.
@@ -143,6 +161,18 @@ impl Email {
 
     /// [`Email::parse`] of a value already passed through [`clean_line`].
     pub(crate) fn parse_cleaned(cleaned: &str) -> Result<Email, FieldError> {
+        let mut key = String::new();
+        let display = Self::parse_into(cleaned, &mut key)?;
+        Ok(Email { display, key })
+    }
+
+    /// The work of [`Email::parse_cleaned`], writing the key into a buffer the caller reuses
+    /// (the reader's hot path allocates nothing here). Returns the display form when it
+    /// differs from the key.
+    pub(crate) fn parse_into(
+        cleaned: &str,
+        key: &mut String,
+    ) -> Result<Option<String>, FieldError> {
         let mut s: &str = cleaned;
         if s.get(..7)
             .is_some_and(|p| p.eq_ignore_ascii_case("mailto:"))
@@ -168,7 +198,7 @@ impl Email {
             ));
         }
         // Cleaning turned every whitespace run into one space.
-        if s.as_bytes().contains(&b' ') {
+        if memchr::memchr(b' ', s.as_bytes()).is_some() {
             return Err(invalid("it contains spaces"));
         }
         let Some(at) = memchr::memrchr(b'@', s.as_bytes()) else {
@@ -248,26 +278,18 @@ impl Email {
                 ),
             ));
         }
-        let mut key = String::with_capacity(total);
+        key.clear();
+        key.reserve(total);
         key.push_str(local);
         key.push('@');
         key.push_str(&ascii);
         key.make_ascii_lowercase();
-        let display = unicode.map(|u| format!("{}@{u}", &key[..local.len()]));
-        Ok(Email { display, key })
+        Ok(unicode.map(|u| format!("{}@{u}", &key[..local.len()])))
     }
 
     /// The normalised address to store and display.
     pub fn as_str(&self) -> &str {
         self.display.as_deref().unwrap_or(&self.key)
-    }
-
-    /// (display form, key) without copying.
-    pub(crate) fn into_parts(self) -> (String, String) {
-        match self.display {
-            Some(d) => (d, self.key),
-            None => (self.key.clone(), self.key),
-        }
     }
 
     /// The dedupe key (lowercase, punycode domain).
@@ -306,20 +328,27 @@ pub fn parse_consent(s: &str) -> Result<Option<bool>, FieldError> {
     if t.is_empty() {
         return Ok(None);
     }
-    let lower: Cow<'_, str> = if t.is_ascii() {
-        if t.bytes().any(|c| c.is_ascii_uppercase()) {
-            Cow::Owned(t.to_ascii_lowercase())
-        } else {
-            Cow::Borrowed(t)
+    // Lowercase into a small stack buffer: every accepted word fits, so a value that does
+    // not is not one of them (and nothing is allocated).
+    let mut buf = [0u8; 16];
+    let mut n = 0;
+    let mut fits = true;
+    'chars: for c in t.chars() {
+        for l in c.to_lowercase() {
+            if n + l.len_utf8() > buf.len() {
+                fits = false;
+                break 'chars;
+            }
+            n += l.encode_utf8(&mut buf[n..]).len();
         }
-    } else {
-        Cow::Owned(t.to_lowercase())
-    };
-    if CONSENT_YES.contains(&lower.as_ref()) {
-        return Ok(Some(true));
     }
-    if CONSENT_NO.contains(&lower.as_ref()) {
-        return Ok(Some(false));
+    if fits && let Ok(lower) = std::str::from_utf8(&buf[..n]) {
+        if CONSENT_YES.contains(&lower) {
+            return Ok(Some(true));
+        }
+        if CONSENT_NO.contains(&lower) {
+            return Ok(Some(false));
+        }
     }
     Err(err(
         "accepts_marketing",
@@ -370,14 +399,6 @@ fn check_chars(field: &str, label: &str, v: &str, max: usize, errors: &mut Vec<F
     }
 }
 
-pub(crate) fn consent_of(c: &Option<Consent>) -> Result<Option<bool>, FieldError> {
-    match c {
-        None => Ok(None),
-        Some(Consent::Bool(b)) => Ok(Some(*b)),
-        Some(Consent::Text(t)) => parse_consent(t),
-    }
-}
-
 /// Whether the row's cells still need cleaning (a posted row) or were cleaned by the reader.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Cells {
@@ -385,8 +406,37 @@ pub(crate) enum Cells {
     Clean,
 }
 
-pub(crate) fn validate_ref(row: &BatchRow, cells: Cells) -> Result<DraftRef<'_>, Vec<FieldError>> {
-    let mut errors = Vec::new();
+/// The cells of one row, borrowed: what [`validate_fields`] checks.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct FieldsRef<'r> {
+    pub first_name: Option<&'r str>,
+    pub last_name: Option<&'r str>,
+    pub email: Option<&'r str>,
+    pub note: Option<&'r str>,
+    pub accepts_marketing: Option<&'r Consent>,
+    pub group: Option<&'r str>,
+}
+
+/// The checked, normalised cells (the email's key is in the caller's buffer).
+pub(crate) struct Checked<'r> {
+    pub first_name: Cow<'r, str>,
+    pub last_name: Cow<'r, str>,
+    /// The email's display form when it differs from its key.
+    pub display: Option<String>,
+    pub note: Cow<'r, str>,
+    pub accepts_marketing: Option<bool>,
+    pub group: Option<Cow<'r, str>>,
+}
+
+/// The one implementation of the row rules. Appends every problem to `errors` (the email's
+/// first) and returns the normalised cells when there is none; the email's key is written to
+/// `key`. The reader calls it with buffers it reuses, so a clean row allocates nothing.
+pub(crate) fn validate_fields<'r>(
+    row: FieldsRef<'r>,
+    cells: Cells,
+    key: &mut String,
+    errors: &mut Vec<FieldError>,
+) -> Option<Checked<'r>> {
     fn as_is(s: &str) -> Cow<'_, str> {
         Cow::Borrowed(s)
     }
@@ -398,32 +448,28 @@ pub(crate) fn validate_ref(row: &BatchRow, cells: Cells) -> Result<DraftRef<'_>,
         Cells::Raw => clean_note,
         Cells::Clean => as_is,
     };
-    let first_name = row.first_name.as_deref().map(line).unwrap_or_default();
-    let last_name = row.last_name.as_deref().map(line).unwrap_or_default();
-    check_chars(
-        "first_name",
-        "First name",
-        &first_name,
-        MAX_NAME_CHARS,
-        &mut errors,
-    );
-    check_chars(
-        "last_name",
-        "Last name",
-        &last_name,
-        MAX_NAME_CHARS,
-        &mut errors,
-    );
-    let email = match row.email.as_deref() {
+    let base = errors.len();
+    let display = match row.email {
         None => Err(err(
             "email",
             codes::MISSING_EMAIL,
             "Email is required, but this row has none.".into(),
         )),
-        Some(e) if cells == Cells::Clean => Email::parse_cleaned(e),
-        Some(e) => Email::parse(e),
+        Some(e) if cells == Cells::Clean => Email::parse_into(e, key),
+        Some(e) => Email::parse_into(&clean_line(e), key),
     };
-    let note = row.note.as_deref().map(note_fn).unwrap_or_default();
+    let display = display.map_err(|e| errors.push(e)).ok();
+    let first_name = row.first_name.map(line).unwrap_or_default();
+    let last_name = row.last_name.map(line).unwrap_or_default();
+    check_chars(
+        "first_name",
+        "First name",
+        &first_name,
+        MAX_NAME_CHARS,
+        errors,
+    );
+    check_chars("last_name", "Last name", &last_name, MAX_NAME_CHARS, errors);
+    let note = row.note.map(note_fn).unwrap_or_default();
     if note.len() > MAX_NOTE_BYTES {
         errors.push(err(
             "note",
@@ -434,28 +480,55 @@ pub(crate) fn validate_ref(row: &BatchRow, cells: Cells) -> Result<DraftRef<'_>,
             ),
         ));
     }
-    let consent = consent_of(&row.accepts_marketing).unwrap_or_else(|e| {
-        errors.push(e);
-        None
-    });
-    let group = row.group.as_deref().map(line).filter(|g| !g.is_empty());
-    if let Some(g) = &group {
-        check_chars("group", "Group", g, MAX_GROUP_CHARS, &mut errors);
-    }
-    match email {
-        Ok(email) if errors.is_empty() => Ok(DraftRef {
-            first_name,
-            last_name,
-            email,
-            note,
-            accepts_marketing: consent,
-            group,
+    let consent = match row.accepts_marketing {
+        None => None,
+        Some(Consent::Bool(b)) => Some(*b),
+        Some(Consent::Text(t)) => parse_consent(t).unwrap_or_else(|e| {
+            errors.push(e);
+            None
         }),
-        Ok(_) => Err(errors),
-        Err(e) => {
-            errors.insert(0, e);
-            Err(errors)
-        }
+    };
+    let group = row.group.map(line).filter(|g| !g.is_empty());
+    if let Some(g) = &group {
+        check_chars("group", "Group", g, MAX_GROUP_CHARS, errors);
+    }
+    if errors.len() > base {
+        return None;
+    }
+    Some(Checked {
+        first_name,
+        last_name,
+        display: display?,
+        note,
+        accepts_marketing: consent,
+        group,
+    })
+}
+
+pub(crate) fn validate_ref(row: &BatchRow, cells: Cells) -> Result<DraftRef<'_>, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let mut key = String::new();
+    let fields = FieldsRef {
+        first_name: row.first_name.as_deref(),
+        last_name: row.last_name.as_deref(),
+        email: row.email.as_deref(),
+        note: row.note.as_deref(),
+        accepts_marketing: row.accepts_marketing.as_ref(),
+        group: row.group.as_deref(),
+    };
+    match validate_fields(fields, cells, &mut key, &mut errors) {
+        Some(c) => Ok(DraftRef {
+            first_name: c.first_name,
+            last_name: c.last_name,
+            email: Email {
+                display: c.display,
+                key,
+            },
+            note: c.note,
+            accepts_marketing: c.accepts_marketing,
+            group: c.group,
+        }),
+        None => Err(errors),
     }
 }
 

@@ -33,26 +33,66 @@ fn is_plain_char(c: char) -> bool {
     matches!(c, '\u{21}'..='\u{7E}' | '\u{A1}'..='\u{2FF}' | '\u{400}'..='\u{482}' | '\u{48A}'..='\u{52F}')
 }
 
+/// [`is_plain_char`] of a two-byte UTF-8 sequence `lead`, `cont` (every plain character
+/// above ASCII is below U+0800, so it takes two bytes; a longer sequence is never plain).
+#[inline]
+fn is_plain_pair(lead: u8, cont: u8) -> bool {
+    // By lead byte: C2 A1.. is U+00A1.., C3-CB U+00C0-U+02FF, D0 D1 U+0400-U+047F,
+    // D2 80-82 and 8A.. U+0480-U+0482 and U+048A-U+04BF, D3 U+04C0-U+04FF, D4 ..AF
+    // U+0500-U+052F.
+    match lead {
+        0xC3..=0xCB | 0xD0 | 0xD1 | 0xD3 => true,
+        0xC2 => cont >= 0xA1,
+        0xD2 => cont <= 0x82 || cont >= 0x8A,
+        0xD4 => cont <= 0xAF,
+        _ => false,
+    }
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// How many bytes at the start of `b` are ASCII in `low..=0x7E` (`low` <= 0x7E), counted
+/// eight at a time (a shorter tail is left to the caller's byte loop).
+#[inline]
+fn ascii_run(b: &[u8], low: u8) -> usize {
+    let mut i = 0;
+    while let Some(word) = b.get(i..i + 8) {
+        let w = u64::from_le_bytes(word.try_into().unwrap_or_default());
+        // High bit set: not ASCII; below `low`: borrows; 0x7F: becomes 0x80 when 1 is added.
+        let bad = (w | (w.wrapping_sub(ONES * u64::from(low)) & !w) | w.wrapping_add(ONES)) & HIGH;
+        if bad != 0 {
+            break;
+        }
+        i += 8;
+    }
+    i
+}
+
 /// True if `s` is already clean for a single-line field: plain characters (see
-/// [`is_plain_char`]) separated by single spaces, with no outer spaces.
+/// [`is_plain_char`]) separated by single spaces, with no outer spaces. Works on the bytes:
+/// no character decoding.
 fn is_clean_line(s: &str) -> bool {
     let b = s.as_bytes();
     if b.first() == Some(&b' ') || b.last() == Some(&b' ') {
         return false;
     }
-    // ASCII fast loop, then a char loop from the first non-ASCII byte.
     let mut prev_space = false;
-    for (i, &c) in b.iter().enumerate() {
-        if c >= 0x80 {
-            return is_clean_line_chars(&s[i..], prev_space);
-        }
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
         if c == b' ' {
             if prev_space {
                 return false;
             }
             prev_space = true;
+            i += 1;
         } else if (0x21..0x7f).contains(&c) {
             prev_space = false;
+            i += 1 + ascii_run(&b[i + 1..], 0x21);
+        } else if (0xC2..0xE0).contains(&c) && i + 1 < b.len() && is_plain_pair(c, b[i + 1]) {
+            prev_space = false;
+            i += 2;
         } else {
             return false;
         }
@@ -60,15 +100,16 @@ fn is_clean_line(s: &str) -> bool {
     true
 }
 
-fn is_clean_line_chars(s: &str, mut prev_space: bool) -> bool {
-    for c in s.chars() {
-        if c == ' ' {
-            if prev_space {
-                return false;
-            }
-            prev_space = true;
-        } else if is_plain_char(c) {
-            prev_space = false;
+/// True if a trimmed note needs no work: plain characters, spaces, `\n` and `\t` only.
+fn is_clean_note(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if (0x20..0x7f).contains(&c) || c == b'\n' || c == b'\t' {
+            i += 1 + ascii_run(&b[i + 1..], 0x20);
+        } else if (0xC2..0xE0).contains(&c) && i + 1 < b.len() && is_plain_pair(c, b[i + 1]) {
+            i += 2;
         } else {
             return false;
         }
@@ -111,16 +152,7 @@ pub fn clean_line(s: &str) -> Cow<'_, str> {
 /// whitespace is trimmed, and NFC is applied.
 pub fn clean_note(s: &str) -> Cow<'_, str> {
     let trimmed = s.trim();
-    let needs_work = if trimmed.is_ascii() {
-        trimmed
-            .bytes()
-            .any(|c| (c < 0x20 && c != b'\n' && c != b'\t') || c == 0x7f)
-    } else {
-        trimmed
-            .chars()
-            .any(|c| !(is_plain_char(c) || c == ' ' || c == '\n' || c == '\t'))
-    };
-    if !needs_work {
+    if is_clean_note(trimmed) {
         return Cow::Borrowed(trimmed);
     }
     let mut out = String::with_capacity(trimmed.len());
@@ -229,6 +261,71 @@ mod tests {
         assert_eq!(clean_line("Jose\u{301}"), "Jos\u{e9}");
         assert!(matches!(clean_line("plain text"), Cow::Borrowed(_)));
         assert_eq!(clean_line("a\u{a0}\u{a0}b"), "a b");
+    }
+
+    /// The byte-level checks agree with the character-level definition.
+    #[test]
+    fn fast_checks_match_the_definition() {
+        fn slow_line(s: &str) -> bool {
+            !s.starts_with(' ')
+                && !s.ends_with(' ')
+                && !s.contains("  ")
+                && s.chars().all(|c| c == ' ' || is_plain_char(c))
+        }
+        fn slow_note(s: &str) -> bool {
+            s.chars()
+                .all(|c| is_plain_char(c) || c == ' ' || c == '\n' || c == '\t')
+        }
+        let mut samples: Vec<String> = [
+            "",
+            " ",
+            "a",
+            "a b",
+            "a  b",
+            " a",
+            "a ",
+            "Иван Петров",
+            "Müller",
+            "Jos\u{e9}",
+            "a\u{a0}b",
+            "ѝ",
+            "\u{483}",
+            "\u{48a}",
+            "\u{52f}",
+            "\u{530}",
+            "\u{2ff}",
+            "\u{300}",
+            "\u{a0}",
+            "\u{a1}",
+            "€",
+            "😀",
+            "a\tb",
+            "a\nb",
+            "\u{7f}",
+            "x\u{0}y",
+            "\u{3ff}",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for cp in (0x20..0x800u32).chain([0xFEFF, 0x200B, 0x10000]) {
+            if let Some(c) = char::from_u32(cp) {
+                samples.push(format!("a{c}b"));
+                samples.push(c.to_string());
+            }
+        }
+        // Long ASCII runs go through the word-at-a-time path.
+        for c in (0u8..0x80).map(char::from).chain(['\u{a0}', 'я', '€']) {
+            for pos in 0..20 {
+                let mut v = "abcdefghijklmnopqrstuvwxyz".to_string();
+                v.insert(pos, c);
+                samples.push(v);
+            }
+        }
+        for s in &samples {
+            assert_eq!(is_clean_line(s), slow_line(s), "{s:?}");
+            assert_eq!(is_clean_note(s), slow_note(s), "{s:?}");
+        }
     }
 
     #[test]

@@ -8,6 +8,8 @@
 mod big;
 #[path = "suite/cases.rs"]
 mod cases;
+#[path = "suite/fuzz.rs"]
+mod fuzz;
 #[path = "suite/props.rs"]
 mod props;
 #[path = "suite/support.rs"]

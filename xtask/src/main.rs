@@ -2,11 +2,16 @@
 //!
 //! - `run`: install what is missing, build the UI (Trunk, release) and the server, start
 //!   Intake on http://127.0.0.1:8080 with SQLite under `data/`.
-//! - `test`: install what is missing, then every test: native, wasm in headless Chromium,
-//!   storage on SQLite and on a throwaway PostgreSQL, end-to-end in Chromium.
+//! - `test`: install what is missing, then every test: native, a 30 s fuzz run of the import
+//!   pipeline, wasm in headless Chromium, storage on SQLite and on a throwaway PostgreSQL,
+//!   end-to-end in Chromium.
 //! - `dist`: only build the UI into `dist/`.
 //! - `lint`: rustfmt and clippy, as CI would want them.
+//! - `fuzz [--secs N]`: the cargo-fuzz target over the import pipeline, for N seconds.
+//! - `gen-data --rows N ...`: a generated customer CSV under `target/bench-data/`.
 
+mod fuzz;
+mod gen_data;
 mod postgres;
 mod tools;
 
@@ -27,11 +32,17 @@ fn main() -> Result<()> {
             build_dist(&root)
         }
         Some("lint") => lint(),
+        Some("fuzz") => fuzz::fuzz(&root, fuzz::parse_secs(&args[1..])?),
+        Some("gen-data") => gen_data::gen_data(&root, &args[1..]).map(|_| ()),
         _ => {
             eprintln!(
                 "usage: cargo xtask <command>\n\n  run    build everything and start Intake on http://127.0.0.1:8080\n  \
                  test   install what is missing and run every test\n  dist   build the UI into dist/\n  \
-                 lint   cargo fmt --check and clippy -D warnings"
+                 lint   cargo fmt --check and clippy -D warnings\n  \
+                 fuzz   [--secs N] fuzz the import pipeline for N seconds (default {})\n  \
+                 gen-data --rows N [--encoding utf-8|windows-1251|utf-16le] [--delimiter ,|;|tab|pipe]\n         \
+                 [--seed N] [--out PATH]  write a generated customer CSV (default under target/bench-data/)",
+                fuzz::DEFAULT_SECS
             );
             bail!("unknown command {:?}", args.first());
         }
@@ -99,6 +110,9 @@ fn run(root: &Path) -> Result<()> {
     run_cmd(&mut c)
 }
 
+/// How long `cargo xtask test` fuzzes the import pipeline.
+const TEST_FUZZ_SECS: u64 = 30;
+
 fn test(root: &Path) -> Result<()> {
     tools::ensure_frontend_tools(root)?;
     tools::ensure_test_tools()?;
@@ -119,6 +133,9 @@ fn test(root: &Path) -> Result<()> {
         )
         .env("PATH", &path),
     )?;
+
+    // A short, bounded run of the import fuzz target (its own step announcements).
+    fuzz::fuzz(root, TEST_FUZZ_SECS)?;
 
     step("Starting a throwaway PostgreSQL cluster");
     let pg = postgres::Cluster::start()?;

@@ -13,6 +13,7 @@ pub const TRUNK_VERSION: &str = "0.21.14";
 pub const BINARYEN_VERSION: &str = "132";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
+pub const CARGO_FUZZ_VERSION: &str = "0.13.2";
 
 /// PATH with `tools/node_modules/.bin` (wasm-opt) and cargo's bin directory first.
 pub fn path_with_tools(root: &Path) -> String {
@@ -48,10 +49,10 @@ pub fn locked_wasm_bindgen(root: &Path) -> Result<String> {
     let lock = std::fs::read_to_string(root.join("Cargo.lock")).context("reading Cargo.lock")?;
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
-        if line == "name = \"wasm-bindgen\"" {
-            if let Some(v) = lines.next().and_then(|l| l.strip_prefix("version = \"")) {
-                return Ok(v.trim_end_matches('"').to_owned());
-            }
+        if line == "name = \"wasm-bindgen\""
+            && let Some(v) = lines.next().and_then(|l| l.strip_prefix("version = \""))
+        {
+            return Ok(v.trim_end_matches('"').to_owned());
         }
     }
     bail!("wasm-bindgen is not in Cargo.lock")
@@ -124,6 +125,40 @@ pub fn ensure_frontend_tools(root: &Path) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// cargo-fuzz, for `cargo xtask fuzz` (about a minute to install).
+pub fn ensure_cargo_fuzz(root: &Path) -> Result<()> {
+    step(&format!("Checking cargo-fuzz {CARGO_FUZZ_VERSION}"));
+    // `cargo-fuzz --version` prints `cargo-fuzz 0.13.2`.
+    match version_of("cargo-fuzz", root) {
+        Some(v) if v.split_whitespace().last() == Some(CARGO_FUZZ_VERSION) => {
+            println!("{v}: present");
+            Ok(())
+        }
+        other => {
+            println!("cargo-fuzz {CARGO_FUZZ_VERSION} missing (found {other:?}): installing");
+            let locked = run_cmd(&mut cmd(
+                "cargo",
+                &[
+                    "install",
+                    "cargo-fuzz",
+                    "--version",
+                    CARGO_FUZZ_VERSION,
+                    "--locked",
+                ],
+            ));
+            if locked.is_ok() {
+                return Ok(());
+            }
+            // The registry may lack a version its lockfile names: resolve afresh.
+            println!("the locked install failed: trying without --locked");
+            run_cmd(&mut cmd(
+                "cargo",
+                &["install", "cargo-fuzz", "--version", CARGO_FUZZ_VERSION],
+            ))
+        }
+    }
 }
 
 fn is_root() -> bool {

@@ -7,9 +7,7 @@
 
 use serde::Serialize;
 
-use super::{
-    ColumnInfo, Detection, DuplicateTracker, ImportSettings, RowOutcome, RowReader, detect,
-};
+use super::{ColumnInfo, Detection, DuplicateTracker, ImportSettings, RowReader, RowRef, detect};
 use crate::api::FieldError;
 
 /// Most errors listed in a report (`rows` still counts everything).
@@ -74,6 +72,15 @@ impl InspectReport {
                 code: e.code,
                 message: e.message,
             });
+        }
+    }
+
+    /// [`InspectReport::add_error`] of a borrowed error: copied only when it is listed.
+    fn add_error_ref(&mut self, line: u64, e: &FieldError) {
+        if self.errors.len() < MAX_ERRORS {
+            self.add_error(line, e.clone());
+        } else {
+            self.errors_total += 1;
         }
     }
 
@@ -177,30 +184,31 @@ pub fn inspect(bytes: &[u8], settings: &ImportSettings) -> InspectReport {
     }
     let mut reader = RowReader::new(&det);
     let mut tracker = DuplicateTracker::new();
-    let mut handle = |o: RowOutcome| {
+    // Rows are only counted here: borrowed, nothing is allocated per row.
+    let mut handle = |o: &RowRef<'_>| {
         report.rows.total += 1;
         if o.errors.is_empty() {
             report.rows.valid += 1;
-            if let Some(key) = &o.email_key
+            if let Some(key) = o.email_key
                 && let Some(earlier) = tracker.see(key, o.line)
             {
                 report.rows.valid -= 1;
                 report.rows.duplicates += 1;
-                let email = o.row.email.as_deref().unwrap_or(key);
+                let email = o.email.as_deref().unwrap_or(key);
                 report.add_error(earlier, DuplicateTracker::duplicate_error(email, o.line));
             }
         } else {
             report.rows.invalid += 1;
             for e in o.errors {
-                report.add_error(o.line, e);
+                report.add_error_ref(o.line, e);
             }
         }
     };
     // Chunks bound the decoder's buffers whatever the file size.
     for chunk in bytes.chunks(1 << 20) {
-        reader.push(chunk, &mut handle);
+        reader.push_ref(chunk, &mut handle);
     }
-    reader.finish(&mut handle);
+    reader.finish_ref(&mut handle);
     report.errors.sort_by_key(|e| e.line);
     report
 }

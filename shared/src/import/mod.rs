@@ -32,12 +32,15 @@ use std::hash::{Hash, Hasher};
 use serde::{Deserialize, Serialize};
 
 use crate::api::{BatchRow, Consent, FieldError};
-use crate::rules::{Cells, codes, parse_consent, split_full_name, validate_ref};
+use std::borrow::Cow;
+
+use crate::rules::{Cells, FieldsRef, codes, parse_consent, split_full_name, validate_fields};
 use crate::text::{clean_line, clean_note, ellipsis, unneutralise};
 
 pub use decode::encoding_name;
 pub use detect::{SAMPLE_BYTES, detect};
 pub use inspect::{ErrorLine, InspectReport, RowCounts, inspect};
+
 pub use records::Limits;
 
 /// Whether the file has a header line.
@@ -228,6 +231,67 @@ fn ferr(field: &str, code: &str, message: String) -> FieldError {
     }
 }
 
+/// One record mapped, normalised and validated, borrowing from the reader: the allocation-free
+/// form of [`RowOutcome`] (see [`RowReader::push_ref`]). Cells that cleaning left unchanged
+/// are borrowed from the file's bytes; the errors and the email key from the reader's buffers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowRef<'a> {
+    /// 1-based physical line where the record starts.
+    pub line: u64,
+    pub first_name: Option<Cow<'a, str>>,
+    pub last_name: Option<Cow<'a, str>>,
+    /// The normalised address when the row is valid, else the cleaned cell.
+    pub email: Option<Cow<'a, str>>,
+    pub note: Option<Cow<'a, str>>,
+    /// `Consent::Bool` when it parsed, `Consent::Text` when not.
+    pub accepts_marketing: Option<Consent>,
+    pub group: Option<Cow<'a, str>>,
+    /// Empty = valid.
+    pub errors: &'a [FieldError],
+    /// The dedupe key of a valid row's email.
+    pub email_key: Option<&'a str>,
+}
+
+impl RowRef<'_> {
+    pub fn is_valid(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    /// The owned [`RowOutcome`] (what [`RowReader::push`] hands out).
+    pub fn to_outcome(&self) -> RowOutcome {
+        let own = |c: &Option<Cow<'_, str>>| c.as_deref().map(str::to_owned);
+        RowOutcome {
+            line: self.line,
+            row: BatchRow {
+                line: self.line,
+                first_name: own(&self.first_name),
+                last_name: own(&self.last_name),
+                email: own(&self.email),
+                note: own(&self.note),
+                accepts_marketing: self.accepts_marketing.clone(),
+                group: own(&self.group),
+            },
+            errors: self.errors.to_vec(),
+            email_key: self.email_key.map(str::to_owned),
+        }
+    }
+}
+
+/// Applies a cleaning function to a cell, keeping it borrowed when it was.
+fn clean_cow<'a>(c: Cow<'a, str>, f: fn(&str) -> Cow<'_, str>) -> Cow<'a, str> {
+    match c {
+        Cow::Borrowed(s) => f(s),
+        Cow::Owned(s) => match f(&s) {
+            Cow::Borrowed(t) if t.len() == s.len() => Cow::Owned(s),
+            t => Cow::Owned(t.into_owned()),
+        },
+    }
+}
+
+fn non_empty(c: Cow<'_, str>) -> Option<Cow<'_, str>> {
+    (!c.is_empty()).then_some(c)
+}
+
 /// Maps records to rows.
 struct Mapper {
     data_start_line: u64,
@@ -236,69 +300,83 @@ struct Mapper {
     col_of: [Option<usize>; 7],
     max_field_bytes: usize,
     max_columns: usize,
+    /// Reused per record: the row's errors and its email key.
+    errors: Vec<FieldError>,
+    key: String,
+}
+
+/// A cell of a record, UTF-8 checked, its problems appended to `errors`.
+fn cell<'a>(
+    m: &MapperConfig,
+    rec: &records::RawRecord<'a>,
+    text: Option<&'a str>,
+    t: Target,
+    errors: &mut Vec<FieldError>,
+) -> Option<Cow<'a, str>> {
+    let col = m.col_of[t.index()]?;
+    let (start, end) = rec.range(col)?;
+    let too_long = !rec.too_long.is_empty() && rec.too_long.contains(&col);
+    // Cells end at ASCII delimiters, so slicing valid UTF-8 there cannot fail.
+    let valid = match text.and_then(|t| t.get(start..end)) {
+        Some(s) => Ok(s),
+        None => std::str::from_utf8(&rec.bytes()[start..end]),
+    };
+    let text = match valid {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => {
+            if !too_long {
+                errors.push(ferr(
+                    t.field(),
+                    codes::INVALID_ENCODING,
+                    format!(
+                        "{} has bytes that are not valid in the file's encoding (shown as �); check the encoding setting.",
+                        label(t)
+                    ),
+                ));
+            }
+            Cow::Owned(String::from_utf8_lossy(&rec.bytes()[start..end]).into_owned())
+        }
+    };
+    if too_long {
+        errors.push(ferr(
+            t.field(),
+            codes::FIELD_TOO_LONG,
+            format!(
+                "{} is too long: over {} bytes; it was cut.",
+                label(t),
+                m.max_field_bytes
+            ),
+        ));
+    }
+    Some(match text {
+        Cow::Borrowed(s) => Cow::Borrowed(unneutralise(s)),
+        Cow::Owned(s) => Cow::Owned(unneutralise(&s).to_string()),
+    })
+}
+
+/// The read-only part of a [`Mapper`].
+struct MapperConfig {
+    col_of: [Option<usize>; 7],
+    max_field_bytes: usize,
 }
 
 impl Mapper {
-    fn cell<'a>(
-        &self,
-        rec: &records::RawRecord<'a>,
-        text: Option<&'a str>,
-        t: Target,
-        errors: &mut Vec<FieldError>,
-    ) -> Option<std::borrow::Cow<'a, str>> {
-        let col = self.col_of[t.index()]?;
-        let (start, end) = rec.range(col)?;
-        let bytes = &rec.bytes()[start..end];
-        let too_long = !rec.too_long.is_empty() && rec.too_long.contains(&col);
-        // Cells end at ASCII delimiters, so slicing valid UTF-8 there cannot fail.
-        let valid = match text.and_then(|t| t.get(start..end)) {
-            Some(s) => Ok(s),
-            None => std::str::from_utf8(bytes),
-        };
-        let text = match valid {
-            Ok(s) => std::borrow::Cow::Borrowed(s),
-            Err(_) => {
-                if !too_long {
-                    errors.push(ferr(
-                        t.field(),
-                        codes::INVALID_ENCODING,
-                        format!(
-                            "{} has bytes that are not valid in the file's encoding (shown as �); check the encoding setting.",
-                            label(t)
-                        ),
-                    ));
-                }
-                std::borrow::Cow::Owned(String::from_utf8_lossy(bytes).into_owned())
-            }
-        };
-        if too_long {
-            errors.push(ferr(
-                t.field(),
-                codes::FIELD_TOO_LONG,
-                format!(
-                    "{} is too long: over {} bytes; it was cut.",
-                    label(t),
-                    self.max_field_bytes
-                ),
-            ));
-        }
-        Some(match text {
-            std::borrow::Cow::Borrowed(s) => std::borrow::Cow::Borrowed(unneutralise(s)),
-            std::borrow::Cow::Owned(s) => std::borrow::Cow::Owned(unneutralise(&s).to_string()),
-        })
-    }
-
-    fn map(&self, rec: &records::RawRecord<'_>) -> Option<RowOutcome> {
+    fn map_ref<'a>(&'a mut self, rec: &records::RawRecord<'a>) -> Option<RowRef<'a>> {
         if rec.line < self.data_start_line {
             return None;
         }
-        let mut errors = Vec::new();
-        let mut row = BatchRow {
-            line: rec.line,
-            ..Default::default()
+        let cfg = MapperConfig {
+            col_of: self.col_of,
+            max_field_bytes: self.max_field_bytes,
         };
-        // One UTF-8 check for the whole record (per cell only when it fails).
-        let text = std::str::from_utf8(rec.bytes()).ok();
+        let errors = &mut self.errors;
+        let key = &mut self.key;
+        errors.clear();
+        // One UTF-8 check for the whole record (per cell only when it fails), unless the
+        // record stage knows already.
+        let text = rec
+            .text
+            .or_else(|| simdutf8::basic::from_utf8(rec.bytes()).ok());
         if rec.unbalanced {
             errors.push(ferr(
                 "row",
@@ -335,75 +413,95 @@ impl Mapper {
                 ),
             ));
         }
-        let owned = |c: std::borrow::Cow<'_, str>,
-                     f: fn(&str) -> std::borrow::Cow<'_, str>|
-         -> Option<String> {
-            let v = f(&c);
-            (!v.is_empty()).then(|| v.into_owned())
+        // A cleaned cell; empty = absent.
+        let clean = |t: Target, f: fn(&str) -> Cow<'_, str>, errors: &mut Vec<FieldError>| {
+            cell(&cfg, rec, text, t, errors).and_then(|c| non_empty(clean_cow(c, f)))
         };
-        if let Some(c) = self.cell(rec, text, Target::FirstName, &mut errors) {
-            row.first_name = owned(c, clean_line);
-        }
-        if let Some(c) = self.cell(rec, text, Target::LastName, &mut errors) {
-            row.last_name = owned(c, clean_line);
-        }
-        let full = self
-            .cell(rec, text, Target::FullName, &mut errors)
-            .and_then(|c| owned(c, clean_line));
+        let mut first_name = clean(Target::FirstName, clean_line, errors);
+        let mut last_name = clean(Target::LastName, clean_line, errors);
+        let full = clean(Target::FullName, clean_line, errors);
         if let Some(full) = full
-            && row.first_name.is_none()
-            && row.last_name.is_none()
+            && first_name.is_none()
+            && last_name.is_none()
         {
-            let (f, l) = split_full_name(&full);
-            row.first_name = (!f.is_empty()).then(|| f.to_string());
-            row.last_name = (!l.is_empty()).then(|| l.to_string());
-        }
-        if let Some(c) = self.cell(rec, text, Target::Email, &mut errors) {
-            row.email = owned(c, clean_line);
-        }
-        if let Some(c) = self.cell(rec, text, Target::Note, &mut errors) {
-            row.note = owned(c, clean_note);
-        }
-        if let Some(c) = self.cell(rec, text, Target::AcceptsMarketing, &mut errors) {
-            match parse_consent(&c) {
-                Ok(v) => row.accepts_marketing = v.map(Consent::Bool),
-                Err(e) => {
-                    errors.push(e);
-                    row.accepts_marketing = Some(Consent::Text(clean_line(&c).into_owned()));
+            let part = |p: &str| (!p.is_empty()).then(|| p.to_string());
+            match full {
+                Cow::Borrowed(full) => {
+                    let (f, l) = split_full_name(full);
+                    first_name = (!f.is_empty()).then_some(Cow::Borrowed(f));
+                    last_name = (!l.is_empty()).then_some(Cow::Borrowed(l));
+                }
+                Cow::Owned(full) => {
+                    let (f, l) = split_full_name(&full);
+                    first_name = part(f).map(Cow::Owned);
+                    last_name = part(l).map(Cow::Owned);
                 }
             }
         }
-        if let Some(c) = self.cell(rec, text, Target::CustomerGroup, &mut errors) {
-            row.group = owned(c, clean_line);
+        let mut email = clean(Target::Email, clean_line, errors);
+        let note = clean(Target::Note, clean_note, errors);
+        let mut accepts_marketing = None;
+        if let Some(c) = cell(&cfg, rec, text, Target::AcceptsMarketing, errors) {
+            match parse_consent(&c) {
+                Ok(v) => accepts_marketing = v.map(Consent::Bool),
+                Err(e) => {
+                    errors.push(e);
+                    accepts_marketing = Some(Consent::Text(clean_line(&c).into_owned()));
+                }
+            }
         }
-        let mut email_key = None;
+        let group = clean(Target::CustomerGroup, clean_line, errors);
+        // A valid row: its email's display form when it differs from the key.
+        let mut valid: Option<Option<String>> = None;
         if rec.unbalanced {
             // Only the first line of the record is here: its other problems are noise.
         } else {
-            match validate_ref(&row, Cells::Clean) {
-                Ok(d) => {
-                    if errors.is_empty() {
-                        let (display, key) = d.email.into_parts();
-                        email_key = Some(key);
-                        row.email = Some(display);
+            let base = errors.len();
+            let fields = FieldsRef {
+                first_name: first_name.as_deref(),
+                last_name: last_name.as_deref(),
+                email: email.as_deref(),
+                note: note.as_deref(),
+                accepts_marketing: accepts_marketing.as_ref(),
+                group: group.as_deref(),
+            };
+            match validate_fields(fields, Cells::Clean, key, errors) {
+                Some(checked) => {
+                    if base == 0 {
+                        valid = Some(checked.display);
                     }
                 }
-                Err(errs) => {
-                    for e in errs {
-                        if !errors
+                None => {
+                    // Problems the reader reported already are not repeated.
+                    let mut i = base;
+                    while i < errors.len() {
+                        let e = &errors[i];
+                        if errors[..base]
                             .iter()
                             .any(|x| x.field == e.field && x.code == e.code)
                         {
-                            errors.push(e);
+                            errors.remove(i);
+                        } else {
+                            i += 1;
                         }
                     }
                 }
             }
         }
-        Some(RowOutcome {
+        let key: &'a str = &self.key;
+        let email_key = valid.is_some().then_some(key);
+        if let Some(display) = valid {
+            email = Some(display.map_or(Cow::Borrowed(key), Cow::Owned));
+        }
+        Some(RowRef {
             line: rec.line,
-            row,
-            errors,
+            first_name,
+            last_name,
+            email,
+            note,
+            accepts_marketing,
+            group,
+            errors: &self.errors,
             email_key,
         })
     }
@@ -462,6 +560,8 @@ impl RowReader {
                 col_of,
                 max_field_bytes: limits.max_field_bytes,
                 max_columns: limits.max_columns,
+                errors: Vec::new(),
+                key: String::new(),
             },
             disabled: det.problem.is_some(),
         }
@@ -469,6 +569,17 @@ impl RowReader {
 
     /// Feeds the next chunk of the file; calls `out` for every complete record.
     pub fn push(&mut self, chunk: &[u8], out: &mut impl FnMut(RowOutcome)) {
+        self.push_ref(chunk, &mut |r: &RowRef<'_>| out(r.to_outcome()));
+    }
+
+    /// Signals the end of the file; emits the last record.
+    pub fn finish(&mut self, out: &mut impl FnMut(RowOutcome)) {
+        self.finish_ref(&mut |r: &RowRef<'_>| out(r.to_outcome()));
+    }
+
+    /// [`RowReader::push`] without allocating per record: each row is lent to `out` as a
+    /// [`RowRef`] (for passes that only count, check or keep a few rows).
+    pub fn push_ref(&mut self, chunk: &[u8], out: &mut impl FnMut(&RowRef<'_>)) {
         if self.disabled {
             return;
         }
@@ -480,15 +591,15 @@ impl RowReader {
         } = self;
         decoder.push(chunk, false, &mut |piece| {
             stage.push(piece, &mut |rec| {
-                if let Some(o) = mapper.map(rec) {
-                    out(o)
+                if let Some(r) = mapper.map_ref(rec) {
+                    out(&r)
                 }
             })
         });
     }
 
-    /// Signals the end of the file; emits the last record.
-    pub fn finish(&mut self, out: &mut impl FnMut(RowOutcome)) {
+    /// [`RowReader::finish`] for [`RowReader::push_ref`].
+    pub fn finish_ref(&mut self, out: &mut impl FnMut(&RowRef<'_>)) {
         if self.disabled {
             return;
         }
@@ -499,8 +610,8 @@ impl RowReader {
             ..
         } = self;
         let mut emit = |rec: &records::RawRecord<'_>| {
-            if let Some(o) = mapper.map(rec) {
-                out(o)
+            if let Some(r) = mapper.map_ref(rec) {
+                out(&r)
             }
         };
         decoder.push(&[], true, &mut |piece| stage.push(piece, &mut emit));

@@ -28,12 +28,19 @@
 
 use csv_core::{ReadRecordResult, Reader, ReaderBuilder, Terminator};
 
-/// A record handed to the consumer. Fields are UTF-8 bytes as read (not validated).
+/// A record handed to the consumer. Fields are UTF-8 bytes as read (validated only when
+/// `text` is set).
 pub(crate) struct RawRecord<'a> {
     /// 1-based physical line where the record starts.
     pub line: u64,
     buf: &'a [u8],
     ends: &'a [usize],
+    /// Bytes between two cells in `buf`: 0 when the cells were copied one after the other
+    /// (csv-core's output), 1 when `buf` is the line as written (the fast path: no quotes, so
+    /// the cells are the line split at the delimiters).
+    sep: usize,
+    /// `buf` as text, when it is known to be valid UTF-8 (the fast path over validated input).
+    pub text: Option<&'a str>,
     /// Indexes of fields that were cut at the field limit.
     pub too_long: &'a [usize],
     /// The record had more cells than the column limit (the extra ones are dropped).
@@ -56,11 +63,15 @@ impl<'a> RawRecord<'a> {
     /// The byte range of cell `i` in [`RawRecord::bytes`].
     pub fn range(&self, i: usize) -> Option<(usize, usize)> {
         let end = *self.ends.get(i)?;
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        let start = if i == 0 {
+            0
+        } else {
+            self.ends[i - 1] + self.sep
+        };
         Some((start, end))
     }
 
-    /// All cells' bytes, one after the other.
+    /// The bytes holding all cells (see [`RawRecord::range`]).
     pub fn bytes(&self) -> &'a [u8] {
         self.buf
     }
@@ -71,7 +82,12 @@ impl<'a> RawRecord<'a> {
 
     /// True if every cell is empty or whitespace.
     pub fn is_blank(&self) -> bool {
-        self.buf.iter().all(|b| b.is_ascii_whitespace())
+        if self.sep == 0 {
+            self.buf.iter().all(|b| b.is_ascii_whitespace())
+        } else {
+            self.iter()
+                .all(|c| c.iter().all(|b| b.is_ascii_whitespace()))
+        }
     }
 }
 
@@ -135,6 +151,10 @@ pub(crate) struct RecordStage {
     inner_breaks: u32,
     // Bytes to parse again before any new input.
     replay: Vec<u8>,
+    // The unquoted cells of a fast-path line with quotes.
+    text: String,
+    // Use the fast path (off only in tests, to compare with csv-core alone).
+    fast: bool,
     finished: bool,
 }
 
@@ -181,6 +201,8 @@ impl RecordStage {
             raw_prev_cr: false,
             inner_breaks: 0,
             replay: Vec::new(),
+            text: String::new(),
+            fast: true,
             finished: false,
         }
     }
@@ -192,13 +214,17 @@ impl RecordStage {
 
     /// Feeds UTF-8 bytes; calls `emit` for every complete record.
     pub fn push(&mut self, input: &[u8], emit: &mut dyn FnMut(&RawRecord<'_>)) {
+        // One validation of the whole piece: the fast path's records then borrow it as text.
+        let text = valid_prefix(input);
         let mut pos = 0;
         loop {
             self.drain_replay(emit);
             if pos >= input.len() {
                 return;
             }
-            match self.parse(&input[pos..], false, emit) {
+            // Starting inside a character: no valid prefix.
+            let rest = text.get(pos..).unwrap_or_default();
+            match self.parse(&input[pos..], rest, false, emit) {
                 Step::Done => return,
                 Step::Reparse(n) => {
                     pos += n;
@@ -215,7 +241,7 @@ impl RecordStage {
         }
         loop {
             self.drain_replay(emit);
-            match self.parse(&[], true, emit) {
+            match self.parse(&[], "", true, emit) {
                 Step::Done => break,
                 Step::Reparse(_) => self.replay = std::mem::take(&mut self.raw),
             }
@@ -226,7 +252,7 @@ impl RecordStage {
     fn drain_replay(&mut self, emit: &mut dyn FnMut(&RawRecord<'_>)) {
         while !self.replay.is_empty() {
             let replay = std::mem::take(&mut self.replay);
-            match self.parse(&replay, false, emit) {
+            match self.parse(&replay, valid_prefix(&replay), false, emit) {
                 Step::Done => {}
                 Step::Reparse(n) => {
                     let mut next = std::mem::take(&mut self.raw);
@@ -291,8 +317,15 @@ impl RecordStage {
         self.inner_breaks = 0;
     }
 
-    /// Parses `input` until it is consumed or an unbalanced record forces a re-parse.
-    fn parse(&mut self, input: &[u8], eof: bool, emit: &mut dyn FnMut(&RawRecord<'_>)) -> Step {
+    /// Parses `input` until it is consumed or an unbalanced record forces a re-parse. `text`
+    /// is the longest valid UTF-8 prefix of `input`.
+    fn parse(
+        &mut self,
+        input: &[u8],
+        text: &str,
+        eof: bool,
+        emit: &mut dyn FnMut(&RawRecord<'_>),
+    ) -> Step {
         let mut pos = 0;
         loop {
             if !self.in_record {
@@ -304,6 +337,12 @@ impl RecordStage {
                 self.count_lines(&input[start..pos]);
                 if pos == input.len() {
                     return Step::Done;
+                }
+                if self.fast
+                    && let Some(n) = self.fast_line(&input[pos..], text.get(pos..), emit)
+                {
+                    pos += n;
+                    continue;
                 }
                 self.start_record();
             }
@@ -363,6 +402,121 @@ impl RecordStage {
                     return Step::Done;
                 }
             }
+        }
+    }
+
+    /// The fast path for the common record: a whole line in `input`, within the limits, whose
+    /// quotes (if any) close on the same line. Without quotes its cells are the line split at
+    /// the delimiters, borrowed from `input`; with quotes they are unquoted into `self.text`
+    /// (valid UTF-8 input only). Either way exactly what csv-core would give. Returns the
+    /// bytes consumed (the line and its terminator), or `None` to use csv-core. Called at the
+    /// start of a record, where csv-core's state is "start of record".
+    fn fast_line(
+        &mut self,
+        input: &[u8],
+        text: Option<&str>,
+        emit: &mut dyn FnMut(&RawRecord<'_>),
+    ) -> Option<usize> {
+        let eol = memchr::memchr2(b'\r', b'\n', input)?;
+        let line = &input[..eol];
+        if line.len() > self.limits.max_field_bytes {
+            return None;
+        }
+        if memchr::memchr(b'"', line).is_some() {
+            let line = text.and_then(|t| t.get(..eol))?;
+            if !self.unquote_line(line) {
+                return None;
+            }
+            self.rec_line = self.line;
+            self.line += 1;
+            self.prev_cr = input[eol] == b'\r';
+            self.too_long.clear();
+            self.too_many = false;
+            let rec = RawRecord {
+                line: self.rec_line,
+                buf: self.text.as_bytes(),
+                ends: &self.ends[..self.nends],
+                sep: 0,
+                text: Some(&self.text),
+                too_long: &[],
+                too_many_columns: false,
+                unbalanced: false,
+            };
+            if !rec.is_blank() {
+                emit(&rec);
+            }
+            return Some(eol + 1);
+        }
+        self.nends = 0;
+        for p in memchr::memchr_iter(self.delimiter, line) {
+            if self.nends == self.limits.max_columns {
+                return None;
+            }
+            self.push_end(p);
+        }
+        if self.nends == self.limits.max_columns {
+            return None;
+        }
+        self.push_end(eol);
+        self.rec_line = self.line;
+        self.line += 1;
+        self.prev_cr = input[eol] == b'\r';
+        self.too_long.clear();
+        self.too_many = false;
+        let rec = RawRecord {
+            line: self.rec_line,
+            buf: line,
+            ends: &self.ends[..self.nends],
+            sep: 1,
+            text: text.and_then(|t| t.get(..eol)),
+            too_long: &[],
+            too_many_columns: false,
+            unbalanced: false,
+        };
+        if !rec.is_blank() {
+            emit(&rec);
+        }
+        Some(eol + 1)
+    }
+
+    /// Splits a line holding quotes into `self.text` and `self.ends` as csv-core would (a
+    /// field starting with `"` runs to the next lone `"`, `""` inside it is one `"`, and
+    /// what follows the closing quote up to the delimiter is kept as written; a `"` inside an
+    /// unquoted field is literal). False when a quote stays open at the end of the line (the
+    /// record goes on: csv-core's job) or there are too many cells.
+    fn unquote_line(&mut self, line: &str) -> bool {
+        let b = line.as_bytes();
+        let d = self.delimiter;
+        self.text.clear();
+        self.nends = 0;
+        let mut i = 0;
+        loop {
+            if b.get(i) == Some(&b'"') {
+                i += 1;
+                loop {
+                    let Some(q) = memchr::memchr(b'"', &b[i..]) else {
+                        return false;
+                    };
+                    self.text.push_str(&line[i..i + q]);
+                    i += q + 1;
+                    if b.get(i) == Some(&b'"') {
+                        self.text.push('"');
+                        i += 1;
+                    } else {
+                        break;
+                    }
+                }
+            }
+            let end = memchr::memchr(d, &b[i..]).map_or(b.len(), |p| i + p);
+            self.text.push_str(&line[i..end]);
+            if self.nends == self.limits.max_columns {
+                return false;
+            }
+            self.push_end(self.text.len());
+            if end == b.len() {
+                return true;
+            }
+            i = end + 1;
         }
     }
 
@@ -518,6 +672,8 @@ impl RecordStage {
             line: self.rec_line,
             buf: &self.buf[..self.len],
             ends: &self.ends[..self.nends],
+            sep: 0,
+            text: None,
             too_long: &self.too_long,
             too_many_columns: self.too_many,
             unbalanced,
@@ -525,6 +681,15 @@ impl RecordStage {
         if unbalanced || !rec.is_blank() {
             emit(&rec);
         }
+    }
+}
+
+/// The longest prefix of `bytes` that is valid UTF-8.
+pub(crate) fn valid_prefix(bytes: &[u8]) -> &str {
+    match simdutf8::compat::from_utf8(bytes) {
+        Ok(s) => s,
+        // Cannot fail: the bytes up to `valid_up_to` are valid.
+        Err(e) => simdutf8::basic::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default(),
     }
 }
 
@@ -565,7 +730,19 @@ pub(crate) mod tests {
         limits: Limits,
         hints: Hints,
     ) -> Vec<String> {
+        parse_opt(input, delim, chunk, limits, hints, true)
+    }
+
+    fn parse_opt(
+        input: &[u8],
+        delim: u8,
+        chunk: usize,
+        limits: Limits,
+        hints: Hints,
+        fast: bool,
+    ) -> Vec<String> {
         let mut st = RecordStage::new(delim, limits, hints);
+        st.fast = fast;
         let mut out = Vec::new();
         let mut emit = |r: &RawRecord<'_>| {
             let cells: Vec<String> = r
@@ -776,5 +953,44 @@ pub(crate) mod tests {
             Hints::default(),
         );
         assert_eq!(out, ["1: [\"аааааааа\"] too_long=[0]"]);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 512, ..Default::default() })]
+
+        /// The fast path gives exactly what csv-core alone gives, whatever the chunking.
+        #[test]
+        fn fast_path_matches_csv_core(
+            tokens in proptest::collection::vec(
+                proptest::prop_oneof![
+                    8 => proptest::sample::select(vec!["a", "b", " ", "и"]),
+                    8 => proptest::sample::select(vec![",", ";", "\"", "\"\"", "\r", "\n", "\r\n"]),
+                    1 => proptest::sample::select(vec!["@", "\u{0}", "\u{FF}"]),
+                ],
+                0..120,
+            ),
+            invalid in proptest::option::of(0usize..400),
+            delim in proptest::sample::select(vec![b',', b';']),
+            chunk in 1usize..64,
+            small in proptest::bool::ANY,
+        ) {
+            let limits = if small {
+                Limits { max_field_bytes: 16, max_columns: 3 }
+            } else {
+                Limits::default()
+            };
+            let hints = Hints { columns: 3, single_line: vec![true, false, true] };
+            let mut bytes: Vec<u8> = tokens.concat().into_bytes();
+            // Sometimes a byte that is not UTF-8 (the fast path with quotes needs text).
+            if let Some(at) = invalid.filter(|&at| at < bytes.len()) {
+                bytes[at] = 0xFF;
+            }
+            let slow = parse_opt(&bytes, delim, usize::MAX, limits, hints.clone(), false);
+            proptest::prop_assert_eq!(
+                &parse_opt(&bytes, delim, usize::MAX, limits, hints.clone(), true),
+                &slow
+            );
+            proptest::prop_assert_eq!(&parse_opt(&bytes, delim, chunk, limits, hints, true), &slow);
+        }
     }
 }
