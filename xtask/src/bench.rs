@@ -60,7 +60,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         if path.exists() {
             println!("{} present", path.display());
         } else {
-            crate::gen_data::run(&["--rows".into(), n.to_string(), "--out".into(), path.display().to_string()])?;
+            crate::gen_data::gen_data(root, &["--rows".into(), n.to_string(), "--out".into(), path.display().to_string()])?;
         }
     }
 

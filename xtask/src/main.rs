@@ -9,7 +9,10 @@
 //! - `lint`: rustfmt and clippy, as CI would want them.
 //! - `fuzz [--secs N]`: the cargo-fuzz target over the import pipeline, for N seconds.
 //! - `gen-data --rows N ...`: a generated customer CSV under `target/bench-data/`.
+//! - `bench [--rows N] [--runs K] [--only size|browser|sqlite|postgres]`: the performance
+//!   figures, side by side with their peers, into `target/bench/results.json`.
 
+mod bench;
 mod fuzz;
 mod gen_data;
 mod postgres;
@@ -34,6 +37,7 @@ fn main() -> Result<()> {
         Some("lint") => lint(),
         Some("fuzz") => fuzz::fuzz(&root, fuzz::parse_secs(&args[1..])?),
         Some("gen-data") => gen_data::gen_data(&root, &args[1..]).map(|_| ()),
+        Some("bench") => bench::run(&root, &args[1..]),
         _ => {
             eprintln!(
                 "usage: cargo xtask <command>\n\n  run    build everything and start Intake on http://127.0.0.1:8080\n  \
@@ -41,7 +45,8 @@ fn main() -> Result<()> {
                  lint   cargo fmt --check and clippy -D warnings\n  \
                  fuzz   [--secs N] fuzz the import pipeline for N seconds (default {})\n  \
                  gen-data --rows N [--encoding utf-8|windows-1251|utf-16le] [--delimiter ,|;|tab|pipe]\n         \
-                 [--seed N] [--out PATH]  write a generated customer CSV (default under target/bench-data/)",
+                 [--seed N] [--out PATH]  write a generated customer CSV (default under target/bench-data/)\n  \
+                 bench  [--rows N] [--runs K] [--only size|browser|sqlite|postgres]  measure against the peers",
                 fuzz::DEFAULT_SECS
             );
             bail!("unknown command {:?}", args.first());
@@ -141,8 +146,9 @@ fn test(root: &Path) -> Result<()> {
     let pg = postgres::Cluster::start()?;
     println!("PostgreSQL listening on {}", pg.url());
     step("Storage and API tests against PostgreSQL");
+    // `-p xtask` keeps shared's features as in the step above, so nothing is rebuilt.
     run_cmd(
-        cmd("cargo", &["test", "-p", "backend"])
+        cmd("cargo", &["test", "-p", "backend", "-p", "xtask"])
             .env("PATH", &path)
             .env("INTAKE_TEST_POSTGRES_URL", pg.url())
             .env("INTAKE_REQUIRE_POSTGRES", "1"),
@@ -167,7 +173,8 @@ fn test(root: &Path) -> Result<()> {
 
     build_dist(root)?;
     step("Building the server for the end-to-end tests");
-    run_cmd(cmd("cargo", &["build", "-p", "backend", "--bin", "intake"]).env("PATH", &path))?;
+    // Same package set as the native tests: the binary they built is reused as is.
+    run_cmd(cmd("cargo", &["build", "-p", "backend", "-p", "xtask"]).env("PATH", &path))?;
     step("End-to-end tests: the real binary, Chromium, SQLite and PostgreSQL");
     run_cmd(
         cmd("cargo", &["test", "-p", "tests"])
