@@ -169,83 +169,54 @@ pub fn preview(file: &File, settings: &ReadSettings, max_rows: usize) -> Result<
     })
 }
 
-/// Stream every record of the file through `each`, posting progress as slices are read.
-fn for_each_row(
-    file: &File,
-    settings: &ReadSettings,
-    mut each: impl FnMut(RowOutcome, &mut Progress),
-    mut on_slice: impl FnMut(&Progress),
-) -> Result<Progress, String> {
+/// Read the whole file with the borrowed-row path (no per-row allocation) and count valid,
+/// invalid and duplicate rows, posting progress after each slice.
+fn check(file: &File, settings: &ReadSettings) -> Result<FromWorker, String> {
     let (detection, _) = detect(file, settings)?;
     if let Some(problem) = &detection.problem {
         return Err(problem.message.clone());
     }
     let mut reader = RowReader::new(&detection);
     let total = file.size();
-    let mut progress = Progress {
+    let mut p = Progress {
         bytes_total: total,
         ..Progress::default()
+    };
+    let mut duplicates = DuplicateTracker::new();
+    let mut errors: Vec<(u64, FieldError)> = Vec::new();
+    let mut each = |row: &shared::import::RowRef<'_>, p: &mut Progress| {
+        p.rows += 1;
+        if !row.is_valid() {
+            p.invalid += 1;
+            for e in row.errors {
+                if errors.len() < MAX_ERRORS_SHOWN {
+                    errors.push((row.line, e.clone()));
+                }
+            }
+            return;
+        }
+        p.valid += 1;
+        if let Some(earlier) = row.email_key.and_then(|key| duplicates.see(key, row.line)) {
+            // The earlier row is superseded: it moves from valid to duplicate.
+            p.valid -= 1;
+            p.duplicates += 1;
+            if errors.len() < MAX_ERRORS_SHOWN {
+                let email = row.email.as_deref().unwrap_or_default();
+                errors.push((earlier, DuplicateTracker::duplicate_error(email, row.line)));
+            }
+        }
     };
     let mut offset = 0.0;
     while offset < total {
         let end = (offset + SLICE).min(total);
         let bytes = read_slice(file, offset, end)?;
-        reader.push(&bytes, &mut |o| each(o, &mut progress));
+        reader.push_ref(&bytes, &mut |r| each(r, &mut p));
         offset = end;
-        progress.bytes_done = offset;
-        on_slice(&progress);
+        p.bytes_done = offset;
+        post(&FromWorker::Progress(p));
     }
-    reader.finish(&mut |o| each(o, &mut progress));
-    Ok(progress)
-}
-
-fn check(file: &File, settings: &ReadSettings) -> Result<FromWorker, String> {
-    let mut duplicates = DuplicateTracker::new();
-    let mut errors: Vec<(u64, FieldError)> = Vec::new();
-    let progress = for_each_row(
-        file,
-        settings,
-        |o, p| {
-            p.rows += 1;
-            if o.errors.is_empty() {
-                p.valid += 1;
-                let key = o
-                    .row
-                    .email
-                    .as_deref()
-                    .and_then(|e| shared::rules::Email::parse(e).ok());
-                if let Some(email) = key {
-                    if let Some(earlier) = duplicates.see(email.key(), o.line) {
-                        // The earlier row is superseded: it moves from valid to duplicate.
-                        p.valid -= 1;
-                        p.duplicates += 1;
-                        if errors.len() < MAX_ERRORS_SHOWN {
-                            errors.push((
-                                earlier,
-                                FieldError {
-                                    field: "email".into(),
-                                    code: "duplicate_email".into(),
-                                    message: format!(
-                                        "The same email appears again on line {}; the later row wins.",
-                                        o.line
-                                    ),
-                                },
-                            ));
-                        }
-                    }
-                }
-            } else {
-                p.invalid += 1;
-                for e in o.errors {
-                    if errors.len() < MAX_ERRORS_SHOWN {
-                        errors.push((o.line, e));
-                    }
-                }
-            }
-        },
-        |p| post(&FromWorker::Progress(*p)),
-    )?;
-    Ok(FromWorker::Checked { progress, errors })
+    reader.finish_ref(&mut |r| each(r, &mut p));
+    Ok(FromWorker::Checked { progress: p, errors })
 }
 
 /// Send one batch, retrying transient failures with a growing pause.
