@@ -78,8 +78,35 @@ impl From<StorageError> for ApiError {
         match e {
             StorageError::NotFound => Self::not_found("The resource"),
             StorageError::Conflict(msg) => Self::conflict("conflict", msg),
+            StorageError::Database(e) if database_unavailable(&e) => {
+                tracing::warn!(error = %e, "the database is unavailable");
+                let mut err = Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "database_unavailable",
+                    "The database cannot be reached right now; try again shortly.",
+                );
+                err.retry_after = Some(1);
+                err
+            }
             other => Self::internal(other),
         }
+    }
+}
+
+/// True for errors that mean the database is away (connection refused or cut, the pool
+/// gave up waiting, the server shutting down or refusing connections), not a bad query.
+pub fn database_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|c| {
+            // 08: connection exception; 57P01-57P03: admin shutdown, crash shutdown,
+            // cannot connect now; 55000 covers "database does not allow connections".
+            c.starts_with("08") || c.starts_with("57P") || c == "55000"
+        }),
+        _ => false,
     }
 }
 

@@ -1,9 +1,10 @@
 //! Customers: the filtered, paginated list; single-customer CRUD (same validation as import);
 //! and the streamed CSV export.
 
+use crate::extract::Path;
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};

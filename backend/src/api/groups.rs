@@ -1,7 +1,8 @@
 //! Customer groups: list with counts, create, rename, delete (with reassignment).
 
+use crate::extract::Path;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use shared::api::{ErrorBody, Group, GroupName, Id};

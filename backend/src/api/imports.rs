@@ -1,9 +1,10 @@
 //! Imports: created in `receiving`, fed batches (idempotent per seq), committed to the queue;
 //! or uploaded whole as raw CSV. Also status, list, error report, cancel and undo.
 
+use crate::extract::Path;
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;

@@ -1,6 +1,7 @@
 //! API tokens for scripts: created with the secret shown once, listed, revoked.
 
-use axum::extract::{Path, State};
+use crate::extract::Path;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use shared::api::{CreateTokenRequest, CreatedToken, ErrorBody, Id, TokenInfo};

@@ -6,8 +6,11 @@ mod support;
 
 mod accounts;
 mod customers;
+mod faults;
+mod hostile;
 mod imports;
 mod limits;
 mod process;
 mod queue;
 mod routes;
+mod security;

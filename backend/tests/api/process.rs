@@ -11,10 +11,10 @@ use serde_json::{Value, json};
 
 use crate::support::{PASSWORD, databases};
 
-const BIN: &str = env!("CARGO_BIN_EXE_intake");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_intake");
 
 /// `intake` with a clean environment for its `INTAKE_*` settings.
-fn intake(args: &[&str]) -> Command {
+pub(crate) fn intake(args: &[&str]) -> Command {
     let mut cmd = Command::new(BIN);
     for (key, _) in std::env::vars() {
         if key.starts_with("INTAKE_") {
@@ -26,7 +26,7 @@ fn intake(args: &[&str]) -> Command {
 }
 
 /// Run a command line to its end; panics with its output if it fails.
-fn run(mut cmd: Command, stdin: &str) -> String {
+pub(crate) fn run(mut cmd: Command, stdin: &str) -> String {
     let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -49,14 +49,14 @@ fn run(mut cmd: Command, stdin: &str) -> String {
     stdout
 }
 
-struct Server {
-    child: Child,
-    base: String,
-    log: PathBuf,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) base: String,
+    pub(crate) log: PathBuf,
 }
 
 impl Server {
-    fn start(db: &str, data: &Path, name: &str, extra: &[&str]) -> Server {
+    pub(crate) fn start(db: &str, data: &Path, name: &str, extra: &[&str]) -> Server {
         let log = data.join(format!("{name}.log"));
         let mut cmd = intake(&["serve", "--listen", "127.0.0.1:0", "--database-url", db]);
         cmd.args(["--data-dir", &data.to_string_lossy()])
@@ -87,7 +87,7 @@ impl Server {
         Server { child, base, log }
     }
 
-    fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         // std's kill is SIGKILL on Unix: no shutdown code runs.
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -116,14 +116,14 @@ impl Drop for Server {
     }
 }
 
-struct Client {
-    http: reqwest::Client,
-    base: String,
-    token: String,
+pub(crate) struct Client {
+    pub(crate) http: reqwest::Client,
+    pub(crate) base: String,
+    pub(crate) token: String,
 }
 
 impl Client {
-    fn new(server: &Server, token: &str) -> Client {
+    pub(crate) fn new(server: &Server, token: &str) -> Client {
         Client {
             http: reqwest::Client::new(),
             base: server.base.clone(),
@@ -131,7 +131,12 @@ impl Client {
         }
     }
 
-    async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    pub(crate) async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let mut req = self
             .http
             .request(method, format!("{}{path}", self.base))
@@ -148,14 +153,14 @@ impl Client {
         )
     }
 
-    async fn get(&self, path: &str) -> Value {
+    pub(crate) async fn get(&self, path: &str) -> Value {
         let (status, body) = self.send(reqwest::Method::GET, path, None).await;
         assert_eq!(status, 200, "GET {path}: {body}");
         body
     }
 
     /// Create an import, send its batches, commit; returns the id.
-    async fn import(&self, batches: &[Value]) -> i64 {
+    pub(crate) async fn import(&self, batches: &[Value]) -> i64 {
         let (status, import) = self
             .send(
                 reqwest::Method::POST,
@@ -188,7 +193,7 @@ impl Client {
         id
     }
 
-    async fn wait_for(&self, id: i64, secs: u64) -> Value {
+    pub(crate) async fn wait_for(&self, id: i64, secs: u64) -> Value {
         let start = Instant::now();
         loop {
             let import = self.get(&format!("/api/imports/{id}")).await;
@@ -203,7 +208,7 @@ impl Client {
         }
     }
 
-    async fn job_of(&self, import_id: i64) -> Value {
+    pub(crate) async fn job_of(&self, import_id: i64) -> Value {
         let jobs = self.get("/api/jobs?per_page=200").await;
         jobs["items"]
             .as_array()
@@ -215,7 +220,7 @@ impl Client {
     }
 
     /// The emails of the export, as written.
-    async fn exported_emails(&self) -> Vec<String> {
+    pub(crate) async fn exported_emails(&self) -> Vec<String> {
         let res = self
             .http
             .get(format!("{}/api/customers/export.csv", self.base))
@@ -229,14 +234,14 @@ impl Client {
 }
 
 /// The `email` column of an export (the test data has no quoted commas).
-fn csv_emails(csv: &str) -> Vec<String> {
+pub(crate) fn csv_emails(csv: &str) -> Vec<String> {
     csv.lines()
         .skip(1)
         .map(|l| l.split(',').nth(2).unwrap().to_owned())
         .collect()
 }
 
-fn create_token(db: &str, name: &str) -> String {
+pub(crate) fn create_token(db: &str, name: &str) -> String {
     run(
         intake(&["token", "create", "--name", name, "--database-url", db]),
         "",
@@ -247,7 +252,7 @@ fn create_token(db: &str, name: &str) -> String {
 
 /// 50 batches of 200 rows: 8,910 distinct emails, 990 later repeats in other case (the later
 /// row wins, the earlier is skipped), and 100 invalid rows.
-fn big_input() -> (Vec<Value>, BTreeSet<String>) {
+pub(crate) fn big_input() -> (Vec<Value>, BTreeSet<String>) {
     let mut all = Vec::new();
     let mut distinct = BTreeSet::new();
     for i in 0..10_000usize {
