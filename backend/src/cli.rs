@@ -380,12 +380,22 @@ fn inspect(args: InspectArgs) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.file.display()))?;
     let settings = import_settings(args.encoding, args.delimiter.as_deref(), args.header)?;
     let report = shared::import::inspect(&bytes, &settings);
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+    let text = if args.json {
+        serde_json::to_string_pretty(&report)? + "\n"
     } else {
-        print!("{}", report.render_table());
+        report.render_table()
+    };
+    write_stdout(text.as_bytes())
+}
+
+/// Write to standard output; a reader that went away (`intake inspect f | head`) is not an
+/// error worth a panic.
+fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
     }
-    Ok(())
 }
 
 async fn import(args: ImportArgs) -> anyhow::Result<()> {
