@@ -88,6 +88,9 @@ pub struct ServeArgs {
     /// streamed responses are not cut once started).
     #[arg(long, env = "INTAKE_REQUEST_TIMEOUT_SECS", default_value_t = 60)]
     pub request_timeout_secs: u64,
+    /// Seconds a client may take to send its request headers (slow clients are cut off).
+    #[arg(long, env = "INTAKE_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_timeout_secs: u64,
     /// Largest raw CSV upload, in bytes.
     #[arg(long, env = "INTAKE_MAX_UPLOAD_BYTES", default_value_t = 1 << 30)]
     pub max_upload_bytes: u64,
@@ -313,11 +316,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         stop_rx,
     ));
     let app = crate::app(state);
-    axum::serve(
+    crate::server::serve(
         listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
+        app,
+        Duration::from_secs(args.header_timeout_secs),
+        shutdown_signal(),
     )
-    .with_graceful_shutdown(shutdown_signal())
     .await?;
     let _ = stop_tx.send(true);
     let _ = workers.await;

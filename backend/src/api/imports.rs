@@ -677,6 +677,20 @@ fn too_large(limit: u64) -> ApiError {
     .with_details(serde_json::json!({ "limit_bytes": limit }))
 }
 
+/// An upload that sends nothing for this long is cut off.
+const UPLOAD_IDLE: std::time::Duration = std::time::Duration::from_secs(60);
+/// After this grace period an upload must have averaged at least the minimum rate.
+const UPLOAD_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+const UPLOAD_MIN_BYTES_PER_SEC: f64 = 1024.0;
+
+fn too_slow() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::REQUEST_TIMEOUT,
+        "upload_too_slow",
+        "The upload stalled or came in too slowly (under 1 KiB/s); send the file again.",
+    )
+}
+
 async fn write_limited(
     stream: &mut axum::body::BodyDataStream,
     path: &std::path::Path,
@@ -686,11 +700,25 @@ async fn write_limited(
         .await
         .map_err(ApiError::internal)?;
     let mut total = 0u64;
-    while let Some(chunk) = stream.next().await {
+    let started = std::time::Instant::now();
+    loop {
+        // Uploads are exempt from the request timeout (a big file takes long), so a client
+        // that stalls or trickles is cut off here instead.
+        let next = tokio::time::timeout(UPLOAD_IDLE, stream.next()).await;
+        let Ok(next) = next else {
+            return Err(too_slow());
+        };
+        let Some(chunk) = next else { break };
         let chunk = chunk.map_err(|e| {
             ApiError::bad_request("upload_interrupted", format!("The upload broke off: {e}"))
         })?;
         total += chunk.len() as u64;
+        let elapsed = started.elapsed();
+        if elapsed > UPLOAD_GRACE
+            && (total as f64) < UPLOAD_MIN_BYTES_PER_SEC * elapsed.as_secs_f64()
+        {
+            return Err(too_slow());
+        }
         if total > limit {
             return Err(too_large(limit));
         }

@@ -79,3 +79,99 @@ async fn signing_out_revokes_the_session_so_the_old_cookie_gets_401() {
         app.get("/api/session").await.expect(StatusCode::OK);
     });
 }
+
+/// Slowloris: request headers trickled at one byte a second are cut off by the header read
+/// timeout, while normal requests to the same server go on being answered.
+#[tokio::test]
+async fn a_client_trickling_its_headers_is_cut_off() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("slow.db").display());
+    let server = crate::process::Server::start(
+        &db,
+        dir.path(),
+        "slowloris",
+        &["--header-timeout-secs", "2"],
+    );
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let mut slow = std::net::TcpStream::connect(&addr).unwrap();
+    slow.set_read_timeout(Some(std::time::Duration::from_millis(200)))
+        .unwrap();
+    let started = Instant::now();
+    let request = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaa\r\n\r\n";
+    let mut cut_off = false;
+    for byte in request {
+        if slow.write_all(&[*byte]).is_err() {
+            cut_off = true;
+            break;
+        }
+        let mut buf = [0u8; 256];
+        match slow.read(&mut buf) {
+            // End of stream, or an early answer before the headers were complete: the
+            // server has given up on this client.
+            Ok(_) => {
+                cut_off = true;
+                break;
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => {
+                cut_off = true;
+                break;
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    assert!(cut_off, "the trickling client was never cut off");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "cut off only after {:?}",
+        started.elapsed()
+    );
+    // The server still answers everyone else.
+    let health = reqwest::get(format!("{}/healthz", server.base))
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+}
+
+/// A raw CSV upload that trickles in is refused with 408 and the contract body, not held
+/// open forever.
+#[tokio::test]
+async fn an_upload_trickling_below_the_minimum_rate_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("trickle.db").display());
+    let server = crate::process::Server::start(&db, dir.path(), "trickle", &[]);
+    let token = crate::process::create_token(&db, "trickle");
+    let body = futures::stream::unfold(0u32, |n| async move {
+        // 100 chunks at 400 ms: 40 s if the server let it run to the end.
+        if n >= 100 {
+            return None;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        Some((
+            Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"a@example.com\n")),
+            n + 1,
+        ))
+    });
+    let started = Instant::now();
+    let reply = reqwest::Client::new()
+        .post(format!("{}/api/imports/csv", server.base))
+        .bearer_auth(&token)
+        .header("content-type", "text/csv")
+        .body(reqwest::Body::wrap_stream(body))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 408);
+    let body: serde_json::Value = reply.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "upload_too_slow");
+    let took = started.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(25),
+        "the upload was cut off only after {took:?}"
+    );
+}
