@@ -21,7 +21,10 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     tools::ensure_test_tools()?;
     crate::build_dist(root)?;
     step("Building the server and the benchmark driver (release)");
-    run_cmd(&mut cmd("cargo", &["build", "--release", "-p", "backend", "--bin", "intake", "-p", "bench"]))?;
+    run_cmd(&mut cmd(
+        "cargo",
+        &["build", "--release", "-p", "backend", "-p", "bench", "--bin", "intake", "--bin", "intake-bench"],
+    ))?;
 
     let bench_dir = root.join("target/bench");
     let npm_dir = bench_dir.join("npm");
