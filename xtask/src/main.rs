@@ -11,10 +11,12 @@
 //! - `gen-data --rows N ...`: a generated customer CSV under `target/bench-data/`.
 //! - `bench [--rows N] [--runs K] [--only size|browser|sqlite|postgres]`: the performance
 //!   figures, side by side with their peers, into `target/bench/results.json`.
+//! - `load`: a bounded load test on loopback (see RELIABILITY.md).
 
 mod bench;
 mod fuzz;
 mod gen_data;
+mod load;
 mod postgres;
 mod tools;
 
@@ -38,6 +40,7 @@ fn main() -> Result<()> {
         Some("fuzz") => fuzz::fuzz(&root, fuzz::parse_secs(&args[1..])?),
         Some("gen-data") => gen_data::gen_data(&root, &args[1..]).map(|_| ()),
         Some("bench") => bench::run(&root, &args[1..]),
+        Some("load") => load::run(&root),
         _ => {
             eprintln!(
                 "usage: cargo xtask <command>\n\n  run    build everything and start Intake on http://127.0.0.1:8080\n  \
@@ -46,7 +49,8 @@ fn main() -> Result<()> {
                  fuzz   [--secs N] fuzz the import pipeline for N seconds (default {})\n  \
                  gen-data --rows N [--encoding utf-8|windows-1251|utf-16le] [--delimiter ,|;|tab|pipe]\n         \
                  [--seed N] [--out PATH]  write a generated customer CSV (default under target/bench-data/)\n  \
-                 bench  [--rows N] [--runs K] [--only size|browser|sqlite|postgres]  measure against the peers",
+                 bench  [--rows N] [--runs K] [--only size|browser|sqlite|postgres]  measure against the peers\n  \
+                 load   a bounded load test (list, search, batches, export while an import runs)",
                 fuzz::DEFAULT_SECS
             );
             bail!("unknown command {:?}", args.first());
