@@ -13,8 +13,14 @@ use crate::{cmd, run_cmd, step, tools};
 const PAPAPARSE_VERSION: &str = "5.5.3";
 
 pub fn run(root: &Path, args: &[String]) -> Result<()> {
-    let rows: u64 = flag(args, "--rows").map(|v| v.parse()).transpose()?.unwrap_or(1_000_000);
-    let runs: u64 = flag(args, "--runs").map(|v| v.parse()).transpose()?.unwrap_or(3);
+    let rows: u64 = flag(args, "--rows")
+        .map(|v| v.parse())
+        .transpose()?
+        .unwrap_or(1_000_000);
+    let runs: u64 = flag(args, "--runs")
+        .map(|v| v.parse())
+        .transpose()?
+        .unwrap_or(3);
     let only = flag(args, "--only");
 
     tools::ensure_frontend_tools(root)?;
@@ -23,12 +29,25 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     step("Building the server and the benchmark driver (release)");
     run_cmd(&mut cmd(
         "cargo",
-        &["build", "--release", "-p", "backend", "-p", "bench", "--bin", "intake", "--bin", "intake-bench"],
+        &[
+            "build",
+            "--release",
+            "-p",
+            "backend",
+            "-p",
+            "bench",
+            "--bin",
+            "intake",
+            "--bin",
+            "intake-bench",
+        ],
     ))?;
 
     let bench_dir = root.join("target/bench");
     let npm_dir = bench_dir.join("npm");
-    step(&format!("Checking PapaParse {PAPAPARSE_VERSION} (npm, for comparison)"));
+    step(&format!(
+        "Checking PapaParse {PAPAPARSE_VERSION} (npm, for comparison)"
+    ));
     let papa = npm_dir.join("node_modules/papaparse/papaparse.min.js");
     if papa.exists() {
         println!("present");
@@ -36,9 +55,15 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         std::fs::create_dir_all(&npm_dir)?;
         std::fs::write(
             npm_dir.join("package.json"),
-            format!("{{\"private\": true, \"dependencies\": {{\"papaparse\": \"{PAPAPARSE_VERSION}\"}}}}\n"),
+            format!(
+                "{{\"private\": true, \"dependencies\": {{\"papaparse\": \"{PAPAPARSE_VERSION}\"}}}}\n"
+            ),
         )?;
-        run_cmd(Command::new("npm").args(["install", "--no-audit", "--no-fund"]).current_dir(&npm_dir))?;
+        run_cmd(
+            Command::new("npm")
+                .args(["install", "--no-audit", "--no-fund"])
+                .current_dir(&npm_dir),
+        )?;
     }
 
     step("Assembling the benchmark site (the built UI, bench.html, PapaParse)");
@@ -46,7 +71,9 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     let _ = std::fs::remove_dir_all(&site);
     std::fs::create_dir_all(&site)?;
     for dir in [root.join("dist"), root.join("bench/site")] {
-        for entry in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
+        for entry in
+            std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))?
+        {
             let path = entry?.path();
             if path.is_file() {
                 std::fs::copy(&path, site.join(path.file_name().unwrap_or_default()))?;
@@ -63,7 +90,15 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         if path.exists() {
             println!("{} present", path.display());
         } else {
-            crate::gen_data::gen_data(root, &["--rows".into(), n.to_string(), "--out".into(), path.display().to_string()])?;
+            crate::gen_data::gen_data(
+                root,
+                &[
+                    "--rows".into(),
+                    n.to_string(),
+                    "--out".into(),
+                    path.display().to_string(),
+                ],
+            )?;
         }
     }
 
@@ -92,5 +127,8 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
 }
 
 fn flag(args: &[String], name: &str) -> Option<String> {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
 }

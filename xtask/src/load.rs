@@ -13,7 +13,18 @@ pub fn run(root: &Path) -> Result<()> {
     step("Building the server and the load generator (release)");
     run_cmd(&mut cmd(
         "cargo",
-        &["build", "--release", "-p", "backend", "-p", "bench", "--bin", "intake", "--bin", "intake-load"],
+        &[
+            "build",
+            "--release",
+            "-p",
+            "backend",
+            "-p",
+            "bench",
+            "--bin",
+            "intake",
+            "--bin",
+            "intake-load",
+        ],
     ))?;
     step("Load test: list, search, batch upload and export while an import runs");
     run_cmd(

@@ -120,6 +120,30 @@ macro_rules! impl_storage {
                 Ok(ids)
             }
 
+            /// Append the filter's active conditions (` AND ...`), so that the query planner
+            /// sees only real predicates and can use the indexes (a `$1 IS NULL OR ...` form
+            /// defeats them in both engines).
+            fn push_filter(qb: &mut QueryBuilder<'_, $DB>, filter: &CustomerFilter) {
+                if let Some(g) = filter.group_id {
+                    qb.push(" AND c.group_id = ").push_bind(g);
+                }
+                if let Some(m) = filter.accepts_marketing {
+                    qb.push(" AND c.accepts_marketing = ").push_bind(m);
+                }
+                if let Some(p) = like_pattern(&filter.q) {
+                    qb.push(" AND c.search_text LIKE ").push_bind(p).push(" ESCAPE '\\'");
+                }
+                if let Some(from) = filter.created_from {
+                    qb.push(" AND c.created_at >= ").push_bind(from);
+                }
+                if let Some(to) = filter.created_to {
+                    qb.push(" AND c.created_at <= ").push_bind(to);
+                }
+                if let Some(i) = filter.import_id {
+                    qb.push(" AND c.import_id = ").push_bind(i);
+                }
+            }
+
             async fn import_row(&self, import_id: Id) -> Result<ImportRow> {
                 sqlx::query_as::<_, ImportRow>(&format!("SELECT {IMPORT_COLUMNS} FROM imports WHERE id = $1"))
                     .bind(import_id)
@@ -382,49 +406,30 @@ macro_rules! impl_storage {
             }
 
             async fn list_customers(&self, filter: &CustomerFilter, sort: CustomerSort, page: i64, per_page: i64) -> Result<Page<Customer>> {
-                let pattern = like_pattern(&filter.q);
-                let (total,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM customers c WHERE {CUSTOMER_FILTER_SQL}"))
-                    .bind(filter.group_id)
-                    .bind(filter.accepts_marketing)
-                    .bind(&pattern)
-                    .bind(filter.created_from)
-                    .bind(filter.created_to)
-                    .bind(filter.import_id)
-                    .fetch_one(&self.read)
-                    .await?;
-                let rows: Vec<CustomerRow> = sqlx::query_as(&format!(
-                    "SELECT {CUSTOMER_COLUMNS} FROM customers c JOIN customer_groups g ON g.id = c.group_id \
-                     WHERE {CUSTOMER_FILTER_SQL} ORDER BY {} LIMIT $7 OFFSET $8",
-                    order_by(sort)
-                ))
-                .bind(filter.group_id)
-                .bind(filter.accepts_marketing)
-                .bind(&pattern)
-                .bind(filter.created_from)
-                .bind(filter.created_to)
-                .bind(filter.import_id)
-                .bind(per_page)
-                .bind((page - 1) * per_page)
-                .fetch_all(&self.read)
-                .await?;
+                let mut count: QueryBuilder<$DB> = QueryBuilder::new("SELECT COUNT(*) FROM customers c WHERE TRUE");
+                Self::push_filter(&mut count, filter);
+                let (total,): (i64,) = count.build_query_as().fetch_one(&self.read).await?;
+                let mut qb: QueryBuilder<$DB> = QueryBuilder::new(format!(
+                    "SELECT {CUSTOMER_COLUMNS} FROM customers c JOIN customer_groups g ON g.id = c.group_id WHERE TRUE"
+                ));
+                Self::push_filter(&mut qb, filter);
+                qb.push(format!(" ORDER BY {} LIMIT ", order_by(sort)));
+                qb.push_bind(per_page);
+                qb.push(" OFFSET ");
+                qb.push_bind((page - 1) * per_page);
+                let rows: Vec<CustomerRow> = qb.build_query_as().fetch_all(&self.read).await?;
                 Ok(Page { items: rows.into_iter().map(Customer::from).collect(), total, page, per_page })
             }
 
             async fn customers_after(&self, filter: &CustomerFilter, after_id: Id, limit: i64) -> Result<Vec<Customer>> {
-                let rows: Vec<CustomerRow> = sqlx::query_as(&format!(
-                    "SELECT {CUSTOMER_COLUMNS} FROM customers c JOIN customer_groups g ON g.id = c.group_id \
-                     WHERE {CUSTOMER_FILTER_SQL} AND c.id > $7 ORDER BY c.id LIMIT $8"
-                ))
-                .bind(filter.group_id)
-                .bind(filter.accepts_marketing)
-                .bind(like_pattern(&filter.q))
-                .bind(filter.created_from)
-                .bind(filter.created_to)
-                .bind(filter.import_id)
-                .bind(after_id)
-                .bind(limit)
-                .fetch_all(&self.read)
-                .await?;
+                let mut qb: QueryBuilder<$DB> = QueryBuilder::new(format!(
+                    "SELECT {CUSTOMER_COLUMNS} FROM customers c JOIN customer_groups g ON g.id = c.group_id WHERE c.id > "
+                ));
+                qb.push_bind(after_id);
+                Self::push_filter(&mut qb, filter);
+                qb.push(" ORDER BY c.id LIMIT ");
+                qb.push_bind(limit);
+                let rows: Vec<CustomerRow> = qb.build_query_as().fetch_all(&self.read).await?;
                 Ok(rows.into_iter().map(Customer::from).collect())
             }
 

@@ -179,15 +179,6 @@ pub trait Storage: Send + Sync + 'static {
     async fn retry_job(&self, job: &ClaimedJob, error: &str, delay_secs: f64) -> Result<bool>;
 }
 
-/// The WHERE clause shared by the customer list, its count and the export; parameters
-/// `$1..$6` are the filter's fields in [`CustomerFilter`] order.
-const CUSTOMER_FILTER_SQL: &str = "($1 IS NULL OR c.group_id = $1) \
-    AND ($2 IS NULL OR c.accepts_marketing = $2) \
-    AND ($3 IS NULL OR c.search_text LIKE $3 ESCAPE '\\') \
-    AND ($4 IS NULL OR c.created_at >= $4) \
-    AND ($5 IS NULL OR c.created_at <= $5) \
-    AND ($6 IS NULL OR c.import_id = $6)";
-
 const CUSTOMER_COLUMNS: &str = "c.id, c.first_name, c.last_name, c.full_name, c.email, c.note, \
     c.accepts_marketing, c.group_id, g.name AS group_name, c.import_id, c.created_at, c.updated_at";
 

@@ -40,7 +40,10 @@ struct Api {
 
 impl Api {
     async fn new(base: &str) -> Result<Api> {
-        let http = reqwest::Client::builder().cookie_store(true).pool_max_idle_per_host(64).build()?;
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .pool_max_idle_per_host(64)
+            .build()?;
         let r: Value = http
             .post(format!("{base}/api/session"))
             .json(&json!({"username": "admin", "password": ADMIN_PASSWORD}))
@@ -49,11 +52,21 @@ impl Api {
             .error_for_status()?
             .json()
             .await?;
-        Ok(Api { http, base: base.into(), csrf: r["csrf_token"].as_str().unwrap_or_default().into() })
+        Ok(Api {
+            http,
+            base: base.into(),
+            csrf: r["csrf_token"].as_str().unwrap_or_default().into(),
+        })
     }
 
     async fn json(&self, method: reqwest::Method, path: &str, body: Value) -> Result<Value> {
-        let r = self.http.request(method, format!("{}{path}", self.base)).header("x-csrf-token", &self.csrf).json(&body).send().await?;
+        let r = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header("x-csrf-token", &self.csrf)
+            .json(&body)
+            .send()
+            .await?;
         let status = r.status();
         let v: Value = r.json().await.unwrap_or_default();
         if !status.is_success() {
@@ -63,7 +76,13 @@ impl Api {
     }
 
     async fn create_import(&self) -> Result<i64> {
-        let v = self.json(reqwest::Method::POST, "/api/imports", json!({"file_name": "load.csv", "on_duplicate": "update"})).await?;
+        let v = self
+            .json(
+                reqwest::Method::POST,
+                "/api/imports",
+                json!({"file_name": "load.csv", "on_duplicate": "update"}),
+            )
+            .await?;
         v["id"].as_i64().context("import id")
     }
 
@@ -72,12 +91,28 @@ impl Api {
         let mut seq = 0;
         for start in (0..total).step_by(1000) {
             let n = 1000.min(total - start);
-            self.json(reqwest::Method::PUT, &format!("/api/imports/{id}/batches/{seq}"), json!({"rows": rows(prefix, start, n)})).await?;
+            self.json(
+                reqwest::Method::PUT,
+                &format!("/api/imports/{id}/batches/{seq}"),
+                json!({"rows": rows(prefix, start, n)}),
+            )
+            .await?;
             seq += 1;
         }
-        self.json(reqwest::Method::POST, &format!("/api/imports/{id}/commit"), json!({"batch_count": seq, "row_count": total})).await?;
+        self.json(
+            reqwest::Method::POST,
+            &format!("/api/imports/{id}/commit"),
+            json!({"batch_count": seq, "row_count": total}),
+        )
+        .await?;
         loop {
-            let i: Value = self.http.get(format!("{}/api/imports/{id}", self.base)).send().await?.json().await?;
+            let i: Value = self
+                .http
+                .get(format!("{}/api/imports/{id}", self.base))
+                .send()
+                .await?
+                .json()
+                .await?;
             if i["status"] == "completed" {
                 return Ok(());
             }
@@ -98,9 +133,16 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let bin = std::env::var_os("INTAKE_BIN").map(Into::into).context("INTAKE_BIN (run through `cargo xtask load`)")?;
+    let bin = std::env::var_os("INTAKE_BIN")
+        .map(Into::into)
+        .context("INTAKE_BIN (run through `cargo xtask load`)")?;
     let dist = std::env::var_os("INTAKE_DIST").map(Into::into);
-    let server = Server::start_with(ServerOptions { bin: Some(bin), dist, ..ServerOptions::default() }).await?;
+    let server = Server::start_with(ServerOptions {
+        bin: Some(bin),
+        dist,
+        ..ServerOptions::default()
+    })
+    .await?;
     let api = Arc::new(Api::new(&server.url).await?);
     println!("seeding {SEED_CUSTOMERS} customers");
     api.import_all("seed", SEED_CUSTOMERS).await?;
@@ -119,7 +161,8 @@ async fn main() -> Result<()> {
     let started = Instant::now();
     let mut clients = Vec::new();
     for c in 0..CLIENTS {
-        let (api, sent, samples, next_seq) = (api.clone(), sent.clone(), samples.clone(), next_seq.clone());
+        let (api, sent, samples, next_seq) =
+            (api.clone(), sent.clone(), samples.clone(), next_seq.clone());
         clients.push(tokio::spawn(async move {
             let mut n: u64 = c as u64;
             loop {
@@ -127,7 +170,9 @@ async fn main() -> Result<()> {
                 if i >= MAX_REQUESTS || started.elapsed() >= MAX_TIME {
                     break;
                 }
-                n = n.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                n = n
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 let roll = (n >> 33) % 100;
                 let kind = match roll {
                     0..70 => Kind::List,
@@ -139,27 +184,54 @@ async fn main() -> Result<()> {
                 let ok = match kind {
                     Kind::List => {
                         let page = 1 + (n >> 40) % 200;
-                        api.http.get(format!("{}/api/customers?page={page}&per_page=50", api.base)).send().await.map(|r| r.status().is_success()).unwrap_or(false)
+                        api.http
+                            .get(format!(
+                                "{}/api/customers?page={page}&per_page=50",
+                                api.base
+                            ))
+                            .send()
+                            .await
+                            .map(|r| r.status().is_success())
+                            .unwrap_or(false)
                     }
                     Kind::Search => {
                         let q = format!("seed{}", (n >> 40) % 997);
-                        api.http.get(format!("{}/api/customers?q={q}&per_page=50", api.base)).send().await.map(|r| r.status().is_success()).unwrap_or(false)
+                        api.http
+                            .get(format!("{}/api/customers?q={q}&per_page=50", api.base))
+                            .send()
+                            .await
+                            .map(|r| r.status().is_success())
+                            .unwrap_or(false)
                     }
                     Kind::Batch => {
                         let seq = next_seq.fetch_add(1, Ordering::Relaxed);
                         let body = json!({"rows": rows("mix", (seq as usize) * 100, 100)});
-                        api.json(reqwest::Method::PUT, &format!("/api/imports/{mix_import}/batches/{seq}"), body).await.is_ok()
+                        api.json(
+                            reqwest::Method::PUT,
+                            &format!("/api/imports/{mix_import}/batches/{seq}"),
+                            body,
+                        )
+                        .await
+                        .is_ok()
                     }
                     Kind::Export => {
                         // A filtered export (about 20 customers), read to the end.
                         let q = format!("seed{}", (n >> 40) % 997);
-                        match api.http.get(format!("{}/api/customers/export.csv?q={q}", api.base)).send().await {
+                        match api
+                            .http
+                            .get(format!("{}/api/customers/export.csv?q={q}", api.base))
+                            .send()
+                            .await
+                        {
                             Ok(r) if r.status().is_success() => r.bytes().await.is_ok(),
                             _ => false,
                         }
                     }
                 };
-                samples.lock().await.push((kind, t.elapsed().as_secs_f64() * 1000.0, ok));
+                samples
+                    .lock()
+                    .await
+                    .push((kind, t.elapsed().as_secs_f64() * 1000.0, ok));
             }
         }));
     }
@@ -169,11 +241,26 @@ async fn main() -> Result<()> {
     let elapsed = started.elapsed().as_secs_f64();
     let background_done = background.is_finished();
     let samples = samples.lock().await;
-    println!("\n{} requests in {elapsed:.1} s from {CLIENTS} clients while a {BACKGROUND_ROWS}-row import ran{}", samples.len(), if background_done { " (it finished during the run)" } else { "" });
-    println!("{:<8} {:>8} {:>10} {:>9} {:>9} {:>7}", "kind", "count", "req/s", "p50 ms", "p99 ms", "errors");
+    println!(
+        "\n{} requests in {elapsed:.1} s from {CLIENTS} clients while a {BACKGROUND_ROWS}-row import ran{}",
+        samples.len(),
+        if background_done {
+            " (it finished during the run)"
+        } else {
+            ""
+        }
+    );
+    println!(
+        "{:<8} {:>8} {:>10} {:>9} {:>9} {:>7}",
+        "kind", "count", "req/s", "p50 ms", "p99 ms", "errors"
+    );
     let mut total_errors = 0;
     for kind in [Kind::List, Kind::Search, Kind::Batch, Kind::Export] {
-        let mut lat: Vec<f64> = samples.iter().filter(|s| s.0 == kind).map(|s| s.1).collect();
+        let mut lat: Vec<f64> = samples
+            .iter()
+            .filter(|s| s.0 == kind)
+            .map(|s| s.1)
+            .collect();
         let errors = samples.iter().filter(|s| s.0 == kind && !s.2).count();
         total_errors += errors;
         lat.sort_by(|a, b| a.total_cmp(b));
