@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod app;
+pub mod decode;
 pub mod i18n;
 mod pages;
 pub mod protocol;

@@ -7,11 +7,12 @@ use std::cell::Cell;
 
 use js_sys::{Reflect, Uint8Array};
 use shared::api::{BatchRequest, BatchResponse, BatchRow, CommitRequest, FieldError, Import};
-use shared::import::{Detection, DuplicateTracker, RowOutcome, RowReader};
+use shared::import::{Detection, DuplicateTracker, Limits, RowOutcome, RowReader};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{DedicatedWorkerGlobalScope, File, FileReaderSync, MessageEvent};
 
+use crate::decode::PlatformDecoders;
 use crate::protocol::{
     FromWorker, Preview, PreviewColumn, PreviewRow, Progress, ReadSettings, ToWorker,
 };
@@ -118,14 +119,20 @@ pub fn read_slice(file: &File, start: f64, end: f64) -> Result<Vec<u8>, String> 
 
 fn detect(file: &File, settings: &ReadSettings) -> Result<(Detection, Vec<u8>), String> {
     let sample = read_slice(file, 0.0, SAMPLE.min(file.size()))?;
-    let detection = shared::import::detect(&sample, &settings.to_import_settings());
+    let detection =
+        shared::import::detect_with(&sample, &settings.to_import_settings(), &PlatformDecoders);
     Ok((detection, sample))
+}
+
+/// A reader for the file `detection` describes, decoding as [`detect`] did.
+fn row_reader(detection: &Detection) -> RowReader {
+    RowReader::with_decoders(detection, Limits::default(), &PlatformDecoders)
 }
 
 pub fn preview(file: &File, settings: &ReadSettings, max_rows: usize) -> Result<Preview, String> {
     let (detection, sample) = detect(file, settings)?;
     let mut rows = Vec::new();
-    let mut reader = RowReader::new(&detection);
+    let mut reader = row_reader(&detection);
     reader.push(&sample, &mut |o: RowOutcome| {
         if rows.len() < max_rows {
             rows.push(PreviewRow {
@@ -176,7 +183,7 @@ fn check(file: &File, settings: &ReadSettings) -> Result<FromWorker, String> {
     if let Some(problem) = &detection.problem {
         return Err(problem.message.clone());
     }
-    let mut reader = RowReader::new(&detection);
+    let mut reader = row_reader(&detection);
     let total = file.size();
     let mut p = Progress {
         bytes_total: total,
@@ -216,7 +223,10 @@ fn check(file: &File, settings: &ReadSettings) -> Result<FromWorker, String> {
         post(&FromWorker::Progress(p));
     }
     reader.finish_ref(&mut |r| each(r, &mut p));
-    Ok(FromWorker::Checked { progress: p, errors })
+    Ok(FromWorker::Checked {
+        progress: p,
+        errors,
+    })
 }
 
 /// Send one batch, retrying transient failures with a growing pause.
@@ -272,7 +282,7 @@ async fn upload(
     }
     let corrections: std::collections::HashMap<u64, &BatchRow> =
         job.corrections.iter().map(|r| (r.line, r)).collect();
-    let mut reader = RowReader::new(&detection);
+    let mut reader = row_reader(&detection);
     let total = file.size();
     let mut progress = Progress {
         bytes_total: total,

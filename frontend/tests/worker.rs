@@ -104,3 +104,253 @@ fn protocol_messages_survive_the_json_round_trip() {
     let back: FromWorker = serde_json::from_str(&serde_json::to_string(&answer).unwrap()).unwrap();
     assert_eq!(back, answer);
 }
+
+/// The worker's rows in the corpus snapshots' format (`shared/tests/suite/support.rs`).
+fn render_rows(rows: &[frontend::protocol::PreviewRow]) -> String {
+    use shared::api::Consent;
+    let mut s = String::new();
+    for o in rows {
+        let r = &o.row;
+        let status = if o.errors.is_empty() {
+            "ok".to_string()
+        } else {
+            o.errors
+                .iter()
+                .map(|e| format!("{}:{}", e.field, e.code))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        s.push_str(&format!("{} {}", o.line, status));
+        let mut field = |name: &str, v: &Option<String>| {
+            if let Some(v) = v {
+                s.push_str(&format!(" {name}={v:?}"));
+            }
+        };
+        field("first", &r.first_name);
+        field("last", &r.last_name);
+        field("email", &r.email);
+        field("note", &r.note);
+        field("group", &r.group);
+        match &r.accepts_marketing {
+            Some(Consent::Bool(b)) => s.push_str(&format!(" marketing={b}")),
+            Some(Consent::Text(t)) => s.push_str(&format!(" marketing={t:?}")),
+            None => {}
+        }
+        s.push('\n');
+    }
+    s
+}
+
+/// The browser's decode path gives the very rows and errors the native pipeline snapshotted
+/// for the corpus (`shared/tests/corpus/*.snap`, made with encoding_rs's reference behaviour).
+#[wasm_bindgen_test]
+fn corpus_files_read_in_the_worker_match_the_native_snapshots() {
+    macro_rules! corpus {
+        ($file:literal, $encoding:expr) => {
+            (
+                $file,
+                &include_bytes!(concat!("../../shared/tests/corpus/", $file))[..],
+                include_str!(concat!("../../shared/tests/corpus/", $file, ".snap")),
+                $encoding,
+            )
+        };
+    }
+    let cases: [(&str, &[u8], &str, Option<&str>); 7] = [
+        corpus!("utf16le_bom_tab.csv", None),
+        corpus!("utf16be_bom.csv", None),
+        corpus!("win1251_semicolon_no_header.csv", None),
+        corpus!("win1252_western.csv", None),
+        corpus!("utf8_with_invalid_bytes.csv", None),
+        corpus!("utf8_forced_on_win1251.csv", Some("utf-8")),
+        corpus!("utf8_bom.csv", None),
+    ];
+    for (name, bytes, snap, encoding) in cases {
+        let settings = ReadSettings {
+            encoding: encoding.map(str::to_owned),
+            ..ReadSettings::default()
+        };
+        let p = preview(&file(bytes, name), &settings, usize::MAX).unwrap();
+        let (report, rows) = snap.split_once("\n--- rows ---\n").unwrap();
+        let report: serde_json::Value = serde_json::from_str(report).unwrap();
+        assert_eq!(report["encoding"], p.encoding.as_str(), "{name}");
+        assert_eq!(render_rows(&p.rows), rows, "{name}");
+    }
+}
+
+fn utf16(text: &str, big_endian: bool) -> Vec<u8> {
+    let mut out = if big_endian {
+        vec![0xFE, 0xFF]
+    } else {
+        vec![0xFF, 0xFE]
+    };
+    for u in text.encode_utf16() {
+        out.extend_from_slice(&if big_endian {
+            u.to_be_bytes()
+        } else {
+            u.to_le_bytes()
+        });
+    }
+    out
+}
+
+const TEXT: &str = "Име;Фамилия;Имейл;Бележка\r\nЗоë;Müller;zoe@example.com;\"Café,\r\nновый ред\"\r\nИван;Петров;не-имейл;\r\n";
+
+/// The same table in UTF-16 (both byte orders) and windows-1252 gives the rows of its UTF-8
+/// form: same lines, values and errors.
+#[wasm_bindgen_test]
+fn other_encodings_preview_like_their_utf8_form() {
+    let utf8 = preview(
+        &file(TEXT.as_bytes(), "a.csv"),
+        &ReadSettings::default(),
+        10,
+    )
+    .unwrap();
+    assert_eq!(utf8.rows.len(), 2);
+    assert_eq!(utf8.rows[1].line, 4);
+    assert!(!utf8.rows[1].errors.is_empty());
+    for (bytes, encoding) in [
+        (utf16(TEXT, false), "utf-16le"),
+        (utf16(TEXT, true), "utf-16be"),
+    ] {
+        let p = preview(&file(&bytes, "u.csv"), &ReadSettings::default(), 10).unwrap();
+        assert_eq!(p.encoding, encoding);
+        assert_eq!(
+            (&p.rows, &p.columns),
+            (&utf8.rows, &utf8.columns),
+            "{encoding}"
+        );
+    }
+    let western =
+        "First name,Last name,Email\r\nJosé,Müller,jose@example.de\r\nZoë,Françoise,zoë@\r\n";
+    let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(western);
+    let p = preview(&file(&bytes, "w.csv"), &ReadSettings::default(), 10).unwrap();
+    let expected = preview(
+        &file(western.as_bytes(), "w.csv"),
+        &ReadSettings::default(),
+        10,
+    )
+    .unwrap();
+    assert_eq!(p.encoding, "windows-1252");
+    assert_eq!((&p.rows, &p.columns), (&expected.rows, &expected.columns));
+    assert_eq!(p.rows[1].row.first_name.as_deref(), Some("Zoë"));
+}
+
+fn codes(p: &frontend::protocol::Preview) -> Vec<(u64, String, String)> {
+    p.rows
+        .iter()
+        .flat_map(|r| {
+            r.errors
+                .iter()
+                .map(move |e| (r.line, e.field.clone(), e.code.clone()))
+        })
+        .collect()
+}
+
+/// Malformed input is reported on its line, as on the server: a lone surrogate in UTF-16, a
+/// byte that is not UTF-8, and a bad sequence in an encoding the browser's TextDecoder reads.
+#[wasm_bindgen_test]
+fn invalid_bytes_are_reported_with_their_line() {
+    let mut bytes = utf16(
+        "email,first_name\r\na@example.com,Ann\r\nb@example.com,B",
+        false,
+    );
+    bytes.extend_from_slice(&[0x00, 0xD8]); // a lead surrogate with no trail
+    bytes.extend_from_slice(&utf16("b\r\n", false)[2..]);
+    let p = preview(&file(&bytes, "s.csv"), &ReadSettings::default(), 10).unwrap();
+    assert_eq!(
+        codes(&p),
+        vec![(3, "first_name".into(), "invalid_encoding".into())]
+    );
+    assert_eq!(p.rows[1].row.email.as_deref(), Some("b@example.com"));
+
+    // Clearly UTF-8 (so not read as windows-1252) with one byte that is not.
+    let mut bytes = "email,first_name\na@example.com,Иван\nb@example.com,Ма"
+        .as_bytes()
+        .to_vec();
+    bytes.extend_from_slice(b"\xFF");
+    bytes.extend_from_slice("рия\nc@example.com,Петър\n".as_bytes());
+    let p = preview(&file(&bytes, "u.csv"), &ReadSettings::default(), 10).unwrap();
+    assert_eq!(p.encoding, "utf-8");
+    assert_eq!(
+        codes(&p),
+        vec![(3, "first_name".into(), "invalid_encoding".into())]
+    );
+
+    // Shift_JIS through TextDecoder: 0x82 0x20 is malformed (0x82 needs a trail byte).
+    let settings = ReadSettings {
+        encoding: Some("sjis".into()),
+        ..ReadSettings::default()
+    };
+    let sjis = b"email,first_name\na@example.com,\x82\xa0\nb@example.com,x\x82 y\n";
+    let p = preview(&file(sjis, "j.csv"), &settings, 10).unwrap();
+    assert_eq!(p.encoding, "shift_jis");
+    assert_eq!(p.rows[0].row.first_name.as_deref(), Some("あ"));
+    assert_eq!(
+        codes(&p),
+        vec![(3, "first_name".into(), "invalid_encoding".into())]
+    );
+}
+
+/// encoding_rs's output with each malformed sequence as shared's marker byte: what the
+/// server's decoder writes.
+fn reference(encoding: &'static encoding_rs::Encoding, bytes: &[u8]) -> Vec<u8> {
+    let mut decoder = encoding.new_decoder_with_bom_removal();
+    let mut out = vec![0; bytes.len() * 4 + 16];
+    let (mut read, mut written) = (0, 0);
+    loop {
+        let (res, r, w) =
+            decoder.decode_to_utf8_without_replacement(&bytes[read..], &mut out[written..], true);
+        read += r;
+        written += w;
+        match res {
+            encoding_rs::DecoderResult::Malformed(_, _) => {
+                out[written] = shared::import::MALFORMED_MARKER;
+                written += 1;
+            }
+            _ => break,
+        }
+    }
+    out.truncate(written);
+    out
+}
+
+/// TextDecoder, streamed in chunks of any size, decodes the encodings only the browser
+/// provides exactly as encoding_rs does on the server, malformed sequences included.
+#[wasm_bindgen_test]
+fn text_decoder_streams_like_encoding_rs() {
+    use frontend::decode::PlatformDecoders;
+    use shared::import::{DecoderFactory, lookup_label};
+    assert_eq!(
+        lookup_label("Latin2", &PlatformDecoders).as_deref(),
+        Some("iso-8859-2")
+    );
+    assert_eq!(lookup_label("nope", &PlatformDecoders), None);
+    // Built-in labels never reach the browser, `replacement` included.
+    assert_eq!(
+        lookup_label("iso-2022-kr", &PlatformDecoders).as_deref(),
+        Some("windows-1252")
+    );
+    let all: Vec<u8> = (0..=255u8).chain((0..=255).rev()).collect();
+    let cases: [(&str, &[u8]); 5] = [
+        ("iso-8859-2", &all),
+        ("koi8-r", &all),
+        ("shift_jis", b"a\x82\xa0b\x82 c\x82"),
+        ("euc-kr", b"\xb0\xa1x\xb0"),
+        ("gb18030", b"\x81\x30\x81\x30z\x81"),
+    ];
+    for (name, bytes) in cases {
+        let expected = reference(
+            encoding_rs::Encoding::for_label(name.as_bytes()).unwrap(),
+            bytes,
+        );
+        for size in [1, 2, 3, 1000] {
+            let mut d = PlatformDecoders.decoder(name).unwrap();
+            let mut out = Vec::new();
+            for c in bytes.chunks(size) {
+                d.push(c, false, &mut |s| out.extend_from_slice(s));
+            }
+            d.push(&[], true, &mut |s| out.extend_from_slice(s));
+            assert_eq!(out, expected, "{name}, chunks of {size}");
+        }
+    }
+}

@@ -17,7 +17,7 @@
 //! - The sample may end in the middle of a record or character: the record cut by the end of
 //!   a large sample is ignored.
 
-use super::decode::{StreamDecoder, sniff};
+use super::decode::{DecoderFactory, StreamDecoder, default_decoders, sniff};
 use super::mapping::{
     DUPLICATE_TARGET, Guess, NOT_IMPORTABLE, UNKNOWN, ValueStats, guess_header,
     guess_header_strict, guess_values, is_date, is_number, is_phone, round2, value_stats,
@@ -233,9 +233,19 @@ fn problem(code: &str, message: &str) -> Option<FieldError> {
 /// Detects how to read the file whose first bytes are `sample`, applying the user's
 /// `settings` (each `None`/`Auto` is detected).
 pub fn detect(sample: &[u8], settings: &ImportSettings) -> Detection {
-    let sniffed = sniff(sample, settings.encoding.as_deref());
+    detect_with(sample, settings, default_decoders())
+}
+
+/// [`detect`] with the encodings beyond the built-in five looked up in `decoders` (the
+/// browser worker passes its `TextDecoder` factory; give the same one to the `RowReader`).
+pub fn detect_with(
+    sample: &[u8],
+    settings: &ImportSettings,
+    decoders: &dyn DecoderFactory,
+) -> Detection {
+    let sniffed = sniff(sample, settings.encoding.as_deref(), decoders);
     let mut det = Detection {
-        encoding: super::encoding_name(sniffed.encoding),
+        encoding: sniffed.encoding.clone(),
         delimiter: settings.delimiter.unwrap_or(b','),
         has_header: false,
         header_line: None,
@@ -257,7 +267,8 @@ pub fn detect(sample: &[u8], settings: &ImportSettings) -> Detection {
         return det;
     }
     let mut text = Vec::with_capacity(sample.len());
-    StreamDecoder::new(sniffed.encoding).push(sample, false, &mut |p| text.extend_from_slice(p));
+    StreamDecoder::new(&sniffed.encoding, decoders)
+        .push(sample, false, &mut |p| text.extend_from_slice(p));
     if text.iter().all(u8::is_ascii_whitespace) {
         det.problem = problem(
             codes::EMPTY_FILE,

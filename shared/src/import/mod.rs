@@ -1,4 +1,4 @@
-//! The streaming import pipeline: bytes -> decode (encoding_rs) -> records (csv-core) ->
+//! The streaming import pipeline: bytes -> decode -> records (csv-core) ->
 //! map -> normalise -> validate, one [`RowOutcome`] per record.
 //!
 //! Usage: [`detect`] on the first 64-256 KiB of the file (encoding, delimiter, header,
@@ -37,8 +37,13 @@ use std::borrow::Cow;
 use crate::rules::{Cells, FieldsRef, codes, parse_consent, split_full_name, validate_fields};
 use crate::text::{clean_line, clean_note, ellipsis, unneutralise};
 
-pub use decode::encoding_name;
-pub use detect::{SAMPLE_BYTES, detect};
+pub use decode::{
+    BuiltinOnly, Decoder, DecoderFactory, MALFORMED_MARKER, MaybeSend, default_decoders,
+    lookup_label,
+};
+#[cfg(feature = "encoding-rs")]
+pub use decode::{EncodingRs, EncodingRsDecoder, encoding_name};
+pub use detect::{SAMPLE_BYTES, detect, detect_with};
 pub use inspect::{ErrorLine, InspectReport, RowCounts, inspect};
 
 pub use records::Limits;
@@ -534,8 +539,16 @@ impl RowReader {
     }
 
     pub fn with_limits(det: &Detection, limits: Limits) -> RowReader {
-        let encoding =
-            encoding_rs::Encoding::for_label(det.encoding.as_bytes()).unwrap_or(encoding_rs::UTF_8);
+        RowReader::with_decoders(det, limits, default_decoders())
+    }
+
+    /// A reader whose encodings beyond the built-in five come from `decoders` (pass the
+    /// factory given to [`detect_with`]).
+    pub fn with_decoders(
+        det: &Detection,
+        limits: Limits,
+        decoders: &dyn DecoderFactory,
+    ) -> RowReader {
         let mut col_of = [None; 7];
         for (i, t) in det.mapping.iter().enumerate() {
             if let Some(t) = t {
@@ -552,7 +565,7 @@ impl RowReader {
                 .collect(),
         };
         RowReader {
-            decoder: decode::StreamDecoder::new(encoding),
+            decoder: decode::StreamDecoder::new(&det.encoding, decoders),
             stage: records::RecordStage::new(det.delimiter, limits, hints),
             mapper: Mapper {
                 data_start_line: det.data_start_line,
