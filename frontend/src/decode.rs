@@ -1,12 +1,13 @@
-//! The parse worker's decoders for encodings beyond the five `shared` decodes itself (UTF-8,
-//! UTF-16LE/BE, windows-1251, windows-1252): the browser's `TextDecoder`, which implements
-//! the same WHATWG Encoding Standard as encoding_rs on the server. `shared` builds without
-//! encoding_rs here, because its decoders link every CJK table into the worker's wasm.
+//! The parse worker's decoders for every encoding but UTF-8 (which `shared` passes through):
+//! the browser's `TextDecoder`, which implements the same WHATWG Encoding Standard as
+//! encoding_rs on the server. `shared` builds without encoding_rs here, because its decoders
+//! link every CJK table into the worker's wasm.
 //!
 //! Label lookup, BOM sniffing and the choice of encoding stay in `shared`; this only decodes.
 //! The Encoding Standard's decoders output U+FFFD for each malformed sequence: it becomes
 //! `shared`'s [`MALFORMED_MARKER`], so the bad cell is reported with its line as on the
-//! server (none of these legacy encodings but gb18030 can encode U+FFFD itself).
+//! server. The one divergence: a genuine U+FFFD in a UTF-16 (or gb18030) file is reported
+//! as malformed here, while the server keeps it.
 
 use shared::import::{Decoder, DecoderFactory, MALFORMED_MARKER};
 use web_sys::{TextDecodeOptions, TextDecoder};

@@ -6,7 +6,7 @@
 use std::cell::Cell;
 
 use js_sys::{Reflect, Uint8Array};
-use shared::api::{BatchRequest, BatchResponse, BatchRow, CommitRequest, FieldError, Import};
+use shared::api::{BatchRequest, BatchResponse, BatchRow, CommitRequest, FieldError};
 use shared::import::{Detection, DuplicateTracker, Limits, RowOutcome, RowReader};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -332,7 +332,8 @@ async fn upload(
         row_count: progress.rows,
     };
     let path = format!("/api/imports/{}/commit", job.import_id);
-    crate::api::send::<_, Import>("POST", &path, &commit, &job.csrf)
+    // The answer is not needed here (the page follows the import itself).
+    crate::api::send::<_, serde::de::IgnoredAny>("POST", &path, &commit, &job.csrf)
         .await
         .map_err(|e| format!("The import could not be committed: {}", e.message))?;
     Ok(FromWorker::Uploaded {

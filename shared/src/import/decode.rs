@@ -46,7 +46,8 @@ pub trait DecoderFactory {
     fn decoder(&self, name: &str) -> Option<Box<dyn Decoder>>;
 }
 
-/// A [`DecoderFactory`] that knows no encoding beyond the built-in five.
+/// A [`DecoderFactory`] that decodes nothing beyond UTF-8 (which `shared` passes through):
+/// natively without encoding_rs, only UTF-8 files can be read.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct BuiltinOnly;
 
@@ -72,45 +73,12 @@ pub fn default_decoders() -> &'static dyn DecoderFactory {
     }
 }
 
-/// The encodings decoded by `shared` itself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Builtin {
-    Utf8,
-    Utf16Le,
-    Utf16Be,
-    Windows1251,
-    Windows1252,
-}
-
+/// The WHATWG names of the encodings detection can choose.
 const UTF_8: &str = "utf-8";
 const UTF_16LE: &str = "utf-16le";
 const UTF_16BE: &str = "utf-16be";
 const WINDOWS_1251: &str = "windows-1251";
 const WINDOWS_1252: &str = "windows-1252";
-
-impl Builtin {
-    fn name(self) -> &'static str {
-        match self {
-            Builtin::Utf8 => UTF_8,
-            Builtin::Utf16Le => UTF_16LE,
-            Builtin::Utf16Be => UTF_16BE,
-            Builtin::Windows1251 => WINDOWS_1251,
-            Builtin::Windows1252 => WINDOWS_1252,
-        }
-    }
-
-    fn from_name(name: &str) -> Option<Builtin> {
-        [
-            Builtin::Utf8,
-            Builtin::Utf16Le,
-            Builtin::Utf16Be,
-            Builtin::Windows1251,
-            Builtin::Windows1252,
-        ]
-        .into_iter()
-        .find(|b| b.name() == name)
-    }
-}
 
 /// The WHATWG labels of the built-in encodings, and of `replacement` and `x-user-defined`,
 /// which make no sense for a CSV file and are read as windows-1252 (as the server always did).
@@ -380,8 +348,6 @@ fn mostly_utf8(sample: &[u8]) -> bool {
     invalid == 0 || valid_multibyte >= 4 * invalid
 }
 
-/// Decoded output is produced in pieces of at most about this many input bytes.
-const PIECE: usize = 64 * 1024;
 
 /// `Send` where threads exist: the server moves readers between threads; the browser's
 /// decoders hold JavaScript objects, which are not `Send`.
@@ -396,48 +362,26 @@ pub trait MaybeSend {}
 #[cfg(target_arch = "wasm32")]
 impl<T: ?Sized> MaybeSend for T {}
 
-/// The decoder of a [`super::RowReader`] or of detection.
+/// The decoder of a [`super::RowReader`] or of detection: UTF-8 is passed through (it is
+/// validated once, elsewhere); every other encoding is decoded by the caller's factory,
+/// encoding_rs on the server and the browser's `TextDecoder` in the worker, both
+/// implementations of the WHATWG Encoding Standard: `shared` decodes nothing by hand.
 pub(crate) enum StreamDecoder {
     Utf8(Utf8Passthrough),
-    Utf16(Utf16),
-    SingleByte(SingleByte),
     Other(Box<dyn Decoder>),
 }
 
 impl StreamDecoder {
-    /// The decoder for the encoding `name` (a name [`lookup_label`] returned). A name that
-    /// neither `shared` nor `others` decodes is read as UTF-8 (detection reports unknown
-    /// labels before a reader exists).
+    /// The decoder for the encoding `name` (a name [`lookup_label`] returned). A name the
+    /// factory does not decode is read as UTF-8 (detection reports unknown labels before a
+    /// reader exists).
     pub fn new(name: &str, others: &dyn DecoderFactory) -> Self {
-        match Builtin::from_name(name) {
-            Some(b) => StreamDecoder::for_builtin(b),
-            None => match others.decoder(name) {
-                Some(d) => StreamDecoder::Other(d),
-                None => StreamDecoder::Utf8(Utf8Passthrough::default()),
-            },
+        if name == UTF_8 {
+            return StreamDecoder::Utf8(Utf8Passthrough::default());
         }
-    }
-
-    /// A built-in encoding: encoding_rs with the `encoding-rs` feature (faster natively),
-    /// else [`StreamDecoder::own`]; the tests check that both give the same bytes.
-    fn for_builtin(b: Builtin) -> Self {
-        #[cfg(feature = "encoding-rs")]
-        if b != Builtin::Utf8
-            && let Some(enc) = encoding_rs::Encoding::for_label(b.name().as_bytes())
-        {
-            return StreamDecoder::Other(Box::new(EncodingRsDecoder::new(enc)));
-        }
-        StreamDecoder::own(b)
-    }
-
-    /// `shared`'s own decoder for a built-in encoding.
-    pub(crate) fn own(b: Builtin) -> Self {
-        match b {
-            Builtin::Utf8 => StreamDecoder::Utf8(Utf8Passthrough::default()),
-            Builtin::Utf16Le => StreamDecoder::Utf16(Utf16::new(false)),
-            Builtin::Utf16Be => StreamDecoder::Utf16(Utf16::new(true)),
-            Builtin::Windows1251 => StreamDecoder::SingleByte(SingleByte::new(&WINDOWS_1251_HIGH)),
-            Builtin::Windows1252 => StreamDecoder::SingleByte(SingleByte::new(&WINDOWS_1252_HIGH)),
+        match others.decoder(name) {
+            Some(d) => StreamDecoder::Other(d),
+            None => StreamDecoder::Utf8(Utf8Passthrough::default()),
         }
     }
 
@@ -445,8 +389,6 @@ impl StreamDecoder {
     pub fn push(&mut self, input: &[u8], last: bool, sink: &mut dyn FnMut(&[u8])) {
         match self {
             StreamDecoder::Utf8(d) => d.push(input, last, sink),
-            StreamDecoder::Utf16(d) => d.push(input, last, sink),
-            StreamDecoder::SingleByte(d) => d.push(input, last, sink),
             StreamDecoder::Other(d) => d.push(input, last, sink),
         }
     }
@@ -487,219 +429,11 @@ impl Decoder for Utf8Passthrough {
     }
 }
 
-/// UTF-16LE or UTF-16BE as the Encoding Standard decodes it: a BOM of its own byte order at
-/// the start is dropped; a lone surrogate, or a byte or lead surrogate left at the end, is
-/// malformed; a lead surrogate followed by anything but a trail surrogate is malformed and
-/// what followed it is decoded normally.
-pub(crate) struct Utf16 {
-    big_endian: bool,
-    at_start: bool,
-    odd: Option<u8>,
-    lead: Option<u16>,
-    out: Vec<u8>,
-}
+/// Decoded output is produced in pieces of at most about this many input bytes.
+#[cfg(feature = "encoding-rs")]
+const PIECE: usize = 64 * 1024;
 
-impl Utf16 {
-    fn new(big_endian: bool) -> Self {
-        Utf16 {
-            big_endian,
-            at_start: true,
-            odd: None,
-            lead: None,
-            out: Vec::new(),
-        }
-    }
-
-    #[inline]
-    fn unit(&mut self, u: u16) {
-        if self.at_start {
-            self.at_start = false;
-            if u == 0xFEFF {
-                return;
-            }
-        }
-        if let Some(lead) = self.lead.take() {
-            if (0xDC00..=0xDFFF).contains(&u) {
-                let c = 0x10000 + ((u32::from(lead) - 0xD800) << 10) + (u32::from(u) - 0xDC00);
-                self.push_char(c);
-                return;
-            }
-            self.out.push(MALFORMED_MARKER);
-        }
-        match u {
-            0..=0x7F => self.out.push(u as u8),
-            0xD800..=0xDBFF => self.lead = Some(u),
-            0xDC00..=0xDFFF => self.out.push(MALFORMED_MARKER),
-            _ => self.push_char(u32::from(u)),
-        }
-    }
-
-    #[inline]
-    fn push_char(&mut self, c: u32) {
-        let c = char::from_u32(c).unwrap_or(char::REPLACEMENT_CHARACTER);
-        self.out
-            .extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
-    }
-
-    fn decode(&mut self, mut bytes: &[u8], last: bool) {
-        let be = self.big_endian;
-        let join = |a: u8, b: u8| {
-            if be {
-                u16::from_be_bytes([a, b])
-            } else {
-                u16::from_le_bytes([a, b])
-            }
-        };
-        if let Some(a) = self.odd
-            && let Some((&b, rest)) = bytes.split_first()
-        {
-            self.odd = None;
-            self.unit(join(a, b));
-            bytes = rest;
-        }
-        self.out.reserve(bytes.len() / 2 * 3 + 4);
-        let mut pairs = bytes.chunks_exact(2);
-        if self.at_start
-            && let Some(p) = pairs.next()
-        {
-            self.unit(join(p[0], p[1]));
-        }
-        for p in &mut pairs {
-            let u = join(p[0], p[1]);
-            // ASCII (most of a CSV file) skips the state checks.
-            if u < 0x80 && self.lead.is_none() {
-                self.out.push(u as u8);
-            } else {
-                self.unit(u);
-            }
-        }
-        if let [b] = pairs.remainder() {
-            self.odd = Some(*b);
-        }
-        if last && (self.odd.is_some() || self.lead.is_some()) {
-            self.odd = None;
-            self.lead = None;
-            self.out.push(MALFORMED_MARKER);
-        }
-    }
-}
-
-impl Decoder for Utf16 {
-    fn push(&mut self, input: &[u8], last: bool, sink: &mut dyn FnMut(&[u8])) {
-        let mut src = input;
-        loop {
-            let (now, rest) = src.split_at(src.len().min(PIECE));
-            self.out.clear();
-            self.decode(now, last && rest.is_empty());
-            if !self.out.is_empty() {
-                sink(&self.out);
-            }
-            src = rest;
-            if src.is_empty() {
-                break;
-            }
-        }
-    }
-}
-
-/// A single-byte encoding: ASCII, and a table for the bytes 0x80-0xFF (each of the 256
-/// bytes is a character in windows-1251 and windows-1252, so nothing is ever malformed).
-pub(crate) struct SingleByte {
-    /// The UTF-8 form of each byte 0x80-0xFF: its length, then its bytes.
-    high: Box<[[u8; 4]; 128]>,
-    out: Vec<u8>,
-}
-
-impl SingleByte {
-    fn new(table: &'static [u16; 128]) -> Self {
-        let mut high = Box::new([[0; 4]; 128]);
-        for (utf8, &c) in high.iter_mut().zip(table) {
-            let c = char::from_u32(u32::from(c)).unwrap_or(char::REPLACEMENT_CHARACTER);
-            let len = c.encode_utf8(&mut utf8[1..]).len();
-            utf8[0] = len as u8;
-        }
-        SingleByte {
-            high,
-            out: Vec::new(),
-        }
-    }
-}
-
-/// How many bytes at the start of `s` are ASCII (eight at a time).
-fn ascii_prefix(s: &[u8]) -> usize {
-    let mut i = 0;
-    for word in s.chunks_exact(8) {
-        let w = u64::from_le_bytes([
-            word[0], word[1], word[2], word[3], word[4], word[5], word[6], word[7],
-        ]);
-        if w & 0x8080_8080_8080_8080 != 0 {
-            break;
-        }
-        i += 8;
-    }
-    i + s[i..].iter().take_while(|&&b| b < 0x80).count()
-}
-
-impl Decoder for SingleByte {
-    fn push(&mut self, input: &[u8], _last: bool, sink: &mut dyn FnMut(&[u8])) {
-        for piece in input.chunks(PIECE) {
-            let mut rest = piece;
-            let ascii = ascii_prefix(rest);
-            if ascii == rest.len() {
-                sink(piece);
-                continue;
-            }
-            self.out.clear();
-            self.out.reserve(piece.len() * 3);
-            while !rest.is_empty() {
-                let ascii = ascii_prefix(rest);
-                self.out.extend_from_slice(&rest[..ascii]);
-                rest = &rest[ascii..];
-                while let Some((&b, after)) = rest.split_first()
-                    && b >= 0x80
-                {
-                    let utf8 = &self.high[usize::from(b - 0x80)];
-                    self.out
-                        .extend_from_slice(&utf8[1..1 + usize::from(utf8[0])]);
-                    rest = after;
-                }
-            }
-            sink(&self.out);
-        }
-    }
-}
-
-/// windows-1251, bytes 0x80-0xFF (the Encoding Standard's index).
-static WINDOWS_1251_HIGH: [u16; 128] = [
-    0x0402, 0x0403, 0x201A, 0x0453, 0x201E, 0x2026, 0x2020, 0x2021, 0x20AC, 0x2030, 0x0409, 0x2039,
-    0x040A, 0x040C, 0x040B, 0x040F, 0x0452, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
-    0x0098, 0x2122, 0x0459, 0x203A, 0x045A, 0x045C, 0x045B, 0x045F, 0x00A0, 0x040E, 0x045E, 0x0408,
-    0x00A4, 0x0490, 0x00A6, 0x00A7, 0x0401, 0x00A9, 0x0404, 0x00AB, 0x00AC, 0x00AD, 0x00AE, 0x0407,
-    0x00B0, 0x00B1, 0x0406, 0x0456, 0x0491, 0x00B5, 0x00B6, 0x00B7, 0x0451, 0x2116, 0x0454, 0x00BB,
-    0x0458, 0x0405, 0x0455, 0x0457, 0x0410, 0x0411, 0x0412, 0x0413, 0x0414, 0x0415, 0x0416, 0x0417,
-    0x0418, 0x0419, 0x041A, 0x041B, 0x041C, 0x041D, 0x041E, 0x041F, 0x0420, 0x0421, 0x0422, 0x0423,
-    0x0424, 0x0425, 0x0426, 0x0427, 0x0428, 0x0429, 0x042A, 0x042B, 0x042C, 0x042D, 0x042E, 0x042F,
-    0x0430, 0x0431, 0x0432, 0x0433, 0x0434, 0x0435, 0x0436, 0x0437, 0x0438, 0x0439, 0x043A, 0x043B,
-    0x043C, 0x043D, 0x043E, 0x043F, 0x0440, 0x0441, 0x0442, 0x0443, 0x0444, 0x0445, 0x0446, 0x0447,
-    0x0448, 0x0449, 0x044A, 0x044B, 0x044C, 0x044D, 0x044E, 0x044F,
-];
-
-/// windows-1252, bytes 0x80-0xFF (the Encoding Standard's index).
-static WINDOWS_1252_HIGH: [u16; 128] = [
-    0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039,
-    0x0152, 0x008D, 0x017D, 0x008F, 0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
-    0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178, 0x00A0, 0x00A1, 0x00A2, 0x00A3,
-    0x00A4, 0x00A5, 0x00A6, 0x00A7, 0x00A8, 0x00A9, 0x00AA, 0x00AB, 0x00AC, 0x00AD, 0x00AE, 0x00AF,
-    0x00B0, 0x00B1, 0x00B2, 0x00B3, 0x00B4, 0x00B5, 0x00B6, 0x00B7, 0x00B8, 0x00B9, 0x00BA, 0x00BB,
-    0x00BC, 0x00BD, 0x00BE, 0x00BF, 0x00C0, 0x00C1, 0x00C2, 0x00C3, 0x00C4, 0x00C5, 0x00C6, 0x00C7,
-    0x00C8, 0x00C9, 0x00CA, 0x00CB, 0x00CC, 0x00CD, 0x00CE, 0x00CF, 0x00D0, 0x00D1, 0x00D2, 0x00D3,
-    0x00D4, 0x00D5, 0x00D6, 0x00D7, 0x00D8, 0x00D9, 0x00DA, 0x00DB, 0x00DC, 0x00DD, 0x00DE, 0x00DF,
-    0x00E0, 0x00E1, 0x00E2, 0x00E3, 0x00E4, 0x00E5, 0x00E6, 0x00E7, 0x00E8, 0x00E9, 0x00EA, 0x00EB,
-    0x00EC, 0x00ED, 0x00EE, 0x00EF, 0x00F0, 0x00F1, 0x00F2, 0x00F3, 0x00F4, 0x00F5, 0x00F6, 0x00F7,
-    0x00F8, 0x00F9, 0x00FA, 0x00FB, 0x00FC, 0x00FD, 0x00FE, 0x00FF,
-];
-
-/// Every other WHATWG encoding, decoded by encoding_rs (the server and the CLI).
+/// Every encoding but UTF-8, decoded by encoding_rs (the server and the CLI).
 #[cfg(feature = "encoding-rs")]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct EncodingRs;
@@ -820,8 +554,9 @@ mod tests {
         assert_eq!(forced("latin2").problem.unwrap().code, "unknown_encoding");
     }
 
+    #[cfg(feature = "encoding-rs")]
     fn decode_chunks(name: &str, bytes: &[u8], size: usize) -> Vec<u8> {
-        let mut d = StreamDecoder::own(Builtin::from_name(name).unwrap());
+        let mut d = StreamDecoder::new(name, default_decoders());
         let mut out = Vec::new();
         for c in bytes.chunks(size.max(1)) {
             d.push(c, false, &mut |s| out.extend_from_slice(s));
@@ -830,6 +565,7 @@ mod tests {
         out
     }
 
+    #[cfg(feature = "encoding-rs")]
     #[test]
     fn decodes_in_any_chunks() {
         let b1251 = b"\xC8\xE2\xE0\xED;\xCF\xE5\xF2\xF0\xEE\xE2\n";
@@ -849,39 +585,11 @@ mod tests {
         }
     }
 
-    /// The built-in decoders and labels against encoding_rs, the reference implementation of
-    /// the Encoding Standard the browsers follow too.
+    /// The label table against encoding_rs, the reference implementation of the Encoding
+    /// Standard the browsers follow too.
     #[cfg(feature = "encoding-rs")]
     mod against_encoding_rs {
         use super::super::*;
-        use proptest::prelude::*;
-
-        fn ours(name: &str, bytes: &[u8], chunks: &[usize]) -> Vec<u8> {
-            let mut d = StreamDecoder::own(Builtin::from_name(name).unwrap());
-            assert!(!matches!(d, StreamDecoder::Other(_)), "{name} is built in");
-            run(&mut d, bytes, chunks)
-        }
-
-        fn reference(name: &str, bytes: &[u8]) -> Vec<u8> {
-            let enc = encoding_rs::Encoding::for_label(name.as_bytes()).unwrap();
-            let mut d = StreamDecoder::Other(Box::new(EncodingRsDecoder::new(enc)));
-            run(&mut d, bytes, &[usize::MAX])
-        }
-
-        fn run(d: &mut StreamDecoder, bytes: &[u8], chunks: &[usize]) -> Vec<u8> {
-            let mut out = Vec::new();
-            let (mut pos, mut i) = (0, 0);
-            while pos < bytes.len() {
-                let n = chunks[i % chunks.len()].clamp(1, bytes.len() - pos);
-                d.push(&bytes[pos..pos + n], false, &mut |s| {
-                    out.extend_from_slice(s)
-                });
-                pos += n;
-                i += 1;
-            }
-            d.push(&[], true, &mut |s| out.extend_from_slice(s));
-            out
-        }
 
         #[test]
         fn labels_name_the_same_encodings() {
@@ -908,56 +616,6 @@ mod tests {
                 Some("shift_jis")
             );
             assert_eq!(lookup_label("latin2", &BuiltinOnly), None);
-        }
-
-        #[test]
-        fn single_byte_tables_match() {
-            let all: Vec<u8> = (0..=255).collect();
-            for name in [WINDOWS_1251, WINDOWS_1252] {
-                assert_eq!(ours(name, &all, &[3]), reference(name, &all), "{name}");
-            }
-        }
-
-        /// Bytes rich in what UTF-16 decoders disagree on: surrogates, BOMs, odd lengths.
-        fn utf16ish() -> impl Strategy<Value = Vec<u8>> {
-            let unit = prop_oneof![
-                Just(0xFEFFu16),
-                0u16..0x80,
-                0xD800u16..0xDC00,
-                0xDC00u16..0xE000,
-                any::<u16>(),
-            ];
-            (
-                proptest::collection::vec((unit, any::<bool>()), 0..40),
-                any::<bool>(),
-                any::<u8>(),
-            )
-                .prop_map(|(units, odd, extra)| {
-                    let mut v = Vec::new();
-                    for (u, be) in units {
-                        v.extend_from_slice(&if be { u.to_be_bytes() } else { u.to_le_bytes() });
-                    }
-                    if odd {
-                        v.push(extra);
-                    }
-                    v
-                })
-        }
-
-        proptest! {
-            #[test]
-            fn utf16_matches(bytes in utf16ish(), chunks in proptest::collection::vec(1usize..9, 1..4)) {
-                for name in [UTF_16LE, UTF_16BE] {
-                    prop_assert_eq!(ours(name, &bytes, &chunks), reference(name, &bytes), "{}", name);
-                }
-            }
-
-            #[test]
-            fn single_byte_matches(bytes in proptest::collection::vec(any::<u8>(), 0..300), chunks in proptest::collection::vec(1usize..70, 1..4)) {
-                for name in [WINDOWS_1251, WINDOWS_1252] {
-                    prop_assert_eq!(ours(name, &bytes, &chunks), reference(name, &bytes), "{}", name);
-                }
-            }
         }
     }
 }
