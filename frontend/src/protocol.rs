@@ -122,7 +122,10 @@ pub enum FromWorker {
     /// The upload was abandoned on request.
     Stopped,
     /// The problems left in a corrected row (empty: valid).
-    Validated { line: u64, errors: Vec<FieldError> },
+    Validated {
+        line: u64,
+        errors: Vec<FieldError>,
+    },
     /// Every batch is stored and the import committed.
     Uploaded {
         progress: Progress,

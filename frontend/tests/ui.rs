@@ -32,7 +32,7 @@ fn counts_are_grouped_the_way_each_language_writes_them() {
 
 #[wasm_bindgen_test]
 fn every_sign_in_control_has_a_label() {
-    let _handle = leptos::mount::mount_to_body(|| {
+    leptos::mount::mount_to_body(|| {
         frontend::i18n::provide_locale();
         provide_context(frontend::app::Session {
             user: RwSignal::new(None),

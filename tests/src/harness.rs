@@ -119,13 +119,12 @@ impl Server {
     }
 
     async fn wait_until_healthy(&self) -> Result<()> {
-        let server = self;
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            if let Ok(r) = reqwest::get(format!("{}/healthz", server.url)).await {
-                if r.status().is_success() {
-                    return Ok(());
-                }
+            if let Ok(r) = reqwest::get(format!("{}/healthz", self.url)).await
+                && r.status().is_success()
+            {
+                return Ok(());
             }
             if Instant::now() > deadline {
                 bail!("intake did not answer /healthz within 60 s");

@@ -135,13 +135,13 @@ fn download_csv(name: &str, bytes: &[u8]) {
     let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
         return;
     };
-    if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
-        if let Ok(a) = doc.create_element("a") {
-            let a: web_sys::HtmlAnchorElement = a.unchecked_into();
-            a.set_href(&url);
-            a.set_download(name);
-            a.click();
-        }
+    if let Some(doc) = web_sys::window().and_then(|w| w.document())
+        && let Ok(a) = doc.create_element("a")
+    {
+        let a: web_sys::HtmlAnchorElement = a.unchecked_into();
+        a.set_href(&url);
+        a.set_download(name);
+        a.click();
     }
     let _ = web_sys::Url::revoke_object_url(&url);
 }
@@ -228,12 +228,11 @@ pub fn ImportWizard() -> impl IntoView {
     let groups = LocalResource::new(move || async move {
         let groups = api::get::<Vec<Group>>("/api/groups").await;
         // Start on the Default group, as the original does.
-        if let Ok(list) = &groups {
-            if group_id.get_untracked().is_empty() {
-                if let Some(g) = list.iter().find(|g| g.name == "Default").or(list.first()) {
-                    group_id.set(g.id.to_string());
-                }
-            }
+        if let Ok(list) = &groups
+            && group_id.get_untracked().is_empty()
+            && let Some(g) = list.iter().find(|g| g.name == "Default").or(list.first())
+        {
+            group_id.set(g.id.to_string());
         }
         groups
     });
@@ -518,10 +517,10 @@ pub fn ImportWizard() -> impl IntoView {
         read.has_header = Some(p.has_header);
         read.mapping = Some(p.columns.iter().map(|c| c.target).collect());
         settings.set(read.clone());
-        if let (Some(key), Some(storage)) = (mapping_key(&p), local_storage()) {
-            if let Ok(json) = serde_json::to_string(&read.mapping) {
-                let _ = storage.set_item(&key, &json);
-            }
+        if let (Some(key), Some(storage)) = (mapping_key(&p), local_storage())
+            && let Ok(json) = serde_json::to_string(&read.mapping)
+        {
+            let _ = storage.set_item(&key, &json);
         }
         let csrf = session.csrf();
         let wanted_group = group_id.get_untracked();

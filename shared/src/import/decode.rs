@@ -348,7 +348,6 @@ fn mostly_utf8(sample: &[u8]) -> bool {
     invalid == 0 || valid_multibyte >= 4 * invalid
 }
 
-
 /// `Send` where threads exist: the server moves readers between threads; the browser's
 /// decoders hold JavaScript objects, which are not `Send`.
 #[cfg(not(target_arch = "wasm32"))]
