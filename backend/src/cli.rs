@@ -345,17 +345,6 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-fn delimiter_arg(d: Option<&str>) -> anyhow::Result<Option<u8>> {
-    Ok(match d {
-        None | Some("auto") => None,
-        Some(",") | Some("comma") => Some(b','),
-        Some(";") | Some("semicolon") => Some(b';'),
-        Some("\t") | Some("tab") | Some("\\t") => Some(b'\t'),
-        Some("|") | Some("pipe") => Some(b'|'),
-        Some(other) => anyhow::bail!("unknown delimiter {other}: use , ; tab or |"),
-    })
-}
-
 fn import_settings(
     encoding: Option<String>,
     delimiter: Option<&str>,
@@ -369,7 +358,8 @@ fn import_settings(
     }
     Ok(shared::import::ImportSettings {
         encoding,
-        delimiter: delimiter_arg(delimiter)?,
+        delimiter: shared::import::parse_delimiter(delimiter.unwrap_or("auto"))
+            .map_err(anyhow::Error::msg)?,
         header: match header {
             HeaderArg::Yes => shared::import::HeaderChoice::Yes,
             HeaderArg::No => shared::import::HeaderChoice::No,
@@ -419,11 +409,7 @@ async fn import(args: ImportArgs) -> anyhow::Result<()> {
     let dest = std::fs::canonicalize(&dir)?.join(format!("{}.csv", crate::auth::random_token(16)));
     std::fs::copy(&args.file, &dest)?;
     let csv_settings = crate::api::imports::CsvSettings {
-        has_header: match settings.header {
-            shared::import::HeaderChoice::Yes => Some(true),
-            shared::import::HeaderChoice::No => Some(false),
-            shared::import::HeaderChoice::Auto => None,
-        },
+        has_header: settings.header.has_header(),
         delimiter: settings.delimiter,
         encoding: settings.encoding,
         mapping: None,

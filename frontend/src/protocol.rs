@@ -21,11 +21,7 @@ impl ReadSettings {
         shared::import::ImportSettings {
             encoding: self.encoding.clone(),
             delimiter: self.delimiter,
-            header: match self.has_header {
-                None => shared::import::HeaderChoice::Auto,
-                Some(true) => shared::import::HeaderChoice::Yes,
-                Some(false) => shared::import::HeaderChoice::No,
-            },
+            header: shared::import::HeaderChoice::from_has_header(self.has_header),
             mapping: self.mapping.clone(),
         }
     }

@@ -448,11 +448,7 @@ impl CsvSettings {
         shared::import::ImportSettings {
             encoding: self.encoding.clone(),
             delimiter: self.delimiter,
-            header: match self.has_header {
-                None => shared::import::HeaderChoice::Auto,
-                Some(true) => shared::import::HeaderChoice::Yes,
-                Some(false) => shared::import::HeaderChoice::No,
-            },
+            header: shared::import::HeaderChoice::from_has_header(self.has_header),
             mapping: match &self.mapping {
                 Some(MappingSpec::Columns(targets)) => Some(targets.clone()),
                 _ => None,
@@ -508,19 +504,8 @@ fn parse_csv_query(q: &CsvQuery) -> ApiResult<CsvSettings> {
             ));
         }
     };
-    let delimiter = match q.delimiter.as_deref() {
-        None | Some("auto") => None,
-        Some(",") | Some("comma") => Some(b','),
-        Some(";") | Some("semicolon") => Some(b';'),
-        Some("tab") | Some("\t") => Some(b'\t'),
-        Some("pipe") | Some("|") => Some(b'|'),
-        Some(other) => {
-            return Err(ApiError::bad_request(
-                "invalid_delimiter",
-                format!("delimiter must be auto, ',', ';', tab or pipe, not {other}."),
-            ));
-        }
-    };
+    let delimiter = shared::import::parse_delimiter(q.delimiter.as_deref().unwrap_or("auto"))
+        .map_err(|message| ApiError::bad_request("invalid_delimiter", message))?;
     let encoding = match q.encoding.as_deref() {
         None | Some("auto") => None,
         Some(label) => {

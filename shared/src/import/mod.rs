@@ -70,6 +70,24 @@ impl HeaderChoice {
             _ => None,
         }
     }
+
+    /// From "does the file have a header line?": `None` means detect.
+    pub fn from_has_header(has_header: Option<bool>) -> HeaderChoice {
+        match has_header {
+            None => HeaderChoice::Auto,
+            Some(true) => HeaderChoice::Yes,
+            Some(false) => HeaderChoice::No,
+        }
+    }
+
+    /// The reverse of [`HeaderChoice::from_has_header`].
+    pub fn has_header(self) -> Option<bool> {
+        match self {
+            HeaderChoice::Auto => None,
+            HeaderChoice::Yes => Some(true),
+            HeaderChoice::No => Some(false),
+        }
+    }
 }
 
 /// Parses a delimiter setting: `auto` (or empty) -> `Ok(None)`; `,` `comma`; `;`
@@ -652,6 +670,9 @@ mod tests {
         assert_eq!(parse_delimiter("pipe"), Ok(Some(b'|')));
         assert!(parse_delimiter("x").is_err());
         assert_eq!(HeaderChoice::parse("true"), Some(HeaderChoice::Yes));
+        for h in [None, Some(true), Some(false)] {
+            assert_eq!(HeaderChoice::from_has_header(h).has_header(), h);
+        }
         assert_eq!(HeaderChoice::parse("no"), Some(HeaderChoice::No));
         assert_eq!(HeaderChoice::parse("maybe"), None);
         assert_eq!(Target::parse("customer_group"), Some(Target::CustomerGroup));
