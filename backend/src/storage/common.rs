@@ -62,29 +62,6 @@ macro_rules! impl_storage {
                 Ok(id)
             }
 
-            async fn write_customer_values(tx: &mut Tx, id: Id, v: &CustomerValues, import_id: Option<Id>, now: DateTime<Utc>) -> Result<()> {
-                sqlx::query(
-                    "UPDATE customers SET first_name = $1, last_name = $2, full_name = $3, \
-                     email = $4, email_key = $5, note = $6, accepts_marketing = $7, group_id = $8, \
-                     search_text = $9, import_id = $10, updated_at = $11 WHERE id = $12",
-                )
-                .bind(&v.first_name)
-                .bind(&v.last_name)
-                .bind(&v.full_name)
-                .bind(&v.email)
-                .bind(&v.email_key)
-                .bind(&v.note)
-                .bind(v.accepts_marketing)
-                .bind(v.group_id)
-                .bind(v.search_text())
-                .bind(import_id)
-                .bind(now)
-                .bind(id)
-                .execute(&mut **tx)
-                .await?;
-                Ok(())
-            }
-
             async fn insert_customers(tx: &mut Tx, rows: &[CustomerValues], import_id: Option<Id>, now: DateTime<Utc>) -> Result<Vec<Id>> {
                 let mut ids = Vec::with_capacity(rows.len());
                 for chunk in rows.chunks(INSERT_CHUNK) {
@@ -453,8 +430,11 @@ macro_rules! impl_storage {
                 if taken.is_some() {
                     return Err(StorageError::Conflict(format!("a customer with the email {} already exists", values.email)));
                 }
-                let ids = Self::insert_customers(&mut tx, std::slice::from_ref(values), None, Utc::now()).await?;
-                tx.commit().await?;
+                let taken = || format!("a customer with the email {} already exists", values.email);
+                let ids = Self::insert_customers(&mut tx, std::slice::from_ref(values), None, Utc::now())
+                    .await
+                    .map_err(|e| e.unique_violation_as(taken))?;
+                tx.commit().await.map_err(|e| StorageError::from(e).unique_violation_as(taken))?;
                 self.get_customer(ids[0]).await
             }
 
@@ -473,8 +453,12 @@ macro_rules! impl_storage {
                     .fetch_optional(&mut *tx)
                     .await?;
                 let Some((import_id,)) = import_id else { return Err(StorageError::NotFound) };
-                Self::write_customer_values(&mut tx, id, values, import_id, Utc::now()).await?;
-                tx.commit().await?;
+                let update = CustomerUpdate { id, values: values.clone(), import_id };
+                let taken = || format!("a customer with the email {} already exists", values.email);
+                Self::update_customers(&mut tx, std::slice::from_ref(&update), Utc::now())
+                    .await
+                    .map_err(|e| StorageError::from(e).unique_violation_as(taken))?;
+                tx.commit().await.map_err(|e| StorageError::from(e).unique_violation_as(taken))?;
                 self.get_customer(id).await
             }
 
@@ -889,6 +873,7 @@ macro_rules! impl_storage {
                 }
 
                 let mut to_insert: Vec<CustomerValues> = Vec::new();
+                let mut updates: Vec<CustomerUpdate> = Vec::new();
                 let mut changes: Vec<(Id, &'static str, Option<String>)> = Vec::new();
                 for r in winners {
                     let group_id = r
@@ -943,8 +928,9 @@ macro_rules! impl_storage {
                         let snapshot = serde_json::to_string(&old.snapshot()).map_err(|e| StorageError::Corrupt(e.to_string()))?;
                         changes.push((old.id, "updated", Some(snapshot)));
                     }
-                    Self::write_customer_values(&mut tx, old.id, &values, Some(job.import_id), now).await?;
+                    updates.push(CustomerUpdate { id: old.id, values, import_id: Some(job.import_id) });
                 }
+                Self::update_customers(&mut tx, &updates, now).await?;
                 let new_ids = Self::insert_customers(&mut tx, &to_insert, Some(job.import_id), now).await?;
                 applied.created += new_ids.len() as i64;
                 changes.extend(new_ids.into_iter().map(|id| (id, "created", None)));
@@ -996,11 +982,13 @@ macro_rules! impl_storage {
                 .fetch_all(&mut *tx)
                 .await?;
                 let now = Utc::now();
+                let mut created: Vec<Id> = Vec::new();
+                let mut restores: Vec<CustomerUpdate> = Vec::new();
                 for r in &rows {
                     let customer_id: i64 = r.get("customer_id");
                     let action: String = r.get("action");
                     if action == "created" {
-                        sqlx::query("DELETE FROM customers WHERE id = $1").bind(customer_id).execute(&mut *tx).await?;
+                        created.push(customer_id);
                     } else if let Some(prev) = r.get::<Option<String>, _>("previous") {
                         let s: CustomerSnapshot = serde_json::from_str(&prev).map_err(|e| StorageError::Corrupt(e.to_string()))?;
                         let values = CustomerValues {
@@ -1015,11 +1003,24 @@ macro_rules! impl_storage {
                             accepts_marketing: s.accepts_marketing,
                             group_id: s.group_id,
                         };
-                        Self::write_customer_values(&mut tx, customer_id, &values, s.import_id, now).await?;
+                        restores.push(CustomerUpdate { id: customer_id, values, import_id: s.import_id });
                     }
-                    sqlx::query("DELETE FROM import_changes WHERE import_id = $1 AND customer_id = $2")
+                }
+                for chunk in created.chunks(INSERT_CHUNK) {
+                    let mut qb: QueryBuilder<$DB> = QueryBuilder::new("DELETE FROM customers WHERE id IN (");
+                    let mut sep = qb.separated(", ");
+                    for id in chunk {
+                        sep.push_bind(*id);
+                    }
+                    qb.push(")");
+                    qb.build().execute(&mut *tx).await?;
+                }
+                Self::update_customers(&mut tx, &restores, now).await?;
+                // The rows read above are the first `limit` by customer id: remove exactly those.
+                if let Some(last) = rows.last() {
+                    sqlx::query("DELETE FROM import_changes WHERE import_id = $1 AND customer_id <= $2")
                         .bind(job.import_id)
-                        .bind(customer_id)
+                        .bind(last.get::<i64, _>("customer_id"))
                         .execute(&mut *tx)
                         .await?;
                 }

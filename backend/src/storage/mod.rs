@@ -39,6 +39,19 @@ pub enum StorageError {
     Corrupt(String),
 }
 
+impl StorageError {
+    /// A unique-index violation becomes this conflict: a concurrent writer got there
+    /// between our check and our write (PostgreSQL's read committed lets that happen).
+    fn unique_violation_as(self, conflict: impl FnOnce() -> String) -> Self {
+        match &self {
+            StorageError::Database(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                StorageError::Conflict(conflict())
+            }
+            _ => self,
+        }
+    }
+}
+
 /// Which engine a database URL names.
 pub async fn connect(database_url: &str) -> anyhow::Result<std::sync::Arc<dyn Storage>> {
     if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {

@@ -187,3 +187,12 @@ impl CustomerValues {
         .to_lowercase()
     }
 }
+
+/// An overwrite of a stored customer: its new values and the import it then names
+/// (`None` for a customer edited by hand or restored to having no import).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomerUpdate {
+    pub id: Id,
+    pub values: CustomerValues,
+    pub import_id: Option<Id>,
+}

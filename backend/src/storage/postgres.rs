@@ -41,6 +41,56 @@ impl PgStorage {
     async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, Postgres>> {
         self.write.begin().await
     }
+
+    /// Overwrite these customers in one statement: one array per column, joined by `UNNEST`.
+    async fn update_customers(
+        tx: &mut sqlx::Transaction<'static, Postgres>,
+        rows: &[CustomerUpdate],
+        now: DateTime<Utc>,
+    ) -> sqlx::Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let column = |f: fn(&CustomerUpdate) -> &str| -> Vec<&str> { rows.iter().map(f).collect() };
+        sqlx::query(
+            "UPDATE customers AS c SET first_name = v.first_name, last_name = v.last_name, \
+             full_name = v.full_name, email = v.email, email_key = v.email_key, note = v.note, \
+             accepts_marketing = v.accepts_marketing, group_id = v.group_id, \
+             search_text = v.search_text, import_id = v.import_id, updated_at = $12 \
+             FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], \
+                         $7::text[], $8::boolean[], $9::bigint[], $10::text[], $11::bigint[]) \
+               AS v(id, first_name, last_name, full_name, email, email_key, note, \
+                    accepts_marketing, group_id, search_text, import_id) \
+             WHERE c.id = v.id",
+        )
+        .bind(rows.iter().map(|u| u.id).collect::<Vec<Id>>())
+        .bind(column(|u| &u.values.first_name))
+        .bind(column(|u| &u.values.last_name))
+        .bind(column(|u| &u.values.full_name))
+        .bind(column(|u| &u.values.email))
+        .bind(column(|u| &u.values.email_key))
+        .bind(column(|u| &u.values.note))
+        .bind(
+            rows.iter()
+                .map(|u| u.values.accepts_marketing)
+                .collect::<Vec<bool>>(),
+        )
+        .bind(rows.iter().map(|u| u.values.group_id).collect::<Vec<Id>>())
+        .bind(
+            rows.iter()
+                .map(|u| u.values.search_text())
+                .collect::<Vec<String>>(),
+        )
+        .bind(
+            rows.iter()
+                .map(|u| u.import_id)
+                .collect::<Vec<Option<Id>>>(),
+        )
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
 }
 
 impl_storage!(PgStorage, Postgres);

@@ -53,6 +53,41 @@ impl SqliteStorage {
     async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, Sqlite>> {
         self.write.begin_with("BEGIN IMMEDIATE").await
     }
+
+    /// Overwrite these customers with one `UPDATE ... FROM (VALUES ...)` per chunk.
+    async fn update_customers(
+        tx: &mut sqlx::Transaction<'static, Sqlite>,
+        rows: &[CustomerUpdate],
+        now: DateTime<Utc>,
+    ) -> sqlx::Result<()> {
+        for chunk in rows.chunks(INSERT_CHUNK) {
+            // SQLite names the columns of a VALUES list column1, column2, ...
+            let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "UPDATE customers SET first_name = v.column2, last_name = v.column3, \
+                 full_name = v.column4, email = v.column5, email_key = v.column6, note = v.column7, \
+                 accepts_marketing = v.column8, group_id = v.column9, search_text = v.column10, \
+                 import_id = v.column11, updated_at = ",
+            );
+            qb.push_bind(now).push(" FROM (");
+            qb.push_values(chunk, |mut b, u| {
+                let v = &u.values;
+                b.push_bind(u.id)
+                    .push_bind(v.first_name.clone())
+                    .push_bind(v.last_name.clone())
+                    .push_bind(v.full_name.clone())
+                    .push_bind(v.email.clone())
+                    .push_bind(v.email_key.clone())
+                    .push_bind(v.note.clone())
+                    .push_bind(v.accepts_marketing)
+                    .push_bind(v.group_id)
+                    .push_bind(v.search_text())
+                    .push_bind(u.import_id);
+            });
+            qb.push(") AS v WHERE customers.id = v.column1");
+            qb.build().execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
 }
 
 impl_storage!(SqliteStorage, Sqlite);

@@ -53,6 +53,87 @@ async fn a_customer_is_validated_like_an_import_row_and_emails_are_unique_case_i
 }
 
 #[tokio::test]
+async fn concurrent_creates_and_edits_to_one_email_give_one_customer_and_conflicts_not_errors() {
+    each_engine!("customer_races", |app| {
+        // Both engines: one create wins, every other one is a 409 (on PostgreSQL the
+        // loser of the race meets the unique index, not our check).
+        let creates = (0..8).map(|i| {
+            app.post(
+                "/api/customers",
+                json!({"email": "Race@Example.com", "first_name": format!("R{i}")}),
+            )
+        });
+        let statuses: Vec<StatusCode> = futures::future::join_all(creates)
+            .await
+            .into_iter()
+            .map(|r| r.status)
+            .collect();
+        assert_eq!(
+            statuses
+                .iter()
+                .filter(|s| **s == StatusCode::CREATED)
+                .count(),
+            1,
+            "{statuses:?}"
+        );
+        assert_eq!(
+            statuses
+                .iter()
+                .filter(|s| **s == StatusCode::CONFLICT)
+                .count(),
+            7,
+            "{statuses:?}"
+        );
+
+        // Two other customers renamed to one free email at once: one edit wins.
+        let mut ids = Vec::new();
+        for email in ["a@example.com", "b@example.com"] {
+            let c = app
+                .post("/api/customers", json!({"email": email}))
+                .await
+                .expect(StatusCode::CREATED)
+                .json();
+            ids.push(c["id"].as_i64().unwrap());
+        }
+        let paths: Vec<String> = ids
+            .iter()
+            .map(|id| format!("/api/customers/{id}"))
+            .collect();
+        let edits = paths.iter().map(|path| {
+            app.request(
+                Method::PATCH,
+                path,
+                Some(json!({"email": "same@example.com"})),
+            )
+        });
+        let statuses: Vec<StatusCode> = futures::future::join_all(edits)
+            .await
+            .into_iter()
+            .map(|r| r.status)
+            .collect();
+        assert_eq!(
+            statuses.iter().filter(|s| **s == StatusCode::OK).count(),
+            1,
+            "{statuses:?}"
+        );
+        assert_eq!(
+            statuses
+                .iter()
+                .filter(|s| **s == StatusCode::CONFLICT)
+                .count(),
+            1,
+            "{statuses:?}"
+        );
+        let list = app
+            .get("/api/customers?q=example.com&per_page=50")
+            .await
+            .expect(StatusCode::OK)
+            .json();
+        assert_eq!(list["total"], 3, "{list}");
+    });
+}
+
+#[tokio::test]
 async fn groups_are_unique_by_name_and_cannot_be_deleted_while_they_have_customers() {
     each_engine!("groups", |app| {
         let groups = app.get("/api/groups").await.expect(StatusCode::OK).json();

@@ -147,6 +147,15 @@ async fn an_upload_over_the_limit_gets_413_with_the_error_body_whether_or_not_it
         assert_eq!(json["error"]["code"], "payload_too_large", "{body}");
         assert_eq!(json["error"]["details"]["limit_bytes"], LIMIT);
     }
+    // A caller with a wrong token who sends a large body anyway reads its 401, not a reset.
+    for chunked in [false, true] {
+        let answer = raw_upload(addr, "not-a-token", 64 << 20, chunked, false).await;
+        assert!(
+            answer.starts_with("HTTP/1.1 401"),
+            "chunked={chunked}: {answer}"
+        );
+        assert!(answer.contains("\"unauthorized\""), "{answer}");
+    }
     // Under the limit the same socket path works, and nothing of the refused files is left.
     let answer = raw_upload(addr, &token, 4096, true, false).await;
     assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");

@@ -343,6 +343,33 @@ async fn an_import_killed_mid_way_completes_after_a_restart_with_every_row_once(
 }
 
 #[tokio::test]
+async fn the_server_answers_a_large_refused_upload_instead_of_resetting_the_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("refused.db").display());
+    let server = Server::start(
+        &db,
+        dir.path(),
+        "refused",
+        &["--max-upload-bytes", "1048576"],
+    );
+    let token = create_token(&db, "refused");
+    let http = reqwest::Client::new();
+    let url = format!("{}/api/imports/csv", server.base);
+    // 64 MiB, no `Expect: 100-continue`: the client is still sending when the answer comes.
+    let body = b"email\nsomeone@example.com\n".repeat(64 << 20 >> 5);
+    for (bearer, status) in [("not-a-token", 401), (token.as_str(), 413)] {
+        let reply = http
+            .post(&url)
+            .bearer_auth(bearer)
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("expected {status}, the connection broke: {e:?}"));
+        assert_eq!(reply.status(), status);
+    }
+}
+
+#[tokio::test]
 async fn intake_inspect_prints_the_contract_json() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("bg.csv");
