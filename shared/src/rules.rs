@@ -114,32 +114,59 @@ enum DomainCheck {
     Invalid(&'static str),
 }
 
+/// Bytes of an ASCII domain label: letters and hyphens (1), digits (2); the dot is 3.
+const DOMAIN_BYTE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = if b.is_ascii_alphabetic() || b == b'-' {
+            1
+        } else if b.is_ascii_digit() {
+            2
+        } else if b == b'.' {
+            3
+        } else {
+            0
+        };
+        c += 1;
+    }
+    t
+};
+
 fn check_ascii_domain(d: &[u8]) -> DomainCheck {
     const BAD: DomainCheck = DomainCheck::Invalid("the domain is not a valid domain name");
     let (mut labels, mut start, mut punycode) = (0usize, 0usize, false);
-    let mut last_all_digits = true;
-    for i in 0..=d.len() {
-        let c = d.get(i).copied().unwrap_or(b'.');
-        if c == b'.' {
-            let label = &d[start..i];
-            if label.is_empty()
-                || label.len() > 63
-                || label[0] == b'-'
-                || label[label.len() - 1] == b'-'
-            {
-                return BAD;
+    let mut last_all_digits;
+    let mut i = 0;
+    loop {
+        // One label: letters, digits and hyphens up to the next dot or the end.
+        let mut all_digits = true;
+        while i < d.len() {
+            match DOMAIN_BYTE[usize::from(d[i])] {
+                1 => all_digits = false,
+                2 => {}
+                3 => break,
+                _ => return BAD,
             }
-            punycode |= label.len() >= 4 && label[..4].eq_ignore_ascii_case(b"xn--");
-            labels += 1;
-            start = i + 1;
-            if i < d.len() {
-                last_all_digits = true;
-            }
-        } else if c.is_ascii_alphanumeric() || c == b'-' {
-            last_all_digits &= c.is_ascii_digit();
-        } else {
+            i += 1;
+        }
+        let label = &d[start..i];
+        if label.is_empty()
+            || label.len() > 63
+            || label[0] == b'-'
+            || label[label.len() - 1] == b'-'
+        {
             return BAD;
         }
+        punycode |= label.len() >= 4 && label[..4].eq_ignore_ascii_case(b"xn--");
+        labels += 1;
+        last_all_digits = all_digits;
+        if i == d.len() {
+            break;
+        }
+        i += 1;
+        start = i;
     }
     if labels < 2 {
         DomainCheck::Invalid("the domain has no dot (like example.com)")
@@ -197,11 +224,18 @@ impl Email {
                 "Email is required, but this row has none.".into(),
             ));
         }
-        // Cleaning turned every whitespace run into one space.
-        if memchr::memchr(b' ', s.as_bytes()).is_some() {
-            return Err(invalid("it contains spaces"));
+        // Cleaning turned every whitespace run into one space. One pass for the space and
+        // the last `@` (addresses are short: a byte loop beats two searches).
+        let mut last_at = None;
+        for (i, &c) in s.as_bytes().iter().enumerate() {
+            if c == b' ' {
+                return Err(invalid("it contains spaces"));
+            }
+            if c == b'@' {
+                last_at = Some(i);
+            }
         }
-        let Some(at) = memchr::memrchr(b'@', s.as_bytes()) else {
+        let Some(at) = last_at else {
             return Err(invalid("it has no @"));
         };
         let (local, domain) = (&s[..at], &s[at + 1..]);
@@ -324,7 +358,34 @@ pub const CONSENT_NO: &[&str] = &[
 /// subscribed/unsubscribed/not subscribed, on/off, `x` (a ticked box) -> `Some(bool)`; empty
 /// -> `None`. Anything else is an `invalid_accepts_marketing` error, never a silent `false`.
 pub fn parse_consent(s: &str) -> Result<Option<bool>, FieldError> {
-    let t = s.trim();
+    let t = if s.is_ascii() {
+        // The common case: no character decoding. For ASCII, `str::trim`'s whitespace is
+        // exactly this set and `char::to_lowercase` is `to_ascii_lowercase`.
+        let ws = |c: &u8| matches!(c, b'\t'..=b'\r' | b' ');
+        let b = s.as_bytes();
+        let start = b.iter().position(|c| !ws(c)).unwrap_or(b.len());
+        let end = b.iter().rposition(|c| !ws(c)).map_or(start, |e| e + 1);
+        let t = &s[start..end];
+        if t.is_empty() {
+            return Ok(None);
+        }
+        if t.len() <= 16 {
+            let mut buf = [0u8; 16];
+            let lower = &mut buf[..t.len()];
+            lower.copy_from_slice(t.as_bytes());
+            lower.make_ascii_lowercase();
+            let lower: &[u8] = lower;
+            if CONSENT_YES.iter().any(|w| w.as_bytes() == lower) {
+                return Ok(Some(true));
+            }
+            if CONSENT_NO.iter().any(|w| w.as_bytes() == lower) {
+                return Ok(Some(false));
+            }
+        }
+        t
+    } else {
+        s.trim()
+    };
     if t.is_empty() {
         return Ok(None);
     }

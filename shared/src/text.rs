@@ -52,49 +52,82 @@ fn is_plain_pair(lead: u8, cont: u8) -> bool {
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGH: u64 = 0x8080_8080_8080_8080;
 
-/// How many bytes at the start of `b` are ASCII in `low..=0x7E` (`low` <= 0x7E), counted
-/// eight at a time (a shorter tail is left to the caller's byte loop).
+/// True if all eight bytes at `b[i..]` are ASCII in `low..=0x7E` (`low` <= 0x7E); false when
+/// fewer than eight bytes are left.
 #[inline]
-fn ascii_run(b: &[u8], low: u8) -> usize {
-    let mut i = 0;
-    while let Some(word) = b.get(i..i + 8) {
-        let w = u64::from_le_bytes(word.try_into().unwrap_or_default());
-        // High bit set: not ASCII; below `low`: borrows; 0x7F: becomes 0x80 when 1 is added.
-        let bad = (w | (w.wrapping_sub(ONES * u64::from(low)) & !w) | w.wrapping_add(ONES)) & HIGH;
-        if bad != 0 {
-            break;
-        }
-        i += 8;
-    }
-    i
+fn ascii_word(b: &[u8], i: usize, low: u8) -> bool {
+    let Some(word) = b.get(i..i + 8) else {
+        return false;
+    };
+    let w = u64::from_le_bytes(word.try_into().unwrap_or_default());
+    // High bit set: not ASCII; below `low`: borrows; 0x7F: becomes 0x80 when 1 is added.
+    let bad = (w | (w.wrapping_sub(ONES * u64::from(low)) & !w) | w.wrapping_add(ONES)) & HIGH;
+    bad == 0
 }
+
+/// Byte classes of the clean checks (see [`CLASS`]).
+const PRINTABLE: u8 = 0;
+const SPACE: u8 = 1;
+const TAB_OR_LF: u8 = 2;
+/// The lead byte of a two-byte character that is always plain.
+const PLAIN_LEAD: u8 = 3;
+/// The lead byte of a two-byte character that is plain depending on the next byte.
+const CHECK_LEAD: u8 = 4;
+const OTHER: u8 = 5;
+
+/// The class of each byte: printable ASCII but the space, the space, `\t` and `\n`, and the
+/// lead bytes of [`is_plain_pair`].
+const CLASS: [u8; 256] = {
+    let mut t = [OTHER; 256];
+    let mut c = 0x21;
+    while c < 0x7F {
+        t[c] = PRINTABLE;
+        c += 1;
+    }
+    t[b' ' as usize] = SPACE;
+    t[b'\t' as usize] = TAB_OR_LF;
+    t[b'\n' as usize] = TAB_OR_LF;
+    let mut c = 0xC3;
+    while c <= 0xCB {
+        t[c] = PLAIN_LEAD;
+        c += 1;
+    }
+    t[0xD0] = PLAIN_LEAD;
+    t[0xD1] = PLAIN_LEAD;
+    t[0xD3] = PLAIN_LEAD;
+    t[0xC2] = CHECK_LEAD;
+    t[0xD2] = CHECK_LEAD;
+    t[0xD4] = CHECK_LEAD;
+    t
+};
 
 /// True if `s` is already clean for a single-line field: plain characters (see
 /// [`is_plain_char`]) separated by single spaces, with no outer spaces. Works on the bytes:
-/// no character decoding.
+/// no character decoding; eight bytes at a time through runs of printable ASCII.
 fn is_clean_line(s: &str) -> bool {
     let b = s.as_bytes();
+    let n = b.len();
     if b.first() == Some(&b' ') || b.last() == Some(&b' ') {
         return false;
     }
-    let mut prev_space = false;
     let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        if c == b' ' {
-            if prev_space {
-                return false;
+    while i < n {
+        if ascii_word(b, i, 0x21) {
+            i += 8;
+            continue;
+        }
+        let stop = (i + 8).min(n);
+        while i < stop {
+            let c = b[i];
+            match CLASS[usize::from(c)] {
+                PRINTABLE => i += 1,
+                // Not the last byte (no outer spaces): a space follows or something else.
+                SPACE if b[i + 1] != b' ' => i += 1,
+                // `s` is UTF-8: a lead byte has its continuation byte.
+                PLAIN_LEAD => i += 2,
+                CHECK_LEAD if is_plain_pair(c, b[i + 1]) => i += 2,
+                _ => return false,
             }
-            prev_space = true;
-            i += 1;
-        } else if (0x21..0x7f).contains(&c) {
-            prev_space = false;
-            i += 1 + ascii_run(&b[i + 1..], 0x21);
-        } else if (0xC2..0xE0).contains(&c) && i + 1 < b.len() && is_plain_pair(c, b[i + 1]) {
-            prev_space = false;
-            i += 2;
-        } else {
-            return false;
         }
     }
     true
@@ -103,18 +136,35 @@ fn is_clean_line(s: &str) -> bool {
 /// True if a trimmed note needs no work: plain characters, spaces, `\n` and `\t` only.
 fn is_clean_note(s: &str) -> bool {
     let b = s.as_bytes();
+    let n = b.len();
     let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        if (0x20..0x7f).contains(&c) || c == b'\n' || c == b'\t' {
-            i += 1 + ascii_run(&b[i + 1..], 0x20);
-        } else if (0xC2..0xE0).contains(&c) && i + 1 < b.len() && is_plain_pair(c, b[i + 1]) {
-            i += 2;
-        } else {
-            return false;
+    while i < n {
+        if ascii_word(b, i, 0x20) {
+            i += 8;
+            continue;
+        }
+        let stop = (i + 8).min(n);
+        while i < stop {
+            let c = b[i];
+            match CLASS[usize::from(c)] {
+                PRINTABLE | SPACE | TAB_OR_LF => i += 1,
+                PLAIN_LEAD => i += 2,
+                CHECK_LEAD if is_plain_pair(c, b[i + 1]) => i += 2,
+                _ => return false,
+            }
         }
     }
     true
+}
+
+/// `s.trim()` (Unicode whitespace), without the character decoding when both ends are
+/// printable ASCII (nothing to trim).
+#[inline]
+fn trim_fast(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(&a), Some(&z)) if a.wrapping_sub(0x21) < 0x5E && z.wrapping_sub(0x21) < 0x5E => s,
+        _ => s.trim(),
+    }
 }
 
 /// Cleans a single-line value (names, group, email): drops control characters, turns any
@@ -151,7 +201,7 @@ pub fn clean_line(s: &str) -> Cow<'_, str> {
 /// `\t` are removed (PostgreSQL rejects NUL), `\r\n` and a lone `\r` become `\n`, outer
 /// whitespace is trimmed, and NFC is applied.
 pub fn clean_note(s: &str) -> Cow<'_, str> {
-    let trimmed = s.trim();
+    let trimmed = trim_fast(s);
     if is_clean_note(trimmed) {
         return Cow::Borrowed(trimmed);
     }

@@ -215,7 +215,14 @@ impl RecordStage {
     /// Feeds UTF-8 bytes; calls `emit` for every complete record.
     pub fn push(&mut self, input: &[u8], emit: &mut dyn FnMut(&RawRecord<'_>)) {
         // One validation of the whole piece: the fast path's records then borrow it as text.
-        let text = valid_prefix(input);
+        // A piece may start inside a character (the rest of one cut at the end of the last
+        // piece, part of the record in progress): the text starts after those bytes.
+        let skip = input
+            .iter()
+            .take(3)
+            .take_while(|&&b| b & 0xC0 == 0x80)
+            .count();
+        let text = valid_prefix(&input[skip..]);
         let mut pos = 0;
         loop {
             self.drain_replay(emit);
@@ -223,8 +230,11 @@ impl RecordStage {
                 return;
             }
             // Starting inside a character: no valid prefix.
-            let rest = text.get(pos..).unwrap_or_default();
-            match self.parse(&input[pos..], rest, false, emit) {
+            let (rest, rest_at) = match pos.checked_sub(skip) {
+                Some(p) => (text.get(p..).unwrap_or_default(), 0),
+                None => (text, skip - pos),
+            };
+            match self.parse(&input[pos..], rest, rest_at, false, emit) {
                 Step::Done => return,
                 Step::Reparse(n) => {
                     pos += n;
@@ -241,7 +251,7 @@ impl RecordStage {
         }
         loop {
             self.drain_replay(emit);
-            match self.parse(&[], "", true, emit) {
+            match self.parse(&[], "", 0, true, emit) {
                 Step::Done => break,
                 Step::Reparse(_) => self.replay = std::mem::take(&mut self.raw),
             }
@@ -252,7 +262,7 @@ impl RecordStage {
     fn drain_replay(&mut self, emit: &mut dyn FnMut(&RawRecord<'_>)) {
         while !self.replay.is_empty() {
             let replay = std::mem::take(&mut self.replay);
-            match self.parse(&replay, valid_prefix(&replay), false, emit) {
+            match self.parse(&replay, valid_prefix(&replay), 0, false, emit) {
                 Step::Done => {}
                 Step::Reparse(n) => {
                     let mut next = std::mem::take(&mut self.raw);
@@ -318,11 +328,12 @@ impl RecordStage {
     }
 
     /// Parses `input` until it is consumed or an unbalanced record forces a re-parse. `text`
-    /// is the longest valid UTF-8 prefix of `input`.
+    /// is the longest valid UTF-8 prefix of `input[text_at..]`.
     fn parse(
         &mut self,
         input: &[u8],
         text: &str,
+        text_at: usize,
         eof: bool,
         emit: &mut dyn FnMut(&RawRecord<'_>),
     ) -> Step {
@@ -339,7 +350,11 @@ impl RecordStage {
                     return Step::Done;
                 }
                 if self.fast
-                    && let Some(n) = self.fast_line(&input[pos..], text.get(pos..), emit)
+                    && let Some(n) = self.fast_line(
+                        &input[pos..],
+                        pos.checked_sub(text_at).and_then(|p| text.get(p..)),
+                        emit,
+                    )
                 {
                     pos += n;
                     continue;
@@ -405,47 +420,29 @@ impl RecordStage {
         }
     }
 
-    /// The fast path for the common record: a whole line in `input`, within the limits, whose
-    /// quotes (if any) close on the same line. Without quotes its cells are the line split at
-    /// the delimiters, borrowed from `input`; with quotes they are unquoted into `self.text`
-    /// (valid UTF-8 input only). Either way exactly what csv-core would give. Returns the
-    /// bytes consumed (the line and its terminator), or `None` to use csv-core. Called at the
-    /// start of a record, where csv-core's state is "start of record".
+    /// The fast path for the common record: a whole record in `input`, within the limits,
+    /// whose quotes (if any) close before its end. Without quotes its cells are the line split
+    /// at the delimiters, borrowed from `input`; with quotes they are unquoted into
+    /// `self.text` (valid UTF-8 input only), and a quoted field may then span lines as long as
+    /// the record is not judged swallowing (see the module docs; such a record goes to
+    /// csv-core, which cuts it). Either way exactly what csv-core would give. Returns the
+    /// bytes consumed (the record and its terminator), or `None` to use csv-core. Called at
+    /// the start of a record, where csv-core's state is "start of record".
     fn fast_line(
         &mut self,
         input: &[u8],
         text: Option<&str>,
         emit: &mut dyn FnMut(&RawRecord<'_>),
     ) -> Option<usize> {
-        let eol = memchr::memchr2(b'\r', b'\n', input)?;
+        // The first line break or quote: one search for both.
+        let first = memchr::memchr3(b'\r', b'\n', b'"', input)?;
+        if input[first] == b'"' {
+            return self.fast_quoted(input, text?, emit);
+        }
+        let eol = first;
         let line = &input[..eol];
         if line.len() > self.limits.max_field_bytes {
             return None;
-        }
-        if memchr::memchr(b'"', line).is_some() {
-            let line = text.and_then(|t| t.get(..eol))?;
-            if !self.unquote_line(line) {
-                return None;
-            }
-            self.rec_line = self.line;
-            self.line += 1;
-            self.prev_cr = input[eol] == b'\r';
-            self.too_long.clear();
-            self.too_many = false;
-            let rec = RawRecord {
-                line: self.rec_line,
-                buf: self.text.as_bytes(),
-                ends: &self.ends[..self.nends],
-                sep: 0,
-                text: Some(&self.text),
-                too_long: &[],
-                too_many_columns: false,
-                unbalanced: false,
-            };
-            if !rec.is_blank() {
-                emit(&rec);
-            }
-            return Some(eol + 1);
         }
         self.nends = 0;
         for p in memchr::memchr_iter(self.delimiter, line) {
@@ -479,13 +476,73 @@ impl RecordStage {
         Some(eol + 1)
     }
 
-    /// Splits a line holding quotes into `self.text` and `self.ends` as csv-core would (a
-    /// field starting with `"` runs to the next lone `"`, `""` inside it is one `"`, and
-    /// what follows the closing quote up to the delimiter is kept as written; a `"` inside an
-    /// unquoted field is literal). False when a quote stays open at the end of the line (the
-    /// record goes on: csv-core's job) or there are too many cells.
-    fn unquote_line(&mut self, line: &str) -> bool {
-        let b = line.as_bytes();
+    /// [`RecordStage::fast_line`] for a record holding quotes: `text` is the valid UTF-8
+    /// prefix of `input`.
+    fn fast_quoted(
+        &mut self,
+        input: &[u8],
+        text: &str,
+        emit: &mut dyn FnMut(&RawRecord<'_>),
+    ) -> Option<usize> {
+        let end = self.unquote_record(text)?;
+        if end > self.limits.max_field_bytes {
+            return None;
+        }
+        let body = &input[..end];
+        let multi_line = memchr::memchr2(b'\r', b'\n', body);
+        if let Some(p) = multi_line {
+            // What the csv-core path keeps for the judgement: the bytes after the first inner
+            // line break (with the terminator), and the number of inner line breaks.
+            let raw_len = end - p;
+            let inner_breaks = memchr::memchr2_iter(b'\r', b'\n', body).count();
+            if raw_len > REPLAY_CAP
+                || inner_breaks > MAX_FIELD_LINES as usize
+                || swallows(
+                    self.text.as_bytes(),
+                    &self.ends[..self.nends],
+                    self.delimiter,
+                    &self.hints,
+                )
+            {
+                return None;
+            }
+        }
+        self.rec_line = self.line;
+        if multi_line.is_some() {
+            self.count_lines(&input[..=end]);
+        } else {
+            self.line += 1;
+            self.prev_cr = input[end] == b'\r';
+        }
+        self.too_long.clear();
+        self.too_many = false;
+        let rec = RawRecord {
+            line: self.rec_line,
+            buf: self.text.as_bytes(),
+            ends: &self.ends[..self.nends],
+            sep: 0,
+            text: Some(&self.text),
+            too_long: &[],
+            too_many_columns: false,
+            unbalanced: false,
+        };
+        if !rec.is_blank() {
+            emit(&rec);
+        }
+        Some(end + 1)
+    }
+
+    /// Splits the record at the start of `t` into `self.text` and `self.ends` as csv-core
+    /// would (a field starting with `"` runs to the next lone `"`, line breaks included, `""`
+    /// inside it is one `"`, and what follows the closing quote up to the delimiter is kept as
+    /// written; a `"` inside an unquoted field is literal). Returns the position of the
+    /// record's terminator (the line break after its last field); `None` when `t` ends first
+    /// (the record goes on: csv-core's job) or there are too many cells.
+    fn unquote_record(&mut self, t: &str) -> Option<usize> {
+        // A longer record is not for the fast path: search no further (an unclosed quote
+        // would otherwise have every record scan the rest of the input). Cells end at the
+        // ASCII bytes found in `b`, so slicing `t` there stays on character boundaries.
+        let b = &t.as_bytes()[..t.len().min(self.limits.max_field_bytes + 1)];
         let d = self.delimiter;
         self.text.clear();
         self.nends = 0;
@@ -494,27 +551,28 @@ impl RecordStage {
             if b.get(i) == Some(&b'"') {
                 i += 1;
                 loop {
-                    let Some(q) = memchr::memchr(b'"', &b[i..]) else {
-                        return false;
-                    };
-                    self.text.push_str(&line[i..i + q]);
+                    let q = memchr::memchr(b'"', &b[i..])?;
+                    self.text.push_str(&t[i..i + q]);
                     i += q + 1;
-                    if b.get(i) == Some(&b'"') {
-                        self.text.push('"');
-                        i += 1;
-                    } else {
-                        break;
+                    // Whether a quote follows must be known: the end of `t` is not the end.
+                    match b.get(i) {
+                        Some(b'"') => {
+                            self.text.push('"');
+                            i += 1;
+                        }
+                        Some(_) => break,
+                        None => return None,
                     }
                 }
             }
-            let end = memchr::memchr(d, &b[i..]).map_or(b.len(), |p| i + p);
-            self.text.push_str(&line[i..end]);
+            let end = i + memchr::memchr3(d, b'\r', b'\n', &b[i..])?;
+            self.text.push_str(&t[i..end]);
             if self.nends == self.limits.max_columns {
-                return false;
+                return None;
             }
             self.push_end(self.text.len());
-            if end == b.len() {
-                return true;
+            if b[end] != d {
+                return Some(end);
             }
             i = end + 1;
         }
@@ -585,29 +643,12 @@ impl RecordStage {
         {
             return true;
         }
-        let need_delims = self.hints.columns.saturating_sub(1).max(1);
-        for i in 0..self.nends {
-            let s = if i == 0 { 0 } else { self.ends[i - 1] };
-            let field = &self.buf[s..self.ends[i]];
-            let Some(first_break) = memchr::memchr2(b'\r', b'\n', field) else {
-                continue;
-            };
-            // A name or email cell never holds row structure: a multi-line one with a
-            // delimiter anywhere swallowed rows. A note may hold anything but a line that
-            // looks like a customer row.
-            let single_line = self.hints.single_line.get(i).copied().unwrap_or(false);
-            if single_line && memchr::memchr(self.delimiter, field).is_some() {
-                return true;
-            }
-            let tail = &field[first_break + 1..];
-            for line in tail.split(|&b| b == b'\n' || b == b'\r') {
-                let delims = memchr::memchr_iter(self.delimiter, line).count();
-                if delims >= need_delims && memchr::memchr(b'@', line).is_some() {
-                    return true;
-                }
-            }
-        }
-        false
+        swallows(
+            &self.buf,
+            &self.ends[..self.nends],
+            self.delimiter,
+            &self.hints,
+        )
     }
 
     /// Emits the current record as unbalanced (its first line only), resets the parser and
@@ -682,6 +723,35 @@ impl RecordStage {
             emit(&rec);
         }
     }
+}
+
+/// The part of the judgement of a complete multi-line record that looks at its cells
+/// (`buf` split at `ends`, csv-core's layout): does a field with a line break hold rows it
+/// swallowed (see the module docs)?
+fn swallows(buf: &[u8], ends: &[usize], delimiter: u8, hints: &Hints) -> bool {
+    let need_delims = hints.columns.saturating_sub(1).max(1);
+    for (i, &end) in ends.iter().enumerate() {
+        let s = if i == 0 { 0 } else { ends[i - 1] };
+        let field = &buf[s..end];
+        let Some(first_break) = memchr::memchr2(b'\r', b'\n', field) else {
+            continue;
+        };
+        // A name or email cell never holds row structure: a multi-line one with a
+        // delimiter anywhere swallowed rows. A note may hold anything but a line that
+        // looks like a customer row.
+        let single_line = hints.single_line.get(i).copied().unwrap_or(false);
+        if single_line && memchr::memchr(delimiter, field).is_some() {
+            return true;
+        }
+        let tail = &field[first_break + 1..];
+        for line in tail.split(|&b| b == b'\n' || b == b'\r') {
+            let delims = memchr::memchr_iter(delimiter, line).count();
+            if delims >= need_delims && memchr::memchr(b'@', line).is_some() {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 /// The longest prefix of `bytes` that is valid UTF-8.
