@@ -200,6 +200,53 @@ impl Email {
         cleaned: &str,
         key: &mut String,
     ) -> Result<Option<String>, FieldError> {
+        if Self::parse_plain(cleaned, key) {
+            return Ok(None);
+        }
+        Self::parse_general(cleaned, key)
+    }
+
+    /// The common case in one pass: a plain ASCII address (`local@domain.tld`, no prefix,
+    /// brackets, spaces, IDN or punycode) that is valid. Writes its key and returns true;
+    /// returns false, with `key` in any state, for everything else, which
+    /// [`Email::parse_general`] then decides (so the result is always the general one).
+    #[inline]
+    fn parse_plain(s: &str, key: &mut String) -> bool {
+        let b = s.as_bytes();
+        if b.len() > MAX_EMAIL_OCTETS {
+            return false;
+        }
+        // The local part: atext and single inner dots up to the first `@` (`mailto:`, `<`, a
+        // space or a second `@` are not atext, nor allowed in the domain: general path).
+        let mut i = 0;
+        let mut prev_dot = true;
+        while let Some(&c) = b.get(i) {
+            if c == b'.' {
+                if prev_dot {
+                    return false;
+                }
+                prev_dot = true;
+            } else if is_atext(c) {
+                prev_dot = false;
+            } else {
+                break;
+            }
+            i += 1;
+        }
+        if prev_dot || i > MAX_LOCAL_OCTETS || b.get(i) != Some(&b'@') {
+            return false;
+        }
+        if !matches!(check_ascii_domain(&b[i + 1..]), DomainCheck::Valid) {
+            return false;
+        }
+        key.clear();
+        key.push_str(s);
+        key.make_ascii_lowercase();
+        true
+    }
+
+    /// [`Email::parse_into`] for every address.
+    fn parse_general(cleaned: &str, key: &mut String) -> Result<Option<String>, FieldError> {
         let mut s: &str = cleaned;
         if s.get(..7)
             .is_some_and(|p| p.eq_ignore_ascii_case("mailto:"))
@@ -354,6 +401,17 @@ pub const CONSENT_NO: &[&str] = &[
     "off",
 ];
 
+/// The ASCII words of [`CONSENT_YES`] and [`CONSENT_NO`], lowercase, as one `match` (no
+/// list walk, no `memcmp` per word).
+fn ascii_consent(lower: &[u8]) -> Option<bool> {
+    match lower {
+        b"yes" | b"y" | b"true" | b"1" | b"subscribed" | b"on" | b"x" => Some(true),
+        b"no" | b"n" | b"false" | b"0" | b"unsubscribed" | b"not subscribed"
+        | b"not_subscribed" | b"off" => Some(false),
+        _ => None,
+    }
+}
+
 /// Parses a marketing-consent cell: yes/no, y/n, true/false, 1/0, да/не, д/н,
 /// subscribed/unsubscribed/not subscribed, on/off, `x` (a ticked box) -> `Some(bool)`; empty
 /// -> `None`. Anything else is an `invalid_accepts_marketing` error, never a silent `false`.
@@ -374,12 +432,8 @@ pub fn parse_consent(s: &str) -> Result<Option<bool>, FieldError> {
             let lower = &mut buf[..t.len()];
             lower.copy_from_slice(t.as_bytes());
             lower.make_ascii_lowercase();
-            let lower: &[u8] = lower;
-            if CONSENT_YES.iter().any(|w| w.as_bytes() == lower) {
-                return Ok(Some(true));
-            }
-            if CONSENT_NO.iter().any(|w| w.as_bytes() == lower) {
-                return Ok(Some(false));
+            if let Some(v) = ascii_consent(lower) {
+                return Ok(Some(v));
             }
         }
         t
@@ -447,8 +501,17 @@ pub(crate) struct DraftRef<'a> {
     pub group: Option<Cow<'a, str>>,
 }
 
+#[inline]
 fn check_chars(field: &str, label: &str, v: &str, max: usize, errors: &mut Vec<FieldError>) {
-    if v.len() > max && v.chars().count() > max {
+    // Fewer bytes than the limit: fewer characters too.
+    if v.len() > max {
+        check_char_count(field, label, v, max, errors);
+    }
+}
+
+#[cold]
+fn check_char_count(field: &str, label: &str, v: &str, max: usize, errors: &mut Vec<FieldError>) {
+    if v.chars().count() > max {
         errors.push(err(
             field,
             codes::FIELD_TOO_LONG,
@@ -712,6 +775,34 @@ mod tests {
         assert_eq!(code(Email::parse(&e)), "email_too_long");
     }
 
+    proptest::proptest! {
+        /// The one-pass path for plain addresses gives what the general path gives.
+        #[test]
+        fn plain_email_path_matches_the_general_one(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "a", "Z", "9", "-", ".", "@", "_", "+", " ", "<", ">", "xn--", "mailto:",
+                    "ü", "п", "com", "bg", "1", "'", ":", "..",
+                ]),
+                0..24,
+            ),
+            long in 0usize..3,
+        ) {
+            let mut s = parts.concat();
+            if long == 1 {
+                s.insert_str(0, &"a".repeat(60));
+            } else if long == 2 {
+                s.push_str(&".abcdefghij".repeat(24));
+            }
+            let mut key = String::new();
+            if Email::parse_plain(&s, &mut key) {
+                let mut general = String::new();
+                proptest::prop_assert_eq!(Email::parse_general(&s, &mut general), Ok(None));
+                proptest::prop_assert_eq!(key, general);
+            }
+        }
+    }
+
     #[test]
     fn consent() {
         for (s, want) in [
@@ -740,6 +831,44 @@ mod tests {
                 "{s:?}"
             );
         }
+    }
+
+    /// The `match` of the ASCII fast path holds exactly the ASCII words of the lists.
+    #[test]
+    fn ascii_consent_matches_the_lists() {
+        for (words, want) in [(CONSENT_YES, true), (CONSENT_NO, false)] {
+            for w in words {
+                let got = ascii_consent(w.as_bytes());
+                if w.is_ascii() {
+                    assert_eq!(got, Some(want), "{w}");
+                } else {
+                    assert_eq!(got, None, "{w}");
+                }
+            }
+        }
+        let n = CONSENT_YES
+            .iter()
+            .chain(CONSENT_NO)
+            .filter(|w| w.is_ascii())
+            .count();
+        let matched = [
+            "yes",
+            "y",
+            "true",
+            "1",
+            "subscribed",
+            "on",
+            "x",
+            "no",
+            "n",
+            "false",
+            "0",
+            "unsubscribed",
+            "not subscribed",
+            "not_subscribed",
+            "off",
+        ];
+        assert_eq!(n, matched.len());
     }
 
     #[test]

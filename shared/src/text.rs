@@ -65,6 +65,19 @@ fn ascii_word(b: &[u8], i: usize, low: u8) -> bool {
     bad == 0
 }
 
+/// True if the eight bytes at `b[i..]` are four Cyrillic letters of U+0400-U+047F (lead
+/// byte D0 or D1, then a continuation byte), which are all plain; false when fewer than
+/// eight bytes are left. `i` must be at a character boundary.
+#[inline]
+fn cyrillic_word(b: &[u8], i: usize) -> bool {
+    let Some(word) = b.get(i..i + 8) else {
+        return false;
+    };
+    let w = u64::from_le_bytes(word.try_into().unwrap_or_default());
+    // Little-endian: the lead bytes are the even ones.
+    w & 0xC0FE_C0FE_C0FE_C0FE == 0x80D0_80D0_80D0_80D0
+}
+
 /// Byte classes of the clean checks (see [`CLASS`]).
 const PRINTABLE: u8 = 0;
 const SPACE: u8 = 1;
@@ -112,7 +125,7 @@ fn is_clean_line(s: &str) -> bool {
     }
     let mut i = 0;
     while i < n {
-        if ascii_word(b, i, 0x21) {
+        if ascii_word(b, i, 0x21) || cyrillic_word(b, i) {
             i += 8;
             continue;
         }
@@ -139,7 +152,7 @@ fn is_clean_note(s: &str) -> bool {
     let n = b.len();
     let mut i = 0;
     while i < n {
-        if ascii_word(b, i, 0x20) {
+        if ascii_word(b, i, 0x20) || cyrillic_word(b, i) {
             i += 8;
             continue;
         }
@@ -169,10 +182,18 @@ fn trim_fast(s: &str) -> &str {
 
 /// Cleans a single-line value (names, group, email): drops control characters, turns any
 /// whitespace run (tabs, newlines, no-break spaces) into one space, trims, and applies NFC.
+#[inline]
 pub fn clean_line(s: &str) -> Cow<'_, str> {
     if is_clean_line(s) {
-        return Cow::Borrowed(s);
+        Cow::Borrowed(s)
+    } else {
+        clean_line_slow(s)
     }
+}
+
+/// [`clean_line`] of a value that needs work.
+#[inline(never)]
+fn clean_line_slow(s: &str) -> Cow<'_, str> {
     let mut out = String::with_capacity(s.len());
     let mut pending_space = false;
     for c in s.chars() {
@@ -200,11 +221,19 @@ pub fn clean_line(s: &str) -> Cow<'_, str> {
 /// Cleans a note: keeps it as written except that control characters other than `\n` and
 /// `\t` are removed (PostgreSQL rejects NUL), `\r\n` and a lone `\r` become `\n`, outer
 /// whitespace is trimmed, and NFC is applied.
+#[inline]
 pub fn clean_note(s: &str) -> Cow<'_, str> {
     let trimmed = trim_fast(s);
     if is_clean_note(trimmed) {
-        return Cow::Borrowed(trimmed);
+        Cow::Borrowed(trimmed)
+    } else {
+        clean_note_slow(s, trimmed)
     }
+}
+
+/// [`clean_note`] of a value that needs work (`trimmed` is `s.trim()`).
+#[inline(never)]
+fn clean_note_slow<'s>(s: &'s str, trimmed: &str) -> Cow<'s, str> {
     let mut out = String::with_capacity(trimmed.len());
     let mut chars = trimmed.chars().peekable();
     while let Some(c) = chars.next() {
@@ -369,6 +398,19 @@ mod tests {
             for pos in 0..20 {
                 let mut v = "abcdefghijklmnopqrstuvwxyz".to_string();
                 v.insert(pos, c);
+                samples.push(v);
+            }
+        }
+        // Long Cyrillic runs go through the four-letters-at-a-time path.
+        for c in [
+            ' ', 'a', '\u{483}', '\u{48a}', 'ѐ', 'я', 'ӿ', '\u{a0}', '€', '\t', '\u{0}',
+        ] {
+            for pos in 0..20 {
+                let mut v: String = "абвгдежзийклмнопрстуфхцчшщъьюя".to_string();
+                let at = v.char_indices().nth(pos).map_or(v.len(), |(i, _)| i);
+                v.insert(at, c);
+                samples.push(v.clone());
+                v.insert(0, 'x');
                 samples.push(v);
             }
         }

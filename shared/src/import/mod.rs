@@ -329,6 +329,7 @@ struct Mapper {
 }
 
 /// A cell of a record, UTF-8 checked, its problems appended to `errors`.
+#[inline]
 fn cell<'a>(
     m: &MapperConfig,
     rec: &records::RawRecord<'a>,
@@ -338,6 +339,26 @@ fn cell<'a>(
 ) -> Option<Cow<'a, str>> {
     let col = m.col_of[t.index()]?;
     let (start, end) = rec.range(col)?;
+    // The common case: text, not cut.
+    if rec.too_long.is_empty()
+        && let Some(s) = text.and_then(|t| t.get(start..end))
+    {
+        return Some(Cow::Borrowed(unneutralise(s)));
+    }
+    cell_checked(m, rec, text, t, col, (start, end), errors)
+}
+
+/// [`cell`] of a cell that was cut or is not known to be text.
+#[inline(never)]
+fn cell_checked<'a>(
+    m: &MapperConfig,
+    rec: &records::RawRecord<'a>,
+    text: Option<&'a str>,
+    t: Target,
+    col: usize,
+    (start, end): (usize, usize),
+    errors: &mut Vec<FieldError>,
+) -> Option<Cow<'a, str>> {
     let too_long = !rec.too_long.is_empty() && rec.too_long.contains(&col);
     // Cells end at ASCII delimiters, so slicing valid UTF-8 there cannot fail.
     let valid = match text.and_then(|t| t.get(start..end)) {

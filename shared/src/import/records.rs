@@ -202,7 +202,9 @@ impl RecordStage {
             inner_breaks: 0,
             replay: Vec::new(),
             text: String::new(),
-            fast: true,
+            // Detection refuses these delimiters; the fast path assumes an ASCII delimiter
+            // that is not a quote or a line break.
+            fast: delimiter.is_ascii() && !matches!(delimiter, b'"' | b'\r' | b'\n'),
             finished: false,
         }
     }
@@ -434,23 +436,13 @@ impl RecordStage {
         text: Option<&str>,
         emit: &mut dyn FnMut(&RawRecord<'_>),
     ) -> Option<usize> {
-        // The first line break or quote: one search for both.
-        let first = memchr::memchr3(b'\r', b'\n', b'"', input)?;
+        // The delimiters up to the first line break or quote, in one pass.
+        let first = self.split_line(input)?;
         if input[first] == b'"' {
             return self.fast_quoted(input, text?, emit);
         }
         let eol = first;
         let line = &input[..eol];
-        if line.len() > self.limits.max_field_bytes {
-            return None;
-        }
-        self.nends = 0;
-        for p in memchr::memchr_iter(self.delimiter, line) {
-            if self.nends == self.limits.max_columns {
-                return None;
-            }
-            self.push_end(p);
-        }
         if self.nends == self.limits.max_columns {
             return None;
         }
@@ -474,6 +466,54 @@ impl RecordStage {
             emit(&rec);
         }
         Some(eol + 1)
+    }
+
+    /// Puts the positions of the delimiters at the start of `input` into `self.ends`, up to
+    /// the first quote or line break, whose position it returns. `None` when there is none
+    /// within `max_field_bytes` (a longer line is not for the fast path) or the line has more
+    /// than `max_columns` cells. Eight bytes at a time: cells are short, and a search call
+    /// per cell costs more than the cell.
+    fn split_line(&mut self, input: &[u8]) -> Option<usize> {
+        let b = &input[..input.len().min(self.limits.max_field_bytes + 1)];
+        let d = self.delimiter;
+        self.nends = 0;
+        let mut i = 0;
+        while let Some(word) = b.get(i..i + 8) {
+            let w = u64::from_le_bytes(word.try_into().unwrap_or_default());
+            let stop = bytes_eq(w, b'"') | bytes_eq(w, b'\r') | bytes_eq(w, b'\n');
+            let delims = bytes_eq(w, d);
+            if stop != 0 {
+                // Only the delimiters before the stop.
+                self.push_delims(i, delims & ((stop & stop.wrapping_neg()) - 1))?;
+                return Some(i + (stop.trailing_zeros() / 8) as usize);
+            }
+            self.push_delims(i, delims)?;
+            i += 8;
+        }
+        while let Some(&c) = b.get(i) {
+            if matches!(c, b'"' | b'\r' | b'\n') {
+                return Some(i);
+            }
+            if c == d {
+                self.push_delims(i, 0x80)?;
+            }
+            i += 1;
+        }
+        None
+    }
+
+    /// Pushes the ends `at + k` for each byte `k` whose high bit is set in `mask`; `None` when
+    /// that makes more than `max_columns - 1` (the last cell is still to come).
+    #[inline]
+    fn push_delims(&mut self, at: usize, mut mask: u64) -> Option<()> {
+        while mask != 0 {
+            if self.nends == self.limits.max_columns {
+                return None;
+            }
+            self.push_end(at + (mask.trailing_zeros() / 8) as usize);
+            mask &= mask - 1;
+        }
+        Some(())
     }
 
     /// [`RecordStage::fast_line`] for a record holding quotes: `text` is the valid UTF-8
@@ -565,7 +605,7 @@ impl RecordStage {
                     }
                 }
             }
-            let end = i + memchr::memchr3(d, b'\r', b'\n', &b[i..])?;
+            let end = find_cell_end(b, i, d)?;
             self.text.push_str(&t[i..end]);
             if self.nends == self.limits.max_columns {
                 return None;
@@ -725,6 +765,35 @@ impl RecordStage {
     }
 }
 
+const ONES: u64 = 0x0101_0101_0101_0101;
+const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+
+/// The high bit of each byte of `w` that equals `t` (exact: no false positives).
+#[inline]
+fn bytes_eq(w: u64, t: u8) -> u64 {
+    let x = w ^ (ONES * u64::from(t));
+    // A byte's high bit ends up set when any bit of it is: zero bytes are the clear ones.
+    !((((x & LOW7) + LOW7) | x) | LOW7)
+}
+
+/// The position of the first delimiter or line break in `b` from `i` (the end of an
+/// unquoted cell), eight bytes at a time.
+#[inline]
+fn find_cell_end(b: &[u8], mut i: usize, d: u8) -> Option<usize> {
+    while let Some(word) = b.get(i..i + 8) {
+        let w = u64::from_le_bytes(word.try_into().unwrap_or_default());
+        let hit = bytes_eq(w, d) | bytes_eq(w, b'\r') | bytes_eq(w, b'\n');
+        if hit != 0 {
+            return Some(i + (hit.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    b[i..]
+        .iter()
+        .position(|&c| c == d || c == b'\r' || c == b'\n')
+        .map(|p| i + p)
+}
+
 /// The part of the judgement of a complete multi-line record that looks at its cells
 /// (`buf` split at `ends`, csv-core's layout): does a field with a line break hold rows it
 /// swallowed (see the module docs)?
@@ -744,6 +813,10 @@ fn swallows(buf: &[u8], ends: &[usize], delimiter: u8, hints: &Hints) -> bool {
             return true;
         }
         let tail = &field[first_break + 1..];
+        // A line that looks like a customer row has an `@`.
+        if memchr::memchr(b'@', tail).is_none() {
+            continue;
+        }
         for line in tail.split(|&b| b == b'\n' || b == b'\r') {
             let delims = memchr::memchr_iter(delimiter, line).count();
             if delims >= need_delims && memchr::memchr(b'@', line).is_some() {
