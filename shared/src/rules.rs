@@ -412,6 +412,36 @@ fn ascii_consent(lower: &[u8]) -> Option<bool> {
     }
 }
 
+/// The Cyrillic words of [`CONSENT_YES`] and [`CONSENT_NO`] in any case, without character
+/// decoding: `None` unless `t` is one of them written in the basic Cyrillic letters
+/// (U+0410-U+044F, whose lowercase is a fixed offset away); other values go the general way.
+fn cyrillic_consent(t: &str) -> Option<bool> {
+    let b = t.as_bytes();
+    if b.len() > 4 || b.len() % 2 != 0 {
+        return None;
+    }
+    let mut lower = [0u8; 4];
+    for (i, pair) in b.chunks_exact(2).enumerate() {
+        let (lead, cont) = (pair[0], pair[1]);
+        let (l, c) = match (lead, cont) {
+            // А-П -> а-п, Р-Я -> р-я.
+            (0xD0, 0x90..=0x9F) => (0xD0, cont + 0x20),
+            (0xD0, 0xA0..=0xAF) => (0xD1, cont - 0x20),
+            (0xD0, 0xB0..=0xBF) | (0xD1, 0x80..=0x8F) => (lead, cont),
+            _ => return None,
+        };
+        lower[2 * i] = l;
+        lower[2 * i + 1] = c;
+    }
+    match &lower[..b.len()] {
+        // да, д
+        [0xD0, 0xB4, 0xD0, 0xB0] | [0xD0, 0xB4] => Some(true),
+        // не, н
+        [0xD0, 0xBD, 0xD0, 0xB5] | [0xD0, 0xBD] => Some(false),
+        _ => None,
+    }
+}
+
 /// Parses a marketing-consent cell: yes/no, y/n, true/false, 1/0, да/не, д/н,
 /// subscribed/unsubscribed/not subscribed, on/off, `x` (a ticked box) -> `Some(bool)`; empty
 /// -> `None`. Anything else is an `invalid_accepts_marketing` error, never a silent `false`.
@@ -438,7 +468,11 @@ pub fn parse_consent(s: &str) -> Result<Option<bool>, FieldError> {
         }
         t
     } else {
-        s.trim()
+        let t = crate::text::trim_fast(s);
+        if let Some(v) = cyrillic_consent(t) {
+            return Ok(Some(v));
+        }
+        t
     };
     if t.is_empty() {
         return Ok(None);
@@ -846,6 +880,29 @@ mod tests {
                 }
             }
         }
+        for (words, want) in [(CONSENT_YES, true), (CONSENT_NO, false)] {
+            for w in words.iter().filter(|w| !w.is_ascii()) {
+                assert_eq!(cyrillic_consent(w), Some(want), "{w}");
+                assert_eq!(cyrillic_consent(&w.to_uppercase()), Some(want), "{w}");
+            }
+        }
+        // Every basic Cyrillic letter lowercases as `char::to_lowercase` does.
+        for c in '\u{410}'..='\u{44F}' {
+            for w in ["д", "н"] {
+                for v in [format!("{w}{c}"), c.to_string()] {
+                    let lower = v.to_lowercase();
+                    let want = if CONSENT_YES.contains(&lower.as_str()) {
+                        Some(true)
+                    } else if CONSENT_NO.contains(&lower.as_str()) {
+                        Some(false)
+                    } else {
+                        None
+                    };
+                    assert_eq!(cyrillic_consent(&v), want, "{v}");
+                }
+            }
+        }
+        assert_eq!(cyrillic_consent("дa"), None);
         let n = CONSENT_YES
             .iter()
             .chain(CONSENT_NO)

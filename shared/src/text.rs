@@ -114,10 +114,72 @@ const CLASS: [u8; 256] = {
     t
 };
 
+/// Flags of [`QUICK`]: a byte that is never in a clean value (a control character, a lead
+/// byte of a character that is never plain), a lead byte whose character may or may not be
+/// plain ([`CHECK_LEAD`]), the space, and `\t` or `\n`.
+const Q_BAD: u8 = 1;
+const Q_MAYBE: u8 = 2;
+const Q_SPACE: u8 = 4;
+const Q_TAB_LF: u8 = 8;
+
+/// Per byte, what the quick checks need to know (continuation bytes are fine: `s` is UTF-8,
+/// so each follows a lead byte, which is judged).
+const QUICK: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        t[c] = match CLASS[c] {
+            PRINTABLE | PLAIN_LEAD => 0,
+            SPACE => Q_SPACE,
+            TAB_OR_LF => Q_TAB_LF | Q_BAD,
+            CHECK_LEAD => Q_MAYBE,
+            _ if c >= 0x80 && c < 0xC0 => 0,
+            _ => Q_BAD,
+        };
+        c += 1;
+    }
+    t
+};
+
 /// True if `s` is already clean for a single-line field: plain characters (see
 /// [`is_plain_char`]) separated by single spaces, with no outer spaces. Works on the bytes:
-/// no character decoding; eight bytes at a time through runs of printable ASCII.
+/// no character decoding, and no branch per byte (mixed Latin and Cyrillic text makes
+/// per-byte branches mispredict): the byte flags are or-ed together; the rare lead bytes
+/// that need their next byte looked at send the value to [`is_clean_line_exact`].
 fn is_clean_line(s: &str) -> bool {
+    let b = s.as_bytes();
+    // A leading space counts as a double space.
+    let (mut any, mut double, mut prev) = (0u8, 0u8, Q_SPACE);
+    for &c in b {
+        let q = QUICK[usize::from(c)];
+        any |= q;
+        double |= q & prev;
+        prev = q;
+    }
+    if any & Q_BAD != 0 || double & Q_SPACE != 0 || prev & Q_SPACE != 0 && !b.is_empty() {
+        return false;
+    }
+    any & Q_MAYBE == 0 || is_clean_line_exact(s)
+}
+
+/// True if a trimmed note needs no work: plain characters, spaces, `\n` and `\t` only.
+/// Like [`is_clean_line`], without a branch per byte.
+fn is_clean_note(s: &str) -> bool {
+    let mut any = 0u8;
+    for &c in s.as_bytes() {
+        // `\t` and `\n` are fine in a note.
+        let q = QUICK[usize::from(c)];
+        any |= if q & Q_TAB_LF != 0 { 0 } else { q };
+    }
+    if any & Q_BAD != 0 {
+        return false;
+    }
+    any & Q_MAYBE == 0 || is_clean_note_exact(s)
+}
+
+/// [`is_clean_line`] byte by byte (the exact check of the lead bytes in [`CHECK_LEAD`]); eight
+/// bytes at a time through runs of printable ASCII or Cyrillic.
+fn is_clean_line_exact(s: &str) -> bool {
     let b = s.as_bytes();
     let n = b.len();
     if b.first() == Some(&b' ') || b.last() == Some(&b' ') {
@@ -146,8 +208,8 @@ fn is_clean_line(s: &str) -> bool {
     true
 }
 
-/// True if a trimmed note needs no work: plain characters, spaces, `\n` and `\t` only.
-fn is_clean_note(s: &str) -> bool {
+/// [`is_clean_note`] byte by byte.
+fn is_clean_note_exact(s: &str) -> bool {
     let b = s.as_bytes();
     let n = b.len();
     let mut i = 0;
@@ -170,12 +232,20 @@ fn is_clean_note(s: &str) -> bool {
     true
 }
 
-/// `s.trim()` (Unicode whitespace), without the character decoding when both ends are
-/// printable ASCII (nothing to trim).
+/// `s.trim()` (Unicode whitespace), without the character decoding when neither end can be
+/// whitespace: printable ASCII, or a two-byte character with a lead byte from C3 (every
+/// Unicode space above ASCII is U+0085, U+00A0 (lead byte C2) or at least three bytes long).
 #[inline]
-fn trim_fast(s: &str) -> &str {
-    match (s.as_bytes().first(), s.as_bytes().last()) {
-        (Some(&a), Some(&z)) if a.wrapping_sub(0x21) < 0x5E && z.wrapping_sub(0x21) < 0x5E => s,
+pub(crate) fn trim_fast(s: &str) -> &str {
+    let b = s.as_bytes();
+    let solid_start = |c: u8| c.wrapping_sub(0x21) < 0x5E || (0xC3..0xE0).contains(&c);
+    let solid_end = match b {
+        [.., lead, last] if *last >= 0x80 => (0xC3..0xE0).contains(lead),
+        [.., last] => last.wrapping_sub(0x21) < 0x5E,
+        [] => false,
+    };
+    match b.first() {
+        Some(&c) if solid_start(c) && solid_end => s,
         _ => s.trim(),
     }
 }
@@ -414,7 +484,18 @@ mod tests {
                 samples.push(v);
             }
         }
+        for ws in [
+            '\u{85}', '\u{a0}', '\u{1680}', '\u{2000}', '\u{2028}', '\u{3000}', ' ', '\t',
+        ] {
+            for core in ["x", "я", "xя", "яx", "€", "ѝ"] {
+                samples.push(format!("{ws}{core}"));
+                samples.push(format!("{core}{ws}"));
+            }
+        }
         for s in &samples {
+            assert_eq!(trim_fast(s), s.trim(), "{s:?}");
+            assert_eq!(is_clean_line_exact(s), slow_line(s), "{s:?}");
+            assert_eq!(is_clean_note_exact(s), slow_note(s), "{s:?}");
             assert_eq!(is_clean_line(s), slow_line(s), "{s:?}");
             assert_eq!(is_clean_note(s), slow_note(s), "{s:?}");
         }

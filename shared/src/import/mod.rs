@@ -301,7 +301,11 @@ impl RowRef<'_> {
 }
 
 /// Applies a cleaning function to a cell, keeping it borrowed when it was.
-fn clean_cow<'a>(c: Cow<'a, str>, f: fn(&str) -> Cow<'_, str>) -> Cow<'a, str> {
+#[inline]
+fn clean_cow<'a, F>(c: Cow<'a, str>, f: F) -> Cow<'a, str>
+where
+    F: for<'s> Fn(&'s str) -> Cow<'s, str>,
+{
     match c {
         Cow::Borrowed(s) => f(s),
         Cow::Owned(s) => match f(&s) {
@@ -457,13 +461,16 @@ impl Mapper {
                 ),
             ));
         }
-        // A cleaned cell; empty = absent.
-        let clean = |t: Target, f: fn(&str) -> Cow<'_, str>, errors: &mut Vec<FieldError>| {
-            cell(&cfg, rec, text, t, errors).and_then(|c| non_empty(clean_cow(c, f)))
+        // A cleaned cell; empty = absent (one closure per cleaning, so each inlines it).
+        let clean = |t: Target, errors: &mut Vec<FieldError>| {
+            cell(&cfg, rec, text, t, errors).and_then(|c| non_empty(clean_cow(c, clean_line)))
         };
-        let mut first_name = clean(Target::FirstName, clean_line, errors);
-        let mut last_name = clean(Target::LastName, clean_line, errors);
-        let full = clean(Target::FullName, clean_line, errors);
+        let clean_n = |t: Target, errors: &mut Vec<FieldError>| {
+            cell(&cfg, rec, text, t, errors).and_then(|c| non_empty(clean_cow(c, clean_note)))
+        };
+        let mut first_name = clean(Target::FirstName, errors);
+        let mut last_name = clean(Target::LastName, errors);
+        let full = clean(Target::FullName, errors);
         if let Some(full) = full
             && first_name.is_none()
             && last_name.is_none()
@@ -482,8 +489,8 @@ impl Mapper {
                 }
             }
         }
-        let mut email = clean(Target::Email, clean_line, errors);
-        let note = clean(Target::Note, clean_note, errors);
+        let mut email = clean(Target::Email, errors);
+        let note = clean_n(Target::Note, errors);
         let mut accepts_marketing = None;
         if let Some(c) = cell(&cfg, rec, text, Target::AcceptsMarketing, errors) {
             match parse_consent(&c) {
@@ -494,7 +501,7 @@ impl Mapper {
                 }
             }
         }
-        let group = clean(Target::CustomerGroup, clean_line, errors);
+        let group = clean(Target::CustomerGroup, errors);
         // A valid row: its email's display form when it differs from the key.
         let mut valid: Option<Option<String>> = None;
         if rec.unbalanced {

@@ -471,8 +471,8 @@ impl RecordStage {
     /// Puts the positions of the delimiters at the start of `input` into `self.ends`, up to
     /// the first quote or line break, whose position it returns. `None` when there is none
     /// within `max_field_bytes` (a longer line is not for the fast path) or the line has more
-    /// than `max_columns` cells. Eight bytes at a time: cells are short, and a search call
-    /// per cell costs more than the cell.
+    /// than `max_columns` cells. The delimiters are found eight bytes at a time: cells are
+    /// short, and a search call per cell costs more than the cell.
     fn split_line(&mut self, input: &[u8]) -> Option<usize> {
         let b = &input[..input.len().min(self.limits.max_field_bytes + 1)];
         let d = self.delimiter;
