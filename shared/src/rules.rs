@@ -401,14 +401,35 @@ pub const CONSENT_NO: &[&str] = &[
     "off",
 ];
 
-/// The ASCII words of [`CONSENT_YES`] and [`CONSENT_NO`], lowercase, as one `match` (no
-/// list walk, no `memcmp` per word).
-fn ascii_consent(lower: &[u8]) -> Option<bool> {
-    match lower {
-        b"yes" | b"y" | b"true" | b"1" | b"subscribed" | b"on" | b"x" => Some(true),
-        b"no" | b"n" | b"false" | b"0" | b"unsubscribed" | b"not subscribed"
-        | b"not_subscribed" | b"off" => Some(false),
-        _ => None,
+/// The ASCII words of [`CONSENT_YES`] and [`CONSENT_NO`] in any case: by length, then one
+/// case-insensitive comparison (no list walk, no lowercased copy).
+fn ascii_consent(t: &[u8]) -> Option<bool> {
+    let is = |w: &[u8]| t.eq_ignore_ascii_case(w);
+    let (yes, no): (&[u8], &[u8]) = match t.len() {
+        1 => {
+            return match t[0].to_ascii_lowercase() {
+                b'y' | b'1' | b'x' => Some(true),
+                b'n' | b'0' => Some(false),
+                _ => None,
+            };
+        }
+        2 => (b"on", b"no"),
+        3 => (b"yes", b"off"),
+        4 => (b"true", b""),
+        5 => (b"", b"false"),
+        10 => (b"subscribed", b""),
+        12 => (b"", b"unsubscribed"),
+        14 => {
+            return (is(b"not subscribed") || is(b"not_subscribed")).then_some(false);
+        }
+        _ => return None,
+    };
+    if is(yes) {
+        Some(true)
+    } else if is(no) {
+        Some(false)
+    } else {
+        None
     }
 }
 
@@ -457,14 +478,8 @@ pub fn parse_consent(s: &str) -> Result<Option<bool>, FieldError> {
         if t.is_empty() {
             return Ok(None);
         }
-        if t.len() <= 16 {
-            let mut buf = [0u8; 16];
-            let lower = &mut buf[..t.len()];
-            lower.copy_from_slice(t.as_bytes());
-            lower.make_ascii_lowercase();
-            if let Some(v) = ascii_consent(lower) {
-                return Ok(Some(v));
-            }
+        if let Some(v) = ascii_consent(t.as_bytes()) {
+            return Ok(Some(v));
         }
         t
     } else {
@@ -595,16 +610,14 @@ pub(crate) fn validate_fields<'r>(
     key: &mut String,
     errors: &mut Vec<FieldError>,
 ) -> Option<Checked<'r>> {
-    fn as_is(s: &str) -> Cow<'_, str> {
-        Cow::Borrowed(s)
-    }
-    let line: fn(&str) -> Cow<'_, str> = match cells {
-        Cells::Raw => clean_line,
-        Cells::Clean => as_is,
+    // Closures, not fn pointers: the reader's (clean) case inlines to nothing.
+    let line = |s: &'r str| match cells {
+        Cells::Raw => clean_line(s),
+        Cells::Clean => Cow::Borrowed(s),
     };
-    let note_fn: fn(&str) -> Cow<'_, str> = match cells {
-        Cells::Raw => clean_note,
-        Cells::Clean => as_is,
+    let note_fn = |s: &'r str| match cells {
+        Cells::Raw => clean_note(s),
+        Cells::Clean => Cow::Borrowed(s),
     };
     let base = errors.len();
     let display = match row.email {
@@ -875,6 +888,8 @@ mod tests {
                 let got = ascii_consent(w.as_bytes());
                 if w.is_ascii() {
                     assert_eq!(got, Some(want), "{w}");
+                    let upper = w.to_ascii_uppercase();
+                    assert_eq!(ascii_consent(upper.as_bytes()), Some(want), "{w}");
                 } else {
                     assert_eq!(got, None, "{w}");
                 }

@@ -148,6 +148,17 @@ const QUICK: [u8; 256] = {
 /// that need their next byte looked at send the value to [`is_clean_line_exact`].
 fn is_clean_line(s: &str) -> bool {
     let b = s.as_bytes();
+    // Printable ASCII without spaces (an address, a Latin name), eight bytes at a time, the
+    // last word overlapping the one before.
+    if b.len() >= 8 {
+        let mut i = 0;
+        while i + 8 < b.len() && ascii_word(b, i, 0x21) {
+            i += 8;
+        }
+        if i + 8 >= b.len() && ascii_word(b, b.len() - 8, 0x21) {
+            return true;
+        }
+    }
     // A leading space counts as a double space.
     let (mut any, mut double, mut prev) = (0u8, 0u8, Q_SPACE);
     for &c in b {
