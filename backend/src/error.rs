@@ -71,6 +71,28 @@ impl ApiError {
             "Something went wrong on the server; it has been logged.",
         )
     }
+
+    /// The server's disk (or the database's) is full: nothing of the request was kept.
+    pub fn storage_full(err: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %err, "out of disk space");
+        let mut e = Self::new(
+            StatusCode::INSUFFICIENT_STORAGE,
+            "storage_full",
+            "The server has run out of disk space; nothing of this request was stored. \
+             Try again once space has been freed.",
+        );
+        e.retry_after = Some(30);
+        e
+    }
+
+    /// For a failed file write: a full disk says so, anything else is internal.
+    pub fn from_io(err: std::io::Error) -> Self {
+        if err.kind() == std::io::ErrorKind::StorageFull {
+            Self::storage_full(err)
+        } else {
+            Self::internal(err)
+        }
+    }
 }
 
 impl From<StorageError> for ApiError {
@@ -88,6 +110,7 @@ impl From<StorageError> for ApiError {
                 err.retry_after = Some(1);
                 err
             }
+            StorageError::Database(e) if storage_full(&e) => Self::storage_full(e),
             other => Self::internal(other),
         }
     }
@@ -106,6 +129,16 @@ pub fn database_unavailable(e: &sqlx::Error) -> bool {
             // cannot connect now; 55000 covers "database does not allow connections".
             c.starts_with("08") || c.starts_with("57P") || c == "55000"
         }),
+        _ => false,
+    }
+}
+
+/// True for a write refused for lack of space: SQLITE_FULL (13), PostgreSQL's disk_full
+/// (53100), or a file write failing with ENOSPC.
+pub fn storage_full(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => db.code().is_some_and(|c| c == "13" || c == "53100"),
+        sqlx::Error::Io(io) => io.kind() == std::io::ErrorKind::StorageFull,
         _ => false,
     }
 }

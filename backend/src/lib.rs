@@ -4,6 +4,7 @@
 pub mod api;
 pub mod auth;
 pub mod cli;
+pub mod cpu;
 pub mod error;
 pub mod extract;
 pub mod queue;

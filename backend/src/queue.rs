@@ -284,11 +284,13 @@ async fn split_csv(
         let mut buf = sample;
         loop {
             let mut outcomes = Vec::new();
-            if buf.is_empty() {
-                row_reader.finish(&mut |o| outcomes.push(o));
-            } else {
-                row_reader.push(&buf, &mut |o| outcomes.push(o));
-            }
+            crate::cpu::heavy(|| {
+                if buf.is_empty() {
+                    row_reader.finish(&mut |o| outcomes.push(o));
+                } else {
+                    row_reader.push(&buf, &mut |o| outcomes.push(o));
+                }
+            });
             for o in outcomes {
                 total += 1;
                 if o.errors.is_empty() {
@@ -335,7 +337,7 @@ async fn store_split_batch(
     failed: &mut Vec<(u64, Vec<shared::api::FieldError>, BatchRow)>,
 ) -> anyhow::Result<()> {
     use sha2::{Digest, Sha256};
-    let (mut batch, _) = validate_batch(seq, pending);
+    let (mut batch, _) = crate::cpu::heavy(|| validate_batch(seq, pending));
     for (line, errors, row) in failed.drain(..) {
         batch.row_count += 1;
         for e in errors {

@@ -223,10 +223,13 @@ async fn put_batch(
             req.rows.len()
         )));
     }
-    // The body's identity is its parsed content, so formatting differences are the same body.
-    let canonical = serde_json::to_vec(&req).map_err(ApiError::internal)?;
-    let (mut batch, response) = validate_batch(seq, &req.rows);
-    batch.body_hash = hex::encode(Sha256::digest(&canonical));
+    let (batch, response) = crate::cpu::heavy(|| {
+        // The body's identity is its parsed content, so formatting differences are the same body.
+        let canonical = serde_json::to_vec(&req).map_err(ApiError::internal)?;
+        let (mut batch, response) = validate_batch(seq, &req.rows);
+        batch.body_hash = hex::encode(Sha256::digest(&canonical));
+        Ok::<_, ApiError>((batch, response))
+    })?;
     match state
         .storage
         .put_batch(id, &batch, ImportStatus::Receiving)
@@ -683,7 +686,7 @@ async fn write_limited(
 ) -> ApiResult<u64> {
     let mut file = tokio::fs::File::create(path)
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(ApiError::from_io)?;
     let mut total = 0u64;
     let started = std::time::Instant::now();
     loop {
@@ -707,9 +710,9 @@ async fn write_limited(
         if total > limit {
             return Err(too_large(limit));
         }
-        file.write_all(&chunk).await.map_err(ApiError::internal)?;
+        file.write_all(&chunk).await.map_err(ApiError::from_io)?;
     }
     // Durable before we answer 202.
-    file.sync_all().await.map_err(ApiError::internal)?;
+    file.sync_all().await.map_err(ApiError::from_io)?;
     Ok(total)
 }

@@ -383,8 +383,20 @@ macro_rules! impl_storage {
             }
 
             async fn list_customers(&self, filter: &CustomerFilter, sort: CustomerSort, page: i64, per_page: i64) -> Result<Page<Customer>> {
-                let mut count: QueryBuilder<$DB> = QueryBuilder::new("SELECT COUNT(*) FROM customers c WHERE TRUE");
-                Self::push_filter(&mut count, filter);
+                let by_group_only = like_pattern(&filter.q).is_none()
+                    && CustomerFilter { group_id: None, q: None, ..filter.clone() } == CustomerFilter::default();
+                let mut count: QueryBuilder<$DB> = if by_group_only {
+                    // Kept by triggers (migration 0002): no scan of the customers.
+                    let mut qb = QueryBuilder::new("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM customer_counts WHERE TRUE");
+                    if let Some(g) = filter.group_id {
+                        qb.push(" AND group_id = ").push_bind(g);
+                    }
+                    qb
+                } else {
+                    let mut qb = QueryBuilder::new("SELECT COUNT(*) FROM customers c WHERE TRUE");
+                    Self::push_filter(&mut qb, filter);
+                    qb
+                };
                 let (total,): (i64,) = count.build_query_as().fetch_one(&self.read).await?;
                 let mut qb: QueryBuilder<$DB> = QueryBuilder::new(format!(
                     "SELECT {CUSTOMER_COLUMNS} FROM customers c JOIN customer_groups g ON g.id = c.group_id WHERE TRUE"
@@ -532,7 +544,7 @@ macro_rules! impl_storage {
                     Some(_) => return Ok(PutBatch::BodyMismatch),
                     None => {}
                 }
-                let rows_json = serde_json::to_string(&batch.rows).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+                let rows_json = crate::cpu::heavy(|| serde_json::to_string(&batch.rows)).map_err(|e| StorageError::Corrupt(e.to_string()))?;
                 sqlx::query(
                     "INSERT INTO import_batches (import_id, seq, body_hash, row_count, rows, response) VALUES ($1, $2, $3, $4, $5, $6)",
                 )
@@ -775,7 +787,7 @@ macro_rules! impl_storage {
                 .fetch_optional(&self.write)
                 .await?;
                 let Some(row) = row else { return Ok(None) };
-                let rows: Vec<StoredRow> = serde_json::from_str(row.get::<&str, _>("rows"))
+                let rows: Vec<StoredRow> = crate::cpu::heavy(|| serde_json::from_str(row.get::<&str, _>("rows")))
                     .map_err(|e| StorageError::Corrupt(format!("batch rows: {e}")))?;
                 Ok(Some(PendingBatch { seq: row.get("seq"), row_count: row.get("row_count"), rows }))
             }

@@ -5,7 +5,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool};
+use sqlx::{Connection, Sqlite, SqlitePool};
 
 pub struct SqliteStorage {
     read: SqlitePool,
@@ -40,6 +40,10 @@ impl SqliteStorage {
         }
         let write = SqlitePoolOptions::new()
             .max_connections(1)
+            // SQLite itself rolls a transaction back on some errors (SQLITE_FULL: disk full);
+            // sqlx's own ROLLBACK then fails and the connection stays marked as inside a
+            // transaction, refusing every later BEGIN. Such a connection is replaced.
+            .before_acquire(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
             .connect_with(options.clone())
             .await?;
         sqlx::migrate!("migrations/sqlite").run(&write).await?;

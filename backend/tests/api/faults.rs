@@ -612,3 +612,216 @@ async fn postgres_going_away_mid_import_gets_a_clear_error_and_the_job_resumes_w
         "{failure}"
     );
 }
+
+/// An API token made over HTTP (for a server whose database file the test cannot open).
+async fn token_by_sign_in(base: &str) -> String {
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let session: Value = http
+        .post(format!("{base}/api/session"))
+        .json(&json!({"username": "admin", "password": crate::support::PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token: Value = http
+        .post(format!("{base}/api/tokens"))
+        .header("x-csrf-token", session["csrf_token"].as_str().unwrap())
+        .json(&json!({"name": "test"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    token["token"].as_str().unwrap().to_owned()
+}
+
+/// Fill `dir` with 256 KiB, then 4 KiB files until the disk refuses more; returns the files.
+fn fill_disk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for size in [256 * 1024, 4096] {
+        loop {
+            let path = dir.join(format!("ballast-{}", files.len()));
+            match std::fs::write(&path, vec![0xAAu8; size]) {
+                Ok(()) => files.push(path),
+                Err(e) if e.kind() == std::io::ErrorKind::StorageFull => {
+                    let _ = std::fs::remove_file(&path);
+                    break;
+                }
+                Err(e) => panic!("filling the disk: {e}"),
+            }
+        }
+    }
+    files
+}
+
+#[tokio::test]
+async fn a_full_disk_refuses_uploads_and_batches_cleanly_and_the_import_finishes_once_space_is_freed()
+ {
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("small-disk");
+    std::fs::create_dir(&data).unwrap();
+    let db_path = data.join("full.db");
+    let db = format!("sqlite://{}", db_path.display());
+    // The server sees a 16 MiB disk of its own at `data`: a tmpfs in a private user and
+    // mount namespace (no root needed; the network is shared, so the test reaches it).
+    let mut args = crate::process::serve_args(&db, &data);
+    let retry = args.iter().position(|a| a == "--retry-delay-ms").unwrap();
+    args[retry + 1] = "1000".into();
+    let mut cmd = std::process::Command::new("unshare");
+    cmd.args(["--user", "--map-root-user", "--mount", "sh", "-c"])
+        .arg(r#"mount -t tmpfs -o size=16m tmpfs "$0" && exec "$@""#)
+        .arg(&data)
+        .arg(crate::process::BIN)
+        .arg("serve")
+        .args(&args);
+    for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("INTAKE_")) {
+        cmd.env_remove(key);
+    }
+    let server = Server::start_command(cmd, root.path(), "full");
+    // The server's view of its data directory, from outside its namespace.
+    let inside = std::path::PathBuf::from(format!(
+        "/proc/{}/root{}",
+        server.child.id(),
+        data.display()
+    ));
+    let client = Client::new(&server, &token_by_sign_in(&server.base).await);
+    let (batches, distinct) = big_input();
+
+    let (status, import) = client
+        .send(
+            reqwest::Method::POST,
+            "/api/imports",
+            Some(json!({"file_name": "full.csv"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{import}");
+    let id = import["id"].as_i64().unwrap();
+    let put = |seq: usize| {
+        let (client, rows) = (&client, batches[seq].clone());
+        async move {
+            client
+                .send(
+                    reqwest::Method::PUT,
+                    &format!("/api/imports/{id}/batches/{seq}"),
+                    Some(json!({ "rows": rows })),
+                )
+                .await
+        }
+    };
+    for seq in 0..10 {
+        assert_eq!(put(seq).await.0, 200);
+    }
+
+    // Disk full while receiving: a clear 507, nothing half-stored.
+    let ballast = fill_disk(&inside);
+    let (status, body) = put(10).await;
+    assert_eq!(status, 507, "{body}");
+    assert_eq!(body["error"]["code"], "storage_full", "{body}");
+    let res = client
+        .http
+        .post(format!("{}/api/imports/csv", client.base))
+        .bearer_auth(&client.token)
+        .header("content-type", "text/csv")
+        .body("email\n".to_owned() + &"someone@example.com\n".repeat(50_000))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 507);
+    assert_eq!(
+        std::fs::read_dir(inside.join("uploads")).map_or(0, |d| d.count()),
+        0,
+        "a refused upload leaves no file"
+    );
+    let (_, now) = client
+        .send(reqwest::Method::GET, &format!("/api/imports/{id}"), None)
+        .await;
+    assert_eq!(now["status"], "receiving", "{now}");
+    assert_eq!(
+        now["counts"]["received"],
+        10 * 200,
+        "only the acknowledged batches: {now}"
+    );
+
+    // Space back: the refused batch goes in, then every other one.
+    for f in &ballast {
+        std::fs::remove_file(f).unwrap();
+    }
+    for seq in 10..batches.len() {
+        let (status, body) = put(seq).await;
+        assert_eq!(
+            status,
+            200,
+            "batch {seq}: {body}\n{}",
+            std::fs::read_to_string(&server.log).unwrap_or_default()
+        );
+    }
+
+    // Disk full while the job runs: fill again, free a little so the commit fits, commit.
+    let mut ballast = fill_disk(&inside);
+    let committed = loop {
+        let freed = ballast.pop().expect("the commit never fitted");
+        std::fs::remove_file(freed).unwrap();
+        let (status, body) = client
+            .send(
+                reqwest::Method::POST,
+                &format!("/api/imports/{id}/commit"),
+                Some(json!({"batch_count": batches.len(), "row_count": 10_000})),
+            )
+            .await;
+        match status {
+            202 => break body,
+            507 => continue,
+            _ => panic!("commit: {status} {body}"),
+        }
+    };
+    assert_eq!(committed["status"], "queued", "{committed}");
+    // A little room, so that the worker can claim the job and start writing customers.
+    for _ in 0..16 {
+        if let Some(f) = ballast.pop() {
+            std::fs::remove_file(f).unwrap();
+        }
+    }
+    // The job meets the full disk: the attempt fails (recorded on the job) or the worker
+    // cannot even claim it; either way the database's words are logged and no progress is
+    // lost.
+    let full_errors = || {
+        std::fs::read_to_string(&server.log)
+            .unwrap_or_default()
+            .matches("database or disk is full")
+            .count()
+    };
+    let before = full_errors();
+    let start = Instant::now();
+    let mut last_processed = 0;
+    loop {
+        let job = client.job_of(id).await;
+        assert_ne!(
+            job["status"], "completed",
+            "the import fitted in the space left: {job}"
+        );
+        let processed = job["counts"]["processed"].as_i64().unwrap();
+        assert!(processed >= last_processed, "progress went back: {job}");
+        last_processed = processed;
+        if full_errors() > before && job["error"].as_str().is_none_or(|e| e.contains("full")) {
+            eprintln!("job while the disk is full: {job}");
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no disk-full error: {job}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    for f in &ballast {
+        std::fs::remove_file(f).unwrap();
+    }
+    let done = client.wait_for(id, 120).await;
+    assert_big_input_done(&done, &distinct);
+    assert_customers_are(&client, &distinct).await;
+}

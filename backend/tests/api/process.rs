@@ -49,6 +49,24 @@ pub(crate) fn run(mut cmd: Command, stdin: &str) -> String {
     stdout
 }
 
+/// The `intake serve` options of every test server: a free port, quick polling and retries.
+pub(crate) fn serve_args(db: &str, data: &Path) -> Vec<String> {
+    [
+        "--listen",
+        "127.0.0.1:0",
+        "--database-url",
+        db,
+        "--data-dir",
+        &data.to_string_lossy(),
+        "--poll-ms",
+        "20",
+        "--retry-delay-ms",
+        "100",
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
+
 pub(crate) struct Server {
     pub(crate) child: Child,
     pub(crate) base: String,
@@ -57,12 +75,16 @@ pub(crate) struct Server {
 
 impl Server {
     pub(crate) fn start(db: &str, data: &Path, name: &str, extra: &[&str]) -> Server {
-        let log = data.join(format!("{name}.log"));
-        let mut cmd = intake(&["serve", "--listen", "127.0.0.1:0", "--database-url", db]);
-        cmd.args(["--data-dir", &data.to_string_lossy()])
-            .args(["--poll-ms", "20", "--retry-delay-ms", "100"])
-            .args(extra)
-            .env("INTAKE_ADMIN_PASSWORD", PASSWORD)
+        let mut cmd = intake(&["serve"]);
+        cmd.args(serve_args(db, data)).args(extra);
+        Server::start_command(cmd, data, name)
+    }
+
+    /// Start `cmd`, which runs `intake serve` (perhaps through a wrapper), logging to
+    /// `log_dir/name.log`.
+    pub(crate) fn start_command(mut cmd: Command, log_dir: &Path, name: &str) -> Server {
+        let log = log_dir.join(format!("{name}.log"));
+        cmd.env("INTAKE_ADMIN_PASSWORD", PASSWORD)
             .env("INTAKE_LOG", "info,sqlx=warn,tower_http=warn")
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).unwrap());
@@ -367,6 +389,93 @@ async fn the_server_answers_a_large_refused_upload_instead_of_resetting_the_conn
             .unwrap_or_else(|e| panic!("expected {status}, the connection broke: {e:?}"));
         assert_eq!(reply.status(), status);
     }
+}
+
+/// The resident memory of a process, from `/proc/PID/status`, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_an_export_does_not_grow_the_server_memory() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("unread.db").display());
+    let server = Server::start(&db, dir.path(), "unread", &[]);
+    let client = Client::new(&server, &create_token(&db, "unread"));
+
+    // 60,000 customers with 1 KB notes: an export of about 65 MB, far more than the socket
+    // buffers hold.
+    const CUSTOMERS: usize = 60_000;
+    let note = "n".repeat(1000);
+    let mut csv = String::from("email,first_name,note\n");
+    for i in 0..CUSTOMERS {
+        csv.push_str(&format!("reader{i}@example.com,Reader{i},{note}\n"));
+    }
+    let export_bytes = csv.len() as u64;
+    let res = client
+        .http
+        .post(format!("{}/api/imports/csv", client.base))
+        .bearer_auth(&client.token)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 202);
+    let id = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let import = client.wait_for(id, 300).await;
+    assert_eq!(import["counts"]["created"], CUSTOMERS, "{import}");
+
+    let pid = server.child.id();
+    let before = rss_kib(pid);
+    let addr = server.base.trim_start_matches("http://");
+    let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+    socket
+        .write_all(
+            format!(
+                "GET /api/customers/export.csv HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer {}\r\n\r\n",
+                client.token
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    let mut start = vec![0u8; 64 * 1024];
+    let n = socket.read(&mut start).await.unwrap();
+    assert!(String::from_utf8_lossy(&start[..n]).starts_with("HTTP/1.1 200"));
+
+    // The client now reads nothing; the server must wait, not buffer the rest.
+    let mut peak = before;
+    for _ in 0..20 {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        peak = peak.max(rss_kib(pid));
+    }
+    let grown_mib = (peak.saturating_sub(before)) as f64 / 1024.0;
+    eprintln!(
+        "RSS before {} MiB, peak while the export is unread {} MiB (+{grown_mib:.1} MiB; the export is {} MiB)",
+        before / 1024,
+        peak / 1024,
+        export_bytes >> 20
+    );
+    assert!(
+        grown_mib < 16.0,
+        "the server's memory grew by {grown_mib:.1} MiB while a client held a {} MiB export unread",
+        export_bytes >> 20
+    );
+    // Meanwhile everyone else is served.
+    let list = client.get("/api/customers?per_page=1").await;
+    assert_eq!(list["total"], CUSTOMERS);
+
+    // A client that goes away ends the export: the server lets go of it.
+    drop(socket);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(rss_kib(pid) <= peak + 1024);
 }
 
 #[tokio::test]

@@ -1,7 +1,8 @@
 //! `intake-load`, run by `cargo xtask load`: a bounded load test on loopback against the
-//! real release binary. It seeds customers, starts a large import, and meanwhile runs a fixed
-//! mix (list, search, batch upload, export) from several clients until a fixed request count
-//! or time is reached; then prints throughput, p50/p99 per kind, and errors.
+//! real release binary. It seeds customers, starts a large import, and meanwhile pages through
+//! the customer list from several clients as fast as the server answers, while searches,
+//! batch uploads and filtered exports arrive at fixed rates, until a fixed request count or
+//! time is reached; then prints throughput, p50/p99 per kind, and errors.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,13 +13,22 @@ use serde_json::{Value, json};
 use tests::harness::{ADMIN_PASSWORD, Server, ServerOptions};
 use tokio::sync::Mutex;
 
-const CLIENTS: usize = 16;
-const MAX_REQUESTS: u64 = 20_000;
+/// Clients that request list pages one after another, as fast as the server answers.
+const LIST_CLIENTS: usize = 12;
+/// The run stops after this many list requests or after MAX_TIME.
+const MAX_LIST_REQUESTS: u64 = 20_000;
 const MAX_TIME: Duration = Duration::from_secs(30);
+/// The rest of the mix, per second: what a busy admin panel and an API client add meanwhile.
+const BACKGROUND_RATES: [(Kind, f64); 3] = [
+    (Kind::Search, 10.0),
+    (Kind::Batch, 10.0),
+    (Kind::Export, 1.0),
+];
 const SEED_CUSTOMERS: usize = 20_000;
 const BACKGROUND_ROWS: usize = 200_000;
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+#[repr(u8)]
 enum Kind {
     List,
     Search,
@@ -124,6 +134,81 @@ impl Api {
     }
 }
 
+fn next_random(n: u64) -> u64 {
+    n.wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407)
+}
+
+/// What the clients share: the API session, the import that batch requests go to, and the
+/// measurements.
+struct Load {
+    api: Arc<Api>,
+    mix_import: i64,
+    next_seq: AtomicU64,
+    sent: AtomicU64,
+    samples: Mutex<Vec<(Kind, f64, bool)>>,
+    started: Instant,
+}
+
+impl Load {
+    /// Send one request of this kind (`n` picks the page or search term) and record it.
+    async fn run(&self, kind: Kind, n: u64) {
+        let api = &self.api;
+        let t = Instant::now();
+        let ok = match kind {
+            Kind::List => {
+                let page = 1 + (n >> 40) % 200;
+                api.http
+                    .get(format!(
+                        "{}/api/customers?page={page}&per_page=50",
+                        api.base
+                    ))
+                    .send()
+                    .await
+                    .map(|r| r.status().is_success())
+                    .unwrap_or(false)
+            }
+            Kind::Search => {
+                let q = format!("seed{}", (n >> 40) % 997);
+                api.http
+                    .get(format!("{}/api/customers?q={q}&per_page=50", api.base))
+                    .send()
+                    .await
+                    .map(|r| r.status().is_success())
+                    .unwrap_or(false)
+            }
+            Kind::Batch => {
+                let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
+                let body = json!({"rows": rows("mix", (seq as usize) * 100, 100)});
+                api.json(
+                    reqwest::Method::PUT,
+                    &format!("/api/imports/{}/batches/{seq}", self.mix_import),
+                    body,
+                )
+                .await
+                .is_ok()
+            }
+            Kind::Export => {
+                // A filtered export (about 20 customers), read to the end.
+                let q = format!("seed{}", (n >> 40) % 997);
+                match api
+                    .http
+                    .get(format!("{}/api/customers/export.csv?q={q}", api.base))
+                    .send()
+                    .await
+                {
+                    Ok(r) if r.status().is_success() => r.bytes().await.is_ok(),
+                    _ => false,
+                }
+            }
+        };
+        self.samples
+            .lock()
+            .await
+            .push((kind, t.elapsed().as_secs_f64() * 1000.0, ok));
+    }
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -155,84 +240,45 @@ async fn main() -> Result<()> {
     };
     // Batch uploads of the mix go to an import of their own, one seq per request.
     let mix_import = api.create_import().await?;
-    let next_seq = Arc::new(AtomicU64::new(0));
-    let sent = Arc::new(AtomicU64::new(0));
-    let samples: Arc<Mutex<Vec<(Kind, f64, bool)>>> = Arc::new(Mutex::new(Vec::new()));
-    let started = Instant::now();
+    let load = Arc::new(Load {
+        api: api.clone(),
+        mix_import,
+        next_seq: AtomicU64::new(0),
+        sent: AtomicU64::new(0),
+        samples: Mutex::new(Vec::new()),
+        started: Instant::now(),
+    });
+    let started = load.started;
     let mut clients = Vec::new();
-    for c in 0..CLIENTS {
-        let (api, sent, samples, next_seq) =
-            (api.clone(), sent.clone(), samples.clone(), next_seq.clone());
+    // The list, as fast as LIST_CLIENTS clients can page through it.
+    for c in 0..LIST_CLIENTS {
+        let load = load.clone();
         clients.push(tokio::spawn(async move {
             let mut n: u64 = c as u64;
-            loop {
-                let i = sent.fetch_add(1, Ordering::Relaxed);
-                if i >= MAX_REQUESTS || started.elapsed() >= MAX_TIME {
-                    break;
-                }
-                n = n
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                let roll = (n >> 33) % 100;
-                let kind = match roll {
-                    0..70 => Kind::List,
-                    70..90 => Kind::Search,
-                    90..98 => Kind::Batch,
-                    _ => Kind::Export,
-                };
-                let t = Instant::now();
-                let ok = match kind {
-                    Kind::List => {
-                        let page = 1 + (n >> 40) % 200;
-                        api.http
-                            .get(format!(
-                                "{}/api/customers?page={page}&per_page=50",
-                                api.base
-                            ))
-                            .send()
-                            .await
-                            .map(|r| r.status().is_success())
-                            .unwrap_or(false)
-                    }
-                    Kind::Search => {
-                        let q = format!("seed{}", (n >> 40) % 997);
-                        api.http
-                            .get(format!("{}/api/customers?q={q}&per_page=50", api.base))
-                            .send()
-                            .await
-                            .map(|r| r.status().is_success())
-                            .unwrap_or(false)
-                    }
-                    Kind::Batch => {
-                        let seq = next_seq.fetch_add(1, Ordering::Relaxed);
-                        let body = json!({"rows": rows("mix", (seq as usize) * 100, 100)});
-                        api.json(
-                            reqwest::Method::PUT,
-                            &format!("/api/imports/{mix_import}/batches/{seq}"),
-                            body,
-                        )
-                        .await
-                        .is_ok()
-                    }
-                    Kind::Export => {
-                        // A filtered export (about 20 customers), read to the end.
-                        let q = format!("seed{}", (n >> 40) % 997);
-                        match api
-                            .http
-                            .get(format!("{}/api/customers/export.csv?q={q}", api.base))
-                            .send()
-                            .await
-                        {
-                            Ok(r) if r.status().is_success() => r.bytes().await.is_ok(),
-                            _ => false,
-                        }
-                    }
-                };
-                samples
-                    .lock()
-                    .await
-                    .push((kind, t.elapsed().as_secs_f64() * 1000.0, ok));
+            while load.sent.fetch_add(1, Ordering::Relaxed) < MAX_LIST_REQUESTS
+                && load.started.elapsed() < MAX_TIME
+            {
+                n = next_random(n);
+                load.run(Kind::List, n).await;
             }
+        }));
+    }
+    // The rest of the mix at fixed rates, whether or not earlier requests have returned.
+    for (kind, per_second) in BACKGROUND_RATES {
+        let load = load.clone();
+        clients.push(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / per_second));
+            let mut n: u64 = kind as u64;
+            let mut running = tokio::task::JoinSet::new();
+            while load.started.elapsed() < MAX_TIME
+                && load.sent.load(Ordering::Relaxed) < MAX_LIST_REQUESTS
+            {
+                tick.tick().await;
+                n = next_random(n);
+                let load = load.clone();
+                running.spawn(async move { load.run(kind, n).await });
+            }
+            running.join_all().await;
         }));
     }
     for c in clients {
@@ -240,9 +286,9 @@ async fn main() -> Result<()> {
     }
     let elapsed = started.elapsed().as_secs_f64();
     let background_done = background.is_finished();
-    let samples = samples.lock().await;
+    let samples = load.samples.lock().await;
     println!(
-        "\n{} requests in {elapsed:.1} s from {CLIENTS} clients while a {BACKGROUND_ROWS}-row import ran{}",
+        "\n{} requests in {elapsed:.1} s ({LIST_CLIENTS} list clients; search, batch and export at fixed rates) while a {BACKGROUND_ROWS}-row import ran{}",
         samples.len(),
         if background_done {
             " (it finished during the run)"
