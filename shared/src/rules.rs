@@ -438,7 +438,7 @@ fn ascii_consent(t: &[u8]) -> Option<bool> {
 /// (U+0410-U+044F, whose lowercase is a fixed offset away); other values go the general way.
 fn cyrillic_consent(t: &str) -> Option<bool> {
     let b = t.as_bytes();
-    if b.len() > 4 || b.len() % 2 != 0 {
+    if b.len() > 4 || !b.len().is_multiple_of(2) {
         return None;
     }
     let mut lower = [0u8; 4];
