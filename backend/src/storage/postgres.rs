@@ -17,6 +17,8 @@ impl PgStorage {
     /// (SQLite's single writer already does this).
     const BATCH_LOCK_SQL: &'static str = "SELECT pg_advisory_xact_lock(7461)";
     const ENGINE: &'static str = "postgres";
+    /// No text index: the text filter scans (a pg_trgm index would need the extension).
+    const TEXT_INDEX_SQL: Option<&'static str> = None;
     const CLAIM_SQL: &'static str = "UPDATE jobs SET status = 'running', attempts = attempts + 1, \
         lease_owner = $1, lease_expires_at = $2, started_at = COALESCE(started_at, $3) \
         WHERE id = (SELECT id FROM jobs WHERE status = 'queued' \

@@ -10,6 +10,35 @@ use sqlx::{Connection, Sqlite, SqlitePool};
 pub struct SqliteStorage {
     read: SqlitePool,
     write: SqlitePool,
+    /// Held while the storage lives; the WAL checkpointer stops when it is gone.
+    _alive: std::sync::Arc<()>,
+}
+
+/// The write-ahead log size above which it is checkpointed and truncated.
+const WAL_LIMIT_BYTES: u64 = 32 << 20;
+/// How often the write-ahead log's size is looked at.
+const WAL_CHECK_EVERY: Duration = Duration::from_millis(500);
+
+/// Keeps the write-ahead log short. SQLite's automatic checkpoints copy the log into the
+/// database but can only start the log over when no reader is using it; with reads always
+/// running (a busy admin panel) during a long import the log grows by hundreds of MB, and
+/// every read gets slower as it searches a longer log. A `TRUNCATE` checkpoint waits for
+/// the readers of older snapshots to finish (new readers go on) and then starts it over.
+fn spawn_wal_checkpointer(write: SqlitePool, wal: std::path::PathBuf, alive: std::sync::Weak<()>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(WAL_CHECK_EVERY);
+        while alive.strong_count() > 0 {
+            tick.tick().await;
+            let size = tokio::fs::metadata(&wal).await.map_or(0, |m| m.len());
+            if size > WAL_LIMIT_BYTES
+                && let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .execute(&write)
+                    .await
+            {
+                tracing::warn!(error = %e, "checkpointing the write-ahead log failed");
+            }
+        }
+    });
 }
 
 impl SqliteStorage {
@@ -20,6 +49,9 @@ impl SqliteStorage {
     /// (SQLite's single writer already does this).
     const BATCH_LOCK_SQL: &'static str = "";
     const ENGINE: &'static str = "sqlite";
+    /// The text filter through the trigram index (migration 0003), closed by `)`.
+    const TEXT_INDEX_SQL: Option<&'static str> =
+        Some("c.id IN (SELECT rowid FROM customers_search WHERE search_text LIKE ");
     const CLAIM_SQL: &'static str = "UPDATE jobs SET status = 'running', attempts = attempts + 1, \
         lease_owner = $1, lease_expires_at = $2, started_at = COALESCE(started_at, $3) \
         WHERE id = (SELECT id FROM jobs WHERE status = 'queued' \
@@ -47,11 +79,22 @@ impl SqliteStorage {
             .connect_with(options.clone())
             .await?;
         sqlx::migrate!("migrations/sqlite").run(&write).await?;
+        let wal = {
+            let mut name = options.get_filename().as_os_str().to_owned();
+            name.push("-wal");
+            std::path::PathBuf::from(name)
+        };
         let read = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options.read_only(true))
             .await?;
-        Ok(Self { read, write })
+        let alive = std::sync::Arc::new(());
+        spawn_wal_checkpointer(write.clone(), wal, std::sync::Arc::downgrade(&alive));
+        Ok(Self {
+            read,
+            write,
+            _alive: alive,
+        })
     }
 
     async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, Sqlite>> {

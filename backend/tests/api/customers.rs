@@ -384,3 +384,168 @@ async fn list_totals_kept_by_the_database_match_a_count_of_the_rows_after_every_
         assert_eq!(all["total"], 3, "{all}");
     });
 }
+
+#[tokio::test]
+async fn paging_through_every_sort_order_gives_each_customer_once_in_order() {
+    each_engine!("paging_sorts", |app| {
+        let vip = app
+            .post("/api/groups", json!({"name": "VIP"}))
+            .await
+            .expect(StatusCode::CREATED)
+            .json()["id"]
+            .as_i64()
+            .unwrap();
+        for i in 0..23 {
+            let last = ["Zhou", "Adams", "Иванов", "adams", "Miller"][i % 5];
+            app.post(
+                "/api/customers",
+                json!({"first_name": format!("F{}", 23 - i), "last_name": last,
+                       "email": format!("p{:02}@example.com", (i * 7) % 23),
+                       "group_id": if i % 3 == 0 { Some(vip) } else { None }}),
+            )
+            .await
+            .expect(StatusCode::CREATED);
+        }
+        for filter in ["", "&group_id=VIP", "&q=example"] {
+            let filter = filter.replace("VIP", &vip.to_string());
+            for sort in ["created_at", "-created_at", "email", "last_name"] {
+                let whole = app
+                    .get(&format!("/api/customers?per_page=100&sort={sort}{filter}"))
+                    .await
+                    .expect(StatusCode::OK)
+                    .json();
+                let total = whole["total"].as_u64().unwrap() as usize;
+                let whole: Vec<i64> = whole["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| c["id"].as_i64().unwrap())
+                    .collect();
+                assert_eq!(whole.len(), total, "{sort}{filter}");
+                let mut paged = Vec::new();
+                for page in 1..=total.div_ceil(5) {
+                    let p = app
+                        .get(&format!(
+                            "/api/customers?per_page=5&page={page}&sort={sort}{filter}"
+                        ))
+                        .await
+                        .expect(StatusCode::OK)
+                        .json();
+                    paged.extend(
+                        p["items"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .map(|c| c["id"].as_i64().unwrap()),
+                    );
+                }
+                assert_eq!(paged, whole, "pages of {sort}{filter}");
+                let mut ids = whole.clone();
+                ids.sort();
+                ids.dedup();
+                assert_eq!(ids.len(), whole.len(), "each customer once: {sort}{filter}");
+            }
+        }
+        // The orders themselves.
+        let by_email = app
+            .get("/api/customers?per_page=100&sort=email")
+            .await
+            .json();
+        let emails: Vec<&str> = by_email["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["email"].as_str().unwrap())
+            .collect();
+        let mut sorted = emails.clone();
+        sorted.sort();
+        assert_eq!(emails, sorted);
+        let newest = app
+            .get("/api/customers?per_page=100&sort=-created_at")
+            .await
+            .json();
+        let ids: Vec<i64> = newest["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_i64().unwrap())
+            .collect();
+        let mut descending = ids.clone();
+        descending.sort_by(|a, b| b.cmp(a));
+        assert_eq!(ids, descending, "created one after another, newest first");
+    });
+}
+
+#[tokio::test]
+async fn the_text_filter_matches_substrings_exactly_whether_or_not_an_index_answers_it() {
+    each_engine!("text_filter", |app| {
+        for (first, last, email) in [
+            ("Abcxbcd", "Stone", "one@example.com"),
+            ("Мария", "Иванова", "maria@abv.bg"),
+            ("Ivan", "O'Brien", "ivan_100%@example.com"),
+            ("Zoe", "Abcd", "zoe@example.org"),
+        ] {
+            app.post(
+                "/api/customers",
+                json!({"first_name": first, "last_name": last, "email": email}),
+            )
+            .await
+            .expect(StatusCode::CREATED);
+        }
+        let emails = |q: &str| {
+            let q = q.to_owned();
+            let app = &app;
+            async move {
+                let url = format!("/api/customers?sort=email&q={}", urlencode(&q));
+                let list = app.get(&url).await.expect(StatusCode::OK).json();
+                let items: Vec<String> = list["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| c["email"].as_str().unwrap().to_owned())
+                    .collect();
+                assert_eq!(list["total"], items.len(), "{q}");
+                items
+            }
+        };
+        // "abcd" is not in "abcxbcd" although each of its trigrams is.
+        assert_eq!(emails("abcd").await, ["zoe@example.org"]);
+        assert_eq!(emails("ABC").await, ["one@example.com", "zoe@example.org"]);
+        assert_eq!(emails("ИВАНОВА").await, ["maria@abv.bg"]);
+        assert_eq!(emails("иван").await, ["maria@abv.bg"]);
+        assert_eq!(emails("o'br").await, ["ivan_100%@example.com"]);
+        // Two characters, and text with LIKE's wildcards: taken literally.
+        assert_eq!(emails("zo").await, ["zoe@example.org"]);
+        assert_eq!(emails("100%").await, ["ivan_100%@example.com"]);
+        assert_eq!(emails("n_1").await, ["ivan_100%@example.com"]);
+        assert_eq!(emails("%").await, ["ivan_100%@example.com"]);
+        assert!(emails("example.net").await.is_empty());
+
+        // Edits and deletes reach the index.
+        let zoe = app.get("/api/customers?q=zoe").await.json()["items"][0]["id"]
+            .as_i64()
+            .unwrap();
+        app.request(
+            Method::PATCH,
+            &format!("/api/customers/{zoe}"),
+            Some(json!({"last_name": "Quill"})),
+        )
+        .await
+        .expect(StatusCode::OK);
+        assert!(emails("abcd").await.is_empty());
+        assert_eq!(emails("quill").await, ["zoe@example.org"]);
+        app.request(Method::DELETE, &format!("/api/customers/{zoe}"), None)
+            .await
+            .expect(StatusCode::NO_CONTENT);
+        assert!(emails("quill").await.is_empty());
+    });
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -16,7 +16,7 @@ use tokio::sync::Mutex;
 /// Clients that request list pages one after another, as fast as the server answers.
 const LIST_CLIENTS: usize = 12;
 /// The run stops after this many list requests or after MAX_TIME.
-const MAX_LIST_REQUESTS: u64 = 20_000;
+const MAX_LIST_REQUESTS: u64 = 50_000;
 const MAX_TIME: Duration = Duration::from_secs(30);
 /// The rest of the mix, per second: what a busy admin panel and an API client add meanwhile.
 const BACKGROUND_RATES: [(Kind, f64); 3] = [
