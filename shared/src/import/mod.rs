@@ -280,19 +280,20 @@ impl RowRef<'_> {
         self.errors.is_empty()
     }
 
-    /// The owned [`RowOutcome`] (what [`RowReader::push`] hands out).
-    pub fn to_outcome(&self) -> RowOutcome {
-        let own = |c: &Option<Cow<'_, str>>| c.as_deref().map(str::to_owned);
+    /// The owned [`RowOutcome`] (what [`RowReader::push`] hands out), keeping the cells
+    /// that are already owned.
+    pub fn into_outcome(self) -> RowOutcome {
+        let own = |c: Option<Cow<'_, str>>| c.map(Cow::into_owned);
         RowOutcome {
             line: self.line,
             row: BatchRow {
                 line: self.line,
-                first_name: own(&self.first_name),
-                last_name: own(&self.last_name),
-                email: own(&self.email),
-                note: own(&self.note),
-                accepts_marketing: self.accepts_marketing.clone(),
-                group: own(&self.group),
+                first_name: own(self.first_name),
+                last_name: own(self.last_name),
+                email: own(self.email),
+                note: own(self.note),
+                accepts_marketing: self.accepts_marketing,
+                group: own(self.group),
             },
             errors: self.errors.to_vec(),
             email_key: self.email_key.map(str::to_owned),
@@ -628,17 +629,28 @@ impl RowReader {
 
     /// Feeds the next chunk of the file; calls `out` for every complete record.
     pub fn push(&mut self, chunk: &[u8], out: &mut impl FnMut(RowOutcome)) {
-        self.push_ref(chunk, &mut |r: &RowRef<'_>| out(r.to_outcome()));
+        self.push_rows(chunk, &mut |r: RowRef<'_>| out(r.into_outcome()));
     }
 
     /// Signals the end of the file; emits the last record.
     pub fn finish(&mut self, out: &mut impl FnMut(RowOutcome)) {
-        self.finish_ref(&mut |r: &RowRef<'_>| out(r.to_outcome()));
+        self.finish_rows(&mut |r: RowRef<'_>| out(r.into_outcome()));
     }
 
     /// [`RowReader::push`] without allocating per record: each row is lent to `out` as a
     /// [`RowRef`] (for passes that only count, check or keep a few rows).
     pub fn push_ref(&mut self, chunk: &[u8], out: &mut impl FnMut(&RowRef<'_>)) {
+        self.push_rows(chunk, &mut |r: RowRef<'_>| out(&r));
+    }
+
+    /// [`RowReader::finish`] for [`RowReader::push_ref`].
+    pub fn finish_ref(&mut self, out: &mut impl FnMut(&RowRef<'_>)) {
+        self.finish_rows(&mut |r: RowRef<'_>| out(&r));
+    }
+
+    /// Both of the above: rows handed over by value, so that [`RowReader::push`] can keep
+    /// the cells cleaning already copied instead of copying them again.
+    fn push_rows(&mut self, chunk: &[u8], out: &mut impl FnMut(RowRef<'_>)) {
         if self.disabled {
             return;
         }
@@ -651,14 +663,13 @@ impl RowReader {
         decoder.push(chunk, false, &mut |piece| {
             stage.push(piece, &mut |rec| {
                 if let Some(r) = mapper.map_ref(rec) {
-                    out(&r)
+                    out(r)
                 }
             })
         });
     }
 
-    /// [`RowReader::finish`] for [`RowReader::push_ref`].
-    pub fn finish_ref(&mut self, out: &mut impl FnMut(&RowRef<'_>)) {
+    fn finish_rows(&mut self, out: &mut impl FnMut(RowRef<'_>)) {
         if self.disabled {
             return;
         }
@@ -670,7 +681,7 @@ impl RowReader {
         } = self;
         let mut emit = |rec: &records::RawRecord<'_>| {
             if let Some(r) = mapper.map_ref(rec) {
-                out(&r)
+                out(r)
             }
         };
         decoder.push(&[], true, &mut |piece| stage.push(piece, &mut emit));
