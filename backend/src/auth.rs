@@ -73,9 +73,28 @@ pub async fn require_auth(
     jar: CookieJar,
     mut req: Request,
     next: Next,
-) -> Result<Response, ApiError> {
-    let bearer = req
-        .headers()
+) -> Response {
+    let method = req.method().clone();
+    match authenticate(&state, &jar, &method, req.headers()).await {
+        Ok(current) => {
+            req.extensions_mut().insert(current);
+            next.run(req).await
+        }
+        Err(e) => {
+            let (parts, body) = req.into_parts();
+            crate::error::refuse_draining(e, &parts.headers, body.into_data_stream()).await
+        }
+    }
+}
+
+/// Who sends this request, or why it is refused.
+async fn authenticate(
+    state: &AppState,
+    jar: &CookieJar,
+    method: &Method,
+    headers: &axum::http::HeaderMap,
+) -> Result<CurrentUser, ApiError> {
+    let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
@@ -99,8 +118,8 @@ pub async fn require_auth(
             .session(&hash)
             .await?
             .ok_or_else(ApiError::unauthorized)?;
-        if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
-            let sent = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+        if !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+            let sent = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
             if sent != Some(csrf.as_str()) {
                 return Err(ApiError::forbidden(
                     "csrf_token_invalid",
@@ -116,8 +135,7 @@ pub async fn require_auth(
     } else {
         return Err(ApiError::unauthorized());
     };
-    req.extensions_mut().insert(current);
-    Ok(next.run(req).await)
+    Ok(current)
 }
 
 /// Counts failed sign-ins per client address and per user name; too many within the window

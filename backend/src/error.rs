@@ -166,3 +166,32 @@ impl IntoResponse for ApiError {
         res
     }
 }
+
+/// How long a refused request's remaining body is read and discarded.
+const DRAIN_FOR: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The error response for a request refused before its body was read (no token, a full
+/// disk, over the size limit): the rest of the body is read and discarded first (for at
+/// most [`DRAIN_FOR`]), so that a client still sending gets the answer instead of a reset
+/// connection; then the connection is closed. A client that asked with
+/// `Expect: 100-continue` has not sent its body and is answered at once.
+pub async fn refuse_draining(
+    e: ApiError,
+    headers: &axum::http::HeaderMap,
+    mut body: axum::body::BodyDataStream,
+) -> Response {
+    use futures::StreamExt;
+    let expects_continue = headers
+        .get(header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    if !expects_continue {
+        let _ = tokio::time::timeout(DRAIN_FOR, async {
+            while let Some(Ok(_)) = body.next().await {}
+        })
+        .await;
+    }
+    let mut res = e.into_response();
+    res.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    res
+}

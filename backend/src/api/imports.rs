@@ -569,36 +569,8 @@ async fn upload_csv(
             state.queue_wakeup.notify_waiters();
             Ok((StatusCode::ACCEPTED, Json(import)))
         }
-        Err(e) => Err(refuse_upload(e, &headers, stream).await),
+        Err(e) => Err(crate::error::refuse_draining(e, &headers, stream).await),
     }
-}
-
-/// How long a refused upload's remaining body is read and discarded, so that the client
-/// (which may still be sending) receives the error instead of a reset connection.
-const UPLOAD_DRAIN: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// The error response for a refused upload, sent once the rest of the body is drained
-/// (unless the client asked with `Expect: 100-continue` and so has not sent it).
-async fn refuse_upload(
-    e: ApiError,
-    headers: &axum::http::HeaderMap,
-    mut stream: axum::body::BodyDataStream,
-) -> Response {
-    let expects_continue = headers
-        .get(header::EXPECT)
-        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
-    if !expects_continue {
-        let _ = tokio::time::timeout(UPLOAD_DRAIN, async {
-            while let Some(Ok(_)) = stream.next().await {}
-        })
-        .await;
-    }
-    let mut res = e.into_response();
-    res.headers_mut().insert(
-        header::CONNECTION,
-        axum::http::HeaderValue::from_static("close"),
-    );
-    res
 }
 
 async fn store_upload(
