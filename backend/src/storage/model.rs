@@ -179,11 +179,15 @@ pub struct CustomerValues {
 impl CustomerValues {
     /// The lower-case text the `q` filter searches in, computed here so that both databases
     /// match case-insensitively in every script (SQLite's `lower` only knows ASCII).
+    /// The full name is left out when it is just the first and last name (most rows): the
+    /// text stays searchable the same and its trigram index (SQLite) a third smaller.
     pub fn search_text(&self) -> String {
-        format!(
-            "{} {} {} {}",
-            self.first_name, self.last_name, self.full_name, self.email
-        )
+        let names = format!("{} {}", self.first_name, self.last_name);
+        if self.full_name.is_empty() || self.full_name == names.trim() {
+            format!("{names} {}", self.email)
+        } else {
+            format!("{names} {} {}", self.full_name, self.email)
+        }
         .to_lowercase()
     }
 }

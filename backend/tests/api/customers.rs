@@ -175,13 +175,7 @@ async fn groups_are_unique_by_name_and_cannot_be_deleted_while_they_have_custome
 #[tokio::test]
 async fn the_list_filters_by_group_consent_and_text_and_pages() {
     each_engine!("list_filters", |app| {
-        let vip = app
-            .post("/api/groups", json!({"name": "VIP"}))
-            .await
-            .expect(StatusCode::CREATED)
-            .json()["id"]
-            .as_i64()
-            .unwrap();
+        let vip = app.create_group("VIP").await;
         for i in 0..7 {
             app.post(
                 "/api/customers",
@@ -225,13 +219,7 @@ async fn the_list_filters_by_group_consent_and_text_and_pages() {
 #[tokio::test]
 async fn the_export_honours_filters_neutralises_formulas_and_supports_excel_options() {
     each_engine!("export", |app| {
-        let vip = app
-            .post("/api/groups", json!({"name": "VIP"}))
-            .await
-            .expect(StatusCode::CREATED)
-            .json()["id"]
-            .as_i64()
-            .unwrap();
+        let vip = app.create_group("VIP").await;
         app.post("/api/customers", json!({"first_name": "=HYPERLINK(\"x\")", "email": "evil@example.com", "group_id": vip}))
             .await
             .expect(StatusCode::CREATED);
@@ -310,13 +298,7 @@ async fn list_totals_kept_by_the_database_match_a_count_of_the_rows_after_every_
                 );
             }
         }
-        let vip = app
-            .post("/api/groups", json!({"name": "VIP"}))
-            .await
-            .expect(StatusCode::CREATED)
-            .json()["id"]
-            .as_i64()
-            .unwrap();
+        let vip = app.create_group("VIP").await;
         let row = |line: u32, email: &str, group: &str| json!({"line": line, "email": email, "group": group});
         let first = app
             .import_batches(
@@ -388,13 +370,7 @@ async fn list_totals_kept_by_the_database_match_a_count_of_the_rows_after_every_
 #[tokio::test]
 async fn paging_through_every_sort_order_gives_each_customer_once_in_order() {
     each_engine!("paging_sorts", |app| {
-        let vip = app
-            .post("/api/groups", json!({"name": "VIP"}))
-            .await
-            .expect(StatusCode::CREATED)
-            .json()["id"]
-            .as_i64()
-            .unwrap();
+        let vip = app.create_group("VIP").await;
         for i in 0..23 {
             let last = ["Zhou", "Adams", "Иванов", "adams", "Miller"][i % 5];
             app.post(

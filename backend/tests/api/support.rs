@@ -243,6 +243,16 @@ impl TestApp {
         self.request(Method::PUT, path, Some(json)).await
     }
 
+    /// Create a customer group; returns its id.
+    pub async fn create_group(&self, name: &str) -> i64 {
+        self.post("/api/groups", serde_json::json!({ "name": name }))
+            .await
+            .expect(StatusCode::CREATED)
+            .json()["id"]
+            .as_i64()
+            .unwrap()
+    }
+
     /// Poll an import until it reaches a final status.
     pub async fn wait_for_import(&self, id: i64) -> Value {
         for _ in 0..600 {
