@@ -490,9 +490,22 @@ async fn export(args: ExportArgs) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!(e.message))?;
     let mut stream = Box::pin(crate::api::export_stream(storage, filter, opts));
     let mut out = std::io::stdout().lock();
-    while let Some(chunk) = stream.next().await {
-        out.write_all(&chunk?)?;
+    let written = async {
+        while let Some(chunk) = stream.next().await {
+            out.write_all(&chunk?)?;
+        }
+        out.flush()?;
+        anyhow::Ok(())
     }
-    out.flush()?;
-    Ok(())
+    .await;
+    match written {
+        // The reader went away (`intake export | head`): it has what it wanted.
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            Ok(())
+        }
+        other => other,
+    }
 }

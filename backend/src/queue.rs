@@ -111,6 +111,22 @@ pub enum Outcome {
     LeaseLost,
 }
 
+/// An error and its causes on one line, leaving out a cause whose words the text before it
+/// already carries (sqlx's and the storage's errors repeat their source in their message).
+fn error_text(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let part = cause.to_string();
+        if !text.contains(&part) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&part);
+        }
+    }
+    text
+}
+
 /// Run one claimed job to its end (or until the lease is lost). A failed attempt is
 /// retried after a delay, up to [`MAX_ATTEMPTS`]; then the job fails with the last error.
 pub async fn run_job(storage: &dyn Storage, config: &QueueConfig, job: ClaimedJob) -> Outcome {
@@ -140,7 +156,7 @@ pub async fn run_job(storage: &dyn Storage, config: &QueueConfig, job: ClaimedJo
     let outcome = match result {
         Ok(outcome) => outcome,
         Err(e) if job.attempts < MAX_ATTEMPTS => {
-            let msg = format!("{e:#}");
+            let msg = error_text(&e);
             tracing::error!(job = job.job_id, attempt = job.attempts, error = %msg, "job attempt failed; will retry");
             let delay = config.retry_delay.as_secs_f64() * job.attempts as f64;
             return match storage.retry_job(&job, &msg, delay).await {
@@ -154,7 +170,7 @@ pub async fn run_job(storage: &dyn Storage, config: &QueueConfig, job: ClaimedJo
             };
         }
         Err(e) => {
-            let msg = format!("{e:#}");
+            let msg = error_text(&e);
             tracing::error!(job = job.job_id, error = %msg, "job failed on its last attempt");
             Outcome::Finished(
                 ImportStatus::Failed,
@@ -356,5 +372,23 @@ async fn store_split_batch(
     {
         crate::storage::PutBatch::Stored | crate::storage::PutBatch::Replayed(_) => Ok(()),
         other => anyhow::bail!("storing split batch {seq}: {other:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_text;
+
+    #[test]
+    fn an_error_text_names_each_cause_once() {
+        let inner = std::io::Error::other("database or disk is full");
+        let e = anyhow::Error::new(crate::storage::StorageError::Database(sqlx::Error::Io(
+            inner,
+        )))
+        .context("applying batch 3");
+        assert_eq!(
+            error_text(&e),
+            "applying batch 3: database error: error communicating with database: database or disk is full"
+        );
     }
 }

@@ -476,6 +476,28 @@ async fn a_client_that_stops_reading_an_export_does_not_grow_the_server_memory()
     drop(socket);
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(rss_kib(pid) <= peak + 1024);
+
+    // The command line's reader going away (`intake export | head`) is not an error either.
+    let mut export = intake(&["export", "--database-url", &db])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut head = [0u8; 100];
+    std::io::Read::read_exact(export.stdout.as_mut().unwrap(), &mut head).unwrap();
+    drop(export.stdout.take());
+    let out = export.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[tokio::test]
