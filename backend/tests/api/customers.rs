@@ -55,6 +55,7 @@ async fn a_customer_is_validated_like_an_import_row_and_emails_are_unique_case_i
 #[tokio::test]
 async fn concurrent_creates_and_edits_to_one_email_give_one_customer_and_conflicts_not_errors() {
     each_engine!("customer_races", |app| {
+        let count = |statuses: &[StatusCode], code| statuses.iter().filter(|s| **s == code).count();
         // Both engines: one create wins, every other one is a 409 (on PostgreSQL the
         // loser of the race meets the unique index, not our check).
         let creates = (0..8).map(|i| {
@@ -68,22 +69,8 @@ async fn concurrent_creates_and_edits_to_one_email_give_one_customer_and_conflic
             .into_iter()
             .map(|r| r.status)
             .collect();
-        assert_eq!(
-            statuses
-                .iter()
-                .filter(|s| **s == StatusCode::CREATED)
-                .count(),
-            1,
-            "{statuses:?}"
-        );
-        assert_eq!(
-            statuses
-                .iter()
-                .filter(|s| **s == StatusCode::CONFLICT)
-                .count(),
-            7,
-            "{statuses:?}"
-        );
+        assert_eq!(count(&statuses, StatusCode::CREATED), 1, "{statuses:?}");
+        assert_eq!(count(&statuses, StatusCode::CONFLICT), 7, "{statuses:?}");
 
         // Two other customers renamed to one free email at once: one edit wins.
         let mut ids = Vec::new();
@@ -111,19 +98,8 @@ async fn concurrent_creates_and_edits_to_one_email_give_one_customer_and_conflic
             .into_iter()
             .map(|r| r.status)
             .collect();
-        assert_eq!(
-            statuses.iter().filter(|s| **s == StatusCode::OK).count(),
-            1,
-            "{statuses:?}"
-        );
-        assert_eq!(
-            statuses
-                .iter()
-                .filter(|s| **s == StatusCode::CONFLICT)
-                .count(),
-            1,
-            "{statuses:?}"
-        );
+        assert_eq!(count(&statuses, StatusCode::OK), 1, "{statuses:?}");
+        assert_eq!(count(&statuses, StatusCode::CONFLICT), 1, "{statuses:?}");
         let list = app
             .get("/api/customers?q=example.com&per_page=50")
             .await

@@ -12,7 +12,7 @@ use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::process::{Client, Server, big_input, create_token};
+use crate::process::{Client, Server, assert_customers_are, big_input, create_token};
 use crate::support::{assert_counts_add_up, databases};
 
 fn rng(test: &str) -> rand::rngs::StdRng {
@@ -76,21 +76,6 @@ impl Client {
             .as_i64()
             .unwrap()
     }
-}
-
-/// The export holds exactly `distinct` (lower-cased), each once.
-async fn assert_customers_are(client: &Client, distinct: &BTreeSet<String>) {
-    let mut emails: Vec<String> = client
-        .exported_emails()
-        .await
-        .iter()
-        .map(|e| e.to_lowercase())
-        .collect();
-    let exported = emails.len();
-    emails.sort();
-    emails.dedup();
-    assert_eq!(exported, emails.len(), "a customer was written twice");
-    assert_eq!(&emails.into_iter().collect::<BTreeSet<_>>(), distinct);
 }
 
 #[track_caller]

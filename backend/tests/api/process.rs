@@ -255,6 +255,21 @@ impl Client {
     }
 }
 
+/// The export holds exactly `distinct` (lower-cased), each once.
+pub(crate) async fn assert_customers_are(client: &Client, distinct: &BTreeSet<String>) {
+    let mut emails: Vec<String> = client
+        .exported_emails()
+        .await
+        .iter()
+        .map(|e| e.to_lowercase())
+        .collect();
+    let exported = emails.len();
+    emails.sort();
+    emails.dedup();
+    assert_eq!(exported, emails.len(), "a customer was written twice");
+    assert_eq!(&emails.into_iter().collect::<BTreeSet<_>>(), distinct);
+}
+
 /// The `email` column of an export (the test data has no quoted commas).
 pub(crate) fn csv_emails(csv: &str) -> Vec<String> {
     csv.lines()
@@ -350,17 +365,7 @@ async fn an_import_killed_mid_way_completes_after_a_restart_with_every_row_once(
         crate::support::assert_counts_add_up(&done);
         assert!(client.job_of(id).await["attempts"].as_i64().unwrap() >= 2);
 
-        let mut emails: Vec<String> = client
-            .exported_emails()
-            .await
-            .iter()
-            .map(|e| e.to_lowercase())
-            .collect();
-        let exported = emails.len();
-        emails.sort();
-        emails.dedup();
-        assert_eq!(exported, emails.len(), "a customer was written twice");
-        assert_eq!(emails.into_iter().collect::<BTreeSet<_>>(), distinct);
+        assert_customers_are(&client, &distinct).await;
     }
 }
 
