@@ -23,11 +23,10 @@
 
 mod decode;
 mod detect;
+mod dups;
 mod inspect;
 mod mapping;
 mod records;
-
-use std::hash::{Hash, Hasher};
 
 use serde::{Deserialize, Serialize};
 
@@ -35,7 +34,7 @@ use crate::api::{BatchRow, Consent, FieldError};
 use std::borrow::Cow;
 
 use crate::rules::{Cells, FieldsRef, codes, parse_consent, split_full_name, validate_fields};
-use crate::text::{clean_line, clean_note, ellipsis, unneutralise};
+use crate::text::{clean_line, clean_note, unneutralise};
 
 pub use decode::{
     BuiltinOnly, Decoder, DecoderFactory, MALFORMED_MARKER, MaybeSend, default_decoders,
@@ -44,6 +43,7 @@ pub use decode::{
 #[cfg(feature = "encoding-rs")]
 pub use decode::{EncodingRs, EncodingRsDecoder, encoding_name};
 pub use detect::{SAMPLE_BYTES, detect, detect_with};
+pub use dups::DuplicateTracker;
 pub use inspect::{ErrorLine, InspectReport, RowCounts, inspect};
 
 pub use records::Limits;
@@ -698,30 +698,6 @@ impl RowReader {
 mod tests {
     use super::*;
 
-    /// Near-identical keys get different halves from both hashes (no collision among many).
-    #[test]
-    fn key_hash_separates_similar_keys() {
-        let mut seen = std::collections::HashSet::new();
-        let mut words = std::collections::HashSet::new();
-        for i in 0..100_000u32 {
-            for k in [
-                format!("user{i}@x.bg"),
-                format!("user{i}@x.bh"),
-                format!("{i}"),
-            ] {
-                assert!(seen.insert(key_hash(&k)), "{k}");
-                assert!(words.insert(word_hash(k.as_bytes())), "{k}");
-            }
-        }
-        assert_ne!(word_hash(b"ab"), word_hash(b"ab\0"));
-        assert_ne!(word_hash(b""), word_hash(b"\0"));
-        let mut t = DuplicateTracker::new();
-        assert_eq!(t.see("a@x.bg", 2), None);
-        assert_eq!(t.see("b@x.bg", 3), None);
-        assert_eq!(t.see("a@x.bg", 5), Some(2));
-        assert_eq!(t.len(), 2);
-    }
-
     #[test]
     fn settings_parsing() {
         assert_eq!(parse_delimiter("auto"), Ok(None));
@@ -743,97 +719,5 @@ mod tests {
             serde_json::to_string(&Target::AcceptsMarketing).unwrap(),
             "\"accepts_marketing\""
         );
-    }
-}
-
-/// Finds rows with the same email key inside one file. Keeps 16 bytes per distinct email
-/// (a 128-bit hash of the key), so a million rows cost about 30 MB.
-#[derive(Debug, Default)]
-pub struct DuplicateTracker {
-    seen: std::collections::HashMap<u128, u64, std::hash::BuildHasherDefault<PassThrough>>,
-}
-
-/// 128 bits from two independent hashes of the key: SipHash (std) and [`word_hash`].
-fn key_hash(key: &str) -> u128 {
-    let mut a = std::hash::DefaultHasher::new();
-    key.hash(&mut a);
-    (u128::from(a.finish()) << 64) | u128::from(word_hash(key.as_bytes()))
-}
-
-/// A 64-bit hash taking eight bytes per step, each step a 64x64->128-bit multiply folded to
-/// 64 bits (the wyhash/foldhash construction). Replaces a byte-at-a-time FNV-1a, whose chain
-/// of one multiply per byte was the slow half of [`key_hash`].
-fn word_hash(b: &[u8]) -> u64 {
-    const P0: u64 = 0xa076_1d64_78bd_642f;
-    const P1: u64 = 0xe703_7ed1_a0b4_28db;
-    fn fold(a: u64, b: u64) -> u64 {
-        let r = u128::from(a).wrapping_mul(u128::from(b));
-        (r as u64) ^ ((r >> 64) as u64)
-    }
-    // The length first: keys that differ only by trailing zero bytes hash apart.
-    let mut h = fold(P0 ^ b.len() as u64, P1);
-    let mut words = b.chunks_exact(8);
-    for w in &mut words {
-        h = fold(
-            h ^ u64::from_le_bytes(w.try_into().unwrap_or_default()),
-            P1 ^ P0,
-        );
-    }
-    let rest = words.remainder();
-    if !rest.is_empty() {
-        let mut last = [0u8; 8];
-        last[..rest.len()].copy_from_slice(rest);
-        h = fold(h ^ u64::from_le_bytes(last), P1 ^ P0);
-    }
-    fold(h, P0)
-}
-
-/// The tracker's keys are hashes already: use their low bits as they are.
-#[derive(Debug, Default, Clone, Copy)]
-struct PassThrough(u64);
-
-impl Hasher for PassThrough {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8) | u64::from(b);
-        }
-    }
-    fn write_u128(&mut self, v: u128) {
-        self.0 = v as u64;
-    }
-}
-
-impl DuplicateTracker {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Records that `line` has `email_key`; returns the earlier line with the same key, which
-    /// this row now supersedes (the later row wins).
-    pub fn see(&mut self, email_key: &str, line: u64) -> Option<u64> {
-        self.seen.insert(key_hash(email_key), line)
-    }
-
-    /// The `duplicate_email` error to report at the superseded `earlier` line.
-    pub fn duplicate_error(email: &str, later_line: u64) -> FieldError {
-        ferr(
-            "email",
-            codes::DUPLICATE_EMAIL,
-            format!(
-                "Email {} appears again on line {later_line}; that later row is imported and this one is skipped.",
-                ellipsis(email, 80)
-            ),
-        )
-    }
-
-    pub fn len(&self) -> usize {
-        self.seen.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.seen.is_empty()
     }
 }
