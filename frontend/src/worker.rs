@@ -1,5 +1,6 @@
-//! The parse worker: runs in a dedicated Web Worker, reads the chosen `File` in slices with
-//! `FileReaderSync` (never whole into memory), runs the shared import core over it, and
+//! The parse worker: runs in a dedicated Web Worker, reads the chosen `File` in slices
+//! (`FileReaderSync`, or the file's stream for the whole-file check; never whole into memory),
+//! runs the shared import core over it, and
 //! answers the page with [`FromWorker`] messages. Uploads also happen here, batch by batch,
 //! so a million-row file never passes through the page.
 
