@@ -1,8 +1,8 @@
 //! The parse worker: runs in a dedicated Web Worker, reads the chosen `File` in slices
 //! (`FileReaderSync`, or the file's stream for the whole-file check; never whole into memory),
-//! runs the shared import core over it, and
-//! answers the page with [`FromWorker`] messages. Uploads also happen here, batch by batch,
-//! so a million-row file never passes through the page.
+//! runs the shared import core over it, and answers the page with [`FromWorker`] messages.
+//! Uploads also happen here, batch by batch, so a million-row file never passes through the
+//! page.
 
 use std::cell::Cell;
 
