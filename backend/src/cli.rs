@@ -84,6 +84,10 @@ pub struct ServeArgs {
     /// Delay before retrying a failed job attempt, in milliseconds (times the attempt number).
     #[arg(long, env = "INTAKE_RETRY_DELAY_MS", default_value_t = 2000)]
     pub retry_delay_ms: u64,
+    /// Rows of an import applied per database transaction (a whole number of batches,
+    /// at least one): larger is faster, smaller makes other writers wait less.
+    #[arg(long, env = "INTAKE_ROWS_PER_TRANSACTION", default_value_t = 10_000)]
+    pub rows_per_transaction: i64,
     /// Seconds a request may take to get its response started (raw CSV uploads are exempt;
     /// streamed responses are not cut once started).
     #[arg(long, env = "INTAKE_REQUEST_TIMEOUT_SECS", default_value_t = 60)]
@@ -311,6 +315,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             lease_secs: args.lease_secs,
             poll: Duration::from_millis(args.poll_ms),
             retry_delay: Duration::from_millis(args.retry_delay_ms),
+            rows_per_transaction: args.rows_per_transaction,
         },
         state.queue_wakeup.clone(),
         stop_rx,
@@ -464,7 +469,6 @@ async fn wait_for(storage: &dyn Storage, id: i64) -> anyhow::Result<()> {
 }
 
 async fn export(args: ExportArgs) -> anyhow::Result<()> {
-    use futures::StreamExt;
     let storage: Arc<dyn Storage> = storage::connect(&args.db.database_url).await?;
     let group_id = match &args.group {
         None => None,
@@ -488,16 +492,19 @@ async fn export(args: ExportArgs) -> anyhow::Result<()> {
     };
     let opts = crate::api::export_options(Some(&args.delimiter), Some(args.bom))
         .map_err(|e| anyhow::anyhow!(e.message))?;
-    let mut stream = Box::pin(crate::api::export_stream(storage, filter, opts));
+    // The pages are written ahead into a channel, here in this task (not a spawned one):
+    // when stdout's reader goes away, the writer is dropped with the reading side.
+    let (tx, mut rx) = tokio::sync::mpsc::channel(2);
+    let produce = crate::api::write_export(storage.as_ref(), &filter, &opts, tx);
     let mut out = std::io::stdout().lock();
-    let written = async {
-        while let Some(chunk) = stream.next().await {
+    let consume = async move {
+        while let Some(chunk) = rx.recv().await {
             out.write_all(&chunk?)?;
         }
         out.flush()?;
         anyhow::Ok(())
-    }
-    .await;
+    };
+    let ((), written) = tokio::join!(produce, consume);
     match written {
         // The reader went away (`intake export | head`): it has what it wanted.
         Err(e)

@@ -29,6 +29,10 @@ pub struct QueueConfig {
     pub poll: Duration,
     /// After a failed attempt the job waits this long times the attempts so far.
     pub retry_delay: Duration,
+    /// Batches are applied together in one transaction up to about this many rows: larger
+    /// transactions write each changed index page less often, smaller ones keep a cancel
+    /// and other writers waiting less (a transaction of this size takes well under a second).
+    pub rows_per_transaction: i64,
 }
 
 impl Default for QueueConfig {
@@ -38,6 +42,7 @@ impl Default for QueueConfig {
             lease_secs: 30,
             poll: Duration::from_millis(500),
             retry_delay: Duration::from_secs(2),
+            rows_per_transaction: 10_000,
         }
     }
 }
@@ -215,11 +220,14 @@ async fn run_import(
         if storage.cancel_requested(job.import_id).await? {
             return Ok(Outcome::Finished(ImportStatus::Cancelled, None));
         }
-        let Some(batch) = storage.next_pending_batch(job.import_id).await? else {
+        let batches = storage
+            .next_pending_batches(job.import_id, config.rows_per_transaction)
+            .await?;
+        if batches.is_empty() {
             return Ok(Outcome::Finished(ImportStatus::Completed, None));
-        };
+        }
         if storage
-            .apply_batch(job, &job.owner, config.lease_secs, &batch)
+            .apply_batches(job, &job.owner, config.lease_secs, &batches)
             .await?
             .is_none()
         {

@@ -92,6 +92,13 @@ async fn main() -> Result<()> {
             eprintln!("SQLite measurements failed: {e:#}");
         }
     }
+    // The import and export alone, without the peer loop and the 100k run: for iterating.
+    if only.as_deref() == Some("sqlite-import") {
+        println!("== SQLite: import, export");
+        if let Err(e) = server_side::run_sqlite_import(&setup, &mut samples).await {
+            eprintln!("SQLite measurements failed: {e:#}");
+        }
+    }
     if wants("postgres") {
         match &setup.postgres {
             Some(url) => {

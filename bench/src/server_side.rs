@@ -112,6 +112,10 @@ impl Client {
         for r in results {
             r?;
         }
+        println!(
+            "  batches stored after {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
         self.send(
             reqwest::Method::POST,
             &format!("/api/imports/{id}/commit"),
@@ -237,6 +241,14 @@ pub async fn run_sqlite(setup: &Setup, samples: &mut Samples) -> Result<()> {
     Client::sign_in(&s.url).await?.import(&small).await?;
     if let Some(mb) = peak_rss_mb(s.pid()) {
         samples.add("import_peak_rss_mb_100k", mb);
+    }
+    Ok(())
+}
+
+pub async fn run_sqlite_import(setup: &Setup, samples: &mut Samples) -> Result<()> {
+    let rows = read_rows(&setup.data_1m)?;
+    for _ in 0..setup.runs {
+        import_then_export(setup, &rows, None, "sqlite", samples).await?;
     }
     Ok(())
 }

@@ -10,7 +10,7 @@
 //! exactly that one `'` again (see [`crate::text::unneutralise`]), so re-importing an export
 //! gives back the same customers.
 
-use chrono::SecondsFormat;
+use chrono::{DateTime, SecondsFormat, Utc};
 use csv_core::{Terminator, WriteResult, Writer, WriterBuilder};
 
 use crate::api::Customer;
@@ -99,17 +99,45 @@ pub fn write_export_header(opts: &ExportOptions, out: &mut Vec<u8>) {
     terminator(&mut w, out);
 }
 
+/// One exported customer's cells, borrowed: what [`write_export_record`] writes.
+pub struct ExportRecord<'a> {
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub email: &'a str,
+    pub note: &'a str,
+    pub accepts_marketing: bool,
+    pub group_name: &'a str,
+    pub created_at: DateTime<Utc>,
+}
+
 /// Writes one customer as a record.
 pub fn write_export_row(c: &Customer, opts: &ExportOptions, out: &mut Vec<u8>) {
+    write_export_record(
+        &ExportRecord {
+            first_name: &c.first_name,
+            last_name: &c.last_name,
+            email: &c.email,
+            note: &c.note,
+            accepts_marketing: c.accepts_marketing,
+            group_name: &c.group_name,
+            created_at: c.created_at,
+        },
+        opts,
+        out,
+    );
+}
+
+/// Writes one record of the export (the columns of [`EXPORT_HEADER`]).
+pub fn write_export_record(r: &ExportRecord<'_>, opts: &ExportOptions, out: &mut Vec<u8>) {
     let mut w = writer(opts);
-    let created = c.created_at.to_rfc3339_opts(SecondsFormat::Secs, true);
+    let created = r.created_at.to_rfc3339_opts(SecondsFormat::Secs, true);
     let cells: [&str; 7] = [
-        &c.first_name,
-        &c.last_name,
-        &c.email,
-        &c.note,
-        if c.accepts_marketing { "yes" } else { "no" },
-        &c.group_name,
+        r.first_name,
+        r.last_name,
+        r.email,
+        r.note,
+        if r.accepts_marketing { "yes" } else { "no" },
+        r.group_name,
         &created,
     ];
     for (i, cell) in cells.iter().enumerate() {

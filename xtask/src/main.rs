@@ -9,7 +9,7 @@
 //! - `lint`: rustfmt and clippy, as CI would want them.
 //! - `fuzz [--secs N]`: the cargo-fuzz target over the import pipeline, for N seconds.
 //! - `gen-data --rows N ...`: a generated customer CSV under `target/bench-data/`.
-//! - `bench [--rows N] [--runs K] [--only size|browser|sqlite|postgres]`: the performance
+//! - `bench [--rows N] [--runs K] [--only size|browser|sqlite|sqlite-import|postgres]`: the performance
 //!   figures, side by side with their peers, into `target/bench/results.json`.
 //! - `load`: a bounded load test on loopback (see RELIABILITY.md).
 
@@ -49,7 +49,7 @@ fn main() -> Result<()> {
                  fuzz   [--secs N] fuzz the import pipeline for N seconds (default {})\n  \
                  gen-data --rows N [--encoding utf-8|windows-1251|utf-16le] [--delimiter ,|;|tab|pipe]\n         \
                  [--seed N] [--out PATH]  write a generated customer CSV (default under target/bench-data/)\n  \
-                 bench  [--rows N] [--runs K] [--only size|browser|sqlite|postgres]  measure against the peers\n  \
+                 bench  [--rows N] [--runs K] [--only size|browser|sqlite|sqlite-import|postgres]  measure against the peers\n  \
                  load   a bounded load test (list, search, batches, export while an import runs)",
                 fuzz::DEFAULT_SECS
             );

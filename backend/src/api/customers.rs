@@ -2,6 +2,8 @@
 //! and the streamed CSV export.
 
 use crate::extract::Path;
+use std::collections::HashMap;
+
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
@@ -12,7 +14,7 @@ use serde::Deserialize;
 use shared::api::{
     BatchRow, Customer, CustomerFilter, CustomerInput, CustomerSort, ErrorBody, Id, Page,
 };
-use shared::export::ExportOptions;
+use shared::export::{ExportOptions, ExportRecord};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -286,8 +288,10 @@ async fn remove(State(state): State<AppState>, Path(id): Path<Id>) -> ApiResult<
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Rows fetched per database round trip while exporting.
+/// Customers per export page (one database round trip).
 const EXPORT_PAGE: i64 = 2000;
+/// Pages written ahead of the response.
+const EXPORT_PAGES_AHEAD: usize = 2;
 
 pub fn export_options(delimiter: Option<&str>, bom: Option<bool>) -> ApiResult<ExportOptions> {
     let delimiter = match delimiter.unwrap_or("comma") {
@@ -342,31 +346,94 @@ async fn export(
 }
 
 /// The export as a stream of CSV chunks: the header, then one chunk per page of customers,
-/// fetched by keyset so memory stays flat and the first byte leaves at once.
+/// fetched by keyset so memory stays flat and the first byte leaves at once. A task writes
+/// the pages ahead of the response (at most [`EXPORT_PAGES_AHEAD`]), so that the database
+/// read, the CSV writing and the sending overlap; dropping the stream (a client that went
+/// away) stops it.
 pub fn export_stream(
     storage: std::sync::Arc<dyn Storage>,
     filter: CustomerFilter,
     opts: ExportOptions,
 ) -> impl futures::Stream<Item = Result<Vec<u8>, StorageError>> + Send {
+    let (tx, rx) = tokio::sync::mpsc::channel(EXPORT_PAGES_AHEAD);
+    let task =
+        tokio::spawn(async move { write_export(storage.as_ref(), &filter, &opts, tx).await });
+    let task = AbortOnDrop(task);
+    futures::stream::unfold((rx, task), |(mut rx, task)| async move {
+        rx.recv().await.map(|chunk| (chunk, (rx, task)))
+    })
+}
+
+/// Stops a task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Writes the export (the header, then a chunk per page, or an error) into `tx`, until it
+/// is complete or the receiver is gone.
+pub async fn write_export(
+    storage: &dyn Storage,
+    filter: &CustomerFilter,
+    opts: &ExportOptions,
+    tx: tokio::sync::mpsc::Sender<Result<Vec<u8>, StorageError>>,
+) {
     let mut header = Vec::new();
-    shared::export::write_export_header(&opts, &mut header);
-    let first = futures::stream::once(async move { Ok(header) });
-    let rest = futures::stream::try_unfold(Some(0), move |after| {
-        let storage = storage.clone();
-        let filter = filter.clone();
-        async move {
-            let Some(after) = after else { return Ok(None) };
-            let page = storage.customers_after(&filter, after, EXPORT_PAGE).await?;
-            if page.is_empty() {
-                return Ok(None);
-            }
-            let mut out = Vec::with_capacity(page.len() * 96);
-            for c in &page {
-                shared::export::write_export_row(c, &opts, &mut out);
-            }
-            let next = (page.len() as i64 == EXPORT_PAGE).then(|| page[page.len() - 1].id);
-            Ok(Some((out, next)))
+    shared::export::write_export_header(opts, &mut header);
+    if tx.send(Ok(header)).await.is_err() {
+        return;
+    }
+    if let Err(e) = write_export_pages(storage, filter, opts, &tx).await {
+        let _ = tx.send(Err(e)).await;
+    }
+}
+
+async fn write_export_pages(
+    storage: &dyn Storage,
+    filter: &CustomerFilter,
+    opts: &ExportOptions,
+    tx: &tokio::sync::mpsc::Sender<Result<Vec<u8>, StorageError>>,
+) -> Result<(), StorageError> {
+    // Groups are few: named from a map, read again if a page names a group created since.
+    let mut groups: HashMap<Id, String> = HashMap::new();
+    let mut after = 0;
+    loop {
+        let page = storage.export_page(filter, after, EXPORT_PAGE).await?;
+        let Some(last) = page.last() else {
+            return Ok(());
+        };
+        after = last.id;
+        if page.iter().any(|r| !groups.contains_key(&r.group_id)) {
+            groups = storage
+                .list_groups()
+                .await?
+                .into_iter()
+                .map(|g| (g.id, g.name))
+                .collect();
         }
-    });
-    futures::StreamExt::chain(first, rest)
+        let full = page.len() as i64 == EXPORT_PAGE;
+        let out = crate::cpu::heavy(|| {
+            let mut out = Vec::with_capacity(page.len() * 112);
+            for r in &page {
+                let record = ExportRecord {
+                    first_name: &r.first_name,
+                    last_name: &r.last_name,
+                    email: &r.email,
+                    note: &r.note,
+                    accepts_marketing: r.accepts_marketing,
+                    // A group deleted since the page was read: its customers moved.
+                    group_name: groups.get(&r.group_id).map_or("", String::as_str),
+                    created_at: r.created_at,
+                };
+                shared::export::write_export_record(&record, opts, &mut out);
+            }
+            out
+        });
+        if tx.send(Ok(out)).await.is_err() || !full {
+            return Ok(());
+        }
+    }
 }

@@ -238,7 +238,7 @@ pub fn paging(page: Option<i64>, per_page: Option<i64>, max: i64) -> Result<(i64
     Ok((page, per_page))
 }
 
-pub use customers::{export_options, export_stream};
+pub use customers::{export_options, export_stream, write_export};
 
 #[cfg(test)]
 mod tests {

@@ -111,8 +111,8 @@ macro_rules! impl_storage {
                     match Self::TEXT_INDEX_SQL {
                         // A trigram index takes a LIKE of three or more characters, but only
                         // without ESCAPE (so not for text with `%`, `_` or `\`).
-                        Some(index) if !p.contains('\\') && p.chars().count() >= 5 => {
-                            qb.push(" AND ").push(index).push_bind(p).push(")");
+                        Some([before, between]) if !p.contains('\\') && p.chars().count() >= 5 => {
+                            qb.push(" AND ").push(before).push_bind(p.clone()).push(between).push_bind(p).push(")");
                         }
                         _ => {
                             qb.push(" AND c.search_text LIKE ").push_bind(p).push(" ESCAPE '\\'");
@@ -128,6 +128,153 @@ macro_rules! impl_storage {
                 if let Some(i) = filter.import_id {
                     qb.push(" AND c.import_id = ").push_bind(i);
                 }
+            }
+
+            /// One batch's customers written and the batch marked applied, inside the
+            /// caller's transaction (which has checked the lease and that it is pending).
+            async fn apply_batch_in(tx: &mut Tx, job: &ClaimedJob, batch: &PendingBatch, now: DateTime<Utc>) -> Result<Applied> {
+                let mut applied = Applied {
+                    processed: batch.row_count,
+                    failed: batch.row_count - batch.rows.len() as i64,
+                    ..Applied::default()
+                };
+
+                // Within a batch the later row wins: keep the last row of each email.
+                let mut last_of: HashMap<&str, usize> = HashMap::with_capacity(batch.rows.len());
+                for (i, r) in batch.rows.iter().enumerate() {
+                    last_of.insert(r.email_key.as_str(), i);
+                }
+                let winners: Vec<&StoredRow> = batch
+                    .rows
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, r)| last_of[r.email_key.as_str()] == *i)
+                    .map(|(_, r)| r)
+                    .collect();
+                applied.skipped += (batch.rows.len() - winners.len()) as i64;
+
+                // Resolve group names once per batch.
+                let mut groups: HashMap<String, Id> = HashMap::new();
+                for r in &winners {
+                    if let Some(name) = r.group.as_deref().filter(|n| !n.trim().is_empty()) {
+                        if !groups.contains_key(name) {
+                            let id = Self::group_id_for_name(tx, name).await?;
+                            groups.insert(name.to_owned(), id);
+                        }
+                    }
+                }
+
+                // The customers these emails already name, and which of them this import touched.
+                let mut existing: HashMap<String, ExistingCustomer> = HashMap::new();
+                for chunk in winners.chunks(INSERT_CHUNK) {
+                    let mut qb: QueryBuilder<$DB> = QueryBuilder::new(
+                        "SELECT id, email_key, first_name, last_name, full_name, email, note, accepts_marketing, group_id, import_id \
+                         FROM customers WHERE email_key IN (",
+                    );
+                    let mut sep = qb.separated(", ");
+                    for r in chunk {
+                        sep.push_bind(r.email_key.clone());
+                    }
+                    qb.push(")");
+                    for c in qb.build_query_as::<ExistingCustomer>().fetch_all(&mut **tx).await? {
+                        existing.insert(c.email_key.clone(), c);
+                    }
+                }
+                let mut touched: HashMap<Id, ()> = HashMap::new();
+                if !existing.is_empty() {
+                    let ids: Vec<Id> = existing.values().map(|c| c.id).collect();
+                    for chunk in ids.chunks(INSERT_CHUNK) {
+                        let mut qb: QueryBuilder<$DB> =
+                            QueryBuilder::new("SELECT customer_id FROM import_changes WHERE import_id = ");
+                        qb.push_bind(job.import_id);
+                        qb.push(" AND customer_id IN (");
+                        let mut sep = qb.separated(", ");
+                        for id in chunk {
+                            sep.push_bind(*id);
+                        }
+                        qb.push(")");
+                        for (id,) in qb.build_query_as::<(i64,)>().fetch_all(&mut **tx).await? {
+                            touched.insert(id, ());
+                        }
+                    }
+                }
+                let mut to_insert: Vec<CustomerValues> = Vec::new();
+                let mut updates: Vec<CustomerUpdate> = Vec::new();
+                let mut changes: Vec<(Id, &'static str, Option<String>)> = Vec::new();
+                for r in winners {
+                    let group_id = r
+                        .group
+                        .as_deref()
+                        .and_then(|n| groups.get(n).copied())
+                        .unwrap_or(job.group_id);
+                    let full = CustomerValues {
+                        first_name: r.first_name.clone(),
+                        last_name: r.last_name.clone(),
+                        full_name: r.full_name.clone(),
+                        email: r.email.clone(),
+                        email_key: r.email_key.clone(),
+                        note: r.note.clone(),
+                        accepts_marketing: r.accepts_marketing.unwrap_or(false),
+                        group_id,
+                    };
+                    let Some(old) = existing.get(&r.email_key) else {
+                        to_insert.push(full);
+                        continue;
+                    };
+                    let mode = if touched.contains_key(&old.id) {
+                        // An earlier row of this import wrote this customer: the later row wins,
+                        // and the earlier row counts as skipped.
+                        applied.skipped += 1;
+                        OnDuplicate::Update
+                    } else {
+                        job.on_duplicate
+                    };
+                    let values = match mode {
+                        OnDuplicate::Skip => {
+                            applied.skipped += 1;
+                            continue;
+                        }
+                        OnDuplicate::Update => full,
+                        OnDuplicate::UpdateNonBlank => {
+                            let pick = |new: &str, old: &str| if new.is_empty() { old.to_owned() } else { new.to_owned() };
+                            CustomerValues {
+                                first_name: pick(&r.first_name, &old.first_name),
+                                last_name: pick(&r.last_name, &old.last_name),
+                                full_name: pick(&r.full_name, &old.full_name),
+                                email: r.email.clone(),
+                                email_key: r.email_key.clone(),
+                                note: pick(&r.note, &old.note),
+                                accepts_marketing: r.accepts_marketing.unwrap_or(old.accepts_marketing),
+                                group_id: if r.group.as_deref().is_some_and(|g| !g.trim().is_empty()) { group_id } else { old.group_id },
+                            }
+                        }
+                    };
+                    if !touched.contains_key(&old.id) {
+                        applied.updated += 1;
+                        let snapshot = serde_json::to_string(&old.snapshot()).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+                        changes.push((old.id, "updated", Some(snapshot)));
+                    }
+                    updates.push(CustomerUpdate { id: old.id, values, import_id: Some(job.import_id) });
+                }
+                Self::update_customers(tx, &updates, now).await?;
+                let new_ids = Self::insert_customers(tx, &to_insert, Some(job.import_id), now).await?;
+                applied.created += new_ids.len() as i64;
+                changes.extend(new_ids.into_iter().map(|id| (id, "created", None)));
+                for chunk in changes.chunks(INSERT_CHUNK) {
+                    let mut qb: QueryBuilder<$DB> =
+                        QueryBuilder::new("INSERT INTO import_changes (import_id, customer_id, action, previous) ");
+                    qb.push_values(chunk, |mut b, (id, action, previous)| {
+                        b.push_bind(job.import_id).push_bind(*id).push_bind(*action).push_bind(previous.clone());
+                    });
+                    qb.build().execute(&mut **tx).await?;
+                }
+
+                sqlx::query("UPDATE import_batches SET processed = TRUE WHERE import_id = $1 AND seq = $2")
+                    .bind(job.import_id)
+                    .bind(batch.seq)
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(applied)
             }
 
             async fn import_row(&self, import_id: Id) -> Result<ImportRow> {
@@ -436,16 +583,8 @@ macro_rules! impl_storage {
                 Ok(Page { items, total, page, per_page })
             }
 
-            async fn customers_after(&self, filter: &CustomerFilter, after_id: Id, limit: i64) -> Result<Vec<Customer>> {
-                let mut qb: QueryBuilder<$DB> = QueryBuilder::new(format!(
-                    "SELECT {CUSTOMER_COLUMNS} FROM customers c JOIN customer_groups g ON g.id = c.group_id WHERE c.id > "
-                ));
-                qb.push_bind(after_id);
-                Self::push_filter(&mut qb, filter);
-                qb.push(" ORDER BY c.id LIMIT ");
-                qb.push_bind(limit);
-                let rows: Vec<CustomerRow> = qb.build_query_as().fetch_all(&self.read).await?;
-                Ok(rows.into_iter().map(Customer::from).collect())
+            async fn export_page(&self, filter: &CustomerFilter, after_id: Id, limit: i64) -> Result<Vec<ExportRow>> {
+                self.export_rows(filter, after_id, limit).await
             }
 
             async fn get_customer(&self, id: Id) -> Result<Customer> {
@@ -805,20 +944,32 @@ macro_rules! impl_storage {
                 Ok(done.rows_affected() == 1)
             }
 
-            async fn next_pending_batch(&self, import_id: Id) -> Result<Option<PendingBatch>> {
-                let row = sqlx::query(
-                    "SELECT seq, row_count, rows FROM import_batches WHERE import_id = $1 AND processed = FALSE ORDER BY seq LIMIT 1",
+            async fn next_pending_batches(&self, import_id: Id, max_rows: i64) -> Result<Vec<PendingBatch>> {
+                // The partial index on pending batches (migration 0004) finds them without
+                // reading the applied ones (SQLite would walk each applied batch's rows).
+                let stored: Vec<(i64, i64, String)> = sqlx::query_as(
+                    "SELECT seq, row_count, rows FROM import_batches WHERE import_id = $1 AND processed = FALSE \
+                     ORDER BY seq LIMIT $2",
                 )
                 .bind(import_id)
-                .fetch_optional(&self.write)
+                .bind(max_rows.clamp(1, MAX_BATCHES_PER_TRANSACTION))
+                .fetch_all(&self.write)
                 .await?;
-                let Some(row) = row else { return Ok(None) };
-                let rows: Vec<StoredRow> = crate::cpu::heavy(|| serde_json::from_str(row.get::<&str, _>("rows")))
-                    .map_err(|e| StorageError::Corrupt(format!("batch rows: {e}")))?;
-                Ok(Some(PendingBatch { seq: row.get("seq"), row_count: row.get("row_count"), rows }))
+                let mut taken = Vec::new();
+                let mut rows_taken = 0;
+                for (seq, row_count, rows) in stored {
+                    if !taken.is_empty() && rows_taken + row_count > max_rows {
+                        break;
+                    }
+                    rows_taken += row_count;
+                    let rows: Vec<StoredRow> = crate::cpu::heavy(|| serde_json::from_str(&rows))
+                        .map_err(|e| StorageError::Corrupt(format!("batch rows: {e}")))?;
+                    taken.push(PendingBatch { seq, row_count, rows });
+                }
+                Ok(taken)
             }
 
-            async fn apply_batch(&self, job: &ClaimedJob, owner: &str, lease_secs: i64, batch: &PendingBatch) -> Result<Option<Applied>> {
+            async fn apply_batches(&self, job: &ClaimedJob, owner: &str, lease_secs: i64, batches: &[PendingBatch]) -> Result<Option<Applied>> {
                 let mut tx = self.begin_write().await?;
                 if !Self::BATCH_LOCK_SQL.is_empty() {
                     sqlx::query(Self::BATCH_LOCK_SQL).execute(&mut *tx).await?;
@@ -835,171 +986,37 @@ macro_rules! impl_storage {
                 if held.rows_affected() != 1 {
                     return Ok(None);
                 }
-                let done: Option<(bool,)> = sqlx::query_as("SELECT processed FROM import_batches WHERE import_id = $1 AND seq = $2")
-                    .bind(job.import_id)
-                    .bind(batch.seq)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                if done != Some((false,)) {
-                    return Ok(Some(Applied::default()));
-                }
-
-                let mut applied = Applied {
-                    processed: batch.row_count,
-                    failed: batch.row_count - batch.rows.len() as i64,
-                    ..Applied::default()
-                };
-
-                // Within a batch the later row wins: keep the last row of each email.
-                let mut last_of: HashMap<&str, usize> = HashMap::with_capacity(batch.rows.len());
-                for (i, r) in batch.rows.iter().enumerate() {
-                    last_of.insert(r.email_key.as_str(), i);
-                }
-                let winners: Vec<&StoredRow> = batch
-                    .rows
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, r)| last_of[r.email_key.as_str()] == *i)
-                    .map(|(_, r)| r)
-                    .collect();
-                applied.skipped += (batch.rows.len() - winners.len()) as i64;
-
-                // Resolve group names once per batch.
-                let mut groups: HashMap<String, Id> = HashMap::new();
-                for r in &winners {
-                    if let Some(name) = r.group.as_deref().filter(|n| !n.trim().is_empty()) {
-                        if !groups.contains_key(name) {
-                            let id = Self::group_id_for_name(&mut tx, name).await?;
-                            groups.insert(name.to_owned(), id);
-                        }
-                    }
-                }
-
-                // The customers these emails already name, and which of them this import touched.
-                let mut existing: HashMap<String, ExistingCustomer> = HashMap::new();
-                for chunk in winners.chunks(INSERT_CHUNK) {
-                    let mut qb: QueryBuilder<$DB> = QueryBuilder::new(
-                        "SELECT id, email_key, first_name, last_name, full_name, email, note, accepts_marketing, group_id, import_id \
-                         FROM customers WHERE email_key IN (",
-                    );
-                    let mut sep = qb.separated(", ");
-                    for r in chunk {
-                        sep.push_bind(r.email_key.clone());
-                    }
-                    qb.push(")");
-                    for c in qb.build_query_as::<ExistingCustomer>().fetch_all(&mut *tx).await? {
-                        existing.insert(c.email_key.clone(), c);
-                    }
-                }
-                let mut touched: HashMap<Id, ()> = HashMap::new();
-                if !existing.is_empty() {
-                    let ids: Vec<Id> = existing.values().map(|c| c.id).collect();
-                    for chunk in ids.chunks(INSERT_CHUNK) {
-                        let mut qb: QueryBuilder<$DB> =
-                            QueryBuilder::new("SELECT customer_id FROM import_changes WHERE import_id = ");
-                        qb.push_bind(job.import_id);
-                        qb.push(" AND customer_id IN (");
-                        let mut sep = qb.separated(", ");
-                        for id in chunk {
-                            sep.push_bind(*id);
-                        }
-                        qb.push(")");
-                        for (id,) in qb.build_query_as::<(i64,)>().fetch_all(&mut *tx).await? {
-                            touched.insert(id, ());
-                        }
-                    }
-                }
-
-                let mut to_insert: Vec<CustomerValues> = Vec::new();
-                let mut updates: Vec<CustomerUpdate> = Vec::new();
-                let mut changes: Vec<(Id, &'static str, Option<String>)> = Vec::new();
-                for r in winners {
-                    let group_id = r
-                        .group
-                        .as_deref()
-                        .and_then(|n| groups.get(n).copied())
-                        .unwrap_or(job.group_id);
-                    let full = CustomerValues {
-                        first_name: r.first_name.clone(),
-                        last_name: r.last_name.clone(),
-                        full_name: r.full_name.clone(),
-                        email: r.email.clone(),
-                        email_key: r.email_key.clone(),
-                        note: r.note.clone(),
-                        accepts_marketing: r.accepts_marketing.unwrap_or(false),
-                        group_id,
-                    };
-                    let Some(old) = existing.get(&r.email_key) else {
-                        to_insert.push(full);
+                let mut total = Applied::default();
+                for batch in batches {
+                    let done: Option<(bool,)> = sqlx::query_as("SELECT processed FROM import_batches WHERE import_id = $1 AND seq = $2")
+                        .bind(job.import_id)
+                        .bind(batch.seq)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if done != Some((false,)) {
                         continue;
-                    };
-                    let mode = if touched.contains_key(&old.id) {
-                        // An earlier row of this import wrote this customer: the later row wins,
-                        // and the earlier row counts as skipped.
-                        applied.skipped += 1;
-                        OnDuplicate::Update
-                    } else {
-                        job.on_duplicate
-                    };
-                    let values = match mode {
-                        OnDuplicate::Skip => {
-                            applied.skipped += 1;
-                            continue;
-                        }
-                        OnDuplicate::Update => full,
-                        OnDuplicate::UpdateNonBlank => {
-                            let pick = |new: &str, old: &str| if new.is_empty() { old.to_owned() } else { new.to_owned() };
-                            CustomerValues {
-                                first_name: pick(&r.first_name, &old.first_name),
-                                last_name: pick(&r.last_name, &old.last_name),
-                                full_name: pick(&r.full_name, &old.full_name),
-                                email: r.email.clone(),
-                                email_key: r.email_key.clone(),
-                                note: pick(&r.note, &old.note),
-                                accepts_marketing: r.accepts_marketing.unwrap_or(old.accepts_marketing),
-                                group_id: if r.group.as_deref().is_some_and(|g| !g.trim().is_empty()) { group_id } else { old.group_id },
-                            }
-                        }
-                    };
-                    if !touched.contains_key(&old.id) {
-                        applied.updated += 1;
-                        let snapshot = serde_json::to_string(&old.snapshot()).map_err(|e| StorageError::Corrupt(e.to_string()))?;
-                        changes.push((old.id, "updated", Some(snapshot)));
                     }
-                    updates.push(CustomerUpdate { id: old.id, values, import_id: Some(job.import_id) });
+                    let applied = Self::apply_batch_in(&mut tx, job, batch, now).await?;
+                    total.processed += applied.processed;
+                    total.created += applied.created;
+                    total.updated += applied.updated;
+                    total.skipped += applied.skipped;
+                    total.failed += applied.failed;
                 }
-                Self::update_customers(&mut tx, &updates, now).await?;
-                let new_ids = Self::insert_customers(&mut tx, &to_insert, Some(job.import_id), now).await?;
-                applied.created += new_ids.len() as i64;
-                changes.extend(new_ids.into_iter().map(|id| (id, "created", None)));
-                for chunk in changes.chunks(INSERT_CHUNK) {
-                    let mut qb: QueryBuilder<$DB> =
-                        QueryBuilder::new("INSERT INTO import_changes (import_id, customer_id, action, previous) ");
-                    qb.push_values(chunk, |mut b, (id, action, previous)| {
-                        b.push_bind(job.import_id).push_bind(*id).push_bind(*action).push_bind(previous.clone());
-                    });
-                    qb.build().execute(&mut *tx).await?;
-                }
-
-                sqlx::query("UPDATE import_batches SET processed = TRUE WHERE import_id = $1 AND seq = $2")
-                    .bind(job.import_id)
-                    .bind(batch.seq)
-                    .execute(&mut *tx)
-                    .await?;
                 sqlx::query(
                     "UPDATE imports SET processed = processed + $1, created = created + $2, updated = updated + $3, \
                      skipped = skipped + $4, failed = failed + $5 WHERE id = $6",
                 )
-                .bind(applied.processed)
-                .bind(applied.created)
-                .bind(applied.updated)
-                .bind(applied.skipped)
-                .bind(applied.failed)
+                .bind(total.processed)
+                .bind(total.created)
+                .bind(total.updated)
+                .bind(total.skipped)
+                .bind(total.failed)
                 .bind(job.import_id)
                 .execute(&mut *tx)
                 .await?;
                 tx.commit().await?;
-                Ok(Some(applied))
+                Ok(Some(total))
             }
 
             async fn undo_chunk(&self, job: &ClaimedJob, owner: &str, limit: i64) -> Result<i64> {

@@ -10,6 +10,7 @@
 mod common;
 pub mod model;
 mod postgres;
+mod search_index;
 mod sqlite;
 
 use async_trait::async_trait;
@@ -21,6 +22,7 @@ use shared::api::{
 
 pub use model::*;
 pub use postgres::PgStorage;
+pub use search_index::CHUNK as SEARCH_INDEX_CHUNK;
 pub use sqlite::SqliteStorage;
 
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
@@ -107,12 +109,14 @@ pub trait Storage: Send + Sync + 'static {
     ) -> Result<Page<Customer>>;
     /// Up to `limit` customers with id above `after_id`, in id order: the export pages
     /// through these so memory stays flat however many customers match.
-    async fn customers_after(
+    /// Up to `limit` matching customers after `after_id`, in id order, with the export's
+    /// columns: the export's pages (keyset, so memory stays flat however many match).
+    async fn export_page(
         &self,
         filter: &CustomerFilter,
         after_id: Id,
         limit: i64,
-    ) -> Result<Vec<Customer>>;
+    ) -> Result<Vec<ExportRow>>;
     async fn get_customer(&self, id: Id) -> Result<Customer>;
     async fn create_customer(&self, values: &CustomerValues) -> Result<Customer>;
     async fn update_customer(&self, id: Id, values: &CustomerValues) -> Result<Customer>;
@@ -165,15 +169,20 @@ pub trait Storage: Send + Sync + 'static {
     async fn claim_job(&self, owner: &str, lease_secs: i64) -> Result<Option<ClaimedJob>>;
     /// Extend the lease; false when another worker has taken the job over.
     async fn heartbeat(&self, job_id: Id, owner: &str, lease_secs: i64) -> Result<bool>;
-    async fn next_pending_batch(&self, import_id: Id) -> Result<Option<PendingBatch>>;
-    /// Apply one batch in one transaction: customers written, batch marked done, counts
-    /// added, lease extended. Returns None when the lease was lost (nothing written).
-    async fn apply_batch(
+    /// The next batches not yet applied, in order: the first one, and the ones after it
+    /// while their rows together stay within `max_rows`.
+    async fn next_pending_batches(&self, import_id: Id, max_rows: i64)
+    -> Result<Vec<PendingBatch>>;
+    /// Apply these batches in one transaction: customers written, batches marked done,
+    /// counts added, lease extended. One transaction for many rows is what makes a large
+    /// import fast: each index page a transaction changes is written once per transaction.
+    /// Returns None when the lease was lost (nothing written).
+    async fn apply_batches(
         &self,
         job: &ClaimedJob,
         owner: &str,
         lease_secs: i64,
-        batch: &PendingBatch,
+        batches: &[PendingBatch],
     ) -> Result<Option<Applied>>;
     /// Reverse up to `limit` changes of an import; returns how many were reversed.
     async fn undo_chunk(&self, job: &ClaimedJob, owner: &str, limit: i64) -> Result<i64>;
@@ -415,3 +424,5 @@ impl ExistingCustomer {
 /// How many rows go into one multi-row INSERT (12 parameters a row stays far below both
 /// engines' parameter limits).
 const INSERT_CHUNK: usize = 400;
+/// At most this many batches are read for one transaction.
+const MAX_BATCHES_PER_TRANSACTION: i64 = 64;

@@ -1,6 +1,7 @@
 //! Row shapes that stay inside storage and the queue: what a stored batch holds and what an
 //! import changed. API types live in `shared::api`.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use shared::api::{FieldError, Id, ImportStatus, OnDuplicate};
 
@@ -199,4 +200,18 @@ pub struct CustomerUpdate {
     pub id: Id,
     pub values: CustomerValues,
     pub import_id: Option<Id>,
+}
+
+/// A customer as the export writes it: its id (the export pages by id) and its cells, the
+/// group as an id (the export names it from a map of the groups).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ExportRow {
+    pub id: Id,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub note: String,
+    pub accepts_marketing: bool,
+    pub group_id: Id,
+    pub created_at: DateTime<Utc>,
 }

@@ -18,7 +18,7 @@ impl PgStorage {
     const BATCH_LOCK_SQL: &'static str = "SELECT pg_advisory_xact_lock(7461)";
     const ENGINE: &'static str = "postgres";
     /// No text index: the text filter scans (a pg_trgm index would need the extension).
-    const TEXT_INDEX_SQL: Option<&'static str> = None;
+    const TEXT_INDEX_SQL: Option<[&'static str; 2]> = None;
     const CLAIM_SQL: &'static str = "UPDATE jobs SET status = 'running', attempts = attempts + 1, \
         lease_owner = $1, lease_expires_at = $2, started_at = COALESCE(started_at, $3) \
         WHERE id = (SELECT id FROM jobs WHERE status = 'queued' \
@@ -42,6 +42,24 @@ impl PgStorage {
 
     async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, Postgres>> {
         self.write.begin().await
+    }
+
+    /// An export page: the export's columns only, groups named by the caller.
+    async fn export_rows(
+        &self,
+        filter: &CustomerFilter,
+        after_id: Id,
+        limit: i64,
+    ) -> Result<Vec<ExportRow>> {
+        let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
+            "SELECT c.id, c.first_name, c.last_name, c.email, c.note, c.accepts_marketing, \
+             c.group_id, c.created_at FROM customers c WHERE c.id > ",
+        );
+        qb.push_bind(after_id);
+        Self::push_filter(&mut qb, filter);
+        qb.push(" ORDER BY c.id LIMIT ");
+        qb.push_bind(limit);
+        Ok(qb.build_query_as().fetch_all(&self.read).await?)
     }
 
     /// Overwrite these customers in one statement: one array per column, joined by `UNNEST`.

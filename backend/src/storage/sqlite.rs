@@ -14,26 +14,43 @@ pub struct SqliteStorage {
     _alive: std::sync::Arc<()>,
 }
 
-/// The write-ahead log size above which it is checkpointed and truncated.
-const WAL_LIMIT_BYTES: u64 = 32 << 20;
+/// The write-ahead log size above which its frames are copied into the database.
+const WAL_COPY_BYTES: u64 = 4 << 20;
+/// The write-ahead log size above which it is also started over (truncated).
+const WAL_LIMIT_BYTES: u64 = 128 << 20;
+/// The writer connection's page cache, in KiB.
+const WRITER_CACHE_KIB: u32 = 24 * 1024;
 /// How often the write-ahead log's size is looked at.
-const WAL_CHECK_EVERY: Duration = Duration::from_millis(500);
+const WAL_CHECK_EVERY: Duration = Duration::from_millis(100);
 
-/// Keeps the write-ahead log short. SQLite's automatic checkpoints copy the log into the
-/// database but can only start the log over when no reader is using it; with reads always
-/// running (a busy admin panel) during a long import the log grows by hundreds of MB, and
-/// every read gets slower as it searches a longer log. A `TRUNCATE` checkpoint waits for
-/// the readers of older snapshots to finish (new readers go on) and then starts it over.
-fn spawn_wal_checkpointer(write: SqlitePool, wal: std::path::PathBuf, alive: std::sync::Weak<()>) {
+/// Checkpoints the write-ahead log on a connection of its own, beside the writer.
+///
+/// The writer does not checkpoint (`wal_autocheckpoint = 0`): SQLite would otherwise copy
+/// the log into the database at the end of every large commit, while the writer waits. A
+/// `PASSIVE` checkpoint here copies it at the same time as the writer goes on with its next
+/// transaction, on the other core. The log starts over by itself once everything in it has
+/// been copied and no reader still uses it; with reads always running (a busy admin panel)
+/// that may not happen, so above [`WAL_LIMIT_BYTES`] a `TRUNCATE` checkpoint waits for the
+/// readers of older snapshots (and holds the writer back meanwhile) and starts it over: a
+/// long log makes every read slower.
+fn spawn_wal_checkpointer(
+    checkpointer: SqlitePool,
+    wal: std::path::PathBuf,
+    alive: std::sync::Weak<()>,
+) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(WAL_CHECK_EVERY);
         while alive.strong_count() > 0 {
             tick.tick().await;
             let size = tokio::fs::metadata(&wal).await.map_or(0, |m| m.len());
-            if size > WAL_LIMIT_BYTES
-                && let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-                    .execute(&write)
-                    .await
+            let mode = match size {
+                s if s > WAL_LIMIT_BYTES => "TRUNCATE",
+                s if s > WAL_COPY_BYTES => "PASSIVE",
+                _ => continue,
+            };
+            if let Err(e) = sqlx::query(&format!("PRAGMA wal_checkpoint({mode})"))
+                .execute(&checkpointer)
+                .await
             {
                 tracing::warn!(error = %e, "checkpointing the write-ahead log failed");
             }
@@ -49,9 +66,8 @@ impl SqliteStorage {
     /// (SQLite's single writer already does this).
     const BATCH_LOCK_SQL: &'static str = "";
     const ENGINE: &'static str = "sqlite";
-    /// The text filter through the trigram index (migration 0003), closed by `)`.
-    const TEXT_INDEX_SQL: Option<&'static str> =
-        Some("c.id IN (SELECT rowid FROM customers_search WHERE search_text LIKE ");
+    /// The text filter through the trigram index (migrations 0003, 0005), closed by `)`.
+    const TEXT_INDEX_SQL: Option<[&'static str; 2]> = Some(super::search_index::TEXT_FILTER_SQL);
     const CLAIM_SQL: &'static str = "UPDATE jobs SET status = 'running', attempts = attempts + 1, \
         lease_owner = $1, lease_expires_at = $2, started_at = COALESCE(started_at, $3) \
         WHERE id = (SELECT id FROM jobs WHERE status = 'queued' \
@@ -59,6 +75,12 @@ impl SqliteStorage {
         RETURNING id, kind, import_id, attempts, error";
 
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        Self::open(url, true).await
+    }
+
+    /// Open (creating and migrating) the database; `search_indexer` starts the background
+    /// search indexer (tests leave it off to drive [`Self::index_search`] themselves).
+    pub async fn open(url: &str, search_indexer: bool) -> anyhow::Result<Self> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -70,13 +92,23 @@ impl SqliteStorage {
         {
             std::fs::create_dir_all(dir)?;
         }
+        // The writer's page cache holds the index pages a large import transaction
+        // changes (SQLite's default is 2 MB): with a small cache, pages are spilled to the
+        // log and read back many times over within one transaction.
+        let writer_options = options
+            .clone()
+            .pragma("cache_size", format!("-{}", WRITER_CACHE_KIB))
+            // Statement journals (a multi-row insert keeps one, to undo just itself on a
+            // constraint error) in memory rather than in temporary files.
+            .pragma("temp_store", "memory")
+            .pragma("wal_autocheckpoint", "0");
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             // SQLite itself rolls a transaction back on some errors (SQLITE_FULL: disk full);
             // sqlx's own ROLLBACK then fails and the connection stays marked as inside a
             // transaction, refusing every later BEGIN. Such a connection is replaced.
             .before_acquire(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
-            .connect_with(options.clone())
+            .connect_with(writer_options)
             .await?;
         sqlx::migrate!("migrations/sqlite").run(&write).await?;
         let wal = {
@@ -86,10 +118,17 @@ impl SqliteStorage {
         };
         let read = SqlitePoolOptions::new()
             .max_connections(8)
-            .connect_with(options.read_only(true))
+            .connect_with(options.clone().read_only(true))
+            .await?;
+        let checkpointer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
             .await?;
         let alive = std::sync::Arc::new(());
-        spawn_wal_checkpointer(write.clone(), wal, std::sync::Arc::downgrade(&alive));
+        spawn_wal_checkpointer(checkpointer, wal, std::sync::Arc::downgrade(&alive));
+        if search_indexer {
+            super::search_index::spawn(write.clone(), std::sync::Arc::downgrade(&alive));
+        }
         Ok(Self {
             read,
             write,
@@ -97,8 +136,66 @@ impl SqliteStorage {
         })
     }
 
+    /// Add up to `limit` customers not yet in the search index to it; returns how many.
+    pub async fn index_search(&self, limit: i64) -> sqlx::Result<u64> {
+        super::search_index::index_next(&self.write, limit).await
+    }
+
     async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, Sqlite>> {
         self.write.begin_with("BEGIN IMMEDIATE").await
+    }
+
+    /// An export page as one JSON array built by SQLite: sqlx hands each result row from
+    /// SQLite's thread to ours one at a time, which cost more than everything else the
+    /// export does; one row per page does not.
+    async fn export_rows(
+        &self,
+        filter: &CustomerFilter,
+        after_id: Id,
+        limit: i64,
+    ) -> Result<Vec<ExportRow>> {
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "SELECT json_group_array(json_array(id, first_name, last_name, email, note, \
+             accepts_marketing, group_id, created_at)) FROM (SELECT c.id, c.first_name, \
+             c.last_name, c.email, c.note, c.accepts_marketing, c.group_id, c.created_at \
+             FROM customers c WHERE c.id > ",
+        );
+        qb.push_bind(after_id);
+        Self::push_filter(&mut qb, filter);
+        qb.push(" ORDER BY c.id LIMIT ");
+        qb.push_bind(limit);
+        qb.push(")");
+        let (json,): (String,) = qb.build_query_as().fetch_one(&self.read).await?;
+        type Cells = (Id, String, String, String, String, i64, Id, String);
+        crate::cpu::heavy(|| {
+            let cells: Vec<Cells> = serde_json::from_str(&json)
+                .map_err(|e| StorageError::Corrupt(format!("export page: {e}")))?;
+            let mut rows = cells
+                .into_iter()
+                .map(
+                    |(id, first_name, last_name, email, note, accepts, group_id, created)| {
+                        let created_at = DateTime::parse_from_rfc3339(&created)
+                            .map_err(|e| {
+                                StorageError::Corrupt(format!("created_at {created}: {e}"))
+                            })?
+                            .with_timezone(&Utc);
+                        Ok(ExportRow {
+                            id,
+                            first_name,
+                            last_name,
+                            email,
+                            note,
+                            accepts_marketing: accepts != 0,
+                            group_id,
+                            created_at,
+                        })
+                    },
+                )
+                .collect::<Result<Vec<_>>>()?;
+            // The aggregate keeps the inner query's order in practice; the pages rely on it.
+            rows.sort_unstable_by_key(|r| r.id);
+            Ok(rows)
+        })
     }
 
     /// Overwrite these customers with one `UPDATE ... FROM (VALUES ...)` per chunk.

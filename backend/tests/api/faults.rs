@@ -138,7 +138,14 @@ async fn several_kills_at_random_points_of_processing_never_lose_rows_or_move_pr
     let dir = tempfile::tempdir().unwrap();
     for db in databases("kill_many", dir.path()).await {
         let data = data_dir(dir.path(), &db);
-        let args = ["--workers", "1", "--lease-secs", "1"];
+        let args = [
+            "--workers",
+            "1",
+            "--lease-secs",
+            "1",
+            "--rows-per-transaction",
+            "1000",
+        ];
         let mut server = Server::start(&db, &data, "run0", &args);
         let token = create_token(&db, "many");
         let (batches, distinct) = big_input();
@@ -202,7 +209,14 @@ async fn an_undo_killed_mid_way_finishes_after_a_restart_and_restores_earlier_va
     let dir = tempfile::tempdir().unwrap();
     for db in databases("kill_undo", dir.path()).await {
         let data = data_dir(dir.path(), &db);
-        let args = ["--workers", "1", "--lease-secs", "1"];
+        let args = [
+            "--workers",
+            "1",
+            "--lease-secs",
+            "1",
+            "--rows-per-transaction",
+            "1000",
+        ];
         let mut server = Server::start(&db, &data, "first", &args);
         let token = create_token(&db, "undo");
         let client = Client::new(&server, &token);
@@ -556,7 +570,14 @@ async fn postgres_going_away_mid_import_gets_a_clear_error_and_the_job_resumes_w
         return;
     };
     let base = std::env::var("INTAKE_TEST_POSTGRES_URL").unwrap();
-    let args = ["--workers", "1", "--lease-secs", "2"];
+    let args = [
+        "--workers",
+        "1",
+        "--lease-secs",
+        "2",
+        "--rows-per-transaction",
+        "1000",
+    ];
     let server = Server::start(&db, dir.path(), "outage", &args);
     let token = create_token(&db, "outage");
     let client = Client::new(&server, &token);

@@ -13,4 +13,5 @@ mod limits;
 mod process;
 mod queue;
 mod routes;
+mod search_index;
 mod security;

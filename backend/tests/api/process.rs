@@ -321,7 +321,14 @@ async fn an_import_killed_mid_way_completes_after_a_restart_with_every_row_once(
             "pg"
         });
         std::fs::create_dir_all(&data).unwrap();
-        let args = ["--workers", "1", "--lease-secs", "2"];
+        let args = [
+            "--workers",
+            "1",
+            "--lease-secs",
+            "2",
+            "--rows-per-transaction",
+            "1000",
+        ];
         let mut server = Server::start(&db, &data, "first", &args);
         let token = create_token(&db, "kill");
         let client = Client::new(&server, &token);
@@ -652,7 +659,14 @@ async fn two_servers_on_one_postgres_share_the_queue_and_run_each_job_once() {
     else {
         return;
     };
-    let args = ["--workers", "2", "--lease-secs", "30"];
+    let args = [
+        "--workers",
+        "2",
+        "--lease-secs",
+        "30",
+        "--rows-per-transaction",
+        "1000",
+    ];
     let a = Server::start(&db, dir.path(), "a", &args);
     let b = Server::start(&db, dir.path(), "b", &args);
     let token = create_token(&db, "two");

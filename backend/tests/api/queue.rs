@@ -16,6 +16,7 @@ fn manual_queue() -> QueueConfig {
         lease_secs: 30,
         poll: Duration::from_millis(50),
         retry_delay: Duration::from_millis(50),
+        ..QueueConfig::default()
     }
 }
 
@@ -42,10 +43,10 @@ async fn a_job_whose_lease_expired_is_taken_over_and_the_old_worker_writes_nothi
         // Worker A claims with a lease that is over at once, and applies one batch.
         let a = storage.claim_job("worker-a", 0).await.unwrap().unwrap();
         assert_eq!(a.attempts, 1);
-        let first = storage.next_pending_batch(id).await.unwrap().unwrap();
+        let first = storage.next_pending_batches(id, 1).await.unwrap();
         assert!(
             storage
-                .apply_batch(&a, "worker-a", 0, &first)
+                .apply_batches(&a, "worker-a", 0, &first)
                 .await
                 .unwrap()
                 .is_some()
@@ -54,11 +55,11 @@ async fn a_job_whose_lease_expired_is_taken_over_and_the_old_worker_writes_nothi
         let b = storage.claim_job("worker-b", 30).await.unwrap().unwrap();
         assert_eq!((b.job_id, b.attempts), (a.job_id, 2));
         // A, late, can no longer write: its batch stays pending for B.
-        let second = storage.next_pending_batch(id).await.unwrap().unwrap();
-        assert_eq!(second.seq, 1);
+        let second = storage.next_pending_batches(id, 1).await.unwrap();
+        assert_eq!(second.iter().map(|b| b.seq).collect::<Vec<_>>(), [1]);
         assert!(
             storage
-                .apply_batch(&a, "worker-a", 30, &second)
+                .apply_batches(&a, "worker-a", 30, &second)
                 .await
                 .unwrap()
                 .is_none()
@@ -126,9 +127,9 @@ async fn cancelling_a_running_import_stops_it_at_a_batch_boundary_with_consisten
         let id = app.send_import("skip", &batches).await;
         let storage = app.storage.as_ref();
         let job = storage.claim_job("worker", 30).await.unwrap().unwrap();
-        let first = storage.next_pending_batch(id).await.unwrap().unwrap();
+        let first = storage.next_pending_batches(id, 1).await.unwrap();
         storage
-            .apply_batch(&job, "worker", 30, &first)
+            .apply_batches(&job, "worker", 30, &first)
             .await
             .unwrap()
             .unwrap();

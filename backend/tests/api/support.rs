@@ -96,6 +96,7 @@ impl Options {
                 lease_secs: 30,
                 poll: Duration::from_millis(50),
                 retry_delay: Duration::from_millis(50),
+                ..intake::queue::QueueConfig::default()
             }),
             config: Config {
                 data_dir: data_dir.to_path_buf(),

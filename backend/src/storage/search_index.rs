@@ -1,0 +1,95 @@
+//! SQLite's trigram search index (migrations 0003 and 0005), kept up to date in the
+//! background. Indexing a customer's text costs more than the rest of inserting it, so an
+//! import stores its customers without it and this indexer adds them afterwards, in chunks,
+//! from the lowest id not yet indexed. Customers up to the mark `indexed_through` are in the
+//! index (triggers keep them in step when they change or go); the text filter reads the index
+//! for those and scans the few above the mark directly, so a search is exact at every moment.
+
+use std::sync::Weak;
+use std::time::{Duration, Instant};
+
+use sqlx::SqlitePool;
+
+/// Customers indexed per write transaction (about 30 ms here).
+pub const CHUNK: i64 = 4000;
+/// How long the indexer waits before looking again when everything is indexed.
+const IDLE: Duration = Duration::from_millis(250);
+/// While an import is running, the indexer takes at most about this share of the single
+/// writer, so that the import finishes first and searches stay fast meanwhile (the rows
+/// above the mark are scanned, and stay few while the import is small).
+const SHARE_DURING_IMPORT: f64 = 0.1;
+/// Otherwise it leaves the writer free for at least this share of the time between chunks.
+const SHARE_LEFT_FOR_OTHERS: f64 = 0.2;
+
+/// The filter's SQL around its two pattern binds: the indexed customers through the index,
+/// the rest (above the mark) by a scan of their ids. Closed by `)`.
+pub const TEXT_FILTER_SQL: [&str; 2] = [
+    "c.id IN (SELECT rowid FROM customers_search WHERE search_text LIKE ",
+    " UNION ALL SELECT id FROM customers WHERE id > (SELECT indexed_through FROM search_index_state) \
+     AND search_text LIKE ",
+];
+
+/// Index up to `limit` customers above the mark; returns how many.
+pub async fn index_next(write: &SqlitePool, limit: i64) -> sqlx::Result<u64> {
+    let (before,): (i64,) = sqlx::query_as("SELECT indexed_through FROM search_index_state")
+        .fetch_one(write)
+        .await?;
+    // One statement: its trigger (migration 0005) adds the customers the mark passes.
+    let moved: Option<(i64,)> = sqlx::query_as(
+        "UPDATE search_index_state SET indexed_through = \
+           (SELECT MAX(id) FROM (SELECT id FROM customers WHERE id > indexed_through \
+                                 ORDER BY id LIMIT $1)) \
+         WHERE EXISTS (SELECT 1 FROM customers WHERE id > indexed_through) \
+         RETURNING indexed_through",
+    )
+    .bind(limit)
+    .fetch_optional(write)
+    .await?;
+    let Some((after,)) = moved else {
+        return Ok(0);
+    };
+    let (count,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM customers WHERE id > $1 AND id <= $2")
+            .bind(before)
+            .bind(after)
+            .fetch_one(write)
+            .await?;
+    Ok(count as u64)
+}
+
+/// Whether an import job is being applied (its lease still running).
+async fn import_running(write: &SqlitePool) -> sqlx::Result<bool> {
+    let (running,): (bool,) = sqlx::query_as(
+        "SELECT EXISTS (SELECT 1 FROM jobs WHERE status = 'running' AND kind = 'import' \
+         AND lease_expires_at > $1)",
+    )
+    .bind(chrono::Utc::now())
+    .fetch_one(write)
+    .await?;
+    Ok(running)
+}
+
+/// Runs the indexer until the storage is dropped.
+pub fn spawn(write: SqlitePool, alive: Weak<()>) {
+    tokio::spawn(async move {
+        while alive.strong_count() > 0 {
+            let started = Instant::now();
+            let pause = match index_next(&write, CHUNK).await {
+                Ok(0) => IDLE,
+                Ok(_) => {
+                    let took = started.elapsed();
+                    let share = match import_running(&write).await {
+                        Ok(true) => SHARE_DURING_IMPORT,
+                        _ => 1.0 - SHARE_LEFT_FOR_OTHERS,
+                    };
+                    took.mul_f64((1.0 - share) / share)
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "updating the search index failed; will retry");
+                    Duration::from_secs(5)
+                }
+            };
+            tokio::time::sleep(pause).await;
+        }
+    });
+}
