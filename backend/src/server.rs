@@ -42,6 +42,11 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        // Responses are written whole or streamed in large chunks: Nagle's algorithm would
+        // only hold a small first chunk (an export's header row) back for a delayed ACK.
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(error = %e, "setting TCP_NODELAY failed");
+        }
         let service =
             app.clone()
                 .map_request(move |mut req: axum::http::Request<hyper::body::Incoming>| {

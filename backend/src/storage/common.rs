@@ -62,41 +62,6 @@ macro_rules! impl_storage {
                 Ok(id)
             }
 
-            async fn insert_customers(tx: &mut Tx, rows: &[CustomerValues], import_id: Option<Id>, now: DateTime<Utc>) -> Result<Vec<Id>> {
-                let mut ids = Vec::with_capacity(rows.len());
-                for chunk in rows.chunks(INSERT_CHUNK) {
-                    let mut qb: QueryBuilder<$DB> = QueryBuilder::new(
-                        "INSERT INTO customers (first_name, last_name, full_name, email, email_key, \
-                         note, accepts_marketing, group_id, import_id, search_text, created_at, updated_at) ",
-                    );
-                    qb.push_values(chunk, |mut b, v| {
-                        b.push_bind(v.first_name.clone())
-                            .push_bind(v.last_name.clone())
-                            .push_bind(v.full_name.clone())
-                            .push_bind(v.email.clone())
-                            .push_bind(v.email_key.clone())
-                            .push_bind(v.note.clone())
-                            .push_bind(v.accepts_marketing)
-                            .push_bind(v.group_id)
-                            .push_bind(import_id)
-                            .push_bind(v.search_text())
-                            .push_bind(now)
-                            .push_bind(now);
-                    });
-                    qb.push(" RETURNING id, email_key");
-                    let returned: Vec<(i64, String)> = qb.build_query_as().fetch_all(&mut **tx).await?;
-                    // RETURNING order is not guaranteed: match ids back by email key.
-                    let by_key: HashMap<String, i64> = returned.into_iter().map(|(id, k)| (k, id)).collect();
-                    for v in chunk {
-                        let id = by_key.get(&v.email_key).copied().ok_or_else(|| {
-                            StorageError::Corrupt(format!("no id returned for {}", v.email_key))
-                        })?;
-                        ids.push(id);
-                    }
-                }
-                Ok(ids)
-            }
-
             /// Append the filter's active conditions (` AND ...`), so that the query planner
             /// sees only real predicates and can use the indexes (a `$1 IS NULL OR ...` form
             /// defeats them in both engines).

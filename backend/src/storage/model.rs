@@ -204,7 +204,7 @@ pub struct CustomerUpdate {
 
 /// A customer as the export writes it: its id (the export pages by id) and its cells, the
 /// group as an id (the export names it from a map of the groups).
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ExportRow {
     pub id: Id,
     pub first_name: String,

@@ -145,9 +145,7 @@ impl SqliteStorage {
         self.write.begin_with("BEGIN IMMEDIATE").await
     }
 
-    /// An export page as one JSON array built by SQLite: sqlx hands each result row from
-    /// SQLite's thread to ours one at a time, which cost more than everything else the
-    /// export does; one row per page does not.
+    /// An export page as one JSON array built by SQLite (see [`export_rows_from_json`]).
     async fn export_rows(
         &self,
         filter: &CustomerFilter,
@@ -166,36 +164,41 @@ impl SqliteStorage {
         qb.push_bind(limit);
         qb.push(")");
         let (json,): (String,) = qb.build_query_as().fetch_one(&self.read).await?;
-        type Cells = (Id, String, String, String, String, i64, Id, String);
-        crate::cpu::heavy(|| {
-            let cells: Vec<Cells> = serde_json::from_str(&json)
-                .map_err(|e| StorageError::Corrupt(format!("export page: {e}")))?;
-            let mut rows = cells
-                .into_iter()
-                .map(
-                    |(id, first_name, last_name, email, note, accepts, group_id, created)| {
-                        let created_at = DateTime::parse_from_rfc3339(&created)
-                            .map_err(|e| {
-                                StorageError::Corrupt(format!("created_at {created}: {e}"))
-                            })?
-                            .with_timezone(&Utc);
-                        Ok(ExportRow {
-                            id,
-                            first_name,
-                            last_name,
-                            email,
-                            note,
-                            accepts_marketing: accepts != 0,
-                            group_id,
-                            created_at,
-                        })
-                    },
-                )
-                .collect::<Result<Vec<_>>>()?;
-            // The aggregate keeps the inner query's order in practice; the pages rely on it.
-            rows.sort_unstable_by_key(|r| r.id);
-            Ok(rows)
-        })
+        crate::cpu::heavy(|| export_rows_from_json(&json))
+    }
+
+    /// Insert these customers with one multi-row `INSERT` per chunk; their ids in order.
+    async fn insert_customers(
+        tx: &mut sqlx::Transaction<'static, Sqlite>,
+        rows: &[CustomerValues],
+        import_id: Option<Id>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Id>> {
+        let mut ids = Vec::with_capacity(rows.len());
+        for chunk in rows.chunks(INSERT_CHUNK) {
+            let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "INSERT INTO customers (first_name, last_name, full_name, email, email_key, \
+                 note, accepts_marketing, group_id, import_id, search_text, created_at, updated_at) ",
+            );
+            qb.push_values(chunk, |mut b, v| {
+                b.push_bind(v.first_name.clone())
+                    .push_bind(v.last_name.clone())
+                    .push_bind(v.full_name.clone())
+                    .push_bind(v.email.clone())
+                    .push_bind(v.email_key.clone())
+                    .push_bind(v.note.clone())
+                    .push_bind(v.accepts_marketing)
+                    .push_bind(v.group_id)
+                    .push_bind(import_id)
+                    .push_bind(v.search_text())
+                    .push_bind(now)
+                    .push_bind(now);
+            });
+            qb.push(" RETURNING id, email_key");
+            let returned: Vec<(i64, String)> = qb.build_query_as().fetch_all(&mut **tx).await?;
+            ids.extend(ids_in_order(chunk, returned)?);
+        }
+        Ok(ids)
     }
 
     /// Overwrite these customers with one `UPDATE ... FROM (VALUES ...)` per chunk.
