@@ -62,6 +62,19 @@ macro_rules! impl_storage {
                 Ok(id)
             }
 
+            /// The export page's query: the exported columns of the matching customers after
+            /// `after_id`, in id order (each engine reads it its own way).
+            fn push_export_page(qb: &mut QueryBuilder<'_, $DB>, filter: &CustomerFilter, after_id: Id, limit: i64) {
+                qb.push(
+                    "SELECT c.id, c.first_name, c.last_name, c.email, c.note, c.accepts_marketing, \
+                     c.group_id, c.created_at FROM customers c WHERE c.id > ",
+                );
+                qb.push_bind(after_id);
+                Self::push_filter(qb, filter);
+                qb.push(" ORDER BY c.id LIMIT ");
+                qb.push_bind(limit);
+            }
+
             /// Append the filter's active conditions (` AND ...`), so that the query planner
             /// sees only real predicates and can use the indexes (a `$1 IS NULL OR ...` form
             /// defeats them in both engines).

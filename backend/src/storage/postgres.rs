@@ -52,14 +52,8 @@ impl PgStorage {
         after_id: Id,
         limit: i64,
     ) -> Result<Vec<ExportRow>> {
-        let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
-            "SELECT c.id, c.first_name, c.last_name, c.email, c.note, c.accepts_marketing, \
-             c.group_id, c.created_at FROM customers c WHERE c.id > ",
-        );
-        qb.push_bind(after_id);
-        Self::push_filter(&mut qb, filter);
-        qb.push(" ORDER BY c.id LIMIT ");
-        qb.push_bind(limit);
+        let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("");
+        Self::push_export_page(&mut qb, filter, after_id, limit);
         type Cells = (Id, String, String, String, String, bool, Id, DateTime<Utc>);
         let rows: Vec<Cells> = qb.build_query_as().fetch_all(&self.read).await?;
         Ok(rows

@@ -154,14 +154,9 @@ impl SqliteStorage {
     ) -> Result<Vec<ExportRow>> {
         let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
             "SELECT json_group_array(json_array(id, first_name, last_name, email, note, \
-             accepts_marketing, group_id, created_at)) FROM (SELECT c.id, c.first_name, \
-             c.last_name, c.email, c.note, c.accepts_marketing, c.group_id, c.created_at \
-             FROM customers c WHERE c.id > ",
+             accepts_marketing, group_id, created_at)) FROM (",
         );
-        qb.push_bind(after_id);
-        Self::push_filter(&mut qb, filter);
-        qb.push(" ORDER BY c.id LIMIT ");
-        qb.push_bind(limit);
+        Self::push_export_page(&mut qb, filter, after_id, limit);
         qb.push(")");
         let (json,): (String,) = qb.build_query_as().fetch_one(&self.read).await?;
         crate::cpu::heavy(|| export_rows_from_json(&json))
