@@ -923,28 +923,46 @@ macro_rules! impl_storage {
             }
 
             async fn next_pending_batches(&self, import_id: Id, max_rows: i64) -> Result<Vec<PendingBatch>> {
+                // Which batches fit, from their row counts alone; then only their stored rows.
                 // The partial index on pending batches (migration 0004) finds them without
                 // reading the applied ones (SQLite would walk each applied batch's rows).
-                let stored: Vec<(i64, i64, String)> = sqlx::query_as(
-                    "SELECT seq, row_count, rows FROM import_batches WHERE import_id = $1 AND processed = FALSE \
+                let pending: Vec<(i64, i64)> = sqlx::query_as(
+                    "SELECT seq, row_count FROM import_batches WHERE import_id = $1 AND processed = FALSE \
                      ORDER BY seq LIMIT $2",
                 )
                 .bind(import_id)
                 .bind(max_rows.clamp(1, MAX_BATCHES_PER_TRANSACTION))
                 .fetch_all(&self.write)
                 .await?;
-                let mut taken = Vec::new();
                 let mut rows_taken = 0;
-                for (seq, row_count, rows) in stored {
-                    if !taken.is_empty() && rows_taken + row_count > max_rows {
-                        break;
-                    }
-                    rows_taken += row_count;
-                    let rows: Vec<StoredRow> = crate::cpu::heavy(|| serde_json::from_str(&rows))
-                        .map_err(|e| StorageError::Corrupt(format!("batch rows: {e}")))?;
-                    taken.push(PendingBatch { seq, row_count, rows });
-                }
-                Ok(taken)
+                let taken = pending
+                    .iter()
+                    .take_while(|(_, row_count)| {
+                        let fits = rows_taken == 0 || rows_taken + row_count <= max_rows;
+                        rows_taken += row_count;
+                        fits
+                    })
+                    .count();
+                let (Some((first, _)), Some((last, _))) = (pending.first(), pending.get(taken.saturating_sub(1))) else {
+                    return Ok(Vec::new());
+                };
+                let stored: Vec<(i64, i64, String)> = sqlx::query_as(
+                    "SELECT seq, row_count, rows FROM import_batches WHERE import_id = $1 AND processed = FALSE \
+                     AND seq >= $2 AND seq <= $3 ORDER BY seq",
+                )
+                .bind(import_id)
+                .bind(first)
+                .bind(last)
+                .fetch_all(&self.write)
+                .await?;
+                stored
+                    .into_iter()
+                    .map(|(seq, row_count, rows)| {
+                        let rows: Vec<StoredRow> = crate::cpu::heavy(|| serde_json::from_str(&rows))
+                            .map_err(|e| StorageError::Corrupt(format!("batch rows: {e}")))?;
+                        Ok(PendingBatch { seq, row_count, rows })
+                    })
+                    .collect()
             }
 
             async fn apply_batches(&self, job: &ClaimedJob, owner: &str, lease_secs: i64, batches: &[PendingBatch]) -> Result<Option<Applied>> {
