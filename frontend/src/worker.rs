@@ -4,16 +4,20 @@
 //! Uploads also happen here, batch by batch, so a million-row file never passes through the
 //! page.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 
 use js_sys::{Reflect, Uint8Array};
 use shared::api::{BatchRequest, BatchResponse, BatchRow, CommitRequest, FieldError};
-use shared::import::{Detection, DuplicateTracker, Limits, RowOutcome, RowReader};
+use shared::import::{
+    CheckCounts, Detection, FileCheck, Limits, PartResult, RowOutcome, RowReader,
+};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    DedicatedWorkerGlobalScope, File, FileReaderSync, MessageEvent, ReadableStreamDefaultReader,
+    Blob, DedicatedWorkerGlobalScope, File, FileReaderSync, MessageEvent,
+    ReadableStreamDefaultReader, Worker,
 };
 
 use crate::decode::PlatformDecoders;
@@ -28,11 +32,19 @@ pub const SAMPLE: f64 = 256.0 * 1024.0;
 /// At most this many problems are sent back from a whole-file check (the page shows a few
 /// and offers all of them as a CSV download).
 const MAX_ERRORS_SHOWN: usize = 100_000;
+/// Files from this size on are checked in two parts at once, the second by a helper worker:
+/// below it the helper's start and the merge cost more than they save.
+pub const SPLIT_FROM: f64 = 8.0 * 1024.0 * 1024.0;
+/// Bytes read at the middle of the file to find where the second part starts.
+const SPLIT_WINDOW: f64 = 64.0 * 1024.0;
 
 thread_local! {
     /// Set by Pause/Resume/Stop; the upload looks at them between batches.
     static PAUSED: Cell<bool> = const { Cell::new(false) };
     static STOPPED: Cell<bool> = const { Cell::new(false) };
+    /// The worker that reads the second part of a split check (started on the first preview
+    /// or check of a large file, kept for the next).
+    static HELPER: RefCell<Option<Helper>> = const { RefCell::new(None) };
 }
 
 fn scope() -> DedicatedWorkerGlobalScope {
@@ -55,6 +67,7 @@ pub fn start() {
         let file = Reflect::get(&data, &"file".into())
             .ok()
             .and_then(|v| v.dyn_into::<File>().ok());
+        let part_start = Reflect::get(&data, &PART_START.into()).ok();
         let request = msg.as_deref().map(serde_json::from_str::<ToWorker>);
         match (request, file) {
             (Some(Ok(ToWorker::Pause)), _) => PAUSED.with(|p| p.set(true)),
@@ -64,8 +77,15 @@ pub fn start() {
                 line: row.line,
                 errors: shared::rules::validate_row(&row).err().unwrap_or_default(),
             }),
+            // A check with a start: the second part of another worker's split check.
+            (Some(Ok(ToWorker::Check { settings })), Some(file))
+                if let Some(start) = part_start.as_ref().and_then(JsValue::as_f64) =>
+            {
+                wasm_bindgen_futures::spawn_local(answer_part(file, settings, start))
+            }
             (Some(Ok(request)), Some(file)) => {
-                wasm_bindgen_futures::spawn_local(handle(request, file))
+                let json = msg.unwrap_or_default();
+                wasm_bindgen_futures::spawn_local(handle(request, json, file))
             }
             (Some(Err(e)), _) => post(&FromWorker::Failed {
                 message: format!("The worker got a malformed request: {e}"),
@@ -81,16 +101,36 @@ pub fn start() {
     post(&FromWorker::Ready);
 }
 
-async fn handle(request: ToWorker, file: File) {
+/// The property of a check request that makes it the second part of a split check (where it
+/// starts); the helper gets the page's own request beside it (no second JSON form to build).
+const PART_START: &str = "part_start";
+
+/// Answers `request` (whose JSON is `json`) about `file`.
+async fn handle(request: ToWorker, json: String, file: File) {
+    if matches!(request, ToWorker::Preview { .. } | ToWorker::Check { .. })
+        && file.size() >= SPLIT_FROM
+    {
+        // A check of this file will want the helper: start it now, while the user looks at
+        // the preview.
+        with_helper(|_| ());
+    }
     let result = match request {
         ToWorker::Preview { settings, rows } => {
             preview(&file, &settings, rows).map(FromWorker::Preview)
         }
-        ToWorker::Check { settings } => check(&file, &settings, |p| {
-            post(&FromWorker::Progress(*p));
-        })
-        .await
-        .map(|(progress, errors)| FromWorker::Checked { progress, errors }),
+        ToWorker::Check { settings } => {
+            let split = Split {
+                from_size: SPLIT_FROM,
+                at: None,
+            };
+            let run_part = |file: &File, _: &ReadSettings, start, progress| {
+                helper_part(&json, file, start, progress)
+            };
+            let on_slice = &mut |p: &Progress| post(&FromWorker::Progress(*p));
+            check_with(&file, &settings, split, &run_part, on_slice)
+                .await
+                .map(|(progress, errors)| FromWorker::Checked { progress, errors })
+        }
         ToWorker::Upload {
             settings,
             import_id,
@@ -200,11 +240,24 @@ pub struct SliceReader {
 
 impl SliceReader {
     pub fn new(file: &File) -> Self {
+        Self::of(file, 0.0)
+    }
+
+    /// The bytes of `file` from `start` to `end`.
+    pub fn range(file: &File, start: f64, end: f64) -> Result<Self, String> {
+        let blob = file
+            .slice_with_f64_and_f64(start, end)
+            .map_err(|e| format!("The file could not be read: {e:?}"))?;
+        Ok(Self::of(&blob, start))
+    }
+
+    /// `blob`'s bytes, which start at `offset` of the file.
+    fn of(blob: &Blob, offset: f64) -> Self {
         SliceReader {
-            reader: file.stream().get_reader().unchecked_into(),
+            reader: blob.stream().get_reader().unchecked_into(),
             rest: None,
             done: false,
-            offset: 0.0,
+            offset,
             buf: Vec::with_capacity(SLICE as usize),
         }
     }
@@ -260,54 +313,353 @@ impl SliceReader {
 }
 
 /// Read the whole file with the borrowed-row path (no per-row allocation) and count valid,
-/// invalid and duplicate rows; `on_slice` gets the progress after each slice.
+/// invalid and duplicate rows in one pass; `on_slice` gets the progress after each slice. The
+/// worker's own check ([`ToWorker::Check`]) splits a large file in two parts read at once,
+/// the second by a helper worker (see [`check_with`]).
 pub async fn check(
     file: &File,
     settings: &ReadSettings,
     mut on_slice: impl FnMut(&Progress),
 ) -> Result<(Progress, Vec<(u64, FieldError)>), String> {
+    let split = Split {
+        from_size: f64::INFINITY,
+        at: None,
+    };
+    check_with(file, settings, split, &|_, _, _, _| None, &mut on_slice).await
+}
+
+/// When [`check_with`] splits a file.
+#[derive(Debug, Clone, Copy)]
+pub struct Split {
+    /// Files this large or larger are split.
+    pub from_size: f64,
+    /// Where the second part starts; `None` = near the middle, where
+    /// [`shared::import::split_point`] finds a likely record start.
+    pub at: Option<f64>,
+}
+
+/// The second part of a split check, under way elsewhere: `result` resolves to the part's
+/// bytes ([`PartResult::to_bytes`] in a `Uint8Array`) or to a message why it failed.
+pub struct PartJob {
+    pub result: js_sys::Promise,
+    /// Called when the part is not needed after all (the first part did not end at a
+    /// record start).
+    pub cancel: Box<dyn FnOnce()>,
+}
+
+/// Starts the second part from `start` (the file, its settings, where, and a cell its progress
+/// goes to); `None` when it cannot run now.
+pub type PartRunner<'a> =
+    dyn Fn(&File, &ReadSettings, f64, Rc<Cell<Progress>>) -> Option<PartJob> + 'a;
+
+/// [`check`] with the split and the runner of the second part given (tests run it in this
+/// worker). Results are those of one pass: the first part's reader checks that it ends at a
+/// record start where the second begins, and otherwise reads the rest itself.
+pub async fn check_with(
+    file: &File,
+    settings: &ReadSettings,
+    split: Split,
+    run_part: &PartRunner<'_>,
+    on_slice: &mut dyn FnMut(&Progress),
+) -> Result<(Progress, Vec<(u64, FieldError)>), String> {
     let (detection, _) = detect(file, settings)?;
     if let Some(problem) = &detection.problem {
         return Err(problem.message.clone());
     }
-    let mut reader = row_reader(&detection);
     let total = file.size();
-    let mut p = Progress {
-        bytes_total: total,
-        ..Progress::default()
-    };
-    let mut duplicates = DuplicateTracker::new();
-    let mut errors: Vec<(u64, FieldError)> = Vec::new();
-    let mut each = |row: &shared::import::RowRef<'_>, p: &mut Progress| {
-        p.rows += 1;
-        if !row.is_valid() {
-            p.invalid += 1;
-            for e in row.errors {
-                if errors.len() < MAX_ERRORS_SHOWN {
-                    errors.push((row.line, e.clone()));
-                }
-            }
-            return;
-        }
-        p.valid += 1;
-        if let Some(earlier) = row.email_key.and_then(|key| duplicates.see(key, row.line)) {
-            // The earlier row is superseded: it moves from valid to duplicate.
-            p.valid -= 1;
-            p.duplicates += 1;
-            if errors.len() < MAX_ERRORS_SHOWN {
-                let email = row.email.as_deref().unwrap_or_default();
-                errors.push((earlier, DuplicateTracker::duplicate_error(email, row.line)));
-            }
-        }
-    };
-    let mut slices = SliceReader::new(file);
-    while let Some((bytes, end)) = slices.next_slice().await? {
-        reader.push_ref(bytes, &mut |r| each(r, &mut p));
-        p.bytes_done = end;
-        on_slice(&p);
+    let mut check = FileCheck::new(&detection, &PlatformDecoders, MAX_ERRORS_SHOWN);
+    let part_progress = Rc::new(Cell::new(Progress::default()));
+    let mut part = None;
+    if total >= split.from_size && FileCheck::can_split(&detection) {
+        let at = match split.at {
+            Some(at) => Some(at),
+            None => split_near_middle(file, detection.delimiter)?,
+        };
+        part = at.and_then(|at| {
+            run_part(file, settings, at, part_progress.clone()).map(|job| (at, job))
+        });
     }
-    reader.finish_ref(&mut |r| each(r, &mut p));
-    Ok((p, errors))
+    let first_end = part.as_ref().map_or(total, |(at, _)| *at);
+    let progress = |check: &FileCheck, bytes_done: f64, part: &Progress| {
+        let mut p = to_progress(check.counts(), bytes_done + part.bytes_done, total);
+        p.rows += part.rows;
+        p.valid += part.valid;
+        p.invalid += part.invalid;
+        p.duplicates += part.duplicates;
+        p
+    };
+    // Reads of a stream whose chunks are buffered already resolve without the event loop
+    // running: the helper's messages (ready, progress) would wait for the end of this part.
+    let events = part
+        .as_ref()
+        .and_then(|_| web_sys::MessageChannel::new().ok());
+    let mut slices = SliceReader::range(file, 0.0, first_end)?;
+    while let Some((bytes, end)) = slices.next_slice().await? {
+        check.push(bytes);
+        on_slice(&progress(&check, end, &part_progress.get()));
+        if let Some(channel) = &events {
+            let_events_in(channel).await;
+        }
+    }
+    if let Some((at, job)) = part {
+        if check.at_record_start() {
+            // Any failure of the helper: this worker reads the rest itself.
+            if let Ok(part) = part_result(JsFuture::from(job.result).await) {
+                let (counts, errors) = check.merge(part);
+                let p = to_progress(counts, total, total);
+                on_slice(&p);
+                return Ok((p, errors));
+            }
+        } else {
+            (job.cancel)();
+        }
+        let mut slices = SliceReader::range(file, at, total)?;
+        while let Some((bytes, end)) = slices.next_slice().await? {
+            check.push(bytes);
+            on_slice(&progress(&check, end, &Progress::default()));
+        }
+    }
+    check.finish();
+    let (counts, errors) = check.into_result();
+    Ok((to_progress(counts, total, total), errors))
+}
+
+/// Lets the event loop run once (a message through `channel`: no timer's minimum delay).
+async fn let_events_in(channel: &web_sys::MessageChannel) {
+    let wake = js_sys::Promise::new(&mut |resolve, _| {
+        channel.port1().set_onmessage(Some(&resolve));
+    });
+    let _ = channel.port2().post_message(&JsValue::NULL);
+    let _ = JsFuture::from(wake).await;
+}
+
+fn to_progress(c: CheckCounts, bytes_done: f64, bytes_total: f64) -> Progress {
+    Progress {
+        bytes_done,
+        bytes_total,
+        rows: c.rows,
+        valid: c.valid,
+        invalid: c.invalid,
+        duplicates: c.duplicates,
+        sent: 0,
+    }
+}
+
+/// Where the second part of a split check starts: a likely record start just after the
+/// middle of the file, or `None`.
+fn split_near_middle(file: &File, delimiter: u8) -> Result<Option<f64>, String> {
+    let middle = (file.size() / 2.0).floor();
+    let window = read_slice(file, middle, (middle + SPLIT_WINDOW).min(file.size()))?;
+    Ok(shared::import::split_point(&window, delimiter).map(|p| middle + p as f64))
+}
+
+/// The answer of a [`PartJob`].
+fn part_result(answer: Result<JsValue, JsValue>) -> Result<PartResult, String> {
+    let answer = answer.map_err(|e| format!("{e:?}"))?;
+    match answer.dyn_into::<Uint8Array>() {
+        Ok(bytes) => PartResult::from_bytes(&bytes.to_vec())
+            .ok_or_else(|| "The helper's answer could not be read.".to_string()),
+        Err(other) => Err(other
+            .as_string()
+            .unwrap_or_else(|| "The helper failed.".into())),
+    }
+}
+
+/// The second part of a split check, read here: what the helper worker runs for
+/// a check request with a [`PART_START`]. `on_slice` gets the part's own progress (bytes from `start`).
+pub async fn check_part(
+    file: &File,
+    settings: &ReadSettings,
+    start: f64,
+    on_slice: &mut dyn FnMut(&Progress),
+) -> Result<PartResult, String> {
+    // The same detection as the first part's: the same function of the same bytes.
+    let (detection, _) = detect(file, settings)?;
+    if !FileCheck::can_split(&detection) {
+        return Err("This file cannot be checked in parts.".into());
+    }
+    let total = file.size();
+    let mut check = FileCheck::second_part(&detection, &PlatformDecoders, MAX_ERRORS_SHOWN);
+    let mut slices = SliceReader::range(file, start, total)?;
+    while let Some((bytes, end)) = slices.next_slice().await? {
+        check.push(bytes);
+        on_slice(&to_progress(check.counts(), end - start, total - start));
+    }
+    check.finish();
+    Ok(check.into_part())
+}
+
+/// The helper's side of a part: progress, then the part's bytes, handed over
+/// (transferred, not copied).
+async fn answer_part(file: File, settings: ReadSettings, start: f64) {
+    let on_slice = |p: &Progress| {
+        let numbers = js_sys::Float64Array::from(&progress_numbers(p)[..]);
+        let _ = scope().post_message(&numbers);
+    };
+    match check_part(&file, &settings, start, &mut { on_slice }).await {
+        Ok(part) => {
+            let bytes = Uint8Array::from(&part.to_bytes()[..]);
+            let transfer = js_sys::Array::of1(&bytes.buffer());
+            let _ = scope().post_message_with_transfer(&bytes, &transfer);
+        }
+        Err(message) => post(&FromWorker::Failed { message }),
+    }
+}
+
+/// A part's progress as the helper posts it.
+fn progress_numbers(p: &Progress) -> [f64; 5] {
+    let n = |v: u64| v as f64;
+    [
+        p.bytes_done,
+        n(p.rows),
+        n(p.valid),
+        n(p.invalid),
+        n(p.duplicates),
+    ]
+}
+
+fn progress_from_numbers(v: &[f64]) -> Progress {
+    let at = |i: usize| v.get(i).copied().unwrap_or(0.0);
+    Progress {
+        bytes_done: at(0),
+        rows: at(1) as u64,
+        valid: at(2) as u64,
+        invalid: at(3) as u64,
+        duplicates: at(4) as u64,
+        ..Progress::default()
+    }
+}
+
+/// A helper worker (the same worker code, started from this one) and the part it is reading.
+struct Helper {
+    worker: Worker,
+    state: Rc<RefCell<HelperState>>,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_error: Closure<dyn FnMut(JsValue)>,
+}
+
+#[derive(Default)]
+struct HelperState {
+    ready: bool,
+    /// It failed to start or stopped: it takes no part.
+    broken: bool,
+    /// A request sent before the helper was ready (messages sent earlier are lost).
+    waiting: Option<JsValue>,
+    /// The part under way: its promise's `resolve` and where its progress goes.
+    job: Option<(js_sys::Function, Rc<Cell<Progress>>)>,
+}
+
+impl HelperState {
+    fn answer(&mut self, value: &JsValue) {
+        if let Some((resolve, _)) = self.job.take() {
+            let _ = resolve.call1(&JsValue::NULL, value);
+        }
+    }
+}
+
+impl Helper {
+    fn spawn() -> Option<Helper> {
+        let worker = Worker::new(crate::worker_client::WORKER_URL).ok()?;
+        let state = Rc::new(RefCell::new(HelperState::default()));
+        let on_message = {
+            let state = state.clone();
+            let worker = worker.clone();
+            Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+                // Not JSON (whose decoding of `FromWorker` would add 20 KB to this wasm): the
+                // helper's strings are `ready` or a failure, its progress numbers, its result
+                // bytes.
+                let data = event.data();
+                let mut s = state.borrow_mut();
+                if let Some(numbers) = data.dyn_ref::<js_sys::Float64Array>() {
+                    if let Some((_, progress)) = &s.job {
+                        progress.set(progress_from_numbers(&numbers.to_vec()));
+                    }
+                } else if data.as_string() == serde_json::to_string(&FromWorker::Ready).ok() {
+                    s.ready = true;
+                    if let Some(m) = s.waiting.take() {
+                        let _ = worker.post_message(&m);
+                    }
+                } else {
+                    s.answer(&data);
+                }
+            })
+        };
+        let on_error = {
+            let state = state.clone();
+            Closure::<dyn FnMut(JsValue)>::new(move |_| {
+                let mut s = state.borrow_mut();
+                s.broken = true;
+                s.answer(&"The helper stopped.".into());
+            })
+        };
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        Some(Helper {
+            worker,
+            state,
+            _on_message: on_message,
+            _on_error: on_error,
+        })
+    }
+
+    /// Asks for the part from `start` of the check `json` asks for; `None` while another
+    /// part is under way.
+    fn start_part(
+        &self,
+        json: &str,
+        file: &File,
+        start: f64,
+        progress: Rc<Cell<Progress>>,
+    ) -> Option<js_sys::Promise> {
+        if self.state.borrow().job.is_some() || self.state.borrow().broken {
+            return None;
+        }
+        let message = js_sys::Object::new();
+        Reflect::set(&message, &"msg".into(), &JsValue::from_str(json)).ok()?;
+        Reflect::set(&message, &"file".into(), file).ok()?;
+        Reflect::set(&message, &PART_START.into(), &JsValue::from_f64(start)).ok()?;
+        let state = self.state.clone();
+        let result = js_sys::Promise::new(&mut |resolve, _reject| {
+            state.borrow_mut().job = Some((resolve, progress.clone()));
+        });
+        let mut s = self.state.borrow_mut();
+        if s.ready {
+            let _ = self.worker.post_message(&message);
+        } else {
+            s.waiting = Some(message.into());
+        }
+        Some(result)
+    }
+}
+
+/// Runs `f` with the helper worker, starting it if need be; `None` if none can run here.
+fn with_helper<T>(f: impl FnOnce(&Helper) -> T) -> Option<T> {
+    HELPER.with(|h| {
+        let mut h = h.borrow_mut();
+        if h.is_none() {
+            *h = Helper::spawn();
+        }
+        h.as_ref().map(f)
+    })
+}
+
+/// The real [`PartRunner`] for the check `json` asks for: the helper worker reads the part.
+fn helper_part(
+    json: &str,
+    file: &File,
+    start: f64,
+    progress: Rc<Cell<Progress>>,
+) -> Option<PartJob> {
+    let result = with_helper(|h| h.start_part(json, file, start, progress))??;
+    Some(PartJob {
+        result,
+        // Stop its work: a new helper starts for the next check.
+        cancel: Box::new(|| {
+            if let Some(h) = HELPER.with(|h| h.borrow_mut().take()) {
+                h.worker.terminate();
+            }
+        }),
+    })
 }
 
 /// Send one batch, retrying transient failures with a growing pause.

@@ -1,9 +1,13 @@
 //! The parse worker's reading and preview, run inside a real dedicated worker in headless
 //! Chromium (`FileReaderSync` exists only there).
 
-use frontend::protocol::{FromWorker, ReadSettings, ToWorker};
-use frontend::worker::{check, preview};
+use std::cell::Cell;
+use std::rc::Rc;
+
+use frontend::protocol::{FromWorker, Progress, ReadSettings, ToWorker};
+use frontend::worker::{PartJob, PartRunner, Split, check, check_part, check_with, preview};
 use shared::import::Target;
+use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_dedicated_worker);
@@ -133,6 +137,105 @@ async fn a_whole_file_check_matches_one_pass_over_the_bytes() {
     // All of them: the report lists at most 1,000.
     assert!(expected.len() < 1000);
     assert_eq!(listed, expected);
+}
+
+/// A [`PartRunner`] that reads the part in this worker (interleaved with the first part at
+/// each read), through the same bytes the helper worker hands over. Counts its runs and
+/// cancellations; `fail` makes the part fail as a crashed helper would.
+fn in_process_runner(
+    runs: Rc<Cell<u32>>,
+    cancels: Rc<Cell<u32>>,
+    fail: bool,
+) -> Box<PartRunner<'static>> {
+    Box::new(move |file, settings, start, progress| {
+        runs.set(runs.get() + 1);
+        let (file, settings) = (file.clone(), settings.clone());
+        let result = wasm_bindgen_futures::future_to_promise(async move {
+            if fail {
+                return Ok(JsValue::from_str("The helper stopped."));
+            }
+            let part = check_part(&file, &settings, start, &mut |p| progress.set(*p)).await;
+            Ok(match part {
+                Ok(part) => js_sys::Uint8Array::from(&part.to_bytes()[..]).into(),
+                Err(e) => JsValue::from_str(&e),
+            })
+        });
+        let cancels = cancels.clone();
+        Some(PartJob {
+            result,
+            cancel: Box::new(move || cancels.set(cancels.get() + 1)),
+        })
+    })
+}
+
+/// The check in one pass, for comparison.
+async fn one_pass(f: &web_sys::File) -> (Progress, Vec<(u64, shared::api::FieldError)>) {
+    let never = Split {
+        from_size: f64::INFINITY,
+        at: None,
+    };
+    let runs = Rc::new(Cell::new(0));
+    let runner = in_process_runner(runs.clone(), Rc::new(Cell::new(0)), false);
+    let result = check_with(f, &ReadSettings::default(), never, &*runner, &mut |_| ())
+        .await
+        .unwrap();
+    assert_eq!(runs.get(), 0);
+    result
+}
+
+/// A check split in two parts gives exactly one pass's counts and problems, in the same
+/// order: at the middle (where the real check splits), at a record start chosen here, and
+/// when the first part does not end at a record start (inside a quoted note: it reads the
+/// rest itself).
+#[wasm_bindgen_test]
+async fn a_split_check_gives_what_one_pass_gives() {
+    let bytes = several_slices_of_customers();
+    let f = file(&bytes, "big.csv");
+    let expected = one_pass(&f).await;
+    assert!(expected.0.duplicates > 40 && expected.0.invalid > 10);
+    let text = std::str::from_utf8(&bytes).unwrap();
+    // A record start past the middle, and a line break inside a quoted note after it.
+    let row_start = text[bytes.len() / 2..].find("\nGrace").unwrap() + bytes.len() / 2 + 1;
+    let in_note = text[row_start..].find("после\n").unwrap() + row_start + "после\n".len();
+    for (at, merged) in [
+        (None, true),
+        (Some(row_start), true),
+        (Some(in_note), false),
+    ] {
+        let (runs, cancels) = (Rc::new(Cell::new(0)), Rc::new(Cell::new(0)));
+        let runner = in_process_runner(runs.clone(), cancels.clone(), false);
+        let split = Split {
+            from_size: 0.0,
+            at: at.map(|a| a as f64),
+        };
+        let mut last = 0.0;
+        let got = check_with(&f, &ReadSettings::default(), split, &*runner, &mut |p| {
+            last = p.bytes_done
+        })
+        .await
+        .unwrap();
+        assert_eq!(runs.get(), 1, "split at {at:?}");
+        assert_eq!(cancels.get(), u32::from(!merged), "split at {at:?}");
+        assert_eq!(got, expected, "split at {at:?}");
+        assert_eq!(last, bytes.len() as f64);
+    }
+}
+
+/// A helper that fails (or whose answer is unreadable) costs time, not results.
+#[wasm_bindgen_test]
+async fn a_failed_second_part_is_read_by_the_first() {
+    let bytes = several_slices_of_customers();
+    let f = file(&bytes, "big.csv");
+    let expected = one_pass(&f).await;
+    let runner = in_process_runner(Rc::new(Cell::new(0)), Rc::new(Cell::new(0)), true);
+    let split = Split {
+        from_size: 0.0,
+        at: None,
+    };
+    let got = check_with(&f, &ReadSettings::default(), split, &*runner, &mut |_| ())
+        .await
+        .unwrap();
+    assert_eq!(got, expected);
 }
 
 #[wasm_bindgen_test]

@@ -384,6 +384,19 @@ impl StreamDecoder {
         }
     }
 
+    /// UTF-8 from the middle of a file: passed through, a BOM there kept as a character.
+    pub fn utf8_started() -> Self {
+        StreamDecoder::Utf8(Utf8Passthrough {
+            head: Vec::new(),
+            started: true,
+        })
+    }
+
+    /// UTF-8 past its first bytes: nothing is held back between pieces.
+    pub fn is_utf8_started(&self) -> bool {
+        matches!(self, StreamDecoder::Utf8(d) if d.started)
+    }
+
     /// Decodes `input`, calling `sink` with UTF-8 pieces (see [`Decoder::push`]).
     pub fn push(&mut self, input: &[u8], last: bool, sink: &mut dyn FnMut(&[u8])) {
         match self {

@@ -42,10 +42,14 @@ impl DuplicateTracker {
     /// Records that `line` has `email_key`; returns the earlier line with the same key, which
     /// this row now supersedes (the later row wins).
     pub fn see(&mut self, email_key: &str, line: u64) -> Option<u64> {
+        self.see_hash(key_hash(email_key), line)
+    }
+
+    /// [`DuplicateTracker::see`] of a key's [`key_hash`].
+    pub(crate) fn see_hash(&mut self, hash: [u64; 2], line: u64) -> Option<u64> {
         if self.entries.len() >= self.slots.len() / 2 {
             self.rebuild((self.slots.len() * 2).max(16));
         }
-        let hash = key_hash(email_key);
         let tag = hash[0] >> INDEX_BITS;
         let mask = self.slots.len() - 1;
         let mut i = hash[0] as usize & mask;
@@ -54,6 +58,29 @@ impl DuplicateTracker {
             if slot == 0 {
                 self.entries.push(Entry { hash, line });
                 self.slots[i] = (tag << INDEX_BITS) | self.entries.len() as u64;
+                return None;
+            }
+            if slot >> INDEX_BITS == tag {
+                let e = &mut self.entries[(slot & INDEX_MASK) as usize - 1];
+                if e.hash == hash {
+                    return Some(std::mem::replace(&mut e.line, line));
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Like [`DuplicateTracker::see_hash`] for a key seen before; a new key is not added.
+    pub(crate) fn supersede(&mut self, hash: [u64; 2], line: u64) -> Option<u64> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let tag = hash[0] >> INDEX_BITS;
+        let mask = self.slots.len() - 1;
+        let mut i = hash[0] as usize & mask;
+        loop {
+            let slot = self.slots[i];
+            if slot == 0 {
                 return None;
             }
             if slot >> INDEX_BITS == tag {
@@ -103,7 +130,7 @@ impl DuplicateTracker {
 
 /// MurmurHash3 (x64, 128-bit, seed 0) of the key. Only 64-bit multiplies keeping the low
 /// half, which wasm has as one instruction (a 64x64->128-bit multiply is a call there).
-fn key_hash(key: &str) -> [u64; 2] {
+pub(crate) fn key_hash(key: &str) -> [u64; 2] {
     const C1: u64 = 0x87c3_7b91_1142_53d5;
     const C2: u64 = 0x4cf5_ad43_2745_937f;
     let b = key.as_bytes();

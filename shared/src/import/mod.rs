@@ -21,6 +21,7 @@
 //! - A file-level `Detection::problem` (binary file, unknown encoding label) means: do not
 //!   import. A `RowReader` built from such a detection emits nothing.
 
+mod check;
 mod decode;
 mod detect;
 mod dups;
@@ -36,6 +37,7 @@ use std::borrow::Cow;
 use crate::rules::{Cells, FieldsRef, codes, parse_consent, split_full_name, validate_fields};
 use crate::text::{clean_line, clean_note, unneutralise};
 
+pub use check::{CheckCounts, FileCheck, PartResult, split_point};
 pub use decode::{
     BuiltinOnly, Decoder, DecoderFactory, MALFORMED_MARKER, MaybeSend, default_decoders,
     lookup_label,
@@ -427,14 +429,7 @@ impl Mapper {
             .text
             .or_else(|| simdutf8::basic::from_utf8(rec.bytes()).ok());
         if rec.unbalanced {
-            errors.push(ferr(
-                "row",
-                codes::UNBALANCED_QUOTE,
-                format!(
-                    "Line {} opens a quote (\") that is not closed where the row should end; the lines after it were read as rows of their own.",
-                    rec.line
-                ),
-            ));
+            errors.push(unbalanced_quote(rec.line));
         }
         if rec.too_many_columns {
             errors.push(ferr(
@@ -559,6 +554,18 @@ impl Mapper {
     }
 }
 
+/// The problem of a record whose quote swallowed the lines after it (the one message that
+/// names its own line, so a split check writes it again once the line is known).
+fn unbalanced_quote(line: u64) -> FieldError {
+    ferr(
+        "row",
+        codes::UNBALANCED_QUOTE,
+        format!(
+            "Line {line} opens a quote (\") that is not closed where the row should end; the lines after it were read as rows of their own."
+        ),
+    )
+}
+
 fn label(t: Target) -> &'static str {
     match t {
         Target::FirstName => "First name",
@@ -625,6 +632,29 @@ impl RowReader {
             },
             disabled: det.problem.is_some(),
         }
+    }
+
+    /// A reader for the rest of a file from a byte offset where [`RowReader::at_record_start`]
+    /// holds for a reader of the whole file: no header there, no BOM, lines counted from 1
+    /// (add the whole-file reader's `line() - 1`). Only for UTF-8 (see
+    /// [`RowReader::at_record_start`]).
+    pub fn continuing(det: &Detection, limits: Limits, decoders: &dyn DecoderFactory) -> RowReader {
+        let mut reader = RowReader::with_decoders(det, limits, decoders);
+        reader.decoder = decode::StreamDecoder::utf8_started();
+        reader.mapper.data_start_line = 0;
+        reader
+    }
+
+    /// True when the bytes pushed so far end between two records with nothing held back, so
+    /// that a [`RowReader::continuing`] reader fed the rest of the file emits exactly the rows
+    /// this one would (lines shifted by `line() - 1`). Always false for a file read from
+    /// another encoding than UTF-8 (a decoder may hold state across pieces), for a disabled
+    /// reader and before the data starts.
+    pub fn at_record_start(&self) -> bool {
+        !self.disabled
+            && self.decoder.is_utf8_started()
+            && self.stage.at_record_start()
+            && self.stage.line() >= self.mapper.data_start_line
     }
 
     /// Feeds the next chunk of the file; calls `out` for every complete record.

@@ -166,11 +166,17 @@ enum Step {
 }
 
 fn new_reader(delimiter: u8) -> Reader {
-    ReaderBuilder::new()
+    let mut rdr = ReaderBuilder::new()
         .delimiter(delimiter)
         .terminator(Terminator::CRLF)
         .double_quote(true)
-        .build()
+        .build();
+    // csv-core drops a UTF-8 BOM at the start of its first input. The decoder has dropped the
+    // file's BOM already; without this, a record starting with U+FEFF would lose it only when
+    // it happened to be csv-core's first (after the fast path, after an unbalanced-quote cut,
+    // or at the start of a part of a split check). A blank line leaves it at a record start.
+    let _ = rdr.read_record(b"\n", &mut [], &mut []);
+    rdr
 }
 
 impl RecordStage {
@@ -212,6 +218,13 @@ impl RecordStage {
     /// The line the next byte is on (after the end: one past the last line).
     pub fn line(&self) -> u64 {
         self.line
+    }
+
+    /// Between two records, with nothing held back: a fresh stage fed the bytes from here
+    /// emits the same records (its lines counted from 1). See `RowReader::at_record_start`.
+    pub fn at_record_start(&self) -> bool {
+        // After a lone `\r` the next byte may be its `\n`: one line break, not two.
+        !self.in_record && self.replay.is_empty() && !self.finished && !self.prev_cr
     }
 
     /// Feeds UTF-8 bytes; calls `emit` for every complete record.

@@ -1,0 +1,588 @@
+//! The whole-file check (count valid, invalid and duplicate rows, list the problems) as one
+//! pass, or split in two parts read at the same time by two workers.
+//!
+//! Exists because the check of a large file is the browser's longest wait and a machine has
+//! more than one core. A split is exact, never approximate:
+//! - The second part starts at a line break chosen by [`split_point`], a guess of where a
+//!   record starts. The first part's reader, once fed every byte before it, says whether it is
+//!   really there ([`FileCheck::at_record_start`]); if not, the caller reads the rest itself.
+//! - The second part counts lines from 1 and writes no line into a message; the merge shifts
+//!   its lines and writes the messages that name a line.
+//! - Duplicates: each part tracks its own; the second also lists the first row of each of its
+//!   keys, and the merge looks those up among the first part's keys. The earlier row is the
+//!   first part's last one with that key; within the second part the part decided already.
+//! - Problems keep the order one pass gives (a duplicate's problem where its later row is
+//!   read), as the second part notes where each of its first rows falls among its problems.
+
+use crate::api::FieldError;
+use crate::rules::codes;
+
+use super::dups::key_hash;
+use super::{
+    DecoderFactory, Detection, DuplicateTracker, Limits, RowReader, RowRef, ferr, unbalanced_quote,
+};
+
+/// The counts of a check; `rows = valid + invalid + duplicates`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CheckCounts {
+    pub rows: u64,
+    pub valid: u64,
+    pub invalid: u64,
+    pub duplicates: u64,
+}
+
+impl CheckCounts {
+    fn add(&mut self, o: &CheckCounts) {
+        self.rows += o.rows;
+        self.valid += o.valid;
+        self.invalid += o.invalid;
+        self.duplicates += o.duplicates;
+    }
+}
+
+/// What a second part keeps for the merge.
+#[derive(Debug, Default)]
+struct PartLog {
+    /// Per problem: the later row's line for a duplicate (whose message is written at the
+    /// merge), else 0.
+    later: Vec<u64>,
+    /// The first row of each key: see [`PartResult`] for the layout.
+    firsts: Vec<u8>,
+    nfirsts: u64,
+}
+
+/// One pass over a file, or over one part of it (see the module docs).
+pub struct FileCheck {
+    reader: RowReader,
+    counts: CheckCounts,
+    dups: DuplicateTracker,
+    problems: Vec<(u64, FieldError)>,
+    max_problems: usize,
+    part: Option<PartLog>,
+}
+
+impl FileCheck {
+    /// A check of the file `det` describes, from its first byte; lists at most
+    /// `max_problems` problems (the counts count everything).
+    pub fn new(det: &Detection, decoders: &dyn DecoderFactory, max_problems: usize) -> Self {
+        FileCheck {
+            reader: RowReader::with_decoders(det, Limits::default(), decoders),
+            counts: CheckCounts::default(),
+            dups: DuplicateTracker::new(),
+            problems: Vec::new(),
+            max_problems,
+            part: None,
+        }
+    }
+
+    /// A check of the rest of the file from a record start ([`split_point`]); its
+    /// [`PartResult`] goes to [`FileCheck::merge`] of the check that read the bytes before.
+    pub fn second_part(
+        det: &Detection,
+        decoders: &dyn DecoderFactory,
+        max_problems: usize,
+    ) -> Self {
+        FileCheck {
+            reader: RowReader::continuing(det, Limits::default(), decoders),
+            part: Some(PartLog::default()),
+            ..FileCheck::new(det, decoders, max_problems)
+        }
+    }
+
+    /// Whether a file in this encoding can be split: UTF-8 only (another encoding's decoder
+    /// may hold state across a line break).
+    pub fn can_split(det: &Detection) -> bool {
+        det.problem.is_none() && det.encoding == "utf-8"
+    }
+
+    pub fn push(&mut self, chunk: &[u8]) {
+        let FileCheck {
+            reader,
+            counts,
+            dups,
+            problems,
+            max_problems,
+            part,
+        } = self;
+        reader.push_ref(chunk, &mut |row| {
+            see_row(row, counts, dups, problems, *max_problems, part.as_mut())
+        });
+    }
+
+    /// The end of the file.
+    pub fn finish(&mut self) {
+        let FileCheck {
+            reader,
+            counts,
+            dups,
+            problems,
+            max_problems,
+            part,
+        } = self;
+        reader.finish_ref(&mut |row| {
+            see_row(row, counts, dups, problems, *max_problems, part.as_mut())
+        });
+    }
+
+    pub fn counts(&self) -> CheckCounts {
+        self.counts
+    }
+
+    /// See [`RowReader::at_record_start`]: true when a second part starting after the bytes
+    /// pushed so far reads what this check would.
+    pub fn at_record_start(&self) -> bool {
+        self.part.is_none() && self.reader.at_record_start()
+    }
+
+    /// The counts and the problems (line, problem) in the order they were found.
+    pub fn into_result(self) -> (CheckCounts, Vec<(u64, FieldError)>) {
+        (self.counts, self.problems)
+    }
+
+    /// What a second part hands to [`FileCheck::merge`] (after [`FileCheck::finish`]).
+    pub fn into_part(self) -> PartResult {
+        let log = self.part.unwrap_or_default();
+        PartResult {
+            counts: self.counts,
+            problems: self
+                .problems
+                .into_iter()
+                .zip(log.later.into_iter().chain(std::iter::repeat(0)))
+                .map(|((line, e), later)| (line, later, e))
+                .collect(),
+            firsts: log.firsts,
+            nfirsts: log.nfirsts,
+        }
+    }
+
+    /// The result of one pass over the whole file, from this check (which read up to where
+    /// `part` starts, [`FileCheck::at_record_start`] holding there) and `part`.
+    pub fn merge(mut self, part: PartResult) -> (CheckCounts, Vec<(u64, FieldError)>) {
+        let shift = self.reader.line() - 1;
+        self.counts.add(&part.counts);
+        let mut firsts = firsts(&part.firsts);
+        let mut next = firsts.next();
+        for (i, (line, later, e)) in part.problems.into_iter().enumerate() {
+            while let Some(first) = next.as_ref().filter(|f| f.at as usize <= i) {
+                self.first_of_part(first, shift);
+                next = firsts.next();
+            }
+            if self.problems.len() < self.max_problems {
+                let problem = if later > 0 {
+                    DuplicateTracker::duplicate_error(&e.message, later + shift)
+                } else if e.code == codes::UNBALANCED_QUOTE {
+                    unbalanced_quote(line + shift)
+                } else {
+                    e
+                };
+                self.problems.push((line + shift, problem));
+            }
+        }
+        while let Some(first) = next {
+            self.first_of_part(&first, shift);
+            next = firsts.next();
+        }
+        (self.counts, self.problems)
+    }
+
+    /// The second part's first row of a key: a duplicate when the first part had the key.
+    fn first_of_part(&mut self, first: &First<'_>, shift: u64) {
+        let line = first.line + shift;
+        if let Some(earlier) = self.dups.supersede(first.hash, line) {
+            self.counts.valid -= 1;
+            self.counts.duplicates += 1;
+            if self.problems.len() < self.max_problems {
+                let email = String::from_utf8_lossy(first.email);
+                self.problems
+                    .push((earlier, DuplicateTracker::duplicate_error(&email, line)));
+            }
+        }
+    }
+}
+
+fn see_row(
+    row: &RowRef<'_>,
+    counts: &mut CheckCounts,
+    dups: &mut DuplicateTracker,
+    problems: &mut Vec<(u64, FieldError)>,
+    max_problems: usize,
+    mut part: Option<&mut PartLog>,
+) {
+    counts.rows += 1;
+    if !row.is_valid() {
+        counts.invalid += 1;
+        for e in row.errors {
+            if problems.len() < max_problems {
+                problems.push((row.line, e.clone()));
+                if let Some(log) = part.as_mut() {
+                    log.later.push(0);
+                }
+            }
+        }
+        return;
+    }
+    counts.valid += 1;
+    let Some(key) = row.email_key else {
+        return;
+    };
+    let hash = key_hash(key);
+    let email = row.email.as_deref().unwrap_or_default();
+    match dups.see_hash(hash, row.line) {
+        Some(earlier) => {
+            // The earlier row is superseded: it moves from valid to duplicate.
+            counts.valid -= 1;
+            counts.duplicates += 1;
+            if problems.len() < max_problems {
+                match part {
+                    None => {
+                        problems.push((earlier, DuplicateTracker::duplicate_error(email, row.line)))
+                    }
+                    Some(log) => {
+                        // The message names the later line: written at the merge.
+                        problems.push((
+                            earlier,
+                            ferr("email", codes::DUPLICATE_EMAIL, email.to_string()),
+                        ));
+                        log.later.push(row.line);
+                    }
+                }
+            }
+        }
+        None => {
+            if let Some(log) = part {
+                let f = &mut log.firsts;
+                f.extend_from_slice(&hash[0].to_le_bytes());
+                f.extend_from_slice(&hash[1].to_le_bytes());
+                f.extend_from_slice(&row.line.to_le_bytes());
+                f.extend_from_slice(&(problems.len() as u32).to_le_bytes());
+                f.extend_from_slice(&(email.len() as u32).to_le_bytes());
+                f.extend_from_slice(email.as_bytes());
+                log.nfirsts += 1;
+            }
+        }
+    }
+}
+
+/// What a second part found, for [`FileCheck::merge`]; crosses between workers as bytes
+/// ([`PartResult::to_bytes`]): a million rows' keys as JSON would cost more than the merge.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartResult {
+    counts: CheckCounts,
+    /// (line, later line of a duplicate or 0, problem), lines counted from the part's start.
+    problems: Vec<(u64, u64, FieldError)>,
+    /// Per first row of a key: its hash (2 x u64), line (u64), the number of problems listed
+    /// before it (u32), its email's length (u32) and the email.
+    firsts: Vec<u8>,
+    nfirsts: u64,
+}
+
+/// One entry of [`PartResult::firsts`].
+struct First<'a> {
+    hash: [u64; 2],
+    line: u64,
+    at: u32,
+    email: &'a [u8],
+}
+
+const FIRST_HEAD: usize = 32;
+
+impl PartResult {
+    pub fn counts(&self) -> CheckCounts {
+        self.counts
+    }
+
+    fn firsts(&self) -> impl Iterator<Item = First<'_>> {
+        firsts(&self.firsts)
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.firsts.len() + 64 + self.problems.len() * 96);
+        let c = &self.counts;
+        for v in [c.rows, c.valid, c.invalid, c.duplicates, self.nfirsts] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out.extend_from_slice(&(self.problems.len() as u64).to_le_bytes());
+        for (line, later, e) in &self.problems {
+            out.extend_from_slice(&line.to_le_bytes());
+            out.extend_from_slice(&later.to_le_bytes());
+            for s in [&e.field, &e.code, &e.message] {
+                out.extend_from_slice(&(s.len() as u64).to_le_bytes());
+                out.extend_from_slice(s.as_bytes());
+            }
+        }
+        out.extend_from_slice(&self.firsts);
+        out
+    }
+
+    /// The reverse of [`PartResult::to_bytes`]; `None` for bytes it did not write.
+    pub fn from_bytes(bytes: &[u8]) -> Option<PartResult> {
+        let mut r = ByteReader(bytes);
+        let counts = CheckCounts {
+            rows: r.u64()?,
+            valid: r.u64()?,
+            invalid: r.u64()?,
+            duplicates: r.u64()?,
+        };
+        let nfirsts = r.u64()?;
+        let nproblems = r.u64()?;
+        let mut problems = Vec::new();
+        for _ in 0..nproblems {
+            let line = r.u64()?;
+            let later = r.u64()?;
+            let field = r.string()?;
+            let code = r.string()?;
+            let message = r.string()?;
+            problems.push((
+                line,
+                later,
+                FieldError {
+                    field,
+                    code,
+                    message,
+                },
+            ));
+        }
+        let part = PartResult {
+            counts,
+            problems,
+            firsts: r.0.to_vec(),
+            nfirsts,
+        };
+        // Every entry whole, as many as announced.
+        let (n, len) = part.firsts().fold((0u64, 0usize), |(n, len), f| {
+            (n + 1, len + FIRST_HEAD + f.email.len())
+        });
+        (n == nfirsts && len == part.firsts.len()).then_some(part)
+    }
+}
+
+/// The entries of [`PartResult::firsts`] (up to the first incomplete one).
+fn firsts(bytes: &[u8]) -> impl Iterator<Item = First<'_>> {
+    let mut rest = bytes;
+    std::iter::from_fn(move || {
+        let head = rest.get(..FIRST_HEAD)?;
+        let u64_at = |i: usize| u64::from_le_bytes(head[i..i + 8].try_into().unwrap_or_default());
+        let u32_at = |i: usize| u32::from_le_bytes(head[i..i + 4].try_into().unwrap_or_default());
+        let len = u32_at(28) as usize;
+        let email = rest.get(FIRST_HEAD..FIRST_HEAD + len)?;
+        let first = First {
+            hash: [u64_at(0), u64_at(8)],
+            line: u64_at(16),
+            at: u32_at(24),
+            email,
+        };
+        rest = &rest[FIRST_HEAD + len..];
+        Some(first)
+    })
+}
+
+struct ByteReader<'a>(&'a [u8]);
+
+impl ByteReader<'_> {
+    fn take(&mut self, n: usize) -> Option<&[u8]> {
+        let (head, rest) = (self.0.get(..n)?, self.0.get(n..)?);
+        self.0 = rest;
+        Some(head)
+    }
+
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+
+    fn string(&mut self) -> Option<String> {
+        let len = usize::try_from(self.u64()?).ok()?;
+        String::from_utf8(self.take(len)?.to_vec()).ok()
+    }
+}
+
+/// Where in `window` (bytes from the middle of a UTF-8 file) a second part had best start:
+/// just after a line break, between two lines that hold no quote (a quoted field spanning the
+/// break is the one way to be wrong, and it needs a quote nearby) and have as many
+/// delimiters as each other, the second not starting with another line break or a BOM.
+/// `None` when the window has no such place. Only a guess: the first part checks it.
+pub fn split_point(window: &[u8], delimiter: u8) -> Option<usize> {
+    let lines: Vec<usize> = memchr::memchr_iter(b'\n', window).collect();
+    // Line i runs from lines[i - 1] + 1 to lines[i]; a candidate is the start of line i + 1,
+    // with line i before it (whole: not the window's first piece).
+    lines.windows(3).find_map(|w| {
+        let before = &window[w[0] + 1..w[1]];
+        let after = &window[w[1] + 1..w[2]];
+        let plain = |l: &[u8]| !l.is_empty() && memchr::memchr(b'"', l).is_none();
+        let delims = |l: &[u8]| memchr::memchr_iter(delimiter, l).count();
+        let clean_start = !matches!(after.first(), Some(b'\r' | b'\n' | 0xEF));
+        (plain(before)
+            && plain(after)
+            && clean_start
+            && delims(before) == delims(after)
+            && delims(after) > 0)
+            .then_some(w[1] + 1)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::import::{ImportSettings, default_decoders, detect};
+
+    fn whole(bytes: &[u8], max: usize) -> (Detection, (CheckCounts, Vec<(u64, FieldError)>)) {
+        let det = detect(
+            &bytes[..bytes.len().min(256 * 1024)],
+            &ImportSettings::default(),
+        );
+        let mut c = FileCheck::new(&det, default_decoders(), max);
+        for chunk in bytes.chunks(7001) {
+            c.push(chunk);
+        }
+        c.finish();
+        (det, c.into_result())
+    }
+
+    /// The check split at `at`: `None` when the first part is not at a record start there.
+    fn split(
+        det: &Detection,
+        bytes: &[u8],
+        at: usize,
+        max: usize,
+    ) -> Option<(CheckCounts, Vec<(u64, FieldError)>)> {
+        let mut first = FileCheck::new(det, default_decoders(), max);
+        for chunk in bytes[..at].chunks(5003) {
+            first.push(chunk);
+        }
+        let mut second = FileCheck::second_part(det, default_decoders(), max);
+        for chunk in bytes[at..].chunks(6007) {
+            second.push(chunk);
+        }
+        second.finish();
+        let part = second.into_part();
+        let sent = PartResult::from_bytes(&part.to_bytes()).expect("round trip");
+        assert_eq!(sent, part);
+        first.at_record_start().then(|| first.merge(sent))
+    }
+
+    fn customers(rows: usize) -> Vec<u8> {
+        let mut s = String::from("first_name,last_name,email,note,accepts_marketing\n");
+        for i in 0..rows {
+            let row = match i % 11 {
+                0 => format!("Иван,Петров,ivan{i}@example.com,\"Звъни, после\nпиши\",да\n"),
+                1 => format!("Ada,Lovelace,ADA{}@example.com,,yes\r\n", i % 37),
+                2 => format!("Bad,Row,not-an-email-{i},,no\n"),
+                3 => format!("Odd,Consent,odd{i}@example.com,,perhaps\n"),
+                4 => format!("Open,Quote,\"open{i}@example.com,,no\n"),
+                5 => format!(
+                    "Мария,Иванова,maria{}@example.bg,\"a \"\"quoted\"\" note\",не\n",
+                    i % 53
+                ),
+                6 => "\u{FEFF}Bom,Start,bom@example.com,,no\n".to_string(),
+                _ => format!("Grace,Hopper,grace{i}@example.com,Note {i},1\n"),
+            };
+            s.push_str(&row);
+        }
+        s.into_bytes()
+    }
+
+    #[test]
+    fn a_split_check_equals_one_pass_wherever_it_is_at_a_record_start() {
+        let bytes = customers(400);
+        for max in [usize::MAX, 40] {
+            let (det, expected) = whole(&bytes, max);
+            assert!(
+                expected.0.duplicates > 20 && expected.0.invalid > 20,
+                "{:?}",
+                expected.0
+            );
+            assert!(
+                expected
+                    .1
+                    .iter()
+                    .any(|(_, e)| e.code == codes::UNBALANCED_QUOTE),
+                "the file has unbalanced quotes"
+            );
+            let mut splits = 0;
+            for at in 1..bytes.len() {
+                if bytes[at - 1] != b'\n' {
+                    continue;
+                }
+                if let Some(merged) = split(&det, &bytes, at, max) {
+                    assert_eq!(merged, expected, "split at {at}");
+                    splits += 1;
+                }
+            }
+            assert!(splits > 300, "{splits} record starts");
+        }
+    }
+
+    #[test]
+    fn inside_a_quoted_field_or_the_header_is_not_a_record_start() {
+        let bytes = customers(20);
+        let (det, _) = whole(&bytes, usize::MAX);
+        // After the header's line break the data starts: a record start.
+        let header_end = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
+        assert!(split(&det, &bytes, header_end, usize::MAX).is_some());
+        // Inside the header, and inside the first row's quoted two-line note.
+        let note_break = header_end
+            + bytes[header_end..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .unwrap()
+            + 1;
+        assert!(split(&det, &bytes, 4, usize::MAX).is_none());
+        assert!(split(&det, &bytes, note_break, usize::MAX).is_none());
+    }
+
+    #[test]
+    fn a_split_point_is_a_line_start_between_quote_free_lines() {
+        let w = b"tail of a line\nwith \"quote\",x\nplain,row\nplain,row\n";
+        let at = split_point(w, b',').unwrap();
+        assert_eq!(&w[at..], b"plain,row\n");
+        assert_eq!(split_point(b"a,b\n\"q\",x\nc,d\n", b','), None);
+        assert_eq!(
+            split_point(b"a\nb,c\nd\n", b','),
+            None,
+            "different delimiters"
+        );
+    }
+
+    #[test]
+    fn bytes_it_did_not_write_are_refused() {
+        let bytes = customers(50);
+        let (det, _) = whole(&bytes, usize::MAX);
+        let mut second = FileCheck::second_part(&det, default_decoders(), usize::MAX);
+        second.push(&bytes[100..]);
+        second.finish();
+        let sent = second.into_part().to_bytes();
+        assert!(PartResult::from_bytes(&sent).is_some());
+        assert!(PartResult::from_bytes(&sent[..sent.len() - 1]).is_none());
+        assert!(PartResult::from_bytes(&[]).is_none());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, ..Default::default() })]
+
+        /// Small files of rows, quotes, line breaks and duplicates: every split at a record
+        /// start gives one pass's result.
+        #[test]
+        fn any_split_at_a_record_start_equals_one_pass(
+            tokens in proptest::collection::vec(
+                proptest::prop_oneof![
+                    6 => proptest::sample::select(vec![
+                        "a@x.io", "A@X.io", "b@x.io", "c@y.bg", "bad", "ann", "да", "no",
+                    ]),
+                    6 => proptest::sample::select(vec![",", ",", "\"", "\"\"", "\r", "\n", "\r\n", "\n"]),
+                    1 => proptest::sample::select(vec!["\u{FEFF}", " ", "\u{0}"]),
+                ],
+                0..160,
+            ),
+        ) {
+            let mut bytes = b"name,email,note,accepts_marketing\n".to_vec();
+            bytes.extend_from_slice(tokens.concat().as_bytes());
+            let (det, expected) = whole(&bytes, usize::MAX);
+            for at in 1..bytes.len() {
+                if matches!(bytes[at - 1], b'\n' | b'\r')
+                    && let Some(merged) = split(&det, &bytes, at, usize::MAX)
+                {
+                    proptest::prop_assert_eq!(&merged, &expected, "split at {}", at);
+                }
+            }
+        }
+    }
+}
