@@ -1,7 +1,9 @@
 //! The body of [`Storage`](super::Storage) shared by both engines. Each engine module
 //! instantiates it with `impl_storage!(EngineStruct, sqlx::EngineType)`; the struct provides
-//! `read` and `write` pools, `begin_write()`, `update_customers()`, `CLAIM_SQL`, `LOCK_ROW`,
-//! `BATCH_LOCK_SQL`, `TEXT_INDEX_SQL` and `ENGINE`.
+//! `read` and `write` pools, `begin_write()`, the bulk writes and lookups of an import
+//! (`existing_customers()`, `insert_customers()`, `update_customers()`, `insert_changes()`:
+//! multi-row statements on SQLite, one array per column on PostgreSQL), `export_rows()`,
+//! `CLAIM_SQL`, `LOCK_ROW`, `BATCH_LOCK_SQL`, `TEXT_INDEX_SQL` and `ENGINE`.
 
 macro_rules! impl_storage {
     ($Store:ty, $DB:ty) => {
@@ -142,22 +144,40 @@ macro_rules! impl_storage {
                     }
                 }
 
-                // The customers these emails already name, and which of them this import touched.
-                let mut existing: HashMap<String, ExistingCustomer> = HashMap::new();
-                for chunk in winners.chunks(INSERT_CHUNK) {
-                    let mut qb: QueryBuilder<$DB> = QueryBuilder::new(
-                        "SELECT id, email_key, first_name, last_name, full_name, email, note, accepts_marketing, group_id, import_id \
-                         FROM customers WHERE email_key IN (",
-                    );
-                    let mut sep = qb.separated(", ");
-                    for r in chunk {
-                        sep.push_bind(r.email_key.clone());
-                    }
-                    qb.push(")");
-                    for c in qb.build_query_as::<ExistingCustomer>().fetch_all(&mut **tx).await? {
-                        existing.insert(c.email_key.clone(), c);
-                    }
-                }
+                // Every row first goes in as a new customer; an email that a customer already
+                // has is left out by the insert itself (the unique index finds it anyway), so
+                // only those rows are looked up, not every row of the batch.
+                let full: Vec<CustomerValues> = winners
+                    .iter()
+                    .map(|r| CustomerValues {
+                        first_name: r.first_name.clone(),
+                        last_name: r.last_name.clone(),
+                        full_name: r.full_name.clone(),
+                        email: r.email.clone(),
+                        email_key: r.email_key.clone(),
+                        note: r.note.clone(),
+                        accepts_marketing: r.accepts_marketing.unwrap_or(false),
+                        group_id: r.group.as_deref().and_then(|n| groups.get(n).copied()).unwrap_or(job.group_id),
+                    })
+                    .collect();
+                let new_ids = Self::insert_customers(tx, &full, Some(job.import_id), now).await?;
+                let mut changes: Vec<ImportChange> = new_ids.iter().flatten().map(|id| (*id, "created", None)).collect();
+                applied.created += changes.len() as i64;
+                let (taken, full): (Vec<&StoredRow>, Vec<CustomerValues>) = winners
+                    .into_iter()
+                    .zip(full)
+                    .zip(&new_ids)
+                    .filter(|(_, id)| id.is_none())
+                    .map(|(pair, _)| pair)
+                    .unzip();
+
+                // The customers those emails name, and which of them this import touched.
+                let keys: Vec<&str> = taken.iter().map(|r| r.email_key.as_str()).collect();
+                let existing: HashMap<String, ExistingCustomer> = Self::existing_customers(tx, &keys)
+                    .await?
+                    .into_iter()
+                    .map(|c| (c.email_key.clone(), c))
+                    .collect();
                 let mut touched: HashMap<Id, ()> = HashMap::new();
                 if !existing.is_empty() {
                     let ids: Vec<Id> = existing.values().map(|c| c.id).collect();
@@ -176,27 +196,12 @@ macro_rules! impl_storage {
                         }
                     }
                 }
-                let mut to_insert: Vec<CustomerValues> = Vec::new();
                 let mut updates: Vec<CustomerUpdate> = Vec::new();
-                let mut changes: Vec<(Id, &'static str, Option<String>)> = Vec::new();
-                for r in winners {
-                    let group_id = r
-                        .group
-                        .as_deref()
-                        .and_then(|n| groups.get(n).copied())
-                        .unwrap_or(job.group_id);
-                    let full = CustomerValues {
-                        first_name: r.first_name.clone(),
-                        last_name: r.last_name.clone(),
-                        full_name: r.full_name.clone(),
-                        email: r.email.clone(),
-                        email_key: r.email_key.clone(),
-                        note: r.note.clone(),
-                        accepts_marketing: r.accepts_marketing.unwrap_or(false),
-                        group_id,
-                    };
+                let mut gone: Vec<CustomerValues> = Vec::new();
+                for (r, full) in taken.into_iter().zip(full) {
                     let Some(old) = existing.get(&r.email_key) else {
-                        to_insert.push(full);
+                        // The customer that had this email was deleted in between (by hand).
+                        gone.push(full);
                         continue;
                     };
                     let mode = if touched.contains_key(&old.id) {
@@ -223,7 +228,7 @@ macro_rules! impl_storage {
                                 email_key: r.email_key.clone(),
                                 note: pick(&r.note, &old.note),
                                 accepts_marketing: r.accepts_marketing.unwrap_or(old.accepts_marketing),
-                                group_id: if r.group.as_deref().is_some_and(|g| !g.trim().is_empty()) { group_id } else { old.group_id },
+                                group_id: if r.group.as_deref().is_some_and(|g| !g.trim().is_empty()) { full.group_id } else { old.group_id },
                             }
                         }
                     };
@@ -235,17 +240,13 @@ macro_rules! impl_storage {
                     updates.push(CustomerUpdate { id: old.id, values, import_id: Some(job.import_id) });
                 }
                 Self::update_customers(tx, &updates, now).await?;
-                let new_ids = Self::insert_customers(tx, &to_insert, Some(job.import_id), now).await?;
-                applied.created += new_ids.len() as i64;
-                changes.extend(new_ids.into_iter().map(|id| (id, "created", None)));
-                for chunk in changes.chunks(INSERT_CHUNK) {
-                    let mut qb: QueryBuilder<$DB> =
-                        QueryBuilder::new("INSERT INTO import_changes (import_id, customer_id, action, previous) ");
-                    qb.push_values(chunk, |mut b, (id, action, previous)| {
-                        b.push_bind(job.import_id).push_bind(*id).push_bind(*action).push_bind(previous.clone());
-                    });
-                    qb.build().execute(&mut **tx).await?;
+                for id in Self::insert_customers(tx, &gone, Some(job.import_id), now).await? {
+                    // Taken again at once: this attempt fails and the job's retry applies it.
+                    let id = id.ok_or_else(|| StorageError::Corrupt("an email was taken during the import".into()))?;
+                    applied.created += 1;
+                    changes.push((id, "created", None));
                 }
+                Self::insert_changes(tx, job.import_id, &changes).await?;
 
                 sqlx::query("UPDATE import_batches SET processed = TRUE WHERE import_id = $1 AND seq = $2")
                     .bind(job.import_id)
@@ -589,8 +590,11 @@ macro_rules! impl_storage {
                 let ids = Self::insert_customers(&mut tx, std::slice::from_ref(values), None, Utc::now())
                     .await
                     .map_err(|e| e.unique_violation_as(taken))?;
+                let Some(Some(id)) = ids.first().copied() else {
+                    return Err(StorageError::Conflict(taken()));
+                };
                 tx.commit().await.map_err(|e| StorageError::from(e).unique_violation_as(taken))?;
-                self.get_customer(ids[0]).await
+                self.get_customer(id).await
             }
 
             async fn update_customer(&self, id: Id, values: &CustomerValues) -> Result<Customer> {

@@ -392,6 +392,14 @@ impl From<JobRow> for Job {
     }
 }
 
+/// An undo record: a customer an import created (`"created"`, no snapshot) or updated
+/// (`"updated"`, its values before, as JSON).
+type ImportChange = (Id, &'static str, Option<String>);
+
+/// The columns of [`ExistingCustomer`], to which each engine adds its `WHERE`.
+const EXISTING_CUSTOMERS_SQL: &str = "SELECT id, email_key, first_name, last_name, full_name, \
+    email, note, accepts_marketing, group_id, import_id FROM customers";
+
 #[derive(sqlx::FromRow)]
 struct ExistingCustomer {
     id: i64,
@@ -459,19 +467,16 @@ fn export_rows_from_json(json: &str) -> Result<Vec<ExportRow>> {
     Ok(rows)
 }
 
-/// The ids `RETURNING id, email_key` gave for these rows, in the rows' order (the order
-/// of returned rows is not guaranteed): matched back by email key.
-fn ids_in_order(rows: &[CustomerValues], returned: Vec<(Id, String)>) -> Result<Vec<Id>> {
+/// The ids `INSERT ... ON CONFLICT (email_key) DO NOTHING RETURNING id, email_key` gave for
+/// these rows, in the rows' order (the order of returned rows is not guaranteed), matched
+/// back by email key: `None` for a row whose email a customer already had.
+fn ids_in_order(rows: &[CustomerValues], returned: Vec<(Id, String)>) -> Vec<Option<Id>> {
     let by_key: std::collections::HashMap<String, Id> =
         returned.into_iter().map(|(id, k)| (k, id)).collect();
     rows.iter()
-        .map(|v| {
-            by_key
-                .get(&v.email_key)
-                .copied()
-                .ok_or_else(|| StorageError::Corrupt(format!("no id returned for {}", v.email_key)))
-        })
+        .map(|v| by_key.get(&v.email_key).copied())
         .collect()
 }
+
 /// At most this many batches are read for one transaction.
 const MAX_BATCHES_PER_TRANSACTION: i64 = 64;

@@ -85,13 +85,14 @@ impl PgStorage {
     }
 
     /// Insert these customers in one statement, one array per column joined by `UNNEST`
-    /// (a multi-row `VALUES` list binds twelve parameters a row); their ids in order.
+    /// (a multi-row `VALUES` list binds twelve parameters a row), leaving out those whose
+    /// email a customer already has; their ids in order (see [`ids_in_order`]).
     async fn insert_customers(
         tx: &mut sqlx::Transaction<'static, Postgres>,
         rows: &[CustomerValues],
         import_id: Option<Id>,
         now: DateTime<Utc>,
-    ) -> Result<Vec<Id>> {
+    ) -> Result<Vec<Option<Id>>> {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
@@ -105,7 +106,7 @@ impl PgStorage {
                          $7::boolean[], $8::bigint[], $9::text[]) \
                AS v(first_name, last_name, full_name, email, email_key, note, accepts_marketing, \
                     group_id, search_text) \
-             RETURNING id, email_key",
+             ON CONFLICT (email_key) DO NOTHING RETURNING id, email_key",
         )
         .bind(column(|v| &v.first_name))
         .bind(column(|v| &v.last_name))
@@ -128,7 +129,48 @@ impl PgStorage {
         .bind(now)
         .fetch_all(&mut **tx)
         .await?;
-        ids_in_order(rows, returned)
+        Ok(ids_in_order(rows, returned))
+    }
+
+    /// The customers these email keys name, in one statement (`= ANY` of one array).
+    async fn existing_customers(
+        tx: &mut sqlx::Transaction<'static, Postgres>,
+        email_keys: &[&str],
+    ) -> sqlx::Result<Vec<ExistingCustomer>> {
+        sqlx::query_as(&format!(
+            "{EXISTING_CUSTOMERS_SQL} WHERE email_key = ANY($1)"
+        ))
+        .bind(email_keys)
+        .fetch_all(&mut **tx)
+        .await
+    }
+
+    /// Write these undo records in one statement, one array per column.
+    async fn insert_changes(
+        tx: &mut sqlx::Transaction<'static, Postgres>,
+        import_id: Id,
+        changes: &[ImportChange],
+    ) -> sqlx::Result<()> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        sqlx::query(
+            "INSERT INTO import_changes (import_id, customer_id, action, previous) \
+             SELECT $1, customer_id, action, previous \
+             FROM UNNEST($2::bigint[], $3::text[], $4::text[]) AS v(customer_id, action, previous)",
+        )
+        .bind(import_id)
+        .bind(changes.iter().map(|c| c.0).collect::<Vec<Id>>())
+        .bind(changes.iter().map(|c| c.1).collect::<Vec<&str>>())
+        .bind(
+            changes
+                .iter()
+                .map(|c| c.2.as_deref())
+                .collect::<Vec<Option<&str>>>(),
+        )
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
     }
 
     /// Overwrite these customers in one statement: one array per column, joined by `UNNEST`.

@@ -162,13 +162,14 @@ impl SqliteStorage {
         crate::cpu::heavy(|| export_rows_from_json(&json))
     }
 
-    /// Insert these customers with one multi-row `INSERT` per chunk; their ids in order.
+    /// Insert these customers with one multi-row `INSERT` per chunk, leaving out those whose
+    /// email a customer already has; their ids in order (see [`ids_in_order`]).
     async fn insert_customers(
         tx: &mut sqlx::Transaction<'static, Sqlite>,
         rows: &[CustomerValues],
         import_id: Option<Id>,
         now: DateTime<Utc>,
-    ) -> Result<Vec<Id>> {
+    ) -> Result<Vec<Option<Id>>> {
         let mut ids = Vec::with_capacity(rows.len());
         for chunk in rows.chunks(INSERT_CHUNK) {
             let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
@@ -189,11 +190,51 @@ impl SqliteStorage {
                     .push_bind(now)
                     .push_bind(now);
             });
-            qb.push(" RETURNING id, email_key");
+            qb.push(" ON CONFLICT (email_key) DO NOTHING RETURNING id, email_key");
             let returned: Vec<(i64, String)> = qb.build_query_as().fetch_all(&mut **tx).await?;
-            ids.extend(ids_in_order(chunk, returned)?);
+            ids.extend(ids_in_order(chunk, returned));
         }
         Ok(ids)
+    }
+
+    /// The customers these email keys name, with one `IN (...)` list per chunk.
+    async fn existing_customers(
+        tx: &mut sqlx::Transaction<'static, Sqlite>,
+        email_keys: &[&str],
+    ) -> sqlx::Result<Vec<ExistingCustomer>> {
+        let mut found = Vec::new();
+        for chunk in email_keys.chunks(INSERT_CHUNK) {
+            let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(EXISTING_CUSTOMERS_SQL);
+            qb.push(" WHERE email_key IN (");
+            let mut sep = qb.separated(", ");
+            for key in chunk {
+                sep.push_bind(*key);
+            }
+            qb.push(")");
+            found.extend(qb.build_query_as().fetch_all(&mut **tx).await?);
+        }
+        Ok(found)
+    }
+
+    /// Write these undo records with one multi-row `INSERT` per chunk.
+    async fn insert_changes(
+        tx: &mut sqlx::Transaction<'static, Sqlite>,
+        import_id: Id,
+        changes: &[ImportChange],
+    ) -> sqlx::Result<()> {
+        for chunk in changes.chunks(INSERT_CHUNK) {
+            let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "INSERT INTO import_changes (import_id, customer_id, action, previous) ",
+            );
+            qb.push_values(chunk, |mut b, (id, action, previous)| {
+                b.push_bind(import_id)
+                    .push_bind(*id)
+                    .push_bind(*action)
+                    .push_bind(previous.clone());
+            });
+            qb.build().execute(&mut **tx).await?;
+        }
+        Ok(())
     }
 
     /// Overwrite these customers with one `UPDATE ... FROM (VALUES ...)` per chunk.

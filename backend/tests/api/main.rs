@@ -9,6 +9,7 @@ mod customers;
 mod faults;
 mod hostile;
 mod imports;
+mod integrity;
 mod limits;
 mod process;
 mod queue;

@@ -1,0 +1,214 @@
+//! The database itself refuses a customer in a missing group, the deletion of a group that
+//! customers are in, and an undo record of a missing import: foreign keys on SQLite,
+//! statement-level checks on PostgreSQL (migration 0006), including when the two writes race.
+
+use std::time::Duration;
+
+use intake::storage::{self, CustomerValues};
+use shared::api::{ImportStatus, OnDuplicate};
+use sqlx::Connection;
+use sqlx::error::ErrorKind;
+
+/// A plain connection of either engine, for statements the application never sends.
+enum Db {
+    Sqlite(sqlx::SqliteConnection),
+    Pg(sqlx::PgConnection),
+}
+
+impl Db {
+    async fn connect(url: &str) -> Db {
+        if url.starts_with("sqlite:") {
+            Db::Sqlite(sqlx::SqliteConnection::connect(url).await.unwrap())
+        } else {
+            Db::Pg(sqlx::PgConnection::connect(url).await.unwrap())
+        }
+    }
+
+    async fn run(&mut self, sql: &str) -> sqlx::Result<u64> {
+        match self {
+            Db::Sqlite(c) => sqlx::query(sql).execute(c).await.map(|r| r.rows_affected()),
+            Db::Pg(c) => sqlx::query(sql).execute(c).await.map(|r| r.rows_affected()),
+        }
+    }
+
+    async fn count(&mut self, sql: &str) -> i64 {
+        match self {
+            Db::Sqlite(c) => sqlx::query_scalar(sql).fetch_one(c).await.unwrap(),
+            Db::Pg(c) => sqlx::query_scalar(sql).fetch_one(c).await.unwrap(),
+        }
+    }
+}
+
+fn assert_foreign_key_violation(result: sqlx::Result<u64>, what: &str) {
+    match result {
+        Err(sqlx::Error::Database(e)) if e.kind() == ErrorKind::ForeignKeyViolation => {}
+        other => panic!("{what}: expected a foreign key violation, got {other:?}"),
+    }
+}
+
+const INSERT_CUSTOMER: &str = "INSERT INTO customers (first_name, last_name, full_name, email, \
+    email_key, note, accepts_marketing, group_id, search_text, created_at, updated_at) \
+    VALUES ('A', 'B', 'A B', 'ab@example.com', 'ab@example.com', '', FALSE, {group}, 'a b', \
+    '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')";
+
+fn insert_customer_sql(group: i64) -> String {
+    INSERT_CUSTOMER.replace("{group}", &group.to_string())
+}
+
+#[tokio::test]
+async fn the_database_refuses_references_to_missing_groups_and_imports() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in crate::support::databases("integrity", dir.path()).await {
+        let store = storage::connect(&url).await.unwrap();
+        let group = store.create_group("Wholesale").await.unwrap().id;
+        let default_group = store.default_group_id().await.unwrap();
+        assert_ne!(group, default_group);
+        let customer = store
+            .create_customer(&CustomerValues {
+                first_name: "Ana".into(),
+                last_name: "Petrova".into(),
+                full_name: "Ana Petrova".into(),
+                email: "ana@example.com".into(),
+                email_key: "ana@example.com".into(),
+                note: String::new(),
+                accepts_marketing: true,
+                group_id: group,
+            })
+            .await
+            .unwrap();
+        let import = store
+            .create_import(
+                "a.csv",
+                default_group,
+                OnDuplicate::Skip,
+                "{}",
+                None,
+                ImportStatus::Receiving,
+            )
+            .await
+            .unwrap();
+        let mut db = Db::connect(&url).await;
+        let missing = group + 1000;
+
+        assert_foreign_key_violation(
+            db.run(&insert_customer_sql(missing)).await,
+            &format!("{url}: a customer in a missing group"),
+        );
+        assert_foreign_key_violation(
+            db.run(&format!(
+                "UPDATE customers SET group_id = {missing} WHERE id = {}",
+                customer.id
+            ))
+            .await,
+            &format!("{url}: a customer moved to a missing group"),
+        );
+        assert_foreign_key_violation(
+            db.run(&format!("DELETE FROM customer_groups WHERE id = {group}"))
+                .await,
+            &format!("{url}: deleting a group customers are in"),
+        );
+        assert_foreign_key_violation(
+            db.run(&format!(
+                "INSERT INTO import_changes (import_id, customer_id, action) \
+                 VALUES ({}, {}, 'created')",
+                import.id + 1000,
+                customer.id
+            ))
+            .await,
+            &format!("{url}: an undo record of a missing import"),
+        );
+        // Nothing above was written; what is allowed still is.
+        assert_eq!(db.count("SELECT COUNT(*) FROM customers").await, 1, "{url}");
+        assert_eq!(
+            db.count(&format!(
+                "SELECT COUNT(*) FROM customers WHERE group_id = {group}"
+            ))
+            .await,
+            1,
+            "{url}"
+        );
+        db.run(&format!(
+            "INSERT INTO import_changes (import_id, customer_id, action) VALUES ({}, {}, 'created')",
+            import.id, customer.id
+        ))
+        .await
+        .unwrap();
+        db.run(&format!(
+            "UPDATE customers SET group_id = {default_group} WHERE id = {}",
+            customer.id
+        ))
+        .await
+        .unwrap();
+        assert_eq!(
+            db.run(&format!("DELETE FROM customer_groups WHERE id = {group}"))
+                .await
+                .unwrap(),
+            1,
+            "{url}: a group no customer is in"
+        );
+    }
+}
+
+/// PostgreSQL only (SQLite has one writer): a group deleted while customers are being
+/// written into it, in either order, never leaves a customer in a missing group.
+#[tokio::test]
+async fn a_group_deleted_while_customers_are_written_into_it_is_refused_or_refuses_them() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in crate::support::databases("integrity_race", dir.path()).await {
+        if url.starts_with("sqlite:") {
+            continue;
+        }
+        let store = storage::connect(&url).await.unwrap();
+
+        // The delete first: the insert waits for it, then finds the group gone.
+        let group = store.create_group("Doomed").await.unwrap().id;
+        let mut deleter = sqlx::PgConnection::connect(&url).await.unwrap();
+        let mut delete_tx = deleter.begin().await.unwrap();
+        sqlx::query(&format!("DELETE FROM customer_groups WHERE id = {group}"))
+            .execute(&mut *delete_tx)
+            .await
+            .unwrap();
+        let insert_url = url.clone();
+        let insert = tokio::spawn(async move {
+            let mut db = Db::connect(&insert_url).await;
+            db.run(&insert_customer_sql(group)).await
+        });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(!insert.is_finished(), "the insert waits for the delete");
+        delete_tx.commit().await.unwrap();
+        assert_foreign_key_violation(
+            insert.await.unwrap(),
+            "a customer written into a group deleted meanwhile",
+        );
+
+        // The insert first: the delete waits for it, then finds the group in use.
+        let group = store.create_group("Kept").await.unwrap().id;
+        let mut writer = sqlx::PgConnection::connect(&url).await.unwrap();
+        let mut insert_tx = writer.begin().await.unwrap();
+        sqlx::query(&insert_customer_sql(group))
+            .execute(&mut *insert_tx)
+            .await
+            .unwrap();
+        let delete_url = url.clone();
+        let delete = tokio::spawn(async move {
+            let mut db = Db::connect(&delete_url).await;
+            db.run(&format!("DELETE FROM customer_groups WHERE id = {group}"))
+                .await
+        });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(!delete.is_finished(), "the delete waits for the insert");
+        insert_tx.commit().await.unwrap();
+        assert_foreign_key_violation(
+            delete.await.unwrap(),
+            "deleting a group a customer was written into meanwhile",
+        );
+        let mut db = Db::connect(&url).await;
+        assert_eq!(
+            db.count(&format!(
+                "SELECT COUNT(*) FROM customers WHERE group_id = {group}"
+            ))
+            .await,
+            1
+        );
+    }
+}
