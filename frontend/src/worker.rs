@@ -2,7 +2,9 @@
 //! (`FileReaderSync`, or the file's stream for the whole-file check; never whole into memory),
 //! runs the shared import core over it, and answers the page with [`FromWorker`] messages.
 //! Uploads also happen here, batch by batch, so a million-row file never passes through the
-//! page.
+//! page. The whole-file check of a large file runs in two parts at once: this worker starts a
+//! helper (the same code, in a worker of its own) for the second half and merges its answer
+//! (see [`check_with`] and `shared::import::check`).
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -107,13 +109,9 @@ const PART_START: &str = "part_start";
 
 /// Answers `request` (whose JSON is `json`) about `file`.
 async fn handle(request: ToWorker, json: String, file: File) {
-    if matches!(request, ToWorker::Preview { .. } | ToWorker::Check { .. })
-        && file.size() >= SPLIT_FROM
-    {
-        // A check of this file will want the helper: start it now, while the user looks at
-        // the preview.
-        with_helper(|_| ());
-    }
+    // A check of a large file will want the helper: start it once the preview is shown (its
+    // start would slow the preview down), while the user looks at the mapping.
+    let warm_helper = matches!(request, ToWorker::Preview { .. }) && file.size() >= SPLIT_FROM;
     let result = match request {
         ToWorker::Preview { settings, rows } => {
             preview(&file, &settings, rows).map(FromWorker::Preview)
@@ -151,6 +149,9 @@ async fn handle(request: ToWorker, json: String, file: File) {
         ToWorker::Pause | ToWorker::Resume | ToWorker::Stop | ToWorker::Validate { .. } => return,
     };
     post(&result.unwrap_or_else(|message| FromWorker::Failed { message }));
+    if warm_helper {
+        with_helper(|_| ());
+    }
 }
 
 /// Read `[start, end)` of the file.
@@ -393,14 +394,14 @@ pub async fn check_with(
     let events = part
         .as_ref()
         .and_then(|_| web_sys::MessageChannel::new().ok());
-    let mut slices = SliceReader::range(file, 0.0, first_end)?;
-    while let Some((bytes, end)) = slices.next_slice().await? {
-        check.push(bytes);
-        on_slice(&progress(&check, end, &part_progress.get()));
-        if let Some(channel) = &events {
-            let_events_in(channel).await;
-        }
-    }
+    read_range(
+        &mut check,
+        file,
+        (0.0, first_end),
+        events.as_ref(),
+        &mut |c, end| on_slice(&progress(c, end, &part_progress.get())),
+    )
+    .await?;
     if let Some((at, job)) = part {
         if check.at_record_start() {
             // Any failure of the helper: this worker reads the rest itself.
@@ -413,15 +414,34 @@ pub async fn check_with(
         } else {
             (job.cancel)();
         }
-        let mut slices = SliceReader::range(file, at, total)?;
-        while let Some((bytes, end)) = slices.next_slice().await? {
-            check.push(bytes);
-            on_slice(&progress(&check, end, &Progress::default()));
-        }
+        read_range(&mut check, file, (at, total), None, &mut |c, end| {
+            on_slice(&progress(c, end, &Progress::default()))
+        })
+        .await?;
     }
     check.finish();
     let (counts, errors) = check.into_result();
     Ok((to_progress(counts, total, total), errors))
+}
+
+/// Feeds `check` the bytes of `file` in `range`, slice by slice; `after` gets the check and the
+/// file offset reached after each slice. With `events`, the event loop runs between slices.
+async fn read_range(
+    check: &mut FileCheck,
+    file: &File,
+    (start, end): (f64, f64),
+    events: Option<&web_sys::MessageChannel>,
+    after: &mut dyn FnMut(&FileCheck, f64),
+) -> Result<(), String> {
+    let mut slices = SliceReader::range(file, start, end)?;
+    while let Some((bytes, reached)) = slices.next_slice().await? {
+        check.push(bytes);
+        after(check, reached);
+        if let Some(channel) = events {
+            let_events_in(channel).await;
+        }
+    }
+    Ok(())
 }
 
 /// Lets the event loop run once (a message through `channel`: no timer's minimum delay).
@@ -480,11 +500,10 @@ pub async fn check_part(
     }
     let total = file.size();
     let mut check = FileCheck::second_part(&detection, &PlatformDecoders, MAX_ERRORS_SHOWN);
-    let mut slices = SliceReader::range(file, start, total)?;
-    while let Some((bytes, end)) = slices.next_slice().await? {
-        check.push(bytes);
-        on_slice(&to_progress(check.counts(), end - start, total - start));
-    }
+    read_range(&mut check, file, (start, total), None, &mut |c, end| {
+        on_slice(&to_progress(c.counts(), end - start, total - start))
+    })
+    .await?;
     check.finish();
     Ok(check.into_part())
 }
@@ -530,6 +549,9 @@ fn progress_from_numbers(v: &[f64]) -> Progress {
     }
 }
 
+/// [`FromWorker::Ready`] as [`post`] sends it (a test holds them equal).
+pub const READY: &str = r#"{"type":"ready"}"#;
+
 /// A helper worker (the same worker code, started from this one) and the part it is reading.
 struct Helper {
     worker: Worker,
@@ -574,7 +596,7 @@ impl Helper {
                     if let Some((_, progress)) = &s.job {
                         progress.set(progress_from_numbers(&numbers.to_vec()));
                     }
-                } else if data.as_string() == serde_json::to_string(&FromWorker::Ready).ok() {
+                } else if data.as_string().as_deref() == Some(READY) {
                     s.ready = true;
                     if let Some(m) = s.waiting.take() {
                         let _ = worker.post_message(&m);

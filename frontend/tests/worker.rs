@@ -271,6 +271,11 @@ fn protocol_messages_survive_the_json_round_trip() {
     };
     let back: FromWorker = serde_json::from_str(&serde_json::to_string(&answer).unwrap()).unwrap();
     assert_eq!(back, answer);
+    // The helper's ready message is recognised by its text.
+    assert_eq!(
+        serde_json::to_string(&FromWorker::Ready).unwrap(),
+        frontend::worker::READY
+    );
 }
 
 /// The worker's rows in the corpus snapshots' format (`shared/tests/suite/support.rs`).
