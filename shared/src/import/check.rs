@@ -160,12 +160,30 @@ impl FileCheck {
     pub fn merge(mut self, part: PartResult) -> (CheckCounts, Vec<(u64, FieldError)>) {
         let shift = self.reader.line() - 1;
         self.counts.add(&part.counts);
-        let mut firsts = firsts(&part.firsts);
-        let mut next = firsts.next();
+        // The second part's first rows whose key the first part had: duplicates. Looked up in
+        // batches, so that their table reads overlap.
+        let mut hits: Vec<(u32, u64, u64, &[u8])> = Vec::new();
+        let mut batch: Vec<([u64; 2], u64)> = Vec::with_capacity(LOOKUP_BATCH);
+        let mut found = Vec::with_capacity(LOOKUP_BATCH);
+        let mut entries = firsts(&part.firsts).peekable();
+        while entries.peek().is_some() {
+            let chunk: Vec<First<'_>> = entries.by_ref().take(LOOKUP_BATCH).collect();
+            batch.clear();
+            batch.extend(chunk.iter().map(|f| (f.hash, f.line + shift)));
+            self.dups.supersede_many(&batch, &mut found);
+            for (f, earlier) in chunk.iter().zip(&found) {
+                if let Some(earlier) = *earlier {
+                    hits.push((f.at, f.line + shift, earlier, f.email));
+                }
+            }
+        }
+        self.counts.valid -= hits.len() as u64;
+        self.counts.duplicates += hits.len() as u64;
+        // The problems in one pass's order: a hit's before the part's problems listed after it.
+        let mut hits = hits.into_iter().peekable();
         for (i, (line, later, e)) in part.problems.into_iter().enumerate() {
-            while let Some(first) = next.as_ref().filter(|f| f.at as usize <= i) {
-                self.first_of_part(first, shift);
-                next = firsts.next();
+            while let Some(hit) = hits.next_if(|h| h.0 as usize <= i) {
+                self.duplicate_of_first_part(hit);
             }
             if self.problems.len() < self.max_problems {
                 let problem = if later > 0 {
@@ -178,27 +196,24 @@ impl FileCheck {
                 self.problems.push((line + shift, problem));
             }
         }
-        while let Some(first) = next {
-            self.first_of_part(&first, shift);
-            next = firsts.next();
+        for hit in hits {
+            self.duplicate_of_first_part(hit);
         }
         (self.counts, self.problems)
     }
 
-    /// The second part's first row of a key: a duplicate when the first part had the key.
-    fn first_of_part(&mut self, first: &First<'_>, shift: u64) {
-        let line = first.line + shift;
-        if let Some(earlier) = self.dups.supersede(first.hash, line) {
-            self.counts.valid -= 1;
-            self.counts.duplicates += 1;
-            if self.problems.len() < self.max_problems {
-                let email = String::from_utf8_lossy(first.email);
-                self.problems
-                    .push((earlier, DuplicateTracker::duplicate_error(&email, line)));
-            }
+    /// The problem of a first part's row superseded by a row of the second part.
+    fn duplicate_of_first_part(&mut self, (_, line, earlier, email): (u32, u64, u64, &[u8])) {
+        if self.problems.len() < self.max_problems {
+            let email = String::from_utf8_lossy(email);
+            self.problems
+                .push((earlier, DuplicateTracker::duplicate_error(&email, line)));
         }
     }
 }
+
+/// Keys looked up at once by [`FileCheck::merge`].
+const LOOKUP_BATCH: usize = 64;
 
 fn see_row(
     row: &RowRef<'_>,
