@@ -86,7 +86,7 @@ pub struct ServeArgs {
     pub retry_delay_ms: u64,
     /// Rows of an import applied per database transaction (a whole number of batches,
     /// at least one): larger is faster, smaller makes other writers wait less.
-    #[arg(long, env = "INTAKE_ROWS_PER_TRANSACTION", default_value_t = 10_000)]
+    #[arg(long, env = "INTAKE_ROWS_PER_TRANSACTION", default_value_t = 50_000)]
     pub rows_per_transaction: i64,
     /// Seconds a request may take to get its response started (raw CSV uploads are exempt;
     /// streamed responses are not cut once started).

@@ -10,6 +10,7 @@ pub mod extract;
 pub mod queue;
 pub mod server;
 pub mod storage;
+pub mod task;
 pub mod web;
 
 use std::path::PathBuf;

@@ -358,19 +358,10 @@ pub fn export_stream(
     let (tx, rx) = tokio::sync::mpsc::channel(EXPORT_PAGES_AHEAD);
     let task =
         tokio::spawn(async move { write_export(storage.as_ref(), &filter, &opts, tx).await });
-    let task = AbortOnDrop(task);
+    let task = crate::task::AbortOnDrop(task);
     futures::stream::unfold((rx, task), |(mut rx, task)| async move {
         rx.recv().await.map(|chunk| (chunk, (rx, task)))
     })
-}
-
-/// Stops a task when dropped.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
 }
 
 /// Writes the export (the header, then a chunk per page, or an error) into `tx`, until it

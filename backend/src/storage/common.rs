@@ -110,28 +110,37 @@ macro_rules! impl_storage {
                 }
             }
 
+            /// A stored batch's rows, decoded.
+            async fn stored_rows(read: &sqlx::Pool<$DB>, import_id: Id, seq: i64) -> Result<Vec<StoredRow>> {
+                let (rows,): (String,) = sqlx::query_as("SELECT rows FROM import_batches WHERE import_id = $1 AND seq = $2")
+                    .bind(import_id)
+                    .bind(seq)
+                    .fetch_one(read)
+                    .await?;
+                crate::cpu::heavy(|| serde_json::from_str(&rows)).map_err(|e| StorageError::Corrupt(format!("batch rows: {e}")))
+            }
+
             /// One batch's customers written and the batch marked applied, inside the
             /// caller's transaction (which has checked the lease and that it is pending).
-            async fn apply_batch_in(tx: &mut Tx, job: &ClaimedJob, batch: &PendingBatch, now: DateTime<Utc>) -> Result<Applied> {
+            async fn apply_batch_in(tx: &mut Tx, job: &ClaimedJob, batch: &PendingBatch, rows: &[StoredRow], now: DateTime<Utc>) -> Result<Applied> {
                 let mut applied = Applied {
                     processed: batch.row_count,
-                    failed: batch.row_count - batch.rows.len() as i64,
+                    failed: batch.row_count - rows.len() as i64,
                     ..Applied::default()
                 };
 
                 // Within a batch the later row wins: keep the last row of each email.
-                let mut last_of: HashMap<&str, usize> = HashMap::with_capacity(batch.rows.len());
-                for (i, r) in batch.rows.iter().enumerate() {
+                let mut last_of: HashMap<&str, usize> = HashMap::with_capacity(rows.len());
+                for (i, r) in rows.iter().enumerate() {
                     last_of.insert(r.email_key.as_str(), i);
                 }
-                let winners: Vec<&StoredRow> = batch
-                    .rows
+                let winners: Vec<&StoredRow> = rows
                     .iter()
                     .enumerate()
                     .filter(|(i, r)| last_of[r.email_key.as_str()] == *i)
                     .map(|(_, r)| r)
                     .collect();
-                applied.skipped += (batch.rows.len() - winners.len()) as i64;
+                applied.skipped += (rows.len() - winners.len()) as i64;
 
                 // Resolve group names once per batch.
                 let mut groups: HashMap<String, Id> = HashMap::new();
@@ -927,9 +936,9 @@ macro_rules! impl_storage {
             }
 
             async fn next_pending_batches(&self, import_id: Id, max_rows: i64) -> Result<Vec<PendingBatch>> {
-                // Which batches fit, from their row counts alone; then only their stored rows.
-                // The partial index on pending batches (migration 0004) finds them without
-                // reading the applied ones (SQLite would walk each applied batch's rows).
+                // Which batches fit, from their row counts alone. The partial index on pending
+                // batches (migration 0004) finds them without reading the applied ones (SQLite
+                // would walk each applied batch's rows).
                 let pending: Vec<(i64, i64)> = sqlx::query_as(
                     "SELECT seq, row_count FROM import_batches WHERE import_id = $1 AND processed = FALSE \
                      ORDER BY seq LIMIT $2",
@@ -939,34 +948,15 @@ macro_rules! impl_storage {
                 .fetch_all(&self.write)
                 .await?;
                 let mut rows_taken = 0;
-                let taken = pending
-                    .iter()
+                Ok(pending
+                    .into_iter()
                     .take_while(|(_, row_count)| {
                         let fits = rows_taken == 0 || rows_taken + row_count <= max_rows;
                         rows_taken += row_count;
                         fits
                     })
-                    .count();
-                let (Some((first, _)), Some((last, _))) = (pending.first(), pending.get(taken.saturating_sub(1))) else {
-                    return Ok(Vec::new());
-                };
-                let stored: Vec<(i64, i64, String)> = sqlx::query_as(
-                    "SELECT seq, row_count, rows FROM import_batches WHERE import_id = $1 AND processed = FALSE \
-                     AND seq >= $2 AND seq <= $3 ORDER BY seq",
-                )
-                .bind(import_id)
-                .bind(first)
-                .bind(last)
-                .fetch_all(&self.write)
-                .await?;
-                stored
-                    .into_iter()
-                    .map(|(seq, row_count, rows)| {
-                        let rows: Vec<StoredRow> = crate::cpu::heavy(|| serde_json::from_str(&rows))
-                            .map_err(|e| StorageError::Corrupt(format!("batch rows: {e}")))?;
-                        Ok(PendingBatch { seq, row_count, rows })
-                    })
-                    .collect()
+                    .map(|(seq, row_count)| PendingBatch { seq, row_count })
+                    .collect())
             }
 
             async fn apply_batches(&self, job: &ClaimedJob, owner: &str, lease_secs: i64, batches: &[PendingBatch]) -> Result<Option<Applied>> {
@@ -987,7 +977,22 @@ macro_rules! impl_storage {
                     return Ok(None);
                 }
                 let mut total = Applied::default();
+                // The batches' stored rows are read and decoded on a connection of the read
+                // pool while this transaction writes the ones before (a batch is written once
+                // and never changed): at most BATCHES_READ_AHEAD batches' rows in memory.
+                let (sender, mut ahead) = tokio::sync::mpsc::channel(BATCHES_READ_AHEAD);
+                let (read, import_id) = (self.read.clone(), job.import_id);
+                let seqs: Vec<i64> = batches.iter().map(|b| b.seq).collect();
+                let _reader = crate::task::AbortOnDrop(tokio::spawn(async move {
+                    for seq in seqs {
+                        if sender.send(Self::stored_rows(&read, import_id, seq).await).await.is_err() {
+                            break;
+                        }
+                    }
+                }));
                 for batch in batches {
+                    let rows = ahead.recv().await.ok_or_else(|| StorageError::Corrupt("the batch reader stopped".into()))??;
+                    // Only a batch still pending: the check shares the transaction.
                     let done: Option<(bool,)> = sqlx::query_as("SELECT processed FROM import_batches WHERE import_id = $1 AND seq = $2")
                         .bind(job.import_id)
                         .bind(batch.seq)
@@ -996,7 +1001,7 @@ macro_rules! impl_storage {
                     if done != Some((false,)) {
                         continue;
                     }
-                    let applied = Self::apply_batch_in(&mut tx, job, batch, now).await?;
+                    let applied = Self::apply_batch_in(&mut tx, job, batch, &rows, now).await?;
                     total.processed += applied.processed;
                     total.created += applied.created;
                     total.updated += applied.updated;

@@ -478,5 +478,7 @@ fn ids_in_order(rows: &[CustomerValues], returned: Vec<(Id, String)>) -> Vec<Opt
         .collect()
 }
 
+/// How many batches' rows are read and decoded ahead of the transaction applying them.
+const BATCHES_READ_AHEAD: usize = 2;
 /// At most this many batches are read for one transaction.
 const MAX_BATCHES_PER_TRANSACTION: i64 = 64;

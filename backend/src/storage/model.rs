@@ -123,12 +123,12 @@ impl JobKind {
     }
 }
 
-/// One batch waiting to be applied.
-#[derive(Debug, Clone)]
+/// One batch waiting to be applied (its rows are read when it is applied, one batch at a
+/// time, so that a large transaction does not hold all of its rows in memory).
+#[derive(Debug, Clone, Copy)]
 pub struct PendingBatch {
     pub seq: i64,
     pub row_count: i64,
-    pub rows: Vec<StoredRow>,
 }
 
 /// What applying a batch (or undoing a chunk) did; added to the import's counts.

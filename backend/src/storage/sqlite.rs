@@ -19,7 +19,7 @@ const WAL_COPY_BYTES: u64 = 4 << 20;
 /// The write-ahead log size above which it is also started over (truncated).
 const WAL_LIMIT_BYTES: u64 = 128 << 20;
 /// The writer connection's page cache, in KiB.
-const WRITER_CACHE_KIB: u32 = 24 * 1024;
+const WRITER_CACHE_KIB: u32 = 48 * 1024;
 /// How often the write-ahead log's size is looked at.
 const WAL_CHECK_EVERY: Duration = Duration::from_millis(100);
 

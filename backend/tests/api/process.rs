@@ -475,8 +475,11 @@ async fn a_client_that_stops_reading_an_export_does_not_grow_the_server_memory()
         peak / 1024,
         export_bytes >> 20
     );
+    // What an export holds while it waits is a few pages of about 2.5 MB each (SQLite's
+    // JSON of the page, its rows, the CSV chunks ahead), and the allocator keeps some per
+    // thread: 15 to 19 MiB measured. Buffering the unread export would be 59 MiB and more.
     assert!(
-        grown_mib < 16.0,
+        grown_mib < 30.0,
         "the server's memory grew by {grown_mib:.1} MiB while a client held a {} MiB export unread",
         export_bytes >> 20
     );
