@@ -251,7 +251,7 @@ macro_rules! impl_storage {
                 Self::update_customers(tx, &updates, now).await?;
                 for id in Self::insert_customers(tx, &gone, Some(job.import_id), now).await? {
                     // Taken again at once: this attempt fails and the job's retry applies it.
-                    let id = id.ok_or_else(|| StorageError::Corrupt("an email was taken during the import".into()))?;
+                    let id = id.ok_or_else(|| StorageError::Conflict("an email was taken by another writer during the import".into()))?;
                     applied.created += 1;
                     changes.push((id, "created", None));
                 }
