@@ -212,13 +212,46 @@ impl Browser {
 
     /// The form control whose `<label>` reads `label`.
     pub async fn by_label(&self, label: &str) -> Result<Element> {
-        let xpath = format!(
-            "//*[@id=//label[normalize-space()={q}]/@for] | //label[normalize-space()={q}]//input | //*[@aria-label={q}]",
-            q = xpath_literal(label)
-        );
+        let xpath = label_xpath(label);
         self.wait_for(Locator::XPath(&xpath))
             .await
             .with_context(|| format!("no control labelled {label:?}"))
+    }
+
+    /// Click the control labelled `label`, again if the page replaced it between finding
+    /// and clicking (a list that re-rendered after a refetch).
+    pub async fn click_label(&self, label: &str) -> Result<()> {
+        let mut tries = 0;
+        loop {
+            match self.by_label(label).await?.click().await {
+                Ok(_) => return Ok(()),
+                Err(e) if tries < 5 => {
+                    tries += 1;
+                    eprintln!("clicking {label:?} again: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// Wait until no form control is labelled `label` (a form that closed).
+    pub async fn wait_for_no_label(&self, label: &str) -> Result<()> {
+        let xpath = label_xpath(label);
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while !self
+            .client
+            .find_all(Locator::XPath(&xpath))
+            .await?
+            .is_empty()
+        {
+            anyhow::ensure!(
+                std::time::Instant::now() < deadline,
+                "the control labelled {label:?} never went away"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(())
     }
 
     /// The button or link whose visible name is `name`.
@@ -286,6 +319,14 @@ impl Browser {
 }
 
 /// A string as an XPath literal, whatever quotes it holds.
+/// The form controls whose `<label>` (or `aria-label`) reads `label`.
+fn label_xpath(label: &str) -> String {
+    format!(
+        "//*[@id=//label[normalize-space()={q}]/@for] | //label[normalize-space()={q}]//input | //*[@aria-label={q}]",
+        q = xpath_literal(label)
+    )
+}
+
 fn xpath_literal(s: &str) -> String {
     if !s.contains('\'') {
         format!("'{s}'")

@@ -97,6 +97,14 @@ pub fn Customers() -> impl IntoView {
         )
     };
     let reset_page = move |_| page.set(1);
+    // The form starts from the customer as stored now, not as the list showed it: the list
+    // may predate a save that is still being refetched, or another admin's edit.
+    let open_edit = move |row: Customer| {
+        leptos::task::spawn_local(async move {
+            let fresh = api::get::<Customer>(&format!("/api/customers/{}", row.id)).await;
+            editing.set(Some(Some(fresh.unwrap_or(row))));
+        });
+    };
 
     view! {
         <div class="page-head">
@@ -198,7 +206,7 @@ pub fn Customers() -> impl IntoView {
                                                 <td>{c.group_name}</td>
                                                 <td>{if c.accepts_marketing { t("common.yes") } else { t("common.no") }}</td>
                                                 <td>{format_time(lang, &c.created_at)}</td>
-                                                <td><button aria-label=edit_label on:click=move |_| editing.set(Some(Some(row.clone())))>{t("customers.edit")}</button></td>
+                                                <td><button aria-label=edit_label on:click=move |_| open_edit(row.clone())>{t("customers.edit")}</button></td>
                                             </tr>
                                         }
                                     }).collect_view()}
