@@ -117,6 +117,10 @@ macro_rules! impl_storage {
                     .bind(seq)
                     .fetch_one(read)
                     .await?;
+                if rows.is_empty() {
+                    // Applied meanwhile (its rows are cleared then): the caller skips it.
+                    return Ok(Vec::new());
+                }
                 crate::cpu::heavy(|| serde_json::from_str(&rows)).map_err(|e| StorageError::Corrupt(format!("batch rows: {e}")))
             }
 
@@ -257,7 +261,9 @@ macro_rules! impl_storage {
                 }
                 Self::insert_changes(tx, job.import_id, &changes).await?;
 
-                sqlx::query("UPDATE import_batches SET processed = TRUE WHERE import_id = $1 AND seq = $2")
+                // An applied batch's rows are not read again (a replay gets the stored answer,
+                // undo reads import_changes): their space goes back for the customers to use.
+                sqlx::query("UPDATE import_batches SET processed = TRUE, rows = '' WHERE import_id = $1 AND seq = $2")
                     .bind(job.import_id)
                     .bind(batch.seq)
                     .execute(&mut **tx)

@@ -1,6 +1,7 @@
 //! The database itself refuses a customer in a missing group, the deletion of a group that
 //! customers are in, and an undo record of a missing import: foreign keys on SQLite,
 //! statement-level checks on PostgreSQL (migration 0006), including when the two writes race.
+//! And what the database keeps of an applied batch.
 
 use std::time::Duration;
 
@@ -210,5 +211,42 @@ async fn a_group_deleted_while_customers_are_written_into_it_is_refused_or_refus
             .await,
             1
         );
+    }
+}
+
+/// An applied batch gives its rows' space back (they are never read again), and a replay of
+/// it still gets the answer it got the first time; undo still works from its own records.
+#[tokio::test]
+async fn an_applied_batch_keeps_its_answer_but_not_its_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in crate::support::databases("applied_rows", dir.path()).await {
+        let app = crate::support::TestApp::signed_in(&url, dir.path()).await;
+        let batches: Vec<_> = (0..3)
+            .map(|b| crate::support::rows("applied", b * 5, 5))
+            .collect();
+        let id = app.send_import("skip", &batches).await;
+        let done = app.wait_for_import(id).await;
+        assert_eq!(done["status"], "completed", "{url}: {done}");
+        assert_eq!(done["counts"]["created"], 15, "{url}: {done}");
+
+        let mut db = Db::connect(&url).await;
+        assert_eq!(
+            db.count(&format!(
+                "SELECT COUNT(*) FROM import_batches WHERE import_id = {id} AND processed = TRUE AND rows = ''"
+            ))
+            .await,
+            3,
+            "{url}: every applied batch's rows cleared"
+        );
+        let replay = app
+            .put(
+                &format!("/api/imports/{id}/batches/1"),
+                serde_json::json!({"rows": batches[1]}),
+            )
+            .await
+            .expect(axum::http::StatusCode::OK)
+            .json();
+        assert_eq!(replay["accepted"], 5, "{url}: {replay}");
+        assert_eq!(app.customer_emails().await.len(), 15, "{url}");
     }
 }
