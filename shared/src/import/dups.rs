@@ -50,20 +50,32 @@ impl DuplicateTracker {
         if self.entries.len() >= self.slots.len() / 2 {
             self.rebuild((self.slots.len() * 2).max(16));
         }
+        match self.probe(hash) {
+            Ok(entry) => Some(std::mem::replace(&mut self.entries[entry].line, line)),
+            Err(free) => {
+                self.entries.push(Entry { hash, line });
+                self.slots[free] = (hash[0] & !INDEX_MASK) | self.entries.len() as u64;
+                None
+            }
+        }
+    }
+
+    /// Where `hash` is: `Ok` with its entry's index, or `Err` with the free slot where
+    /// linear probing ended (the table is never full).
+    #[inline]
+    fn probe(&self, hash: [u64; 2]) -> Result<usize, usize> {
         let tag = hash[0] >> INDEX_BITS;
         let mask = self.slots.len() - 1;
         let mut i = hash[0] as usize & mask;
         loop {
             let slot = self.slots[i];
             if slot == 0 {
-                self.entries.push(Entry { hash, line });
-                self.slots[i] = (tag << INDEX_BITS) | self.entries.len() as u64;
-                return None;
+                return Err(i);
             }
             if slot >> INDEX_BITS == tag {
-                let e = &mut self.entries[(slot & INDEX_MASK) as usize - 1];
-                if e.hash == hash {
-                    return Some(std::mem::replace(&mut e.line, line));
+                let entry = (slot & INDEX_MASK) as usize - 1;
+                if self.entries[entry].hash == hash {
+                    return Ok(entry);
                 }
             }
             i = (i + 1) & mask;
@@ -75,22 +87,8 @@ impl DuplicateTracker {
         if self.slots.is_empty() {
             return None;
         }
-        let tag = hash[0] >> INDEX_BITS;
-        let mask = self.slots.len() - 1;
-        let mut i = hash[0] as usize & mask;
-        loop {
-            let slot = self.slots[i];
-            if slot == 0 {
-                return None;
-            }
-            if slot >> INDEX_BITS == tag {
-                let e = &mut self.entries[(slot & INDEX_MASK) as usize - 1];
-                if e.hash == hash {
-                    return Some(std::mem::replace(&mut e.line, line));
-                }
-            }
-            i = (i + 1) & mask;
-        }
+        let entry = self.probe(hash).ok()?;
+        Some(std::mem::replace(&mut self.entries[entry].line, line))
     }
 
     /// [`DuplicateTracker::supersede`] of each (hash, line) into `out`. The first slot and
