@@ -174,8 +174,8 @@ macro_rules! impl_storage {
                     })
                     .collect();
                 let new_ids = Self::insert_customers(tx, &full, Some(job.import_id), now).await?;
-                let mut changes: Vec<ImportChange> = new_ids.iter().flatten().map(|id| (*id, "created", None)).collect();
-                applied.created += changes.len() as i64;
+                let mut created: Vec<Id> = new_ids.iter().flatten().copied().collect();
+                let mut changes: Vec<ImportChange> = Vec::new();
                 let (taken, full): (Vec<&StoredRow>, Vec<CustomerValues>) = winners
                     .into_iter()
                     .zip(full)
@@ -195,15 +195,19 @@ macro_rules! impl_storage {
                 if !existing.is_empty() {
                     let ids: Vec<Id> = existing.values().map(|c| c.id).collect();
                     for chunk in ids.chunks(INSERT_CHUNK) {
-                        let mut qb: QueryBuilder<$DB> =
-                            QueryBuilder::new("SELECT customer_id FROM import_changes WHERE import_id = ");
-                        qb.push_bind(job.import_id);
-                        qb.push(" AND customer_id IN (");
+                        // A customer is this import's if the record starting at or before its
+                        // id (records of "created" cover runs of ids) reaches it.
+                        let mut qb: QueryBuilder<$DB> = QueryBuilder::new("WITH v(id) AS (VALUES ");
                         let mut sep = qb.separated(", ");
                         for id in chunk {
-                            sep.push_bind(*id);
+                            sep.push("(").push_bind_unseparated(*id).push_unseparated(")");
                         }
-                        qb.push(")");
+                        qb.push(
+                            ") SELECT v.id FROM v WHERE (SELECT COALESCE(c.last_customer_id, c.customer_id) \
+                             FROM import_changes c WHERE c.import_id = ",
+                        );
+                        qb.push_bind(job.import_id);
+                        qb.push(" AND c.customer_id <= v.id ORDER BY c.customer_id DESC LIMIT 1) >= v.id");
                         for (id,) in qb.build_query_as::<(i64,)>().fetch_all(&mut **tx).await? {
                             touched.insert(id, ());
                         }
@@ -248,7 +252,7 @@ macro_rules! impl_storage {
                     if !touched.contains_key(&old.id) {
                         applied.updated += 1;
                         let snapshot = serde_json::to_string(&old.snapshot()).map_err(|e| StorageError::Corrupt(e.to_string()))?;
-                        changes.push((old.id, "updated", Some(snapshot)));
+                        changes.push(ImportChange::updated(old.id, snapshot));
                     }
                     updates.push(CustomerUpdate { id: old.id, values, import_id: Some(job.import_id) });
                 }
@@ -256,9 +260,10 @@ macro_rules! impl_storage {
                 for id in Self::insert_customers(tx, &gone, Some(job.import_id), now).await? {
                     // Taken again at once: this attempt fails and the job's retry applies it.
                     let id = id.ok_or_else(|| StorageError::Conflict("an email was taken by another writer during the import".into()))?;
-                    applied.created += 1;
-                    changes.push((id, "created", None));
+                    created.push(id);
                 }
+                applied.created += created.len() as i64;
+                changes.extend(ImportChange::created(created));
                 Self::insert_changes(tx, job.import_id, &changes).await?;
 
                 // An applied batch's rows are not read again (a replay gets the stored answer,
@@ -1040,21 +1045,33 @@ macro_rules! impl_storage {
                 if held.is_none() {
                     return Ok(0);
                 }
-                let rows = sqlx::query(
-                    "SELECT customer_id, action, previous FROM import_changes WHERE import_id = $1 ORDER BY customer_id LIMIT $2",
+                let records = sqlx::query(
+                    "SELECT customer_id, last_customer_id, action, previous FROM import_changes \
+                     WHERE import_id = $1 ORDER BY customer_id LIMIT $2",
                 )
                 .bind(job.import_id)
                 .bind(limit)
                 .fetch_all(&mut *tx)
                 .await?;
                 let now = Utc::now();
-                let mut created: Vec<Id> = Vec::new();
+                // A "created" record covers a run of ids: take records until `limit` customers.
+                let mut rows = Vec::new();
+                let mut customers: i64 = 0;
+                for r in records {
+                    if customers >= limit {
+                        break;
+                    }
+                    let first: i64 = r.get("customer_id");
+                    customers += r.get::<Option<i64>, _>("last_customer_id").map_or(1, |last| last - first + 1);
+                    rows.push(r);
+                }
+                let mut created: Vec<(Id, Id)> = Vec::new();
                 let mut restores: Vec<CustomerUpdate> = Vec::new();
                 for r in &rows {
                     let customer_id: i64 = r.get("customer_id");
                     let action: String = r.get("action");
                     if action == "created" {
-                        created.push(customer_id);
+                        created.push((customer_id, r.get::<Option<i64>, _>("last_customer_id").unwrap_or(customer_id)));
                     } else if let Some(prev) = r.get::<Option<String>, _>("previous") {
                         let s: CustomerSnapshot = serde_json::from_str(&prev).map_err(|e| StorageError::Corrupt(e.to_string()))?;
                         let values = CustomerValues {
@@ -1072,17 +1089,15 @@ macro_rules! impl_storage {
                         restores.push(CustomerUpdate { id: customer_id, values, import_id: s.import_id });
                     }
                 }
-                for chunk in created.chunks(INSERT_CHUNK) {
-                    let mut qb: QueryBuilder<$DB> = QueryBuilder::new("DELETE FROM customers WHERE id IN (");
-                    let mut sep = qb.separated(", ");
-                    for id in chunk {
-                        sep.push_bind(*id);
-                    }
-                    qb.push(")");
-                    qb.build().execute(&mut *tx).await?;
+                for (first, last) in created {
+                    sqlx::query("DELETE FROM customers WHERE id BETWEEN $1 AND $2")
+                        .bind(first)
+                        .bind(last)
+                        .execute(&mut *tx)
+                        .await?;
                 }
                 Self::update_customers(&mut tx, &restores, now).await?;
-                // The rows read above are the first `limit` by customer id: remove exactly those.
+                // The records taken above are the first by customer id: remove exactly those.
                 if let Some(last) = rows.last() {
                     sqlx::query("DELETE FROM import_changes WHERE import_id = $1 AND customer_id <= $2")
                         .bind(job.import_id)

@@ -392,9 +392,46 @@ impl From<JobRow> for Job {
     }
 }
 
-/// An undo record: a customer an import created (`"created"`, no snapshot) or updated
-/// (`"updated"`, its values before, as JSON).
-type ImportChange = (Id, &'static str, Option<String>);
+/// An undo record: a run of consecutive customer ids an import created (`"created"`,
+/// `first_id..=last_id`, no snapshot) or one customer it updated (`"updated"`, its values
+/// before, as JSON).
+struct ImportChange {
+    first_id: Id,
+    last_id: Option<Id>,
+    action: &'static str,
+    previous: Option<String>,
+}
+
+impl ImportChange {
+    fn updated(id: Id, previous: String) -> Self {
+        Self {
+            first_id: id,
+            last_id: None,
+            action: "updated",
+            previous: Some(previous),
+        }
+    }
+
+    /// The customers created, as runs of consecutive ids: one record per run, so a
+    /// million new customers need about a thousand records (ids come from one writer's
+    /// sequence, so a batch's are consecutive unless another writer took some between).
+    fn created(mut ids: Vec<Id>) -> Vec<Self> {
+        ids.sort_unstable();
+        let mut runs: Vec<Self> = Vec::new();
+        for id in ids {
+            match runs.last_mut() {
+                Some(run) if run.last_id == Some(id - 1) => run.last_id = Some(id),
+                _ => runs.push(Self {
+                    first_id: id,
+                    last_id: Some(id),
+                    action: "created",
+                    previous: None,
+                }),
+            }
+        }
+        runs
+    }
+}
 
 /// The columns of [`ExistingCustomer`], to which each engine adds its `WHERE`.
 const EXISTING_CUSTOMERS_SQL: &str = "SELECT id, email_key, first_name, last_name, full_name, \
@@ -482,3 +519,27 @@ fn ids_in_order(rows: &[CustomerValues], returned: Vec<(Id, String)>) -> Vec<Opt
 const BATCHES_READ_AHEAD: usize = 2;
 /// At most this many batches are read for one transaction.
 const MAX_BATCHES_PER_TRANSACTION: i64 = 64;
+
+#[cfg(test)]
+mod tests {
+    use super::ImportChange;
+
+    fn runs(ids: Vec<i64>) -> Vec<(i64, Option<i64>)> {
+        ImportChange::created(ids)
+            .into_iter()
+            .map(|c| (c.first_id, c.last_id))
+            .collect()
+    }
+
+    #[test]
+    fn created_ids_become_runs_of_consecutive_ids() {
+        assert_eq!(runs(vec![]), vec![]);
+        assert_eq!(runs(vec![7]), vec![(7, Some(7))]);
+        // Out of order, with a gap where another writer took ids 4 and 5.
+        assert_eq!(
+            runs(vec![3, 1, 2, 6, 8, 7]),
+            vec![(1, Some(3)), (6, Some(8))]
+        );
+        assert_eq!(runs((10..1010).collect()), vec![(10, Some(1009))]);
+    }
+}

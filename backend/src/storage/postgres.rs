@@ -155,17 +155,19 @@ impl PgStorage {
             return Ok(());
         }
         sqlx::query(
-            "INSERT INTO import_changes (import_id, customer_id, action, previous) \
-             SELECT $1, customer_id, action, previous \
-             FROM UNNEST($2::bigint[], $3::text[], $4::text[]) AS v(customer_id, action, previous)",
+            "INSERT INTO import_changes (import_id, customer_id, last_customer_id, action, previous) \
+             SELECT $1, customer_id, last_customer_id, action, previous \
+             FROM UNNEST($2::bigint[], $3::bigint[], $4::text[], $5::text[]) \
+               AS v(customer_id, last_customer_id, action, previous)",
         )
         .bind(import_id)
-        .bind(changes.iter().map(|c| c.0).collect::<Vec<Id>>())
-        .bind(changes.iter().map(|c| c.1).collect::<Vec<&str>>())
+        .bind(changes.iter().map(|c| c.first_id).collect::<Vec<Id>>())
+        .bind(changes.iter().map(|c| c.last_id).collect::<Vec<Option<Id>>>())
+        .bind(changes.iter().map(|c| c.action).collect::<Vec<&str>>())
         .bind(
             changes
                 .iter()
-                .map(|c| c.2.as_deref())
+                .map(|c| c.previous.as_deref())
                 .collect::<Vec<Option<&str>>>(),
         )
         .execute(&mut **tx)

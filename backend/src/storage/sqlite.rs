@@ -224,13 +224,14 @@ impl SqliteStorage {
     ) -> sqlx::Result<()> {
         for chunk in changes.chunks(INSERT_CHUNK) {
             let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-                "INSERT INTO import_changes (import_id, customer_id, action, previous) ",
+                "INSERT INTO import_changes (import_id, customer_id, last_customer_id, action, previous) ",
             );
-            qb.push_values(chunk, |mut b, (id, action, previous)| {
+            qb.push_values(chunk, |mut b, c| {
                 b.push_bind(import_id)
-                    .push_bind(*id)
-                    .push_bind(*action)
-                    .push_bind(previous.clone());
+                    .push_bind(c.first_id)
+                    .push_bind(c.last_id)
+                    .push_bind(c.action)
+                    .push_bind(c.previous.as_deref());
             });
             qb.build().execute(&mut **tx).await?;
         }

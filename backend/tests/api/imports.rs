@@ -189,6 +189,148 @@ async fn on_duplicate_decides_what_happens_to_stored_customers_and_undo_restores
 }
 
 #[tokio::test]
+async fn undo_reverses_exactly_what_each_import_did_across_batches() {
+    each_engine!("undo_runs", |app| {
+        app.post(
+            "/api/customers",
+            json!({"first_name": "Before", "last_name": "B", "email": "before@example.com"}),
+        )
+        .await
+        .expect(StatusCode::CREATED);
+        // New customers are recorded as runs of ids; a stored email in the middle of a batch
+        // and a later row for a customer created by an earlier batch must not confuse them.
+        let a = app
+            .import_batches(
+                "update",
+                &[
+                    json!([
+                        row(2, "a1@example.com", "A1"),
+                        row(3, "a2@example.com", "A2")
+                    ]),
+                    json!([
+                        row(4, "before@example.com", "ByA"),
+                        row(5, "a3@example.com", "A3")
+                    ]),
+                    json!([
+                        row(6, "a1@example.com", "A1 again"),
+                        row(7, "a4@example.com", "A4")
+                    ]),
+                ],
+            )
+            .await;
+        let c = &a["counts"];
+        assert_eq!(
+            (
+                c["created"].as_i64(),
+                c["updated"].as_i64(),
+                c["skipped"].as_i64()
+            ),
+            (Some(4), Some(1), Some(1)),
+            "{c}"
+        );
+        app.post(
+            "/api/customers",
+            json!({"first_name": "After", "last_name": "B", "email": "after@example.com"}),
+        )
+        .await
+        .expect(StatusCode::CREATED);
+        let b = app
+            .import_batches(
+                "update",
+                &[json!([
+                    row(2, "b1@example.com", "B1"),
+                    row(3, "a2@example.com", "A2 by B"),
+                    row(4, "b2@example.com", "B2")
+                ])],
+            )
+            .await;
+        assert_eq!(
+            (
+                b["counts"]["created"].as_i64(),
+                b["counts"]["updated"].as_i64()
+            ),
+            (Some(2), Some(1))
+        );
+
+        let undo = |id: i64| {
+            let app = &app;
+            async move {
+                app.request(Method::POST, &format!("/api/imports/{id}/undo"), None)
+                    .await
+                    .expect(StatusCode::ACCEPTED);
+                app.wait_for_status(id, "undone").await;
+            }
+        };
+        undo(a["id"].as_i64().unwrap()).await;
+        // Everything A created goes (a2 too, which B updated later); "before" gets its values back.
+        assert_eq!(
+            app.customer_emails().await,
+            vec![
+                "after@example.com",
+                "b1@example.com",
+                "b2@example.com",
+                "before@example.com"
+            ]
+        );
+        let before = &app.get("/api/customers?q=before").await.json()["items"][0];
+        assert_eq!(before["first_name"], "Before");
+        undo(b["id"].as_i64().unwrap()).await;
+        assert_eq!(
+            app.customer_emails().await,
+            vec!["after@example.com", "before@example.com"]
+        );
+    });
+}
+
+#[tokio::test]
+async fn undo_leaves_customers_added_by_hand_while_the_import_ran() {
+    each_engine!("undo_beside_hand", |app| {
+        let batches: Vec<serde_json::Value> = (0..30)
+            .map(|b| {
+                serde_json::Value::Array(
+                    (0..100)
+                        .map(|i| row(2 + b * 100 + i, &format!("imp{b}-{i}@example.com"), "I"))
+                        .collect(),
+                )
+            })
+            .collect();
+        let id = app.send_import("skip", &batches).await;
+        // Customers created by hand take ids while the import writes its own.
+        let mut by_hand = Vec::new();
+        while by_hand.len() < 400 {
+            let email = format!("hand{:03}@example.com", by_hand.len());
+            app.post(
+                "/api/customers",
+                json!({"first_name": "H", "last_name": "H", "email": email}),
+            )
+            .await
+            .expect(StatusCode::CREATED);
+            by_hand.push(email);
+            if app.get(&format!("/api/imports/{id}")).await.json()["status"] == "completed" {
+                break;
+            }
+        }
+        assert_eq!(app.wait_for_import(id).await["counts"]["created"], 3000);
+        app.request(Method::POST, &format!("/api/imports/{id}/undo"), None)
+            .await
+            .expect(StatusCode::ACCEPTED);
+        app.wait_for_status(id, "undone").await;
+        let list = app
+            .get("/api/customers?per_page=500&sort=email")
+            .await
+            .json();
+        assert_eq!(list["total"], by_hand.len());
+        let left: Vec<&str> = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["email"].as_str().unwrap())
+            .collect();
+        assert_eq!(left, by_hand);
+    });
+}
+
+#[tokio::test]
 async fn a_raw_csv_upload_is_detected_mapped_and_imported_by_the_server() {
     each_engine!("raw_csv", |app| {
         let csv = "Име;Фамилия;Имейл;Телефон\r\nИван;Петров;ivan@example.com;0888\r\nМария;Иванова;maria@example.com;0899\r\n";
