@@ -102,8 +102,8 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         }
     }
 
-    step("Starting a throwaway PostgreSQL cluster");
-    let pg = crate::postgres::Cluster::start()?;
+    step("Starting a throwaway PostgreSQL cluster, set up as a dedicated server");
+    let pg = crate::postgres::Cluster::start_with(crate::postgres::SERVER_SETTINGS)?;
     step("Measuring (each figure several times; medians and spread below)");
     let mut c = Command::new(root.join("target/release/intake-bench"));
     if let Some(only) = &only {

@@ -26,8 +26,19 @@ pub struct Cluster {
     as_postgres: bool,
 }
 
+/// Settings of a dedicated database server for the benchmark: PostgreSQL's own defaults
+/// (128 MB of shared buffers, 1 GB of WAL between checkpoints) are placeholders meant for
+/// any machine; a million customers (about 550 MB with indexes) need more to stay cached.
+pub const SERVER_SETTINGS: &[&str] = &["shared_buffers=1GB", "max_wal_size=4GB"];
+
 impl Cluster {
+    /// A cluster with PostgreSQL's default settings (plus `fsync=off`: it is thrown away).
     pub fn start() -> Result<Self> {
+        Self::start_with(&[])
+    }
+
+    /// A cluster with these `name=value` settings added.
+    pub fn start_with(settings: &[&str]) -> Result<Self> {
         let bin = bin_dir().context("no PostgreSQL server binaries under /usr/lib/postgresql")?;
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let dir = std::env::temp_dir().join(format!("intake-pg-{}-{port}", std::process::id()));
@@ -64,10 +75,14 @@ impl Cluster {
                 "--locale=C",
             ],
         )?;
-        let opts = format!(
+        let mut opts = format!(
             "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
             cluster.dir.display()
         );
+        for setting in settings {
+            opts.push_str(" -c ");
+            opts.push_str(setting);
+        }
         cluster.pg(
             "pg_ctl",
             &[
