@@ -711,7 +711,7 @@ macro_rules! impl_storage {
                     Some(_) => return Ok(PutBatch::BodyMismatch),
                     None => {}
                 }
-                let rows_json = crate::cpu::heavy(|| serde_json::to_string(&batch.rows)).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+                let rows_json = crate::cpu::heavy(|| StoredRow::stored_json(&batch.rows)).map_err(|e| StorageError::Corrupt(e.to_string()))?;
                 sqlx::query(
                     "INSERT INTO import_batches (import_id, seq, body_hash, row_count, rows, response) VALUES ($1, $2, $3, $4, $5, $6)",
                 )
