@@ -4,6 +4,8 @@
 use crate::extract::Path;
 use std::collections::HashMap;
 
+use futures::StreamExt;
+
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
@@ -288,10 +290,12 @@ async fn remove(State(state): State<AppState>, Path(id): Path<Id>) -> ApiResult<
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Customers per export page (one database round trip).
+/// Customer ids per export page (one database round trip; at most this many customers).
 const EXPORT_PAGE: i64 = 2000;
 /// Pages written ahead of the response.
 const EXPORT_PAGES_AHEAD: usize = 2;
+/// Pages read from the database at once.
+const EXPORT_PAGES_READ_AT_ONCE: usize = 2;
 
 pub fn export_options(delimiter: Option<&str>, bom: Option<bool>) -> ApiResult<ExportOptions> {
     let delimiter = match delimiter.unwrap_or("comma") {
@@ -388,15 +392,26 @@ async fn write_export_pages(
     opts: &ExportOptions,
     tx: &tokio::sync::mpsc::Sender<Result<Vec<u8>, StorageError>>,
 ) -> Result<(), StorageError> {
+    // Pages are ranges of ids, known before any is read (unlike keyset pages, which need
+    // the previous page's last id), so the next page is read while this one is written:
+    // the database and the CSV writing work at the same time. Customers created after
+    // the export started (ids above the span) are not part of it.
+    let Some((first, last)) = storage.customer_id_span().await? else {
+        return Ok(());
+    };
+    let ranges = (first - 1..last)
+        .step_by(EXPORT_PAGE as usize)
+        .map(move |after| (after, (after + EXPORT_PAGE).min(last)));
+    let mut pages = futures::stream::iter(ranges)
+        .map(|(after, up_to)| storage.export_page(filter, after, up_to, EXPORT_PAGE))
+        .buffered(EXPORT_PAGES_READ_AT_ONCE);
     // Groups are few: named from a map, read again if a page names a group created since.
     let mut groups: HashMap<Id, String> = HashMap::new();
-    let mut after = 0;
-    loop {
-        let page = storage.export_page(filter, after, EXPORT_PAGE).await?;
-        let Some(last) = page.last() else {
-            return Ok(());
-        };
-        after = last.id;
+    while let Some(page) = pages.next().await {
+        let page = page?;
+        if page.is_empty() {
+            continue;
+        }
         if page.iter().any(|r| !groups.contains_key(&r.group_id)) {
             groups = storage
                 .list_groups()
@@ -405,7 +420,6 @@ async fn write_export_pages(
                 .map(|g| (g.id, g.name))
                 .collect();
         }
-        let full = page.len() as i64 == EXPORT_PAGE;
         let out = crate::cpu::heavy(|| {
             let mut out = Vec::with_capacity(page.len() * 112);
             for r in &page {
@@ -423,8 +437,9 @@ async fn write_export_pages(
             }
             out
         });
-        if tx.send(Ok(out)).await.is_err() || !full {
+        if tx.send(Ok(out)).await.is_err() {
             return Ok(());
         }
     }
+    Ok(())
 }

@@ -66,12 +66,14 @@ macro_rules! impl_storage {
 
             /// The export page's query: the exported columns of the matching customers after
             /// `after_id`, in id order (each engine reads it its own way).
-            fn push_export_page(qb: &mut QueryBuilder<'_, $DB>, filter: &CustomerFilter, after_id: Id, limit: i64) {
+            fn push_export_page(qb: &mut QueryBuilder<'_, $DB>, filter: &CustomerFilter, after_id: Id, up_to: Id, limit: i64) {
                 qb.push(
                     "SELECT c.id, c.first_name, c.last_name, c.email, c.note, c.accepts_marketing, \
                      c.group_id, c.created_at FROM customers c WHERE c.id > ",
                 );
                 qb.push_bind(after_id);
+                qb.push(" AND c.id <= ");
+                qb.push_bind(up_to);
                 Self::push_filter(qb, filter);
                 qb.push(" ORDER BY c.id LIMIT ");
                 qb.push_bind(limit);
@@ -582,8 +584,14 @@ macro_rules! impl_storage {
                 Ok(Page { items, total, page, per_page })
             }
 
-            async fn export_page(&self, filter: &CustomerFilter, after_id: Id, limit: i64) -> Result<Vec<ExportRow>> {
-                self.export_rows(filter, after_id, limit).await
+            async fn customer_id_span(&self) -> Result<Option<(Id, Id)>> {
+                let (first, last): (Option<Id>, Option<Id>) =
+                    sqlx::query_as("SELECT MIN(id), MAX(id) FROM customers").fetch_one(&self.read).await?;
+                Ok(first.zip(last))
+            }
+
+            async fn export_page(&self, filter: &CustomerFilter, after_id: Id, up_to: Id, limit: i64) -> Result<Vec<ExportRow>> {
+                self.export_rows(filter, after_id, up_to, limit).await
             }
 
             async fn get_customer(&self, id: Id) -> Result<Customer> {

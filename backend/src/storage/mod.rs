@@ -107,14 +107,17 @@ pub trait Storage: Send + Sync + 'static {
         page: i64,
         per_page: i64,
     ) -> Result<Page<Customer>>;
-    /// Up to `limit` customers with id above `after_id`, in id order: the export pages
-    /// through these so memory stays flat however many customers match.
-    /// Up to `limit` matching customers after `after_id`, in id order, with the export's
-    /// columns: the export's pages (keyset, so memory stays flat however many match).
+    /// The lowest and highest customer id (None without customers): the span the export's
+    /// pages divide into id ranges.
+    async fn customer_id_span(&self) -> Result<Option<(Id, Id)>>;
+    /// Up to `limit` matching customers with ids in `after_id + 1..=up_to`, in id order,
+    /// with the export's columns: the export's pages (id ranges, so memory stays flat
+    /// however many match, and pages can be read at once).
     async fn export_page(
         &self,
         filter: &CustomerFilter,
         after_id: Id,
+        up_to: Id,
         limit: i64,
     ) -> Result<Vec<ExportRow>>;
     async fn get_customer(&self, id: Id) -> Result<Customer>;

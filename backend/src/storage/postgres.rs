@@ -50,10 +50,11 @@ impl PgStorage {
         &self,
         filter: &CustomerFilter,
         after_id: Id,
+        up_to: Id,
         limit: i64,
     ) -> Result<Vec<ExportRow>> {
         let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("");
-        Self::push_export_page(&mut qb, filter, after_id, limit);
+        Self::push_export_page(&mut qb, filter, after_id, up_to, limit);
         type Cells = (Id, String, String, String, String, bool, Id, DateTime<Utc>);
         let rows: Vec<Cells> = qb.build_query_as().fetch_all(&self.read).await?;
         Ok(rows

@@ -150,13 +150,14 @@ impl SqliteStorage {
         &self,
         filter: &CustomerFilter,
         after_id: Id,
+        up_to: Id,
         limit: i64,
     ) -> Result<Vec<ExportRow>> {
         let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
             "SELECT json_group_array(json_array(id, first_name, last_name, email, note, \
              accepts_marketing, group_id, created_at)) FROM (",
         );
-        Self::push_export_page(&mut qb, filter, after_id, limit);
+        Self::push_export_page(&mut qb, filter, after_id, up_to, limit);
         qb.push(")");
         let (json,): (String,) = qb.build_query_as().fetch_one(&self.read).await?;
         crate::cpu::heavy(|| export_rows_from_json(&json))
