@@ -317,6 +317,29 @@ async fn list_totals_kept_by_the_database_match_a_count_of_the_rows_after_every_
             for g in groups.as_array().unwrap() {
                 filters.push(format!("group_id={}&", g["id"]));
             }
+            // The groups page and a group's own count show the kept counts too.
+            for g in groups.as_array().unwrap() {
+                let counted = app
+                    .get(&format!(
+                        "/api/customers?group_id={}&created_from=1970-01-01T00:00:00Z&per_page=1",
+                        g["id"]
+                    ))
+                    .await
+                    .json();
+                assert_eq!(
+                    g["customer_count"], counted["total"],
+                    "after {step}, group {g}"
+                );
+                let one = app
+                    .get(&format!("/api/groups/{}", g["id"]))
+                    .await
+                    .expect(StatusCode::OK)
+                    .json();
+                assert_eq!(
+                    one["customer_count"], counted["total"],
+                    "after {step}, group {one}"
+                );
+            }
             for f in filters {
                 let kept = app
                     .get(&format!("/api/customers?{f}per_page=1"))
