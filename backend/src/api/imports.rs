@@ -192,6 +192,18 @@ pub fn validate_batch(seq: u32, rows: &[BatchRow]) -> (NewBatch, BatchResponse) 
     (batch, response)
 }
 
+/// A posted batch as it is stored: every row validated again, and the body's identity, a
+/// hash of its parsed content (so formatting differences are the same body).
+pub fn prepare_batch(
+    seq: u32,
+    req: &BatchRequest,
+) -> serde_json::Result<(NewBatch, BatchResponse)> {
+    let canonical = serde_json::to_vec(req)?;
+    let (mut batch, response) = validate_batch(seq, &req.rows);
+    batch.body_hash = hex::encode(Sha256::digest(&canonical));
+    Ok((batch, response))
+}
+
 /// Store one batch of rows, validated again by the server. Idempotent per `seq`: the same
 /// body gets the same answer and changes nothing.
 #[utoipa::path(
@@ -223,13 +235,8 @@ async fn put_batch(
             req.rows.len()
         )));
     }
-    let (batch, response) = crate::cpu::heavy(|| {
-        // The body's identity is its parsed content, so formatting differences are the same body.
-        let canonical = serde_json::to_vec(&req).map_err(ApiError::internal)?;
-        let (mut batch, response) = validate_batch(seq, &req.rows);
-        batch.body_hash = hex::encode(Sha256::digest(&canonical));
-        Ok::<_, ApiError>((batch, response))
-    })?;
+    let (batch, response) =
+        crate::cpu::heavy(|| prepare_batch(seq, &req)).map_err(ApiError::internal)?;
     match state
         .storage
         .put_batch(id, &batch, ImportStatus::Receiving)

@@ -239,6 +239,7 @@ pub fn paging(page: Option<i64>, per_page: Option<i64>, max: i64) -> Result<(i64
 }
 
 pub use customers::{export_options, export_stream, write_export};
+pub use imports::prepare_batch;
 
 #[cfg(test)]
 mod tests {
