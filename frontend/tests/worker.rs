@@ -1,11 +1,13 @@
 //! The parse worker's reading and preview, run inside a real dedicated worker in headless
 //! Chromium (`FileReaderSync` exists only there).
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use frontend::protocol::{FromWorker, Progress, ReadSettings, ToWorker};
-use frontend::worker::{PartJob, PartRunner, Split, check, check_part, check_with, preview};
+use frontend::worker::{
+    FIRST_SHARE, PartJob, PartRunner, Split, check, check_part, check_with, preview,
+};
 use shared::import::Target;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
@@ -156,7 +158,7 @@ fn in_process_runner(
             }
             let part = check_part(&file, &settings, start, &mut |p| progress.set(*p)).await;
             Ok(match part {
-                Ok(part) => js_sys::Uint8Array::from(&part.to_bytes()[..]).into(),
+                Ok(part) => js_sys::Uint8Array::from(&part.into_bytes()[..]).into(),
                 Err(e) => JsValue::from_str(&e),
             })
         });
@@ -173,20 +175,28 @@ async fn one_pass(f: &web_sys::File) -> (Progress, Vec<(u64, shared::api::FieldE
     let never = Split {
         from_size: f64::INFINITY,
         at: None,
+        share: 0.5,
     };
     let runs = Rc::new(Cell::new(0));
     let runner = in_process_runner(runs.clone(), Rc::new(Cell::new(0)), false);
-    let result = check_with(f, &ReadSettings::default(), never, &*runner, &mut |_| ())
-        .await
-        .unwrap();
+    let result = check_with(
+        f,
+        &ReadSettings::default(),
+        never,
+        &*runner,
+        &|| true,
+        &mut |_| (),
+    )
+    .await
+    .unwrap();
     assert_eq!(runs.get(), 0);
     result
 }
 
 /// A check split in two parts gives exactly one pass's counts and problems, in the same
-/// order: at the middle (where the real check splits), at a record start chosen here, and
-/// when the first part does not end at a record start (inside a quoted note: it reads the
-/// rest itself).
+/// order: near the shares the real check uses (about half, and more for a cold helper), at
+/// a quarter, at a record start chosen here, and when the first part does not end at a
+/// record start (inside a quoted note: it reads the rest itself).
 #[wasm_bindgen_test]
 async fn a_split_check_gives_what_one_pass_gives() {
     let bytes = several_slices_of_customers();
@@ -197,27 +207,96 @@ async fn a_split_check_gives_what_one_pass_gives() {
     // A record start past the middle, and a line break inside a quoted note after it.
     let row_start = text[bytes.len() / 2..].find("\nGrace").unwrap() + bytes.len() / 2 + 1;
     let in_note = text[row_start..].find("после\n").unwrap() + row_start + "после\n".len();
-    for (at, merged) in [
-        (None, true),
-        (Some(row_start), true),
-        (Some(in_note), false),
+    for (at, share, merged) in [
+        (None, FIRST_SHARE, true),
+        (None, 0.25, true),
+        (Some(row_start), 0.5, true),
+        (Some(in_note), 0.5, false),
     ] {
         let (runs, cancels) = (Rc::new(Cell::new(0)), Rc::new(Cell::new(0)));
         let runner = in_process_runner(runs.clone(), cancels.clone(), false);
         let split = Split {
             from_size: 0.0,
             at: at.map(|a| a as f64),
+            share,
         };
         let mut last = 0.0;
-        let got = check_with(&f, &ReadSettings::default(), split, &*runner, &mut |p| {
-            last = p.bytes_done
-        })
+        let got = check_with(
+            &f,
+            &ReadSettings::default(),
+            split,
+            &*runner,
+            &|| true,
+            &mut |p| last = p.bytes_done,
+        )
         .await
         .unwrap();
-        assert_eq!(runs.get(), 1, "split at {at:?}");
-        assert_eq!(cancels.get(), u32::from(!merged), "split at {at:?}");
-        assert_eq!(got, expected, "split at {at:?}");
+        assert_eq!(runs.get(), 1, "split at {at:?} / {share}");
+        assert_eq!(
+            cancels.get(),
+            u32::from(!merged),
+            "split at {at:?} / {share}"
+        );
+        assert_eq!(got, expected, "split at {at:?} / {share}");
         assert_eq!(last, bytes.len() as f64);
+    }
+}
+
+/// A helper that is not ready at first (a cold start) gets a share of what is left when it
+/// is: the split comes after the slices read meanwhile, with one pass's results.
+#[wasm_bindgen_test]
+async fn a_helper_ready_late_reads_a_share_of_the_rest() {
+    let bytes = several_slices_of_customers();
+    let f = file(&bytes, "big.csv");
+    let expected = one_pass(&f).await;
+    for (ready_at, split_after) in [(2, 1_048_576.0), (3, 2_097_152.0), (9, f64::INFINITY)] {
+        let (runs, cancels) = (Rc::new(Cell::new(0)), Rc::new(Cell::new(0)));
+        let inner = in_process_runner(runs.clone(), cancels.clone(), false);
+        let starts = Rc::new(RefCell::new(Vec::new()));
+        let runner = {
+            let starts = starts.clone();
+            move |f: &web_sys::File, s: &ReadSettings, start: f64, p: Rc<Cell<Progress>>| {
+                starts.borrow_mut().push(start);
+                inner(f, s, start, p)
+            }
+        };
+        // Ready from its `ready_at`-th question on (one question before each slice).
+        let asked = Cell::new(0);
+        let ready = || {
+            asked.set(asked.get() + 1);
+            asked.get() >= ready_at
+        };
+        let split = Split {
+            from_size: 0.0,
+            at: None,
+            share: 0.5,
+        };
+        let got = check_with(
+            &f,
+            &ReadSettings::default(),
+            split,
+            &runner,
+            &ready,
+            &mut |_| (),
+        )
+        .await
+        .unwrap();
+        assert_eq!(got, expected, "ready at {ready_at}");
+        let starts = starts.borrow();
+        if split_after.is_finite() {
+            // Half of what was left after the slices read, to the next record start.
+            let from = split_after + (bytes.len() as f64 - split_after) / 2.0;
+            assert_eq!(starts.len(), 1, "ready at {ready_at}");
+            assert!(
+                starts[0] > from && starts[0] < from + 1000.0,
+                "ready at {ready_at}: {starts:?}"
+            );
+            assert_eq!(cancels.get(), 0);
+        } else {
+            // Ready after the last slice: no split.
+            assert!(starts.is_empty(), "{starts:?}");
+        }
+        assert_eq!(runs.get(), starts.len() as u32);
     }
 }
 
@@ -231,10 +310,18 @@ async fn a_failed_second_part_is_read_by_the_first() {
     let split = Split {
         from_size: 0.0,
         at: None,
+        share: 0.5,
     };
-    let got = check_with(&f, &ReadSettings::default(), split, &*runner, &mut |_| ())
-        .await
-        .unwrap();
+    let got = check_with(
+        &f,
+        &ReadSettings::default(),
+        split,
+        &*runner,
+        &|| true,
+        &mut |_| (),
+    )
+    .await
+    .unwrap();
     assert_eq!(got, expected);
 }
 

@@ -165,9 +165,11 @@ impl FileCheck {
         let mut hits: Vec<(u32, u64, u64, &[u8])> = Vec::new();
         let mut batch: Vec<([u64; 2], u64)> = Vec::with_capacity(LOOKUP_BATCH);
         let mut found = Vec::with_capacity(LOOKUP_BATCH);
+        let mut chunk: Vec<First<'_>> = Vec::with_capacity(LOOKUP_BATCH);
         let mut entries = firsts(&part.firsts).peekable();
         while entries.peek().is_some() {
-            let chunk: Vec<First<'_>> = entries.by_ref().take(LOOKUP_BATCH).collect();
+            chunk.clear();
+            chunk.extend(entries.by_ref().take(LOOKUP_BATCH));
             batch.clear();
             batch.extend(chunk.iter().map(|f| (f.hash, f.line + shift)));
             self.dups.supersede_many(&batch, &mut found);
@@ -279,7 +281,7 @@ fn see_row(
 }
 
 /// What a second part found, for [`FileCheck::merge`]; crosses between workers as bytes
-/// ([`PartResult::to_bytes`]): a million rows' keys as JSON would cost more than the merge.
+/// ([`PartResult::into_bytes`]): a million rows' keys as JSON would cost more than the merge.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PartResult {
     counts: CheckCounts,
@@ -310,13 +312,12 @@ impl PartResult {
         firsts(&self.firsts)
     }
 
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.firsts.len() + 64 + self.problems.len() * 96);
-        let c = &self.counts;
-        for v in [c.rows, c.valid, c.invalid, c.duplicates, self.nfirsts] {
-            out.extend_from_slice(&v.to_le_bytes());
-        }
-        out.extend_from_slice(&(self.problems.len() as u64).to_le_bytes());
+    /// The bytes [`PartResult::from_bytes`] reads: the first rows as they are (no copy),
+    /// then the problems, then the counts and the lengths.
+    pub fn into_bytes(self) -> Vec<u8> {
+        let mut out = self.firsts;
+        let firsts_len = out.len() as u64;
+        out.reserve(TRAILER + self.problems.len() * 96);
         for (line, later, e) in &self.problems {
             out.extend_from_slice(&line.to_le_bytes());
             out.extend_from_slice(&later.to_le_bytes());
@@ -325,21 +326,37 @@ impl PartResult {
                 out.extend_from_slice(s.as_bytes());
             }
         }
-        out.extend_from_slice(&self.firsts);
+        let c = &self.counts;
+        let trailer = [
+            c.rows,
+            c.valid,
+            c.invalid,
+            c.duplicates,
+            self.nfirsts,
+            self.problems.len() as u64,
+            firsts_len,
+        ];
+        for v in trailer {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
         out
     }
 
-    /// The reverse of [`PartResult::to_bytes`]; `None` for bytes it did not write.
-    pub fn from_bytes(bytes: &[u8]) -> Option<PartResult> {
-        let mut r = ByteReader(bytes);
+    /// The reverse of [`PartResult::into_bytes`], keeping the first rows where they are;
+    /// `None` for bytes it did not write.
+    pub fn from_bytes(mut bytes: Vec<u8>) -> Option<PartResult> {
+        let body = bytes.len().checked_sub(TRAILER)?;
+        let mut t = ByteReader(&bytes[body..]);
         let counts = CheckCounts {
-            rows: r.u64()?,
-            valid: r.u64()?,
-            invalid: r.u64()?,
-            duplicates: r.u64()?,
+            rows: t.u64()?,
+            valid: t.u64()?,
+            invalid: t.u64()?,
+            duplicates: t.u64()?,
         };
-        let nfirsts = r.u64()?;
-        let nproblems = r.u64()?;
+        let nfirsts = t.u64()?;
+        let nproblems = t.u64()?;
+        let firsts_len = usize::try_from(t.u64()?).ok().filter(|&n| n <= body)?;
+        let mut r = ByteReader(&bytes[firsts_len..body]);
         let mut problems = Vec::new();
         for _ in 0..nproblems {
             let line = r.u64()?;
@@ -357,10 +374,14 @@ impl PartResult {
                 },
             ));
         }
+        if !r.0.is_empty() {
+            return None;
+        }
+        bytes.truncate(firsts_len);
         let part = PartResult {
             counts,
             problems,
-            firsts: r.0.to_vec(),
+            firsts: bytes,
             nfirsts,
         };
         // Every entry whole, as many as announced.
@@ -370,6 +391,9 @@ impl PartResult {
         (n == nfirsts && len == part.firsts.len()).then_some(part)
     }
 }
+
+/// The end of [`PartResult::into_bytes`]: seven u64.
+const TRAILER: usize = 7 * 8;
 
 /// The entries of [`PartResult::firsts`] (up to the first incomplete one).
 fn firsts(bytes: &[u8]) -> impl Iterator<Item = First<'_>> {
@@ -469,7 +493,7 @@ mod tests {
         }
         second.finish();
         let part = second.into_part();
-        let sent = PartResult::from_bytes(&part.to_bytes()).expect("round trip");
+        let sent = PartResult::from_bytes(part.clone().into_bytes()).expect("round trip");
         assert_eq!(sent, part);
         first.at_record_start().then(|| first.merge(sent))
     }
@@ -564,10 +588,19 @@ mod tests {
         let mut second = FileCheck::second_part(&det, default_decoders(), usize::MAX);
         second.push(&bytes[100..]);
         second.finish();
-        let sent = second.into_part().to_bytes();
-        assert!(PartResult::from_bytes(&sent).is_some());
-        assert!(PartResult::from_bytes(&sent[..sent.len() - 1]).is_none());
-        assert!(PartResult::from_bytes(&[]).is_none());
+        let sent = second.into_part().into_bytes();
+        assert!(PartResult::from_bytes(sent.clone()).is_some());
+        for cut in [1, 8, TRAILER, sent.len() - 1] {
+            assert!(
+                PartResult::from_bytes(sent[cut..].to_vec()).is_none(),
+                "{cut}"
+            );
+            assert!(
+                PartResult::from_bytes(sent[..sent.len() - cut].to_vec()).is_none(),
+                "{cut}"
+            );
+        }
+        assert!(PartResult::from_bytes(Vec::new()).is_none());
     }
 
     proptest::proptest! {
