@@ -370,11 +370,21 @@ pub fn detect_with(
     let resolved = resolve_names(&guesses, &stats, has_header);
     // Assign targets: the most confident column wins each target.
     let mut order: Vec<usize> = (0..ncols).collect();
-    order.sort_by(|&a, &b| {
-        let ca = resolved[a].map_or(0.0, |(_, c)| c);
-        let cb = resolved[b].map_or(0.0, |(_, c)| c);
-        cb.total_cmp(&ca).then(a.cmp(&b))
-    });
+    let confidence = |j: usize| resolved[j].map_or(0.0, |(_, c)| c);
+    // Most confident first, ties by position. An insertion sort: the columns are few (a
+    // thousand at most is a million steps, once per detection), and the standard library's
+    // sort would add several KB to the parse worker's wasm.
+    for i in 1..order.len() {
+        let mut k = i;
+        while k > 0
+            && confidence(order[k - 1])
+                .total_cmp(&confidence(order[k]))
+                .is_lt()
+        {
+            order.swap(k - 1, k);
+            k -= 1;
+        }
+    }
     let mut suggestion: Vec<(Option<Target>, f32, Option<&'static str>)> =
         vec![(None, 0.0, Some(UNKNOWN)); ncols];
     let mut taken = [false; 7];
