@@ -198,9 +198,14 @@ pub fn prepare_batch(
     seq: u32,
     req: &BatchRequest,
 ) -> serde_json::Result<(NewBatch, BatchResponse)> {
-    let canonical = serde_json::to_vec(req)?;
+    // Serialised straight into the hash (through a buffer: serde writes small pieces).
+    let mut hasher = std::io::BufWriter::with_capacity(64 << 10, Sha256::new());
+    serde_json::to_writer(&mut hasher, req)?;
+    let hasher = hasher
+        .into_inner()
+        .map_err(|e| serde_json::Error::io(e.into_error()))?;
     let (mut batch, response) = validate_batch(seq, &req.rows);
-    batch.body_hash = hex::encode(Sha256::digest(&canonical));
+    batch.body_hash = hex::encode(hasher.finalize());
     Ok((batch, response))
 }
 
