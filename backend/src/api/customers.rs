@@ -296,6 +296,9 @@ const EXPORT_PAGE: i64 = 2000;
 const EXPORT_PAGES_AHEAD: usize = 2;
 /// Pages read from the database at once.
 const EXPORT_PAGES_READ_AT_ONCE: usize = 2;
+/// Id ranges as pages while the ids span less than this many per customer; keyset pages
+/// beyond (see `write_export_pages`).
+const RANGES_UP_TO_SPAN_PER_CUSTOMER: i64 = 4;
 
 pub fn export_options(delimiter: Option<&str>, bom: Option<bool>) -> ApiResult<ExportOptions> {
     let delimiter = match delimiter.unwrap_or("comma") {
@@ -392,19 +395,38 @@ async fn write_export_pages(
     opts: &ExportOptions,
     tx: &tokio::sync::mpsc::Sender<Result<Vec<u8>, StorageError>>,
 ) -> Result<(), StorageError> {
-    // Pages are ranges of ids, known before any is read (unlike keyset pages, which need
-    // the previous page's last id), so the next page is read while this one is written:
-    // the database and the CSV writing work at the same time. Customers created after
-    // the export started (ids above the span) are not part of it.
-    let Some((first, last)) = storage.customer_id_span().await? else {
+    let Some((first, last, count)) = storage.customer_id_span().await? else {
         return Ok(());
     };
-    let ranges = (first - 1..last)
-        .step_by(EXPORT_PAGE as usize)
-        .map(move |after| (after, (after + EXPORT_PAGE).min(last)));
-    let mut pages = futures::stream::iter(ranges)
-        .map(|(after, up_to)| storage.export_page(filter, after, up_to, EXPORT_PAGE))
-        .buffered(EXPORT_PAGES_READ_AT_ONCE);
+    let mut pages = if last - first < RANGES_UP_TO_SPAN_PER_CUSTOMER * count {
+        // Pages are ranges of ids, known before any is read (unlike keyset pages, which
+        // need the previous page's last id), so the next page is read while this one is
+        // written: the database and the CSV writing work at the same time. Customers
+        // created after the export started (ids above the span) are not part of it.
+        let ranges = (first - 1..last)
+            .step_by(EXPORT_PAGE as usize)
+            .map(move |after| (after, (after + EXPORT_PAGE).min(last)));
+        futures::stream::iter(ranges)
+            .map(|(after, up_to)| storage.export_page(filter, after, up_to, EXPORT_PAGE))
+            .buffered(EXPORT_PAGES_READ_AT_ONCE)
+            .boxed()
+    } else {
+        // Ids far apart (many customers deleted, e.g. imports undone): ranges would be
+        // mostly empty queries, so pages follow each other by keyset, one at a time.
+        futures::stream::try_unfold(Some(first - 1), move |after| async move {
+            let Some(after) = after else {
+                return Ok(None);
+            };
+            let page = storage
+                .export_page(filter, after, last, EXPORT_PAGE)
+                .await?;
+            let next = (page.len() as i64 == EXPORT_PAGE)
+                .then(|| page.last().map(|r| r.id))
+                .flatten();
+            Ok(Some((page, next)))
+        })
+        .boxed()
+    };
     // Groups are few: named from a map, read again if a page names a group created since.
     let mut groups: HashMap<Id, String> = HashMap::new();
     while let Some(page) = pages.next().await {

@@ -578,10 +578,15 @@ macro_rules! impl_storage {
                 Ok(Page { items, total, page, per_page })
             }
 
-            async fn customer_id_span(&self) -> Result<Option<(Id, Id)>> {
-                let (first, last): (Option<Id>, Option<Id>) =
-                    sqlx::query_as("SELECT MIN(id), MAX(id) FROM customers").fetch_one(&self.read).await?;
-                Ok(first.zip(last))
+            async fn customer_id_span(&self) -> Result<Option<(Id, Id, i64)>> {
+                // The count is the one kept by triggers (migration 0002), not a scan.
+                let (first, last, count): (Option<Id>, Option<Id>, i64) = sqlx::query_as(
+                    "SELECT (SELECT MIN(id) FROM customers), (SELECT MAX(id) FROM customers), \
+                     (SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM customer_counts)",
+                )
+                .fetch_one(&self.read)
+                .await?;
+                Ok(first.zip(last).map(|(first, last)| (first, last, count)))
             }
 
             async fn export_page(&self, filter: &CustomerFilter, after_id: Id, up_to: Id, limit: i64) -> Result<Vec<ExportRow>> {

@@ -107,12 +107,12 @@ pub trait Storage: Send + Sync + 'static {
         page: i64,
         per_page: i64,
     ) -> Result<Page<Customer>>;
-    /// The lowest and highest customer id (None without customers): the span the export's
-    /// pages divide into id ranges.
-    async fn customer_id_span(&self) -> Result<Option<(Id, Id)>>;
+    /// The lowest and highest customer id and the number of customers (None without
+    /// customers): the span the export's pages divide into id ranges.
+    async fn customer_id_span(&self) -> Result<Option<(Id, Id, i64)>>;
     /// Up to `limit` matching customers with ids in `after_id + 1..=up_to`, in id order,
-    /// with the export's columns: the export's pages (id ranges, so memory stays flat
-    /// however many match, and pages can be read at once).
+    /// with the export's columns: the export's pages (id ranges or keyset, so memory stays
+    /// flat however many match).
     async fn export_page(
         &self,
         filter: &CustomerFilter,
