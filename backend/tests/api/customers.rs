@@ -263,10 +263,7 @@ async fn export_across_a_gap(app: &crate::support::TestApp, middle: usize) {
     import("a", 2100, "").await;
     let gap = import("b", middle, "").await;
     import("c", 1900, "Late").await;
-    app.request(Method::POST, &format!("/api/imports/{gap}/undo"), None)
-        .await
-        .expect(StatusCode::ACCEPTED);
-    app.wait_for_status(gap, "undone").await;
+    app.undo_import(gap).await;
 
     let emails = |text: String| -> Vec<String> {
         text.lines()
@@ -414,10 +411,7 @@ async fn list_totals_kept_by_the_database_match_a_count_of_the_rows_after_every_
 
         // Undo: created customers go, updated ones move back.
         let id = moved["id"].as_i64().unwrap();
-        app.request(Method::POST, &format!("/api/imports/{id}/undo"), None)
-            .await
-            .expect(StatusCode::ACCEPTED);
-        app.wait_for_status(id, "undone").await;
+        app.undo_import(id).await;
         check(&app, "an undo").await;
 
         // A delete, and a group deleted with its customers reassigned.

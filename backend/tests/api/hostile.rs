@@ -317,10 +317,7 @@ async fn every_hostile_file_of_the_corpus_gets_a_clear_error_with_line_and_field
             }
             // Undo, so the next file starts from no customers.
             if done["status"] == "completed" && e.created > 0 {
-                app.post(&format!("/api/imports/{id}/undo"), serde_json::json!({}))
-                    .await
-                    .expect(StatusCode::ACCEPTED);
-                app.wait_for_status(id, "undone").await;
+                app.undo_import(id).await;
             }
             assert_eq!(app.get("/api/customers").await.json()["total"], 0);
         }

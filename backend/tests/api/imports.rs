@@ -165,10 +165,7 @@ async fn on_duplicate_decides_what_happens_to_stored_customers_and_undo_restores
         assert_eq!(updated["counts"]["created"], 1);
         let id = updated["id"].as_i64().unwrap();
 
-        app.request(Method::POST, &format!("/api/imports/{id}/undo"), None)
-            .await
-            .expect(StatusCode::ACCEPTED);
-        app.wait_for_status(id, "undone").await;
+        app.undo_import(id).await;
         // Queue jobs: the import's own job reads `undone`, beside the completed undo job.
         let jobs = app.get("/api/jobs").await.expect(StatusCode::OK).json();
         let of_import: Vec<(&str, &str)> = jobs["items"]
@@ -252,16 +249,7 @@ async fn undo_reverses_exactly_what_each_import_did_across_batches() {
             (Some(2), Some(1))
         );
 
-        let undo = |id: i64| {
-            let app = &app;
-            async move {
-                app.request(Method::POST, &format!("/api/imports/{id}/undo"), None)
-                    .await
-                    .expect(StatusCode::ACCEPTED);
-                app.wait_for_status(id, "undone").await;
-            }
-        };
-        undo(a["id"].as_i64().unwrap()).await;
+        app.undo_import(a["id"].as_i64().unwrap()).await;
         // Everything A created goes (a2 too, which B updated later); "before" gets its values back.
         assert_eq!(
             app.customer_emails().await,
@@ -274,7 +262,7 @@ async fn undo_reverses_exactly_what_each_import_did_across_batches() {
         );
         let before = &app.get("/api/customers?q=before").await.json()["items"][0];
         assert_eq!(before["first_name"], "Before");
-        undo(b["id"].as_i64().unwrap()).await;
+        app.undo_import(b["id"].as_i64().unwrap()).await;
         assert_eq!(
             app.customer_emails().await,
             vec!["after@example.com", "before@example.com"]
@@ -311,10 +299,7 @@ async fn undo_leaves_customers_added_by_hand_while_the_import_ran() {
             }
         }
         assert_eq!(app.wait_for_import(id).await["counts"]["created"], 3000);
-        app.request(Method::POST, &format!("/api/imports/{id}/undo"), None)
-            .await
-            .expect(StatusCode::ACCEPTED);
-        app.wait_for_status(id, "undone").await;
+        app.undo_import(id).await;
         let list = app
             .get("/api/customers?per_page=500&sort=email")
             .await

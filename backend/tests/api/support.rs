@@ -318,6 +318,14 @@ impl TestApp {
         id
     }
 
+    /// Undo an import and wait until it is `undone`.
+    pub async fn undo_import(&self, id: i64) -> Value {
+        self.request(Method::POST, &format!("/api/imports/{id}/undo"), None)
+            .await
+            .expect(StatusCode::ACCEPTED);
+        self.wait_for_status(id, "undone").await
+    }
+
     /// Create an import, send `batches` (each a list of rows), commit, wait for the end.
     pub async fn import_batches(&self, on_duplicate: &str, batches: &[Value]) -> Value {
         let id = self.send_import(on_duplicate, batches).await;
