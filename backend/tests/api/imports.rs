@@ -271,6 +271,57 @@ async fn undo_reverses_exactly_what_each_import_did_across_batches() {
 }
 
 #[tokio::test]
+async fn a_taken_email_late_in_a_large_batch_is_updated_and_the_rest_created_once() {
+    each_engine!("taken_late", |app| {
+        // Every row of a batch goes in as a new customer unless its email is taken: the one
+        // taken email, far into the batch, is updated and nothing else is touched twice.
+        app.post(
+            "/api/customers",
+            json!({"first_name": "Hand", "last_name": "Made", "email": "late150@example.com", "note": "by hand"}),
+        )
+        .await
+        .expect(StatusCode::CREATED);
+        let rows = crate::support::rows("late", 0, 200);
+        let first = app.import_batches("update", &[rows.clone()]).await;
+        let c = &first["counts"];
+        assert_eq!(
+            (
+                c["created"].as_i64(),
+                c["updated"].as_i64(),
+                c["skipped"].as_i64()
+            ),
+            (Some(199), Some(1), Some(0)),
+            "{c}"
+        );
+        let emails = app.customer_emails().await;
+        assert_eq!(emails.len(), 200, "every email once: {emails:?}");
+        let hand = &app.get("/api/customers?q=late150@").await.json()["items"][0];
+        assert_eq!(
+            (hand["first_name"].as_str(), hand["note"].as_str()),
+            (Some("F150"), Some(""))
+        );
+
+        // Every email of the same rows is taken now: all are updates, none created.
+        let again = app.import_batches("skip", &[rows]).await;
+        assert_eq!(
+            (
+                again["counts"]["created"].as_i64(),
+                again["counts"]["skipped"].as_i64()
+            ),
+            (Some(0), Some(200))
+        );
+
+        app.undo_import(first["id"].as_i64().unwrap()).await;
+        assert_eq!(app.customer_emails().await, vec!["late150@example.com"]);
+        let hand = &app.get("/api/customers?q=late150@").await.json()["items"][0];
+        assert_eq!(
+            (hand["first_name"].as_str(), hand["note"].as_str()),
+            (Some("Hand"), Some("by hand"))
+        );
+    });
+}
+
+#[tokio::test]
 async fn undo_leaves_customers_added_by_hand_while_the_import_ran() {
     each_engine!("undo_beside_hand", |app| {
         let batches: Vec<serde_json::Value> = (0..30)
@@ -312,6 +363,46 @@ async fn undo_leaves_customers_added_by_hand_while_the_import_ran() {
             .map(|c| c["email"].as_str().unwrap())
             .collect();
         assert_eq!(left, by_hand);
+    });
+}
+
+#[tokio::test]
+async fn undo_leaves_a_customer_added_by_hand_after_the_imports_last_one_was_deleted() {
+    each_engine!("undo_after_delete", |app| {
+        let import = app
+            .import_batches("skip", &[crate::support::rows("imp", 0, 5)])
+            .await;
+        // The import's newest customer is deleted by hand, then a customer is added by hand:
+        // its id must not be one the import created (SQLite reuses the highest id + 1 unless
+        // the table says AUTOINCREMENT), or undoing the import would delete it.
+        let list = app
+            .get("/api/customers?sort=-created_at&per_page=10")
+            .await
+            .json();
+        let newest = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_i64().unwrap())
+            .max()
+            .unwrap();
+        app.request(Method::DELETE, &format!("/api/customers/{newest}"), None)
+            .await
+            .expect(StatusCode::NO_CONTENT);
+        let hand = app
+            .post(
+                "/api/customers",
+                json!({"first_name": "Hand", "last_name": "Made", "email": "hand@example.com"}),
+            )
+            .await
+            .expect(StatusCode::CREATED)
+            .json();
+        assert!(
+            hand["id"].as_i64().unwrap() > newest,
+            "an id is never given twice: {hand}"
+        );
+        app.undo_import(import["id"].as_i64().unwrap()).await;
+        assert_eq!(app.customer_emails().await, vec!["hand@example.com"]);
     });
 }
 
