@@ -282,7 +282,9 @@ async fn a_taken_email_late_in_a_large_batch_is_updated_and_the_rest_created_onc
         .await
         .expect(StatusCode::CREATED);
         let rows = crate::support::rows("late", 0, 200);
-        let first = app.import_batches("update", &[rows.clone()]).await;
+        let first = app
+            .import_batches("update", std::slice::from_ref(&rows))
+            .await;
         let c = &first["counts"];
         assert_eq!(
             (
