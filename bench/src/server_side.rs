@@ -256,23 +256,34 @@ pub async fn run_sqlite_import(setup: &Setup, samples: &mut Samples) -> Result<(
 pub async fn run_postgres(setup: &Setup, base: &str, samples: &mut Samples) -> Result<()> {
     let rows = read_rows(&setup.data_1m)?;
     for run in 0..setup.runs {
-        let url = fresh_pg_database(base, &format!("bench_{run}_{}", std::process::id())).await?;
-        import_then_export(setup, &rows, Some(url), "postgres", samples).await?;
+        let name = format!("bench_{run}_{}", std::process::id());
+        let url = fresh_pg_database(base, &name).await?;
+        let measured = import_then_export(setup, &rows, Some(url), "postgres", samples).await;
+        // A million customers per run: not left behind on a server given by URL.
+        drop_pg_database(base, &name).await?;
+        measured?;
     }
     Ok(())
 }
 
 async fn fresh_pg_database(base: &str, name: &str) -> Result<String> {
+    drop_pg_database(base, name).await?;
     use sqlx::Connection;
     let mut conn = sqlx::PgConnection::connect(base).await?;
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
-        .execute(&mut conn)
-        .await?;
     sqlx::query(&format!("CREATE DATABASE {name}"))
         .execute(&mut conn)
         .await?;
     let (prefix, _) = base.rsplit_once('/').context("database url")?;
     Ok(format!("{prefix}/{name}"))
+}
+
+async fn drop_pg_database(base: &str, name: &str) -> Result<()> {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(base).await?;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&mut conn)
+        .await?;
+    Ok(())
 }
 
 /// The peer: one prepared INSERT per row into the same schema and indexes (migrations run by
