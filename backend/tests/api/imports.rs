@@ -409,6 +409,53 @@ async fn undo_leaves_a_customer_added_by_hand_after_the_imports_last_one_was_del
 }
 
 #[tokio::test]
+async fn group_names_in_rows_resolve_to_one_group_each_across_batches() {
+    each_engine!("groups_across_batches", |app| {
+        let vip = app.create_group("VIP").await;
+        // Three batches of one transaction name an existing group (in another case and with
+        // spaces), a new group, and none.
+        let batch = |b: u64| {
+            json!([
+                {"line": 2 + 3 * b, "email": format!("v{b}@example.com"), "group": " vip "},
+                {"line": 3 + 3 * b, "email": format!("w{b}@example.com"), "group": "Wholesale"},
+                {"line": 4 + 3 * b, "email": format!("n{b}@example.com"), "group": ""}
+            ])
+        };
+        let done = app
+            .import_batches("skip", &[batch(0), batch(1), batch(2)])
+            .await;
+        assert_eq!(done["counts"]["created"], 9, "{done}");
+        let groups = app.get("/api/groups").await.expect(StatusCode::OK).json();
+        let named: Vec<(&str, i64)> = groups
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| (g["name"].as_str().unwrap(), g["id"].as_i64().unwrap()))
+            .collect();
+        let wholesale: Vec<i64> = named
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("wholesale"))
+            .map(|(_, id)| *id)
+            .collect();
+        assert_eq!(wholesale.len(), 1, "one new group: {named:?}");
+        let default = named.iter().find(|(n, _)| *n == "Default").unwrap().1;
+        let list = app
+            .get("/api/customers?per_page=50&sort=email")
+            .await
+            .json();
+        for c in list["items"].as_array().unwrap() {
+            let email = c["email"].as_str().unwrap();
+            let expected = match &email[..1] {
+                "v" => vip,
+                "w" => wholesale[0],
+                _ => default,
+            };
+            assert_eq!(c["group_id"].as_i64().unwrap(), expected, "{email}: {c}");
+        }
+    });
+}
+
+#[tokio::test]
 async fn a_raw_csv_upload_is_detected_mapped_and_imported_by_the_server() {
     each_engine!("raw_csv", |app| {
         let csv = "Име;Фамилия;Имейл;Телефон\r\nИван;Петров;ivan@example.com;0888\r\nМария;Иванова;maria@example.com;0899\r\n";
