@@ -1,6 +1,7 @@
 //! SQLite's search index is filled in the background (storage/search_index.rs): the text
 //! filter must be exact before, while and after the indexer reaches a customer, and the
-//! index must match the customers at the end.
+//! index must match the customers at the end. Also: an older database keeps all of that
+//! through migration 0008's rebuild of the customers table.
 
 use intake::storage::{CustomerValues, SqliteStorage, Storage};
 use shared::api::{CustomerFilter, CustomerSort};
@@ -197,6 +198,114 @@ async fn the_background_indexer_reaches_every_customer() {
             .await
             .len(),
         1
+    );
+    assert_index_matches_customers(&mut db).await;
+}
+
+/// A database written before migration 0008 (customer ids as plain `INTEGER PRIMARY KEY`)
+/// keeps its customers, counts and search index through the table's rebuild, and ids that
+/// its undo records name are never given again.
+#[tokio::test]
+async fn a_database_from_before_ids_were_never_reused_upgrades_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let earlier = dir.path().join("migrations");
+    std::fs::create_dir(&earlier).unwrap();
+    let all = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
+    for entry in std::fs::read_dir(&all).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        if name.as_str() < "0008" {
+            std::fs::copy(&path, earlier.join(&name)).unwrap();
+        }
+    }
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("old.db").display());
+    {
+        let mut db = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::migrate::Migrator::new(earlier.as_path())
+            .await
+            .unwrap()
+            .run(&mut db)
+            .await
+            .unwrap();
+        for (id, first, email) in [
+            (1, "Ana", "ana@example.com"),
+            (2, "Boris", "boris@example.com"),
+            (3, "Vera", "vera@example.com"),
+        ] {
+            sqlx::query(
+                "INSERT INTO customers (id, first_name, last_name, full_name, email, email_key, \
+                 note, accepts_marketing, group_id, search_text, created_at, updated_at) \
+                 VALUES ($1, $2, 'Petrova', '', $3, $3, '', FALSE, 1, $4, $5, $5)",
+            )
+            .bind(id)
+            .bind(first)
+            .bind(email)
+            .bind(format!("{} petrova {email}", first.to_lowercase()))
+            .bind("2026-01-01T00:00:00Z")
+            .execute(&mut db)
+            .await
+            .unwrap();
+        }
+        // The customers up to 2 are in the search index; an import created ids up to 10, of
+        // which only 3 is left, and 3 is then deleted by hand.
+        sqlx::query("UPDATE search_index_state SET indexed_through = 2")
+            .execute(&mut db)
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO imports (id, file_name, status, group_id, on_duplicate, settings, created_at) \
+             VALUES (1, 'old.csv', 'completed', 1, 'skip', '{}', '2026-01-01T00:00:00Z')",
+        )
+        .execute(&mut db)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO import_changes (import_id, customer_id, last_customer_id, action) \
+             VALUES (1, 3, 10, 'created')",
+        )
+        .execute(&mut db)
+        .await
+        .unwrap();
+        sqlx::query("DELETE FROM customers WHERE id = 3")
+            .execute(&mut db)
+            .await
+            .unwrap();
+    }
+
+    let storage = SqliteStorage::open(&url, false).await.unwrap();
+    let mut db = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let kept: Vec<(i64, String)> = sqlx::query_as("SELECT id, email FROM customers ORDER BY id")
+        .fetch_all(&mut db)
+        .await
+        .unwrap();
+    assert_eq!(
+        kept,
+        [
+            (1, "ana@example.com".into()),
+            (2, "boris@example.com".into())
+        ]
+    );
+    let group = storage.default_group_id().await.unwrap();
+    let groups = storage.list_groups().await.unwrap();
+    let default = groups.iter().find(|g| g.id == group).unwrap();
+    assert_eq!(default.customer_count, 2, "the kept counter survives");
+    assert_eq!(indexed_ids(&mut db, "petrova").await, [1, 2]);
+    assert_eq!(
+        emails(&storage, "petrova").await,
+        ["ana@example.com", "boris@example.com"]
+    );
+
+    let new = storage
+        .create_customer(&values("Dana", "Petrova", "dana@example.com", group))
+        .await
+        .unwrap();
+    assert_eq!(
+        new.id, 11,
+        "the next id after every id an undo record names"
+    );
+    assert_eq!(
+        emails(&storage, "petrova").await,
+        ["ana@example.com", "boris@example.com", "dana@example.com"]
     );
     assert_index_matches_customers(&mut db).await;
 }
