@@ -303,7 +303,7 @@ async fn a_taken_email_late_in_a_large_batch_is_updated_and_the_rest_created_onc
             (Some("F150"), Some(""))
         );
 
-        // Every email of the same rows is taken now: all are updates, none created.
+        // Every email of the same rows is taken now: with "skip" all are skipped, none created.
         let again = app.import_batches("skip", &[rows]).await;
         assert_eq!(
             (
