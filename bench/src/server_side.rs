@@ -268,21 +268,24 @@ pub async fn run_postgres(setup: &Setup, base: &str, samples: &mut Samples) -> R
 
 async fn fresh_pg_database(base: &str, name: &str) -> Result<String> {
     drop_pg_database(base, name).await?;
-    use sqlx::Connection;
-    let mut conn = sqlx::PgConnection::connect(base).await?;
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await?;
+    on_pg_server(base, &format!("CREATE DATABASE {name}")).await?;
     let (prefix, _) = base.rsplit_once('/').context("database url")?;
     Ok(format!("{prefix}/{name}"))
 }
 
 async fn drop_pg_database(base: &str, name: &str) -> Result<()> {
+    on_pg_server(
+        base,
+        &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+    )
+    .await
+}
+
+/// One statement on the server's maintenance database (`base`).
+async fn on_pg_server(base: &str, sql: &str) -> Result<()> {
     use sqlx::Connection;
     let mut conn = sqlx::PgConnection::connect(base).await?;
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .execute(&mut conn)
-        .await?;
+    sqlx::query(sql).execute(&mut conn).await?;
     Ok(())
 }
 
