@@ -3,7 +3,8 @@
 //! `read` and `write` pools, `begin_write()`, the bulk writes and lookups of an import
 //! (`existing_customers()`, `insert_customers()`, `update_customers()`, `insert_changes()`:
 //! multi-row statements on SQLite, one array per column on PostgreSQL), `export_rows()`,
-//! `CLAIM_SQL`, `LOCK_ROW`, `BATCH_LOCK_SQL`, `TEXT_INDEX_SQL` and `ENGINE`.
+//! `apply_round()` (a round of batches: one transaction on SQLite, lanes on PostgreSQL),
+//! `CLAIM_SQL`, `LOCK_ROW`, `TEXT_INDEX_SQL` and `ENGINE`.
 
 macro_rules! impl_storage {
     ($Store:ty, $DB:ty) => {
@@ -126,14 +127,18 @@ macro_rules! impl_storage {
                 crate::cpu::heavy(|| serde_json::from_str(&rows)).map_err(|e| StorageError::Corrupt(format!("batch rows: {e}")))
             }
 
-            /// One batch's customers written and the batch marked applied, inside the
-            /// caller's transaction (which has checked the lease and that it is pending).
-            /// `groups`: the ids of group names found so far in this transaction.
+            /// One batch's customers (or one lane's share of them) written, inside the
+            /// caller's transaction (which has checked the lease and that the batch is
+            /// pending, and marks it applied). `groups`: the ids of group names found so far.
+            /// `ids`: with lanes (PostgreSQL), the id each row gets if it is new, reserved
+            /// and recorded for undo by the caller; otherwise the database picks the ids and
+            /// the runs of new ids are recorded here.
             async fn apply_batch_in(
                 tx: &mut Tx,
                 job: &ClaimedJob,
                 batch: &PendingBatch,
                 rows: &[StoredRow],
+                ids: Option<&[Id]>,
                 groups: &mut HashMap<String, Id>,
                 now: DateTime<Utc>,
             ) -> Result<Applied> {
@@ -148,12 +153,12 @@ macro_rules! impl_storage {
                 for (i, r) in rows.iter().enumerate() {
                     last_of.insert(r.email_key.as_str(), i);
                 }
-                let winners: Vec<&StoredRow> = rows
+                let (winners, winner_ids): (Vec<&StoredRow>, Vec<Id>) = rows
                     .iter()
                     .enumerate()
                     .filter(|(i, r)| last_of[r.email_key.as_str()] == *i)
-                    .map(|(_, r)| r)
-                    .collect();
+                    .map(|(i, r)| (r, ids.map_or(0, |ids| ids[i])))
+                    .unzip();
                 applied.skipped += (rows.len() - winners.len()) as i64;
 
                 // Resolve group names once per transaction (a file names the same few groups
@@ -183,12 +188,13 @@ macro_rules! impl_storage {
                         group_id: r.group.as_deref().and_then(|n| groups.get(n).copied()).unwrap_or(job.group_id),
                     })
                     .collect();
-                let new_ids = Self::insert_customers(tx, &full, Some(job.import_id), now).await?;
+                let new_ids = Self::insert_customers(tx, &full, ids.map(|_| winner_ids.as_slice()), Some(job.import_id), now).await?;
                 let mut created: Vec<Id> = new_ids.iter().flatten().copied().collect();
                 let mut changes: Vec<ImportChange> = Vec::new();
-                let (taken, full): (Vec<&StoredRow>, Vec<CustomerValues>) = winners
+                let ((taken, full), taken_ids): ((Vec<&StoredRow>, Vec<CustomerValues>), Vec<Id>) = winners
                     .into_iter()
                     .zip(full)
+                    .zip(winner_ids)
                     .zip(&new_ids)
                     .filter(|(_, id)| id.is_none())
                     .map(|(pair, _)| pair)
@@ -224,11 +230,12 @@ macro_rules! impl_storage {
                     }
                 }
                 let mut updates: Vec<CustomerUpdate> = Vec::new();
-                let mut gone: Vec<CustomerValues> = Vec::new();
-                for (r, full) in taken.into_iter().zip(full) {
+                let (mut gone, mut gone_ids): (Vec<CustomerValues>, Vec<Id>) = (Vec::new(), Vec::new());
+                for ((r, full), id) in taken.into_iter().zip(full).zip(taken_ids) {
                     let Some(old) = existing.get(&r.email_key) else {
                         // The customer that had this email was deleted in between (by hand).
                         gone.push(full);
+                        gone_ids.push(id);
                         continue;
                     };
                     let mode = if touched.contains_key(&old.id) {
@@ -267,22 +274,16 @@ macro_rules! impl_storage {
                     updates.push(CustomerUpdate { id: old.id, values, import_id: Some(job.import_id) });
                 }
                 Self::update_customers(tx, &updates, now).await?;
-                for id in Self::insert_customers(tx, &gone, Some(job.import_id), now).await? {
+                for id in Self::insert_customers(tx, &gone, ids.map(|_| gone_ids.as_slice()), Some(job.import_id), now).await? {
                     // Taken again at once: this attempt fails and the job's retry applies it.
                     let id = id.ok_or_else(|| StorageError::Conflict("an email was taken by another writer during the import".into()))?;
                     created.push(id);
                 }
                 applied.created += created.len() as i64;
-                changes.extend(ImportChange::created(created));
+                if ids.is_none() {
+                    changes.extend(ImportChange::created(created));
+                }
                 Self::insert_changes(tx, job.import_id, &changes).await?;
-
-                // An applied batch's rows are not read again (a replay gets the stored answer,
-                // undo reads import_changes): their space goes back for the customers to use.
-                sqlx::query("UPDATE import_batches SET processed = TRUE, rows = '' WHERE import_id = $1 AND seq = $2")
-                    .bind(job.import_id)
-                    .bind(batch.seq)
-                    .execute(&mut **tx)
-                    .await?;
                 Ok(applied)
             }
 
@@ -292,6 +293,68 @@ macro_rules! impl_storage {
                     .fetch_optional(&self.read)
                     .await?
                     .ok_or(StorageError::NotFound)
+            }
+
+            /// Extend the job's lease inside `tx`; false (nothing changed) when another
+            /// worker holds it now.
+            async fn renew_lease(tx: &mut Tx, job: &ClaimedJob, owner: &str, lease_secs: i64, now: DateTime<Utc>) -> Result<bool> {
+                let held = sqlx::query("UPDATE jobs SET lease_expires_at = $1 WHERE id = $2 AND lease_owner = $3 AND status = 'running'")
+                    .bind(now + chrono::Duration::seconds(lease_secs))
+                    .bind(job.job_id)
+                    .bind(owner)
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(held.rows_affected() == 1)
+            }
+
+            /// The batches' stored rows, read and decoded on a connection of the read pool
+            /// while the caller writes the ones before (a batch is written once and never
+            /// changed): at most BATCHES_READ_AHEAD batches' rows in memory. Reading stops
+            /// when the returned guard is dropped.
+            fn read_ahead(
+                &self,
+                import_id: Id,
+                batches: &[PendingBatch],
+            ) -> (crate::task::AbortOnDrop, tokio::sync::mpsc::Receiver<Result<Vec<StoredRow>>>) {
+                let (sender, ahead) = tokio::sync::mpsc::channel(BATCHES_READ_AHEAD);
+                let read = self.read.clone();
+                let seqs: Vec<i64> = batches.iter().map(|b| b.seq).collect();
+                let reader = crate::task::AbortOnDrop(tokio::spawn(async move {
+                    for seq in seqs {
+                        if sender.send(Self::stored_rows(&read, import_id, seq).await).await.is_err() {
+                            break;
+                        }
+                    }
+                }));
+                (reader, ahead)
+            }
+
+            /// Mark a batch applied. Its rows are not read again (a replay gets the stored
+            /// answer, undo reads import_changes): their space goes back to customers.
+            async fn mark_batch_applied(tx: &mut Tx, import_id: Id, seq: i64) -> Result<()> {
+                sqlx::query("UPDATE import_batches SET processed = TRUE, rows = '' WHERE import_id = $1 AND seq = $2")
+                    .bind(import_id)
+                    .bind(seq)
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(())
+            }
+
+            /// Add what applied batches did to their import's counts.
+            async fn add_counts(tx: &mut Tx, import_id: Id, applied: &Applied) -> Result<()> {
+                sqlx::query(
+                    "UPDATE imports SET processed = processed + $1, created = created + $2, updated = updated + $3, \
+                     skipped = skipped + $4, failed = failed + $5 WHERE id = $6",
+                )
+                .bind(applied.processed)
+                .bind(applied.created)
+                .bind(applied.updated)
+                .bind(applied.skipped)
+                .bind(applied.failed)
+                .bind(import_id)
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
             }
         }
 
@@ -622,7 +685,7 @@ macro_rules! impl_storage {
                     return Err(StorageError::Conflict(format!("a customer with the email {} already exists", values.email)));
                 }
                 let taken = || format!("a customer with the email {} already exists", values.email);
-                let ids = Self::insert_customers(&mut tx, std::slice::from_ref(values), None, Utc::now())
+                let ids = Self::insert_customers(&mut tx, std::slice::from_ref(values), None, None, Utc::now())
                     .await
                     .map_err(|e| e.unique_violation_as(taken))?;
                 let Some(Some(id)) = ids.first().copied() else {
@@ -986,69 +1049,8 @@ macro_rules! impl_storage {
             }
 
             async fn apply_batches(&self, job: &ClaimedJob, owner: &str, lease_secs: i64, batches: &[PendingBatch]) -> Result<Option<Applied>> {
-                let mut tx = self.begin_write().await?;
-                if !Self::BATCH_LOCK_SQL.is_empty() {
-                    sqlx::query(Self::BATCH_LOCK_SQL).execute(&mut *tx).await?;
-                }
-                let now = Utc::now();
-                // The lease check and the writes share one transaction: a worker that lost
-                // its job writes nothing, so no batch is ever applied twice.
-                let held = sqlx::query("UPDATE jobs SET lease_expires_at = $1 WHERE id = $2 AND lease_owner = $3 AND status = 'running'")
-                    .bind(now + chrono::Duration::seconds(lease_secs))
-                    .bind(job.job_id)
-                    .bind(owner)
-                    .execute(&mut *tx)
-                    .await?;
-                if held.rows_affected() != 1 {
-                    return Ok(None);
-                }
-                let mut total = Applied::default();
-                let mut groups: HashMap<String, Id> = HashMap::new();
-                // The batches' stored rows are read and decoded on a connection of the read
-                // pool while this transaction writes the ones before (a batch is written once
-                // and never changed): at most BATCHES_READ_AHEAD batches' rows in memory.
-                let (sender, mut ahead) = tokio::sync::mpsc::channel(BATCHES_READ_AHEAD);
-                let (read, import_id) = (self.read.clone(), job.import_id);
-                let seqs: Vec<i64> = batches.iter().map(|b| b.seq).collect();
-                let _reader = crate::task::AbortOnDrop(tokio::spawn(async move {
-                    for seq in seqs {
-                        if sender.send(Self::stored_rows(&read, import_id, seq).await).await.is_err() {
-                            break;
-                        }
-                    }
-                }));
-                for batch in batches {
-                    let rows = ahead.recv().await.ok_or_else(|| StorageError::Corrupt("the batch reader stopped".into()))??;
-                    // Only a batch still pending: the check shares the transaction.
-                    let done: Option<(bool,)> = sqlx::query_as("SELECT processed FROM import_batches WHERE import_id = $1 AND seq = $2")
-                        .bind(job.import_id)
-                        .bind(batch.seq)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    if done != Some((false,)) {
-                        continue;
-                    }
-                    let applied = Self::apply_batch_in(&mut tx, job, batch, &rows, &mut groups, now).await?;
-                    total.processed += applied.processed;
-                    total.created += applied.created;
-                    total.updated += applied.updated;
-                    total.skipped += applied.skipped;
-                    total.failed += applied.failed;
-                }
-                sqlx::query(
-                    "UPDATE imports SET processed = processed + $1, created = created + $2, updated = updated + $3, \
-                     skipped = skipped + $4, failed = failed + $5 WHERE id = $6",
-                )
-                .bind(total.processed)
-                .bind(total.created)
-                .bind(total.updated)
-                .bind(total.skipped)
-                .bind(total.failed)
-                .bind(job.import_id)
-                .execute(&mut *tx)
-                .await?;
-                tx.commit().await?;
-                Ok(Some(total))
+                // SQLite: one transaction (its single writer); PostgreSQL: in lanes.
+                self.apply_round(job, owner, lease_secs, batches).await
             }
 
             async fn undo_chunk(&self, job: &ClaimedJob, owner: &str, limit: i64) -> Result<i64> {

@@ -436,10 +436,11 @@ impl ImportChange {
     }
 }
 
-/// A group with its customer count, from the counters kept by triggers; each caller adds
-/// its `WHERE` / `ORDER BY`.
+/// A group with its customer count, from the counters kept by triggers (on PostgreSQL a
+/// row per lane, summed); each caller adds its `WHERE` / `ORDER BY`.
 const GROUP_COLUMNS_SQL: &str = "SELECT g.id, g.name, CAST(COALESCE(cc.n, 0) AS BIGINT) AS customer_count \
-    FROM customer_groups g LEFT JOIN customer_counts cc ON cc.group_id = g.id";
+    FROM customer_groups g LEFT JOIN (SELECT group_id, SUM(n) AS n FROM customer_counts GROUP BY group_id) cc \
+    ON cc.group_id = g.id";
 
 /// The columns of [`ExistingCustomer`], to which each engine adds its `WHERE`.
 const EXISTING_CUSTOMERS_SQL: &str = "SELECT id, email_key, first_name, last_name, full_name, \

@@ -167,6 +167,16 @@ pub struct Applied {
     pub failed: i64,
 }
 
+impl std::ops::AddAssign for Applied {
+    fn add_assign(&mut self, other: Applied) {
+        self.processed += other.processed;
+        self.created += other.created;
+        self.updated += other.updated;
+        self.skipped += other.skipped;
+        self.failed += other.failed;
+    }
+}
+
 /// The fields of a customer that an import may overwrite, kept so undo can restore them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CustomerSnapshot {

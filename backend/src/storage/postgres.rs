@@ -1,6 +1,8 @@
 //! PostgreSQL: one pool shared by reads and writes; several `intake serve` processes can
 //! share the database and its queue (jobs are claimed with `FOR UPDATE SKIP LOCKED`).
 
+mod lanes;
+
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Postgres};
 
@@ -12,10 +14,6 @@ pub struct PgStorage {
 impl PgStorage {
     /// Appended to the read of an import row that a write transaction then changes.
     const LOCK_ROW: &'static str = " FOR UPDATE";
-    /// Run first in each batch transaction: batches are applied one at a time across all
-    /// workers and servers, so two imports inserting the same new email never collide
-    /// (SQLite's single writer already does this).
-    const BATCH_LOCK_SQL: &'static str = "SELECT pg_advisory_xact_lock(7461)";
     const ENGINE: &'static str = "postgres";
     /// No text index: the text filter scans (a pg_trgm index would need the extension).
     const TEXT_INDEX_SQL: Option<[&'static str; 2]> = None;
@@ -87,10 +85,12 @@ impl PgStorage {
 
     /// Insert these customers in one statement, one array per column joined by `UNNEST`
     /// (a multi-row `VALUES` list binds twelve parameters a row), leaving out those whose
-    /// email a customer already has; their ids in order (see [`ids_in_order`]).
+    /// email a customer already has; their ids in order (see [`ids_in_order`]). `ids`: the
+    /// ids reserved for them (lanes), else the identity's next ones.
     async fn insert_customers(
         tx: &mut sqlx::Transaction<'static, Postgres>,
         rows: &[CustomerValues],
+        ids: Option<&[Id]>,
         import_id: Option<Id>,
         now: DateTime<Utc>,
     ) -> Result<Vec<Option<Id>>> {
@@ -98,15 +98,20 @@ impl PgStorage {
             return Ok(Vec::new());
         }
         let column = |f: fn(&CustomerValues) -> &str| -> Vec<&str> { rows.iter().map(f).collect() };
+        // A NULL id takes the identity's next value.
+        let ids: Vec<Option<Id>> = match ids {
+            Some(ids) => ids.iter().copied().map(Some).collect(),
+            None => vec![None; rows.len()],
+        };
         let returned: Vec<(i64, String)> = sqlx::query_as(
-            "INSERT INTO customers (first_name, last_name, full_name, email, email_key, note, \
+            "INSERT INTO customers (id, first_name, last_name, full_name, email, email_key, note, \
              accepts_marketing, group_id, import_id, search_text, created_at, updated_at) \
-             SELECT first_name, last_name, full_name, email, email_key, note, accepts_marketing, \
-                    group_id, $10, search_text, $11, $11 \
+             SELECT COALESCE(id, nextval('customers_id_seq')), first_name, last_name, full_name, \
+                    email, email_key, note, accepts_marketing, group_id, $10, search_text, $11, $11 \
              FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], \
-                         $7::boolean[], $8::bigint[], $9::text[]) \
+                         $7::boolean[], $8::bigint[], $9::text[], $12::bigint[]) \
                AS v(first_name, last_name, full_name, email, email_key, note, accepts_marketing, \
-                    group_id, search_text) \
+                    group_id, search_text, id) \
              ON CONFLICT (email_key) DO NOTHING RETURNING id, email_key",
         )
         .bind(column(|v| &v.first_name))
@@ -128,6 +133,7 @@ impl PgStorage {
         )
         .bind(import_id)
         .bind(now)
+        .bind(ids)
         .fetch_all(&mut **tx)
         .await?;
         Ok(ids_in_order(rows, returned))

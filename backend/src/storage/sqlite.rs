@@ -61,10 +61,6 @@ fn spawn_wal_checkpointer(
 impl SqliteStorage {
     /// Appended to the read of an import row that a write transaction then changes.
     const LOCK_ROW: &'static str = "";
-    /// Run first in each batch transaction: batches are applied one at a time across all
-    /// workers and servers, so two imports inserting the same new email never collide
-    /// (SQLite's single writer already does this).
-    const BATCH_LOCK_SQL: &'static str = "";
     const ENGINE: &'static str = "sqlite";
     /// The text filter through the trigram index (migrations 0003, 0005), closed by `)`.
     const TEXT_INDEX_SQL: Option<[&'static str; 2]> = Some(super::search_index::TEXT_FILTER_SQL);
@@ -163,15 +159,66 @@ impl SqliteStorage {
         crate::cpu::heavy(|| export_rows_from_json(&json))
     }
 
+    /// A round of batches applied in one transaction (SQLite has one writer): the lease
+    /// checked and extended, each pending batch written and marked applied, the import's
+    /// counts added. The lease check and the writes share the transaction: a worker that
+    /// lost its job writes nothing, so no batch is ever applied twice.
+    async fn apply_round(
+        &self,
+        job: &ClaimedJob,
+        owner: &str,
+        lease_secs: i64,
+        batches: &[PendingBatch],
+    ) -> Result<Option<Applied>> {
+        let mut tx = self.begin_write().await?;
+        let now = Utc::now();
+        if !Self::renew_lease(&mut tx, job, owner, lease_secs, now).await? {
+            return Ok(None);
+        }
+        let mut total = Applied::default();
+        let mut groups = std::collections::HashMap::new();
+        let (_reader, mut ahead) = self.read_ahead(job.import_id, batches);
+        for batch in batches {
+            let rows = ahead
+                .recv()
+                .await
+                .ok_or_else(|| StorageError::Corrupt("the batch reader stopped".into()))??;
+            // Only a batch still pending: the check shares the transaction.
+            let done: Option<(bool,)> = sqlx::query_as(
+                "SELECT processed FROM import_batches WHERE import_id = $1 AND seq = $2",
+            )
+            .bind(job.import_id)
+            .bind(batch.seq)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if done != Some((false,)) {
+                continue;
+            }
+            total +=
+                Self::apply_batch_in(&mut tx, job, batch, &rows, None, &mut groups, now).await?;
+            Self::mark_batch_applied(&mut tx, job.import_id, batch.seq).await?;
+        }
+        Self::add_counts(&mut tx, job.import_id, &total).await?;
+        tx.commit().await?;
+        Ok(Some(total))
+    }
+
     /// Insert these customers with one multi-row `INSERT` per chunk, leaving out those whose
-    /// email a customer already has; their ids in order (see [`ids_in_order`]).
+    /// email a customer already has; their ids in order (see [`ids_in_order`]). The ids
+    /// are SQLite's to choose: only PostgreSQL's lanes give them (`ids`).
     async fn insert_customers(
         tx: &mut sqlx::Transaction<'static, Sqlite>,
         rows: &[CustomerValues],
+        ids: Option<&[Id]>,
         import_id: Option<Id>,
         now: DateTime<Utc>,
     ) -> Result<Vec<Option<Id>>> {
-        let mut ids = Vec::with_capacity(rows.len());
+        if ids.is_some() {
+            return Err(StorageError::Corrupt(
+                "customer ids are given only by PostgreSQL's lanes".into(),
+            ));
+        }
+        let mut new_ids = Vec::with_capacity(rows.len());
         for chunk in rows.chunks(INSERT_CHUNK) {
             let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
                 "INSERT INTO customers (first_name, last_name, full_name, email, email_key, \
@@ -193,9 +240,9 @@ impl SqliteStorage {
             });
             qb.push(" ON CONFLICT (email_key) DO NOTHING RETURNING id, email_key");
             let returned: Vec<(i64, String)> = qb.build_query_as().fetch_all(&mut **tx).await?;
-            ids.extend(ids_in_order(chunk, returned));
+            new_ids.extend(ids_in_order(chunk, returned));
         }
-        Ok(ids)
+        Ok(new_ids)
     }
 
     /// The customers these email keys name, with one `IN (...)` list per chunk.
