@@ -21,7 +21,7 @@ use shared::api::{
 };
 
 pub use model::*;
-pub use postgres::PgStorage;
+pub use postgres::{PgStorage, lane_of};
 pub use search_index::CHUNK as SEARCH_INDEX_CHUNK;
 pub use sqlite::SqliteStorage;
 

@@ -3,6 +3,8 @@
 
 mod lanes;
 
+pub use lanes::lane_of;
+
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Postgres};
 

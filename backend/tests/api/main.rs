@@ -10,6 +10,7 @@ mod faults;
 mod hostile;
 mod imports;
 mod integrity;
+mod lanes;
 mod limits;
 mod process;
 mod queue;

@@ -33,7 +33,7 @@ pub(super) const LANES: usize = 2;
 const LOCK_KEY: i32 = 7461;
 
 /// The lane of an email key: FNV-1a, the same in every process and version.
-fn lane_of(email_key: &str) -> usize {
+pub fn lane_of(email_key: &str) -> usize {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for b in email_key.bytes() {
         hash ^= u64::from(b);
