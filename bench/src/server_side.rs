@@ -116,7 +116,10 @@ impl Client {
         let id = import["id"].as_i64().context("no import id")?;
         let puts = futures::stream::iter(bodies.iter().enumerate().map(|(seq, body)| {
             let path = format!("/api/imports/{id}/batches/{seq}");
-            async move { self.send_body(reqwest::Method::PUT, &path, body.clone()).await }
+            async move {
+                self.send_body(reqwest::Method::PUT, &path, body.clone())
+                    .await
+            }
         }))
         .buffer_unordered(2);
         let results: Vec<Result<serde_json::Value>> = puts.collect().await;

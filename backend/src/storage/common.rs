@@ -770,6 +770,9 @@ macro_rules! impl_storage {
             }
 
             async fn put_batch(&self, import_id: Id, batch: &NewBatch, expected: ImportStatus) -> Result<PutBatch> {
+                // Encoded before the transaction: it holds the import's row (PostgreSQL) or
+                // the single writer (SQLite), which the import's other batches wait for.
+                let rows_json = crate::cpu::heavy(|| StoredRow::stored_json(&batch.rows)).map_err(|e| StorageError::Corrupt(e.to_string()))?;
                 let mut tx = self.begin_write().await?;
                 let Some((status, _)) = Self::import_status_in(&mut tx, import_id).await? else {
                     return Ok(PutBatch::NotFound);
@@ -789,7 +792,6 @@ macro_rules! impl_storage {
                     Some(_) => return Ok(PutBatch::BodyMismatch),
                     None => {}
                 }
-                let rows_json = crate::cpu::heavy(|| StoredRow::stored_json(&batch.rows)).map_err(|e| StorageError::Corrupt(e.to_string()))?;
                 sqlx::query(
                     "INSERT INTO import_batches (import_id, seq, body_hash, row_count, rows, response) VALUES ($1, $2, $3, $4, $5, $6)",
                 )
