@@ -4,7 +4,7 @@
 //! (`existing_customers()`, `insert_customers()`, `update_customers()`, `insert_changes()`:
 //! multi-row statements on SQLite, one array per column on PostgreSQL), `export_rows()`,
 //! `apply_round()` (a round of batches: one transaction on SQLite, lanes on PostgreSQL),
-//! `CLAIM_SQL`, `LOCK_ROW`, `TEXT_INDEX_SQL` and `ENGINE`.
+//! `CLAIM_SQL`, `CANCEL_REQUESTED_SQL`, `LOCK_ROW`, `TEXT_INDEX_SQL` and `ENGINE`.
 
 macro_rules! impl_storage {
     ($Store:ty, $DB:ty) => {
@@ -1130,7 +1130,7 @@ macro_rules! impl_storage {
             }
 
             async fn cancel_requested(&self, import_id: Id) -> Result<bool> {
-                let (c,): (bool,) = sqlx::query_as("SELECT cancel_requested FROM imports WHERE id = $1")
+                let (c,): (bool,) = sqlx::query_as(Self::CANCEL_REQUESTED_SQL)
                     .bind(import_id)
                     .fetch_one(&self.read)
                     .await?;

@@ -17,6 +17,11 @@ impl PgStorage {
     /// Appended to the read of an import row that a write transaction then changes.
     const LOCK_ROW: &'static str = " FOR UPDATE";
     const ENGINE: &'static str = "postgres";
+    /// Whether the import's job should stop before its next round: not while a batch is
+    /// applied by some lanes only (a round cut short by a crash or an error), so that a
+    /// cancel still stops at a batch boundary; the next round completes it first.
+    const CANCEL_REQUESTED_SQL: &'static str = "SELECT cancel_requested AND NOT EXISTS \
+        (SELECT 1 FROM import_batch_lanes WHERE import_id = $1) FROM imports WHERE id = $1";
     /// No text index: the text filter scans (a pg_trgm index would need the extension).
     const TEXT_INDEX_SQL: Option<[&'static str; 2]> = None;
     const CLAIM_SQL: &'static str = "UPDATE jobs SET status = 'running', attempts = attempts + 1, \

@@ -62,6 +62,8 @@ impl SqliteStorage {
     /// Appended to the read of an import row that a write transaction then changes.
     const LOCK_ROW: &'static str = "";
     const ENGINE: &'static str = "sqlite";
+    /// Whether the import's job should stop before its next round.
+    const CANCEL_REQUESTED_SQL: &'static str = "SELECT cancel_requested FROM imports WHERE id = $1";
     /// The text filter through the trigram index (migrations 0003, 0005), closed by `)`.
     const TEXT_INDEX_SQL: Option<[&'static str; 2]> = Some(super::search_index::TEXT_FILTER_SQL);
     const CLAIM_SQL: &'static str = "UPDATE jobs SET status = 'running', attempts = attempts + 1, \

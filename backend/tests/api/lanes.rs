@@ -122,29 +122,29 @@ fn file_with_repeats() -> (Vec<Value>, BTreeMap<String, String>) {
     (batches, last)
 }
 
-#[tokio::test]
-async fn a_lane_that_fails_is_applied_again_and_nothing_is_lost_or_counted_twice() {
+/// A PostgreSQL test database with an app whose queue the test drives, a group, and a
+/// connection of its own; None on SQLite.
+async fn postgres_app(
+    name: &str,
+    dir: &std::path::Path,
+) -> Option<(TestApp, i64, sqlx::PgConnection)> {
     use sqlx::Connection;
-    let dir = tempfile::tempdir().unwrap();
-    let Some(url) = databases("lane_fails_once", dir.path())
+    let url = databases(name, dir)
         .await
         .into_iter()
-        .find(|u| u.starts_with("postgres"))
-    else {
-        return;
-    };
-    let mut options = Options::new(dir.path());
+        .find(|u| u.starts_with("postgres"))?;
+    let mut options = Options::new(dir);
     options.queue = None;
     let mut app = TestApp::with_options(&url, options).await;
     app.login("admin", PASSWORD).await.expect(StatusCode::OK);
     let group = app.create_group("Lanes").await;
-    let mut db = sqlx::PgConnection::connect(&url).await.unwrap();
+    let db = sqlx::PgConnection::connect(&url).await.unwrap();
+    Some((app, group, db))
+}
 
-    // A new customer of the second batch fails its lane's insert, the first time only: the
-    // sequence's value survives the rollback.
-    let failing = email(507);
-    let failing_lane = lane_of(&failing);
-    let other_lane = 1 - failing_lane;
+/// Make the insert of the customer with this email fail, the first time only (the
+/// sequence's value survives the rollback; `ALTER SEQUENCE fail_once RESTART` arms it again).
+async fn fail_once_on(db: &mut sqlx::PgConnection, failing: &str) {
     for sql in [
         "CREATE SEQUENCE fail_once".to_owned(),
         format!(
@@ -157,8 +157,62 @@ async fn a_lane_that_fails_is_applied_again_and_nothing_is_lost_or_counted_twice
         "CREATE TRIGGER fail_once BEFORE INSERT ON customers FOR EACH ROW EXECUTE FUNCTION fail_once()"
             .to_owned(),
     ] {
-        sqlx::query(&sql).execute(&mut db).await.unwrap();
+        sqlx::query(&sql).execute(&mut *db).await.unwrap();
     }
+}
+
+/// Create an import into `group`, send the batches and commit; its id.
+async fn send_and_commit(app: &TestApp, group: i64, batches: &[Value]) -> i64 {
+    let id = app
+        .post(
+            "/api/imports",
+            json!({"file_name": "lanes.csv", "group_id": group, "on_duplicate": "skip"}),
+        )
+        .await
+        .expect(StatusCode::CREATED)
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let mut sent = 0;
+    for (seq, batch) in batches.iter().enumerate() {
+        app.put(
+            &format!("/api/imports/{id}/batches/{seq}"),
+            json!({ "rows": batch }),
+        )
+        .await
+        .expect(StatusCode::OK);
+        sent += batch.as_array().unwrap().len();
+    }
+    app.post(
+        &format!("/api/imports/{id}/commit"),
+        json!({"batch_count": batches.len(), "row_count": sent}),
+    )
+    .await
+    .expect(StatusCode::ACCEPTED);
+    id
+}
+
+/// The import's first attempt, which must fail in the failing lane.
+async fn first_attempt_fails(app: &TestApp, config: &QueueConfig) {
+    let job = claim(app).await;
+    assert_eq!(job.attempts, 1);
+    match intake::queue::run_job(app.storage.as_ref(), config, job).await {
+        Outcome::Retrying(error) => assert!(error.contains("fails once"), "{error}"),
+        other => panic!("the first attempt should have failed: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_lane_that_fails_is_applied_again_and_nothing_is_lost_or_counted_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((app, group, mut db)) = postgres_app("lane_fails_once", dir.path()).await else {
+        return;
+    };
+    // A new customer of the second batch fails its lane's insert, the first time only.
+    let failing = email(507);
+    let failing_lane = lane_of(&failing);
+    let other_lane = 1 - failing_lane;
+    fail_once_on(&mut db, &failing).await;
 
     let (batches, last) = file_with_repeats();
     let sent = 1500;
@@ -179,38 +233,10 @@ async fn a_lane_that_fails_is_applied_again_and_nothing_is_lost_or_counted_twice
             .execute(&mut db)
             .await
             .unwrap();
-        let id = app
-            .post(
-                "/api/imports",
-                json!({"file_name": "lanes.csv", "group_id": group, "on_duplicate": "skip"}),
-            )
-            .await
-            .expect(StatusCode::CREATED)
-            .json()["id"]
-            .as_i64()
-            .unwrap();
-        for (seq, batch) in batches.iter().enumerate() {
-            app.put(
-                &format!("/api/imports/{id}/batches/{seq}"),
-                json!({ "rows": batch }),
-            )
-            .await
-            .expect(StatusCode::OK);
-        }
-        app.post(
-            &format!("/api/imports/{id}/commit"),
-            json!({"batch_count": 3, "row_count": sent}),
-        )
-        .await
-        .expect(StatusCode::ACCEPTED);
+        let id = send_and_commit(&app, group, &batches).await;
 
         // The first attempt: one lane fails in the second batch, the other commits.
-        let job = claim(&app).await;
-        assert_eq!(job.attempts, 1);
-        match intake::queue::run_job(app.storage.as_ref(), &config, job).await {
-            Outcome::Retrying(error) => assert!(error.contains("fails once"), "{error}"),
-            other => panic!("the first attempt should have failed: {other:?}"),
-        }
+        first_attempt_fails(&app, &config).await;
         let lane_rows: Vec<(i64, i16)> = sqlx::query_as(
             "SELECT seq, lane FROM import_batch_lanes WHERE import_id = $1 ORDER BY seq",
         )
@@ -311,4 +337,52 @@ async fn a_lane_that_fails_is_applied_again_and_nothing_is_lost_or_counted_twice
         assert_eq!(total, 0);
         assert_eq!(group_count(app.get("/api/groups").await.json()), 0);
     }
+}
+
+#[tokio::test]
+async fn a_cancel_after_a_lane_failed_stops_only_once_the_half_applied_batch_is_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((app, group, mut db)) = postgres_app("lane_fails_then_cancel", dir.path()).await
+    else {
+        return;
+    };
+    let failing = email(507);
+    fail_once_on(&mut db, &failing).await;
+    let (batches, _) = file_with_repeats();
+    let config = queue(500);
+    let id = send_and_commit(&app, group, &batches).await;
+    // The first batch is applied; of the second only the other lane's share.
+    first_attempt_fails(&app, &config).await;
+    app.post(&format!("/api/imports/{id}/cancel"), json!({}))
+        .await
+        .expect(StatusCode::OK);
+
+    // The retry makes the second batch whole, then honours the cancel.
+    let job = claim(&app).await;
+    assert_eq!(
+        intake::queue::run_job(app.storage.as_ref(), &config, job).await,
+        Outcome::Finished(ImportStatus::Cancelled, None)
+    );
+    let done = app.get(&format!("/api/imports/{id}")).await.json();
+    assert_eq!(done["status"], "cancelled", "{done}");
+    // Two whole batches: 500 new, then 450 new and 50 repeats of the first batch's emails.
+    assert_eq!(done["counts"]["processed"], 1000, "{done}");
+    assert_eq!(done["counts"]["created"], 950, "{done}");
+    assert_eq!(done["counts"]["skipped"], 50, "{done}");
+    let total = app.get("/api/customers?per_page=1").await.json()["total"].clone();
+    assert_eq!(total, 950);
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customers WHERE email_key = $1")
+        .bind(&failing)
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+    assert_eq!(
+        stored, 1,
+        "the failed lane's share of the batch was applied"
+    );
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM import_batch_lanes")
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
 }
