@@ -7,6 +7,7 @@
 //! (see [`check_with`] and `shared::import::check`).
 
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 use js_sys::{Reflect, Uint8Array};
@@ -804,6 +805,8 @@ async fn upload(
     let mut seq: u32 = 0;
     let mut offset = 0.0;
     let mut finished = false;
+    // The next batch is read and encoded while the one before is at the server.
+    let mut in_flight: VecDeque<InFlight> = VecDeque::new();
     while !finished {
         let mut rows: Vec<RowOutcome> = Vec::new();
         if offset < total {
@@ -825,9 +828,17 @@ async fn upload(
             // keeps the error report, so every line is accounted for there.
             pending.push(row);
             if pending.len() >= job.batch_rows {
-                send_batch(job, seq, &mut pending, &mut progress).await?;
+                if in_flight.len() == BATCHES_IN_FLIGHT {
+                    let oldest = in_flight.pop_front().expect("a batch in flight");
+                    oldest.finish(&mut progress).await?;
+                }
+                send_batch(job, seq, &mut pending, &mut progress, &mut in_flight);
                 seq += 1;
                 if !may_continue().await {
+                    // The batches already sent are acknowledged, so a resume skips them.
+                    while let Some(sent) = in_flight.pop_front() {
+                        sent.finish(&mut progress).await?;
+                    }
                     return Ok(FromWorker::Stopped);
                 }
             }
@@ -836,8 +847,11 @@ async fn upload(
         post(&FromWorker::Progress(progress));
     }
     if !pending.is_empty() {
-        send_batch(job, seq, &mut pending, &mut progress).await?;
+        send_batch(job, seq, &mut pending, &mut progress, &mut in_flight);
         seq += 1;
+    }
+    while let Some(sent) = in_flight.pop_front() {
+        sent.finish(&mut progress).await?;
     }
     let commit = CommitRequest {
         batch_count: seq,
@@ -854,24 +868,69 @@ async fn upload(
     })
 }
 
-/// Send (or, when resuming, skip) one batch and report it.
-async fn send_batch(
+/// Batches at the server at once during an upload.
+const BATCHES_IN_FLIGHT: usize = 2;
+
+/// A batch sent and not yet answered. Its request runs on its own task, so the upload reads
+/// and encodes the next batch meanwhile; answers are taken in order, so a batch is reported
+/// sent (and skipped by a resume) only once every batch before it is.
+struct InFlight {
+    seq: u32,
+    answered: js_sys::Promise,
+    answer: Rc<RefCell<Option<Result<BatchResponse, String>>>>,
+}
+
+impl InFlight {
+    fn start(job: &UploadJob, seq: u32, rows: Vec<BatchRow>) -> Self {
+        let answer = Rc::new(RefCell::new(None));
+        let mut resolve = None;
+        let answered = js_sys::Promise::new(&mut |done, _| resolve = Some(done));
+        let resolve = resolve.expect("a promise runs its executor at once");
+        let (slot, import_id, csrf) = (answer.clone(), job.import_id, job.csrf.clone());
+        wasm_bindgen_futures::spawn_local(async move {
+            let result = put_batch(import_id, seq, rows, &csrf).await;
+            *slot.borrow_mut() = Some(result);
+            let _ = resolve.call0(&JsValue::NULL);
+        });
+        Self {
+            seq,
+            answered,
+            answer,
+        }
+    }
+
+    /// Wait for the answer and report the batch sent.
+    async fn finish(self, progress: &mut Progress) -> Result<(), String> {
+        let _ = JsFuture::from(self.answered).await;
+        let answer = self.answer.borrow_mut().take();
+        let response =
+            answer.unwrap_or_else(|| Err(format!("Batch {} got no answer.", self.seq)))?;
+        progress.sent += u64::from(response.accepted) + response.rejected.len() as u64;
+        post(&FromWorker::BatchSent {
+            seq: self.seq,
+            progress: *progress,
+        });
+        Ok(())
+    }
+}
+
+/// Send one batch (reported when answered, see [`InFlight`]), or, when resuming, skip it
+/// and report it at once (skipped batches come before any sent one).
+fn send_batch(
     job: &UploadJob,
     seq: u32,
     pending: &mut Vec<BatchRow>,
     progress: &mut Progress,
-) -> Result<(), String> {
+    in_flight: &mut VecDeque<InFlight>,
+) {
     let rows = std::mem::take(pending);
-    let count = rows.len() as u64;
     if seq < job.skip_batches {
-        progress.sent += count;
+        progress.sent += rows.len() as u64;
+        post(&FromWorker::BatchSent {
+            seq,
+            progress: *progress,
+        });
     } else {
-        let response = put_batch(job.import_id, seq, rows, &job.csrf).await?;
-        progress.sent += u64::from(response.accepted) + response.rejected.len() as u64;
+        in_flight.push_back(InFlight::start(job, seq, rows));
     }
-    post(&FromWorker::BatchSent {
-        seq,
-        progress: *progress,
-    });
-    Ok(())
 }

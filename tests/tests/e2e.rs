@@ -81,6 +81,48 @@ async fn postgres_database(name: &str) -> Result<Option<String>> {
     Ok(Some(format!("{prefix}/{db}")))
 }
 
+/// A file of several batches (the worker keeps two at the server at once): every row
+/// arrives once, and the import's counters say so.
+#[tokio::test]
+async fn a_file_of_several_batches_arrives_whole() -> Result<()> {
+    let server = Server::start(None).await?;
+    let browser = Browser::start().await?;
+    let result = async {
+        browser.sign_in(&server.url).await?;
+        browser.by_name("Import").await?.click().await?;
+        // 4,321 rows: four whole batches of 1,000 and a part.
+        let mut csv = String::from("first_name,last_name,email\n");
+        for i in 0..4321 {
+            csv.push_str(&format!("Name{i},Family{i},row{i}@example.com\n"));
+        }
+        let path = fixture(server.dir.path(), "batches.csv", csv.as_bytes());
+        browser
+            .by_label("CSV file")
+            .await?
+            .send_keys(&path.display().to_string())
+            .await?;
+        browser.wait_for_text("row0@example.com").await?;
+        browser.by_name("Import").await?.click().await?;
+        browser.wait_for_text("Import finished").await?;
+        let counter =
+            |n: &str, label: &str| format!("//div[strong='{n}' and contains(., '{label}')]");
+        browser
+            .wait_for(fantoccini::Locator::XPath(&counter("4,321", "Created")))
+            .await?;
+        browser
+            .wait_for(fantoccini::Locator::XPath(&counter("0", "Failed")))
+            .await?;
+        browser
+            .wait_for(fantoccini::Locator::XPath(&counter("0", "Skipped")))
+            .await?;
+        browser.screenshot("batches-01-done").await?;
+        anyhow::Ok(())
+    }
+    .await;
+    browser.quit().await?;
+    result
+}
+
 /// Switch the UI to Bulgarian, then import what Bulgarian Excel saves: Windows-1251,
 /// semicolons, no header line.
 #[tokio::test]
