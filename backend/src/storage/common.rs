@@ -157,6 +157,7 @@ macro_rules! impl_storage {
                     .iter()
                     .enumerate()
                     .filter(|(i, r)| last_of[r.email_key.as_str()] == *i)
+                    // Without reserved ids the second part is unused (0).
                     .map(|(i, r)| (r, ids.map_or(0, |ids| ids[i])))
                     .unzip();
                 applied.skipped += (rows.len() - winners.len()) as i64;
