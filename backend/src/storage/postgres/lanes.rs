@@ -72,21 +72,29 @@ impl PgStorage {
         if !held {
             return Ok(None);
         }
+        // Every lane's lock first, in lane order, before any work is handed out: a round
+        // holding lane 0 and waiting for lane 1 while another round holds lane 1 and waits
+        // for lane 0's share of its own work would wait for ever (the dispatcher blocks on
+        // the lane that cannot start). In order, a round waits only for rounds ahead of it.
+        let mut opened = Vec::with_capacity(LANES);
+        for lane in 0..LANES {
+            match self.open_lane(lane, job, owner).await? {
+                Some(tx) => opened.push(tx),
+                None => return Ok(None),
+            }
+        }
         let (senders, receivers): (Vec<_>, Vec<_>) = (0..LANES).map(|_| mpsc::channel(2)).unzip();
-        let lanes = receivers
+        let lanes = opened
             .into_iter()
+            .zip(receivers)
             .enumerate()
-            .map(|(lane, work)| self.run_lane(lane, job, owner, work, now));
+            .map(|(lane, (tx, work))| self.run_lane(lane, tx, job, work, now));
         let (dispatched, lanes) =
             tokio::join!(self.dispatch(job, batches, senders), join_all(lanes));
-        let mut lease_lost = false;
         for lane in lanes {
-            lease_lost |= lane?.is_none();
+            lane?;
         }
         dispatched?;
-        if lease_lost {
-            return Ok(None);
-        }
         self.finish_round(job, owner, lease_secs).await
     }
 
@@ -125,7 +133,7 @@ impl PgStorage {
             }
             for (lane, share) in lanes.iter().zip(shares) {
                 if lane.send(share).await.is_err() {
-                    // That lane stopped (an error or a lost lease): it says why.
+                    // That lane stopped with an error: it says which.
                     return Ok(());
                 }
             }
@@ -180,15 +188,9 @@ impl PgStorage {
         Ok(ids)
     }
 
-    /// One lane's transaction over the round. None when the lease was lost.
-    async fn run_lane(
-        &self,
-        lane: usize,
-        job: &ClaimedJob,
-        owner: &str,
-        mut work: mpsc::Receiver<LaneWork>,
-        now: DateTime<Utc>,
-    ) -> Result<Option<()>> {
+    /// A lane's transaction, holding its lock and the lease (checked `FOR SHARE`). None
+    /// when the lease was lost.
+    async fn open_lane(&self, lane: usize, job: &ClaimedJob, owner: &str) -> Result<Option<Tx>> {
         let mut tx = self.write.begin().await?;
         sqlx::query("SELECT pg_advisory_xact_lock($1, $2), set_config('intake.lane', $3, true)")
             .bind(LOCK_KEY)
@@ -206,9 +208,18 @@ impl PgStorage {
         .bind(owner)
         .fetch_optional(&mut *tx)
         .await?;
-        if held.is_none() {
-            return Ok(None);
-        }
+        Ok(held.map(|_| tx))
+    }
+
+    /// One lane's share of every batch of the round, written in its transaction.
+    async fn run_lane(
+        &self,
+        lane: usize,
+        mut tx: Tx,
+        job: &ClaimedJob,
+        mut work: mpsc::Receiver<LaneWork>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         let mut groups: HashMap<String, Id> = HashMap::new();
         while let Some(share) = work.recv().await {
             groups.extend(share.groups);
@@ -259,7 +270,7 @@ impl PgStorage {
             .await?;
         }
         tx.commit().await?;
-        Ok(Some(()))
+        Ok(())
     }
 
     /// Mark applied every batch of the import that all lanes have applied (this round's,
