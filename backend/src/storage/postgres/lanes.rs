@@ -12,9 +12,10 @@
 //!   customers keep the file's order, a lane needs no undo record of its new customers, and
 //!   the lanes find earlier rows of this import by those records.
 //! - Each lane checks the lease without locking the lanes out (`FOR SHARE`), counts its
-//!   customers in its own counter rows (`intake.lane`, migration 0009), takes its advisory
-//!   lock (lane `n` of every import queues behind lane `n` of any other), and records what it
-//!   did to each batch in `import_batch_lanes`, in the transaction that wrote it.
+//!   customers in its own counter rows (`intake.lane`, migration 0009), holds its advisory
+//!   lock (lane `n` of every import queues behind lane `n` of any other; a round takes all
+//!   its lanes' locks in lane order before any work), and records what it did to each batch
+//!   in `import_batch_lanes`, in the transaction that wrote it.
 //! - The round's last transaction marks the batches that every lane has applied, adds their
 //!   counts to the import and extends the lease. After a crash, a lane that already applied
 //!   a batch skips it and the next round's last transaction completes it.
