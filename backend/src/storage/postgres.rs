@@ -105,14 +105,12 @@ impl PgStorage {
             return Ok(Vec::new());
         }
         let column = |f: fn(&CustomerValues) -> &str| -> Vec<&str> { rows.iter().map(f).collect() };
-        // A NULL id takes the identity's next value. With the ids given, the inserted ones
-        // are known by id alone (no email keys sent back).
-        let given = ids.is_some();
+        // A NULL id takes the identity's next value.
         let ids: Vec<Option<Id>> = match ids {
             Some(ids) => ids.iter().copied().map(Some).collect(),
             None => vec![None; rows.len()],
         };
-        let sql = format!(
+        let returned: Vec<(i64, String)> = sqlx::query_as(
             "INSERT INTO customers (id, first_name, last_name, full_name, email, email_key, note, \
              accepts_marketing, group_id, import_id, search_text, created_at, updated_at) \
              SELECT COALESCE(id, nextval('customers_id_seq')), first_name, last_name, full_name, \
@@ -121,10 +119,8 @@ impl PgStorage {
                          $7::boolean[], $8::bigint[], $9::text[], $12::bigint[]) \
                AS v(first_name, last_name, full_name, email, email_key, note, accepts_marketing, \
                     group_id, search_text, id) \
-             ON CONFLICT (email_key) DO NOTHING RETURNING id{}",
-            if given { "" } else { ", email_key" }
-        );
-        let returned = sqlx::query(&sql)
+             ON CONFLICT (email_key) DO NOTHING RETURNING id, email_key",
+        )
             .bind(column(|v| &v.first_name))
             .bind(column(|v| &v.last_name))
             .bind(column(|v| &v.full_name))
@@ -147,15 +143,6 @@ impl PgStorage {
             .bind(&ids)
             .fetch_all(&mut **tx)
             .await?;
-        if given {
-            let mut inserted: Vec<Id> = returned.iter().map(|r| r.get(0)).collect();
-            inserted.sort_unstable();
-            return Ok(ids
-                .into_iter()
-                .map(|id| id.filter(|id| inserted.binary_search(id).is_ok()))
-                .collect());
-        }
-        let returned = returned.iter().map(|r| (r.get(0), r.get(1))).collect();
         Ok(ids_in_order(rows, returned))
     }
 
