@@ -54,11 +54,26 @@ struct PartLog {
 /// One pass over a file, or over one part of it (see the module docs).
 pub struct FileCheck {
     reader: RowReader,
+    seen: Seen,
+}
+
+/// What a check has learnt from the rows its reader lent it.
+struct Seen {
     counts: CheckCounts,
     dups: DuplicateTracker,
     problems: Vec<(u64, FieldError)>,
     max_problems: usize,
     part: Option<PartLog>,
+    pending: PendingKeys,
+}
+
+/// Valid rows whose email key is not looked up yet: see [`Seen::look_up_pending`].
+#[derive(Default)]
+struct PendingKeys {
+    /// Per row: its key's hash, its line and where its email is in `emails` (empty when no
+    /// message or part log can need it).
+    rows: Vec<([u64; 2], u64, std::ops::Range<usize>)>,
+    emails: String,
 }
 
 impl FileCheck {
@@ -67,11 +82,14 @@ impl FileCheck {
     pub fn new(det: &Detection, decoders: &dyn DecoderFactory, max_problems: usize) -> Self {
         FileCheck {
             reader: RowReader::with_decoders(det, Limits::default(), decoders),
-            counts: CheckCounts::default(),
-            dups: DuplicateTracker::new(),
-            problems: Vec::new(),
-            max_problems,
-            part: None,
+            seen: Seen {
+                counts: CheckCounts::default(),
+                dups: DuplicateTracker::new(),
+                problems: Vec::new(),
+                max_problems,
+                part: None,
+                pending: PendingKeys::default(),
+            },
         }
     }
 
@@ -82,11 +100,10 @@ impl FileCheck {
         decoders: &dyn DecoderFactory,
         max_problems: usize,
     ) -> Self {
-        FileCheck {
-            reader: RowReader::continuing(det, Limits::default(), decoders),
-            part: Some(PartLog::default()),
-            ..FileCheck::new(det, decoders, max_problems)
-        }
+        let mut check = FileCheck::new(det, decoders, max_problems);
+        check.reader = RowReader::continuing(det, Limits::default(), decoders);
+        check.seen.part = Some(PartLog::default());
+        check
     }
 
     /// Whether a file in this encoding can be split: UTF-8 only (another encoding's decoder
@@ -96,56 +113,46 @@ impl FileCheck {
     }
 
     pub fn push(&mut self, chunk: &[u8]) {
-        let FileCheck {
-            reader,
-            counts,
-            dups,
-            problems,
-            max_problems,
-            part,
-        } = self;
-        reader.push_ref(chunk, &mut |row| {
-            see_row(row, counts, dups, problems, *max_problems, part.as_mut())
-        });
+        let seen = &mut self.seen;
+        self.reader.push_ref(chunk, &mut |row| seen.see(row));
+        // Every chunk's counts and problems whole: progress is read between chunks.
+        seen.look_up_pending();
     }
 
     /// The end of the file.
     pub fn finish(&mut self) {
-        let FileCheck {
-            reader,
-            counts,
-            dups,
-            problems,
-            max_problems,
-            part,
-        } = self;
-        reader.finish_ref(&mut |row| {
-            see_row(row, counts, dups, problems, *max_problems, part.as_mut())
-        });
+        let seen = &mut self.seen;
+        self.reader.finish_ref(&mut |row| seen.see(row));
+        seen.look_up_pending();
     }
 
     pub fn counts(&self) -> CheckCounts {
-        self.counts
+        self.seen.counts
     }
 
     /// See [`RowReader::at_record_start`]: true when a second part starting after the bytes
     /// pushed so far reads what this check would.
     pub fn at_record_start(&self) -> bool {
-        self.part.is_none() && self.reader.at_record_start()
+        self.seen.part.is_none() && self.reader.at_record_start()
     }
 
     /// The counts and the problems (line, problem) in the order they were found.
     pub fn into_result(self) -> (CheckCounts, Vec<(u64, FieldError)>) {
-        (self.counts, self.problems)
+        (self.seen.counts, self.seen.problems)
     }
 
     /// What a second part hands to [`FileCheck::merge`] (after [`FileCheck::finish`]).
     pub fn into_part(self) -> PartResult {
-        let log = self.part.unwrap_or_default();
+        let Seen {
+            counts,
+            problems,
+            part,
+            ..
+        } = self.seen;
+        let log = part.unwrap_or_default();
         PartResult {
-            counts: self.counts,
-            problems: self
-                .problems
+            counts,
+            problems: problems
                 .into_iter()
                 .zip(log.later.into_iter().chain(std::iter::repeat(0)))
                 .map(|((line, e), later)| (line, later, e))
@@ -157,8 +164,15 @@ impl FileCheck {
 
     /// The result of one pass over the whole file, from this check (which read up to where
     /// `part` starts, [`FileCheck::at_record_start`] holding there) and `part`.
-    pub fn merge(mut self, part: PartResult) -> (CheckCounts, Vec<(u64, FieldError)>) {
+    pub fn merge(self, part: PartResult) -> (CheckCounts, Vec<(u64, FieldError)>) {
         let shift = self.reader.line() - 1;
+        self.seen.merge(part, shift)
+    }
+}
+
+impl Seen {
+    /// [`FileCheck::merge`] of the part, whose line 1 is this check's line `shift + 1`.
+    fn merge(mut self, part: PartResult, shift: u64) -> (CheckCounts, Vec<(u64, FieldError)>) {
         self.counts.add(&part.counts);
         // The second part's first rows whose key the first part had: duplicates. Looked up in
         // batches, so that their table reads overlap.
@@ -217,64 +231,101 @@ impl FileCheck {
 /// Keys looked up at once by [`FileCheck::merge`].
 const LOOKUP_BATCH: usize = 64;
 
-fn see_row(
-    row: &RowRef<'_>,
-    counts: &mut CheckCounts,
-    dups: &mut DuplicateTracker,
-    problems: &mut Vec<(u64, FieldError)>,
-    max_problems: usize,
-    mut part: Option<&mut PartLog>,
-) {
-    counts.rows += 1;
-    if !row.is_valid() {
-        counts.invalid += 1;
-        for e in row.errors {
-            if problems.len() < max_problems {
-                problems.push((row.line, e.clone()));
-                if let Some(log) = part.as_mut() {
-                    log.later.push(0);
+impl Seen {
+    fn see(&mut self, row: &RowRef<'_>) {
+        self.counts.rows += 1;
+        if !row.is_valid() {
+            self.counts.invalid += 1;
+            if self.problems.len() < self.max_problems && !row.errors.is_empty() {
+                // The problems stay in one pass's order.
+                self.look_up_pending();
+                for e in row.errors {
+                    if self.problems.len() < self.max_problems {
+                        self.problems.push((row.line, e.clone()));
+                        if let Some(log) = self.part.as_mut() {
+                            log.later.push(0);
+                        }
+                    }
                 }
             }
+            return;
         }
-        return;
+        self.counts.valid += 1;
+        let Some(key) = row.email_key else {
+            return;
+        };
+        let pending = &mut self.pending;
+        let from = pending.emails.len();
+        if self.part.is_some() || self.problems.len() < self.max_problems {
+            pending
+                .emails
+                .push_str(row.email.as_deref().unwrap_or_default());
+        }
+        let email = from..pending.emails.len();
+        pending.rows.push((key_hash(key), row.line, email));
+        if pending.rows.len() == LOOKUP_BATCH {
+            self.look_up_pending();
+        }
     }
-    counts.valid += 1;
-    let Some(key) = row.email_key else {
-        return;
-    };
-    let hash = key_hash(key);
-    let email = row.email.as_deref().unwrap_or_default();
-    match dups.see_hash(hash, row.line) {
-        Some(earlier) => {
-            // The earlier row is superseded: it moves from valid to duplicate.
-            counts.valid -= 1;
-            counts.duplicates += 1;
-            if problems.len() < max_problems {
-                match part {
-                    None => {
-                        problems.push((earlier, DuplicateTracker::duplicate_error(email, row.line)))
-                    }
-                    Some(log) => {
-                        // The message names the later line: written at the merge.
-                        problems.push((
-                            earlier,
-                            ferr("email", codes::DUPLICATE_EMAIL, email.to_string()),
-                        ));
-                        log.later.push(row.line);
+
+    /// Looks up the keys of the rows seen since the last time, in their order. Done for
+    /// [`LOOKUP_BATCH`] rows at once because the table is far larger than the cache: their
+    /// first reads are made together ([`DuplicateTracker::warm`]), so their misses overlap.
+    /// Counts and problems come out as if each row had been looked up when it was read.
+    fn look_up_pending(&mut self) {
+        let mut pending = std::mem::take(&mut self.pending);
+        self.dups.reserve(pending.rows.len());
+        self.dups.warm(pending.rows.iter().map(|(hash, _, _)| hash));
+        for (hash, line, email) in pending.rows.drain(..) {
+            self.see_key(hash, line, &pending.emails[email]);
+        }
+        pending.emails.clear();
+        self.pending = pending;
+    }
+
+    /// A valid row's key: a duplicate of an earlier row, or (in a second part) logged as the
+    /// first row of its key.
+    fn see_key(&mut self, hash: [u64; 2], line: u64, email: &str) {
+        let Seen {
+            counts,
+            dups,
+            problems,
+            max_problems,
+            part,
+            ..
+        } = self;
+        match dups.see_hash(hash, line) {
+            Some(earlier) => {
+                // The earlier row is superseded: it moves from valid to duplicate.
+                counts.valid -= 1;
+                counts.duplicates += 1;
+                if problems.len() < *max_problems {
+                    match part {
+                        None => {
+                            problems.push((earlier, DuplicateTracker::duplicate_error(email, line)))
+                        }
+                        Some(log) => {
+                            // The message names the later line: written at the merge.
+                            problems.push((
+                                earlier,
+                                ferr("email", codes::DUPLICATE_EMAIL, email.to_string()),
+                            ));
+                            log.later.push(line);
+                        }
                     }
                 }
             }
-        }
-        None => {
-            if let Some(log) = part {
-                let f = &mut log.firsts;
-                f.extend_from_slice(&hash[0].to_le_bytes());
-                f.extend_from_slice(&hash[1].to_le_bytes());
-                f.extend_from_slice(&row.line.to_le_bytes());
-                f.extend_from_slice(&(problems.len() as u32).to_le_bytes());
-                f.extend_from_slice(&(email.len() as u32).to_le_bytes());
-                f.extend_from_slice(email.as_bytes());
-                log.nfirsts += 1;
+            None => {
+                if let Some(log) = part {
+                    let f = &mut log.firsts;
+                    f.extend_from_slice(&hash[0].to_le_bytes());
+                    f.extend_from_slice(&hash[1].to_le_bytes());
+                    f.extend_from_slice(&line.to_le_bytes());
+                    f.extend_from_slice(&(problems.len() as u32).to_le_bytes());
+                    f.extend_from_slice(&(email.len() as u32).to_le_bytes());
+                    f.extend_from_slice(email.as_bytes());
+                    log.nfirsts += 1;
+                }
             }
         }
     }
@@ -517,6 +568,61 @@ mod tests {
             s.push_str(&row);
         }
         s.into_bytes()
+    }
+
+    /// The check row by row, as the obvious code over a `HashMap` does it: the check looks
+    /// keys up in batches ([`Seen::look_up_pending`]) and must still give exactly this.
+    fn row_by_row(
+        det: &Detection,
+        bytes: &[u8],
+        max: usize,
+    ) -> (CheckCounts, Vec<(u64, FieldError)>) {
+        let mut counts = CheckCounts::default();
+        let mut problems = Vec::new();
+        let mut last_line = std::collections::HashMap::new();
+        let mut see = |row: &RowRef<'_>| {
+            counts.rows += 1;
+            if !row.is_valid() {
+                counts.invalid += 1;
+                for e in row.errors {
+                    if problems.len() < max {
+                        problems.push((row.line, e.clone()));
+                    }
+                }
+                return;
+            }
+            counts.valid += 1;
+            let Some(key) = row.email_key else { return };
+            if let Some(earlier) = last_line.insert(key.to_string(), row.line) {
+                counts.valid -= 1;
+                counts.duplicates += 1;
+                if problems.len() < max {
+                    let email = row.email.as_deref().unwrap_or_default();
+                    problems.push((earlier, DuplicateTracker::duplicate_error(email, row.line)));
+                }
+            }
+        };
+        let mut reader = RowReader::with_decoders(det, Limits::default(), default_decoders());
+        for chunk in bytes.chunks(7001) {
+            reader.push_ref(chunk, &mut see);
+        }
+        reader.finish_ref(&mut see);
+        (counts, problems)
+    }
+
+    #[test]
+    fn the_check_gives_what_a_row_by_row_lookup_gives() {
+        // Enough rows for many lookup batches, duplicates and problems in between.
+        let bytes = customers(3000);
+        for max in [usize::MAX, 40, 1000] {
+            let (det, checked) = whole(&bytes, max);
+            assert!(checked.0.duplicates > 100, "{:?}", checked.0);
+            assert_eq!(
+                checked,
+                row_by_row(&det, &bytes, max),
+                "at most {max} problems"
+            );
+        }
     }
 
     #[test]

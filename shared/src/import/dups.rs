@@ -47,9 +47,7 @@ impl DuplicateTracker {
 
     /// [`DuplicateTracker::see`] of a key's [`key_hash`].
     pub(crate) fn see_hash(&mut self, hash: [u64; 2], line: u64) -> Option<u64> {
-        if self.entries.len() >= self.slots.len() / 2 {
-            self.rebuild((self.slots.len() * 2).max(16));
-        }
+        self.reserve(1);
         match self.probe(hash) {
             Ok(entry) => Some(std::mem::replace(&mut self.entries[entry].line, line)),
             Err(free) => {
@@ -96,19 +94,37 @@ impl DuplicateTracker {
     /// cache misses overlap instead of coming one after the other.
     pub(crate) fn supersede_many(&mut self, keys: &[([u64; 2], u64)], out: &mut Vec<Option<u64>>) {
         out.clear();
-        if !self.slots.is_empty() {
-            let mask = self.slots.len() - 1;
-            let mut touched = 0u64;
-            for (hash, _) in keys {
-                let slot = self.slots[hash[0] as usize & mask];
-                if slot != 0 {
-                    touched ^= self.entries[(slot & INDEX_MASK) as usize - 1].line;
-                }
-            }
-            // Keeps the reads from being optimised away.
-            std::hint::black_box(touched);
-        }
+        self.warm(keys.iter().map(|(hash, _)| hash));
         out.extend(keys.iter().map(|&(hash, line)| self.supersede(hash, line)));
+    }
+
+    /// Makes room for `new_keys` more keys, so that adding them moves nothing (and what
+    /// [`DuplicateTracker::warm`] read stays where it was).
+    pub(crate) fn reserve(&mut self, new_keys: usize) {
+        let needed = self.entries.len() + new_keys;
+        if needed >= self.slots.len() / 2 {
+            self.rebuild((needed * 2 + 1).next_power_of_two().max(16));
+        }
+    }
+
+    /// Reads the first slot, and the entry it names, of each of `hashes` before they are
+    /// looked up one by one. Those reads do not wait on each other, so their cache misses
+    /// overlap: a lookup right after one row's parsing pays a whole miss on its own (wasm
+    /// has no prefetch instruction to start it earlier).
+    pub(crate) fn warm<'a>(&self, hashes: impl Iterator<Item = &'a [u64; 2]>) {
+        if self.slots.is_empty() {
+            return;
+        }
+        let mask = self.slots.len() - 1;
+        let mut touched = 0u64;
+        for hash in hashes {
+            let slot = self.slots[hash[0] as usize & mask];
+            if slot != 0 && slot >> INDEX_BITS == hash[0] >> INDEX_BITS {
+                touched ^= self.entries[(slot & INDEX_MASK) as usize - 1].line;
+            }
+        }
+        // Keeps the reads from being optimised away.
+        std::hint::black_box(touched);
     }
 
     /// The `duplicate_email` error to report at the superseded `earlier` line.
