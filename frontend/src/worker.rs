@@ -13,7 +13,7 @@ use std::rc::Rc;
 use js_sys::{Reflect, Uint8Array};
 use shared::api::{BatchRequest, BatchResponse, BatchRow, CommitRequest, FieldError};
 use shared::import::{
-    CheckCounts, Detection, FileCheck, Limits, PartResult, RowOutcome, RowReader,
+    CheckCounts, Detection, FileCheck, Limits, PartResult, RowOutcome, RowReader, estimate_rows,
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -404,7 +404,7 @@ pub async fn check_with(
     ready: &dyn Fn() -> bool,
     on_slice: &mut dyn FnMut(&Progress),
 ) -> Result<(Progress, Vec<(u64, FieldError)>), String> {
-    let (detection, _) = detect(file, settings)?;
+    let (detection, sample) = detect(file, settings)?;
     if let Some(problem) = &detection.problem {
         return Err(problem.message.clone());
     }
@@ -414,6 +414,8 @@ pub async fn check_with(
     let mut part: Option<(f64, PartJob)> = None;
     // Whether a split is still to be tried (once: when the helper is ready).
     let mut may_split = total >= split.from_size && FileCheck::can_split(&detection);
+    let share = if may_split { split.share } else { 1.0 };
+    check.expect_rows(estimate_rows(&sample, (total * share) as u64));
     let progress = |check: &FileCheck, bytes_done: f64, part: &Progress| {
         let mut p = to_progress(check.counts(), bytes_done + part.bytes_done, total);
         p.rows += part.rows;
@@ -547,12 +549,13 @@ pub async fn check_part(
     on_slice: &mut dyn FnMut(&Progress),
 ) -> Result<PartResult, String> {
     // The same detection as the first part's: the same function of the same bytes.
-    let (detection, _) = detect(file, settings)?;
+    let (detection, sample) = detect(file, settings)?;
     if !FileCheck::can_split(&detection) {
         return Err("This file cannot be checked in parts.".into());
     }
     let total = file.size();
     let mut check = FileCheck::second_part(&detection, &PlatformDecoders, MAX_ERRORS_SHOWN);
+    check.expect_rows(estimate_rows(&sample, (total - start) as u64));
     read_range(&mut check, file, (start, total), &mut |c, end| {
         on_slice(&to_progress(c.counts(), end - start, total - start))
     })

@@ -106,6 +106,15 @@ impl FileCheck {
         check
     }
 
+    /// Makes room for about `rows` more rows' keys at once (see [`estimate_rows`]): a table
+    /// grown row by row is rebuilt at every doubling, each time into memory the page has not
+    /// touched yet, and in the browser that first touch is a large part of the cost.
+    pub fn expect_rows(&mut self, rows: u64) {
+        self.seen
+            .dups
+            .reserve(usize::try_from(rows).unwrap_or(usize::MAX));
+    }
+
     /// Whether a file in this encoding can be split: UTF-8 only (another encoding's decoder
     /// may hold state across a line break).
     pub fn can_split(det: &Detection) -> bool {
@@ -485,6 +494,19 @@ impl ByteReader<'_> {
     }
 }
 
+/// About how many records `bytes` bytes hold, going by the line breaks of `sample` (the
+/// file's first bytes); 0 when the sample has none. Multi-line cells make it an
+/// overestimate, never by more than the sample shows; it is capped at one row per 16 bytes
+/// so that a sample of short lines cannot ask for a table larger than any real file needs.
+pub fn estimate_rows(sample: &[u8], bytes: u64) -> u64 {
+    let lines = memchr::memchr_iter(b'\n', sample).count() as u64;
+    if lines == 0 {
+        return 0;
+    }
+    let per_line = (sample.len() as u64 / lines).max(16);
+    bytes / per_line
+}
+
 /// Where in `window` (bytes from the middle of a UTF-8 file) a second part had best start:
 /// just after a line break, between two lines that hold no quote (a quoted field spanning the
 /// break is the one way to be wrong, and it needs a quote nearby) and have as many
@@ -608,6 +630,24 @@ mod tests {
         }
         reader.finish_ref(&mut see);
         (counts, problems)
+    }
+
+    #[test]
+    fn rows_are_estimated_from_the_line_breaks_of_the_sample() {
+        let sample = "a,b,c@example.com\n".repeat(10);
+        assert_eq!(sample.len(), 180);
+        assert_eq!(estimate_rows(sample.as_bytes(), 18_000), 1000);
+        // Short lines: at most one row per 16 bytes.
+        assert_eq!(estimate_rows(&b"a\n".repeat(100), 1600), 100);
+        assert_eq!(estimate_rows(b"no line break", 1 << 30), 0);
+        // The check makes room for that many keys and still reads every row.
+        let bytes = customers(300);
+        let (det, expected) = whole(&bytes, usize::MAX);
+        let mut c = FileCheck::new(&det, default_decoders(), usize::MAX);
+        c.expect_rows(estimate_rows(&bytes[..1000], bytes.len() as u64));
+        c.push(&bytes);
+        c.finish();
+        assert_eq!(c.into_result(), expected);
     }
 
     #[test]
