@@ -29,6 +29,8 @@ pub struct CheckCounts {
     pub valid: u64,
     pub invalid: u64,
     pub duplicates: u64,
+    /// Every problem found, listed or not: each invalid row's errors and one per duplicate.
+    pub problems: u64,
 }
 
 impl CheckCounts {
@@ -37,6 +39,7 @@ impl CheckCounts {
         self.valid += o.valid;
         self.invalid += o.invalid;
         self.duplicates += o.duplicates;
+        self.problems += o.problems;
     }
 }
 
@@ -204,6 +207,7 @@ impl Seen {
         }
         self.counts.valid -= hits.len() as u64;
         self.counts.duplicates += hits.len() as u64;
+        self.counts.problems += hits.len() as u64;
         // The problems in one pass's order: a hit's before the part's problems listed after it.
         let mut hits = hits.into_iter().peekable();
         for (i, (line, later, e)) in part.problems.into_iter().enumerate() {
@@ -245,6 +249,7 @@ impl Seen {
         self.counts.rows += 1;
         if !row.is_valid() {
             self.counts.invalid += 1;
+            self.counts.problems += row.errors.len() as u64;
             if self.problems.len() < self.max_problems && !row.errors.is_empty() {
                 // The problems stay in one pass's order.
                 self.look_up_pending();
@@ -308,6 +313,7 @@ impl Seen {
                 // The earlier row is superseded: it moves from valid to duplicate.
                 counts.valid -= 1;
                 counts.duplicates += 1;
+                counts.problems += 1;
                 if problems.len() < *max_problems {
                     match part {
                         None => {
@@ -392,6 +398,7 @@ impl PartResult {
             c.valid,
             c.invalid,
             c.duplicates,
+            c.problems,
             self.nfirsts,
             self.problems.len() as u64,
             firsts_len,
@@ -412,6 +419,7 @@ impl PartResult {
             valid: t.u64()?,
             invalid: t.u64()?,
             duplicates: t.u64()?,
+            problems: t.u64()?,
         };
         let nfirsts = t.u64()?;
         let nproblems = t.u64()?;
@@ -452,8 +460,8 @@ impl PartResult {
     }
 }
 
-/// The end of [`PartResult::into_bytes`]: seven u64.
-const TRAILER: usize = 7 * 8;
+/// The end of [`PartResult::into_bytes`]: eight u64.
+const TRAILER: usize = 8 * 8;
 
 /// The entries of [`PartResult::firsts`] (up to the first incomplete one).
 fn firsts(bytes: &[u8]) -> impl Iterator<Item = First<'_>> {
@@ -606,6 +614,7 @@ mod tests {
             counts.rows += 1;
             if !row.is_valid() {
                 counts.invalid += 1;
+                counts.problems += row.errors.len() as u64;
                 for e in row.errors {
                     if problems.len() < max {
                         problems.push((row.line, e.clone()));
@@ -618,6 +627,7 @@ mod tests {
             if let Some(earlier) = last_line.insert(key.to_string(), row.line) {
                 counts.valid -= 1;
                 counts.duplicates += 1;
+                counts.problems += 1;
                 if problems.len() < max {
                     let email = row.email.as_deref().unwrap_or_default();
                     problems.push((earlier, DuplicateTracker::duplicate_error(email, row.line)));

@@ -1,5 +1,5 @@
-//! The whole-file report behind `intake inspect`: detection, then a full pass with a
-//! [`RowReader`] and a [`DuplicateTracker`], counted so that `total = valid + invalid +
+//! The whole-file report behind `intake inspect`: detection, then the whole-file check
+//! ([`FileCheck`], the browser's) in one pass, counted so that `total = valid + invalid +
 //! duplicates` always holds.
 //!
 //! Exists as the one place that turns the streaming pieces into the `intake inspect --json`
@@ -7,7 +7,9 @@
 
 use serde::Serialize;
 
-use super::{ColumnInfo, Detection, DuplicateTracker, ImportSettings, RowReader, RowRef, detect};
+use super::{
+    ColumnInfo, Detection, FileCheck, ImportSettings, default_decoders, detect, estimate_rows,
+};
 use crate::api::FieldError;
 
 /// Most errors listed in a report (`rows` still counts everything).
@@ -72,15 +74,6 @@ impl InspectReport {
                 code: e.code,
                 message: e.message,
             });
-        }
-    }
-
-    /// [`InspectReport::add_error`] of a borrowed error: copied only when it is listed.
-    fn add_error_ref(&mut self, line: u64, e: &FieldError) {
-        if self.errors.len() < MAX_ERRORS {
-            self.add_error(line, e.clone());
-        } else {
-            self.errors_total += 1;
         }
     }
 
@@ -176,39 +169,38 @@ impl InspectReport {
 
 /// Detects, reads and validates a whole file in memory: what the importer would do with it.
 pub fn inspect(bytes: &[u8], settings: &ImportSettings) -> InspectReport {
-    let det = detect(&bytes[..bytes.len().min(super::SAMPLE_BYTES)], settings);
+    let sample = &bytes[..bytes.len().min(super::SAMPLE_BYTES)];
+    let det = detect(sample, settings);
     let mut report = InspectReport::new(&det);
     if let Some(p) = &det.problem {
         report.add_error(1, p.clone());
         return report;
     }
-    let mut reader = RowReader::new(&det);
-    let mut tracker = DuplicateTracker::new();
-    // Rows are only counted here: borrowed, nothing is allocated per row.
-    let mut handle = |o: &RowRef<'_>| {
-        report.rows.total += 1;
-        if o.errors.is_empty() {
-            report.rows.valid += 1;
-            if let Some(key) = o.email_key
-                && let Some(earlier) = tracker.see(key, o.line)
-            {
-                report.rows.valid -= 1;
-                report.rows.duplicates += 1;
-                let email = o.email.as_deref().unwrap_or(key);
-                report.add_error(earlier, DuplicateTracker::duplicate_error(email, o.line));
-            }
-        } else {
-            report.rows.invalid += 1;
-            for e in o.errors {
-                report.add_error_ref(o.line, e);
-            }
-        }
-    };
+    // The browser's whole-file check, in one pass: the same counts and the first problems.
+    let mut check = FileCheck::new(&det, default_decoders(), MAX_ERRORS);
+    check.expect_rows(estimate_rows(sample, bytes.len() as u64));
     // Chunks bound the decoder's buffers whatever the file size.
     for chunk in bytes.chunks(1 << 20) {
-        reader.push_ref(chunk, &mut handle);
+        check.push(chunk);
     }
-    reader.finish_ref(&mut handle);
+    check.finish();
+    let (counts, problems) = check.into_result();
+    report.rows = RowCounts {
+        total: counts.rows,
+        valid: counts.valid,
+        invalid: counts.invalid,
+        duplicates: counts.duplicates,
+    };
+    report.errors_total = counts.problems;
+    report.errors = problems
+        .into_iter()
+        .map(|(line, e)| ErrorLine {
+            line,
+            field: e.field,
+            code: e.code,
+            message: e.message,
+        })
+        .collect();
     report.errors.sort_by_key(|e| e.line);
     report
 }
