@@ -113,9 +113,12 @@ impl FileCheck {
     /// grown row by row is rebuilt at every doubling, each time into memory the page has not
     /// touched yet, and in the browser that first touch is a large part of the cost.
     pub fn expect_rows(&mut self, rows: u64) {
-        self.seen
-            .dups
-            .reserve(usize::try_from(rows).unwrap_or(usize::MAX));
+        let rows = usize::try_from(rows).unwrap_or(usize::MAX);
+        self.seen.dups.reserve(rows);
+        if let Some(log) = &mut self.seen.part {
+            // Nearly every row is the first of its key; an email is about 24 bytes.
+            log.firsts.reserve(rows.saturating_mul(FIRST_HEAD + 24));
+        }
     }
 
     /// Whether a file in this encoding can be split: UTF-8 only (another encoding's decoder
