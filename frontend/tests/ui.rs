@@ -1,6 +1,7 @@
 //! UI pieces in a real page in headless Chromium: translations, formatting, and that the
 //! sign-in form's controls have accessible names.
 
+use frontend::api::ApiFailure;
 use frontend::i18n::{Lang, TEXTS, format_count, text};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -55,4 +56,35 @@ fn every_sign_in_control_has_a_label() {
             "input {id} has no label"
         );
     }
+}
+
+/// Error responses: the field errors of a validation error are read from its details, any
+/// other details are ignored, and a body that is not the contract's error names the status.
+#[wasm_bindgen_test]
+fn error_bodies_give_their_message_and_field_errors() {
+    let invalid = ApiFailure::from_error_body(
+        422,
+        r#"{"error": {"code": "validation_failed", "message": "Check the fields.",
+            "details": {"errors": [{"field": "email", "code": "invalid_email",
+                                    "message": "Not an email."}]}}}"#,
+    );
+    assert_eq!(invalid.code, "validation_failed");
+    assert_eq!(invalid.field_errors.len(), 1);
+    assert_eq!(invalid.field_errors[0].field, "email");
+    assert_eq!(
+        invalid.with_field_messages(),
+        "Check the fields. Not an email."
+    );
+    let too_large = ApiFailure::from_error_body(
+        413,
+        r#"{"error": {"code": "payload_too_large", "message": "Too large.",
+            "details": {"limit_bytes": 1048576}}}"#,
+    );
+    assert_eq!(too_large.message, "Too large.");
+    assert!(too_large.field_errors.is_empty());
+    assert_eq!(too_large.with_field_messages(), "Too large.");
+    let not_ours = ApiFailure::from_error_body(502, "<html>Bad gateway</html>");
+    assert_eq!(not_ours.code, "http_error");
+    assert_eq!(not_ours.message, "The server answered 502.");
+    assert!(not_ours.is_transient(), "a 502 is worth retrying");
 }
