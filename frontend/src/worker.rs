@@ -13,7 +13,8 @@ use std::rc::Rc;
 use js_sys::{Reflect, Uint8Array};
 use shared::api::{BatchRequest, BatchResponse, BatchRow, CommitRequest, FieldError};
 use shared::import::{
-    CheckCounts, Detection, FileCheck, Limits, PartResult, RowOutcome, RowReader, estimate_rows,
+    CheckCounts, Detection, FileCheck, Limits, PartEmails, PartResult, RowOutcome, RowReader,
+    estimate_rows,
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -48,6 +49,9 @@ thread_local! {
     /// The worker that reads the second part of a split check (started on the first preview
     /// or check of a large file, kept for the next).
     static HELPER: RefCell<Option<Helper>> = const { RefCell::new(None) };
+    /// In the helper: the emails of the part it read last, until the first worker asks for
+    /// the few it needs.
+    static PART_EMAILS: RefCell<Option<PartEmails>> = const { RefCell::new(None) };
 }
 
 fn scope() -> DedicatedWorkerGlobalScope {
@@ -64,6 +68,12 @@ pub fn start() {
     console_error_panic_hook::set_once();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
         let data = event.data();
+        if let Ok(wanted) = Reflect::get(&data, &EMAILS_FOR.into())
+            && let Some(wanted) = wanted.dyn_ref::<js_sys::Uint32Array>()
+        {
+            answer_emails(&wanted.to_vec());
+            return;
+        }
         let msg = Reflect::get(&data, &"msg".into())
             .ok()
             .and_then(|v| v.as_string());
@@ -103,6 +113,10 @@ pub fn start() {
     // Messages sent before the wasm is ready are lost: say when we are.
     post(&FromWorker::Ready);
 }
+
+/// The property of the first worker's request for the emails of some of the part's first rows
+/// ([`shared::import::Hits::wanted`]).
+const EMAILS_FOR: &str = "emails_for";
 
 /// The property of a check request that makes it the second part of a split check (where it
 /// starts); the helper gets the page's own request beside it (no second JSON form to build).
@@ -383,10 +397,17 @@ pub const FIRST_SHARE: f64 = 0.54;
 /// bytes ([`PartResult::into_bytes`] in a `Uint8Array`) or to a message why it failed.
 pub struct PartJob {
     pub result: js_sys::Promise,
+    /// Asks for the emails of the part's first rows numbered so; resolves to their
+    /// [`PartEmails::answer`] in a `Uint8Array`, or to a message why it cannot. `None` when
+    /// it cannot be asked.
+    pub emails: Box<EmailsAsker>,
     /// Called when the part is not needed after all (the first part did not end at a
     /// record start).
     pub cancel: Box<dyn FnOnce()>,
 }
+
+/// See [`PartJob::emails`].
+pub type EmailsAsker = dyn Fn(&[u32]) -> Option<js_sys::Promise>;
 
 /// Starts the second part from `start` (the file, its settings, where, and a cell its progress
 /// goes to); `None` when it cannot run now.
@@ -472,10 +493,20 @@ pub async fn check_with(
         if check.at_record_start() {
             // Any failure of the helper: this worker reads the rest itself.
             if let Ok(part) = part_result(JsFuture::from(job.result).await) {
-                let (counts, errors) = check.merge(part);
-                let p = to_progress(counts, total, total);
-                on_slice(&p);
-                return Ok((p, errors));
+                let hits = check.hits(&part);
+                let wanted = hits.wanted();
+                // Asked even when none is needed: the helper then forgets the part's emails.
+                let answer = match (job.emails)(&wanted) {
+                    Some(asked) => bytes_of(JsFuture::from(asked).await),
+                    None => None,
+                }
+                .or_else(|| wanted.is_empty().then(Vec::new));
+                if let Some(hits) = answer.as_deref().and_then(|a| hits.with_emails(a)) {
+                    let (counts, errors) = check.merge(part, hits);
+                    let p = to_progress(counts, total, total);
+                    on_slice(&p);
+                    return Ok((p, errors));
+                }
             }
         } else {
             (job.cancel)();
@@ -540,14 +571,13 @@ fn split_near(file: &File, delimiter: u8, from: f64) -> Result<Option<f64>, Stri
 
 /// The answer of a [`PartJob`].
 fn part_result(answer: Result<JsValue, JsValue>) -> Result<PartResult, String> {
-    let answer = answer.map_err(|e| format!("{e:?}"))?;
-    match answer.dyn_into::<Uint8Array>() {
-        Ok(bytes) => PartResult::from_bytes(bytes.to_vec())
-            .ok_or_else(|| "The helper's answer could not be read.".to_string()),
-        Err(other) => Err(other
-            .as_string()
-            .unwrap_or_else(|| "The helper failed.".into())),
-    }
+    let bytes = bytes_of(answer).ok_or_else(|| "The helper failed.".to_string())?;
+    PartResult::from_bytes(bytes).ok_or_else(|| "The helper's answer could not be read.".into())
+}
+
+/// The bytes a [`PartJob`]'s promise resolved to; `None` for a failure.
+fn bytes_of(answer: Result<JsValue, JsValue>) -> Option<Vec<u8>> {
+    Some(answer.ok()?.dyn_into::<Uint8Array>().ok()?.to_vec())
 }
 
 /// The second part of a split check, read here: what the helper worker runs for
@@ -557,7 +587,7 @@ pub async fn check_part(
     settings: &ReadSettings,
     start: f64,
     on_slice: &mut dyn FnMut(&Progress),
-) -> Result<PartResult, String> {
+) -> Result<(PartResult, PartEmails), String> {
     // The same detection as the first part's: the same function of the same bytes.
     let (detection, sample) = detect(file, settings)?;
     if !FileCheck::can_split(&detection) {
@@ -582,13 +612,30 @@ async fn answer_part(file: File, settings: ReadSettings, start: f64) {
         let _ = scope().post_message(&numbers);
     };
     match check_part(&file, &settings, start, &mut { on_slice }).await {
-        Ok(part) => {
-            let bytes = Uint8Array::from(&part.into_bytes()[..]);
-            let transfer = js_sys::Array::of1(&bytes.buffer());
-            let _ = scope().post_message_with_transfer(&bytes, &transfer);
+        Ok((part, emails)) => {
+            PART_EMAILS.with(|e| *e.borrow_mut() = Some(emails));
+            post_bytes(&part.into_bytes());
         }
         Err(message) => post(&FromWorker::Failed { message }),
     }
+}
+
+/// The helper's answer to [`EMAILS_FOR`]: the emails asked for (then forgotten), or a failure
+/// when it has no part's emails.
+fn answer_emails(wanted: &[u32]) {
+    match PART_EMAILS.with(|e| e.borrow_mut().take()) {
+        Some(emails) => post_bytes(&emails.answer(wanted)),
+        None => post(&FromWorker::Failed {
+            message: "The helper has no part's emails.".into(),
+        }),
+    }
+}
+
+/// Posts `bytes` to the worker that started this one, handing the buffer over (not copied).
+fn post_bytes(bytes: &[u8]) {
+    let bytes = Uint8Array::from(bytes);
+    let transfer = js_sys::Array::of1(&bytes.buffer());
+    let _ = scope().post_message_with_transfer(&bytes, &transfer);
 }
 
 /// A part's progress as the helper posts it.
@@ -706,6 +753,23 @@ impl Helper {
         Reflect::set(&message, &"msg".into(), &JsValue::from_str(json)).ok()?;
         Reflect::set(&message, &"file".into(), file).ok()?;
         Reflect::set(&message, &PART_START.into(), &JsValue::from_f64(start)).ok()?;
+        Some(self.ask(message.into(), progress))
+    }
+
+    /// Asks the helper for the emails of the first rows numbered `wanted` of the part it read
+    /// last; `None` while a part is under way.
+    fn ask_emails(&self, wanted: &[u32]) -> Option<js_sys::Promise> {
+        if self.state.borrow().job.is_some() || self.state.borrow().broken {
+            return None;
+        }
+        let message = js_sys::Object::new();
+        let wanted = js_sys::Uint32Array::from(wanted);
+        Reflect::set(&message, &EMAILS_FOR.into(), &wanted).ok()?;
+        Some(self.ask(message.into(), Rc::default()))
+    }
+
+    /// Sends `message` (once the helper is ready); the promise resolves to its answer.
+    fn ask(&self, message: JsValue, progress: Rc<Cell<Progress>>) -> js_sys::Promise {
         let state = self.state.clone();
         let result = js_sys::Promise::new(&mut |resolve, _reject| {
             state.borrow_mut().job = Some((resolve, progress.clone()));
@@ -714,9 +778,9 @@ impl Helper {
         if s.ready {
             let _ = self.worker.post_message(&message);
         } else {
-            s.waiting = Some(message.into());
+            s.waiting = Some(message);
         }
-        Some(result)
+        result
     }
 }
 
@@ -746,6 +810,10 @@ fn helper_part(
     let result = with_helper(|h| h.start_part(json, file, start, progress))??;
     Some(PartJob {
         result,
+        // The helper that read the part (never a new one: it would have no emails).
+        emails: Box::new(|wanted| {
+            HELPER.with(|h| h.borrow().as_ref().and_then(|h| h.ask_emails(wanted)))
+        }),
         // Stop its work: a new helper starts for the next check.
         cancel: Box::new(|| {
             if let Some(h) = HELPER.with(|h| h.borrow_mut().take()) {

@@ -8,7 +8,7 @@ use frontend::protocol::{FromWorker, Progress, ReadSettings, ToWorker};
 use frontend::worker::{
     FIRST_SHARE, PartJob, PartRunner, Split, check, check_part, check_with, preview,
 };
-use shared::import::Target;
+use shared::import::{PartEmails, Target};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
 
@@ -142,32 +142,59 @@ async fn a_whole_file_check_matches_one_pass_over_the_bytes() {
 }
 
 /// A [`PartRunner`] that reads the part in this worker (interleaved with the first part at
-/// each read), through the same bytes the helper worker hands over. Counts its runs and
-/// cancellations; `fail` makes the part fail as a crashed helper would.
+/// each read), through the same bytes the helper worker hands over, and answers the request
+/// for emails as the helper does. Counts its runs and cancellations; `fail` makes the part
+/// (or only the emails) fail as a crashed helper would.
 fn in_process_runner(
     runs: Rc<Cell<u32>>,
     cancels: Rc<Cell<u32>>,
-    fail: bool,
+    fail: Fail,
 ) -> Box<PartRunner<'static>> {
     Box::new(move |file, settings, start, progress| {
         runs.set(runs.get() + 1);
         let (file, settings) = (file.clone(), settings.clone());
-        let result = wasm_bindgen_futures::future_to_promise(async move {
-            if fail {
-                return Ok(JsValue::from_str("The helper stopped."));
-            }
-            let part = check_part(&file, &settings, start, &mut |p| progress.set(*p)).await;
-            Ok(match part {
-                Ok(part) => js_sys::Uint8Array::from(&part.into_bytes()[..]).into(),
-                Err(e) => JsValue::from_str(&e),
+        let kept: Rc<RefCell<Option<PartEmails>>> = Rc::default();
+        let result = {
+            let kept = kept.clone();
+            wasm_bindgen_futures::future_to_promise(async move {
+                if fail == Fail::Part {
+                    return Ok(JsValue::from_str("The helper stopped."));
+                }
+                let part = check_part(&file, &settings, start, &mut |p| progress.set(*p)).await;
+                Ok(match part {
+                    Ok((part, emails)) => {
+                        *kept.borrow_mut() = Some(emails);
+                        js_sys::Uint8Array::from(&part.into_bytes()[..]).into()
+                    }
+                    Err(e) => JsValue::from_str(&e),
+                })
             })
-        });
+        };
         let cancels = cancels.clone();
         Some(PartJob {
             result,
+            emails: Box::new(move |wanted| {
+                let answer: JsValue = match (fail, kept.borrow_mut().take()) {
+                    (Fail::Emails, _) | (_, None) => JsValue::from_str("The helper stopped."),
+                    (_, Some(emails)) => {
+                        js_sys::Uint8Array::from(&emails.answer(wanted)[..]).into()
+                    }
+                };
+                Some(js_sys::Promise::resolve(&answer))
+            }),
             cancel: Box::new(move || cancels.set(cancels.get() + 1)),
         })
     })
+}
+
+/// How an [`in_process_runner`] fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fail {
+    Never,
+    /// The part is not read.
+    Part,
+    /// The part is read, its emails are not sent.
+    Emails,
 }
 
 /// The check in one pass, for comparison.
@@ -178,7 +205,7 @@ async fn one_pass(f: &web_sys::File) -> (Progress, Vec<(u64, shared::api::FieldE
         share: 0.5,
     };
     let runs = Rc::new(Cell::new(0));
-    let runner = in_process_runner(runs.clone(), Rc::new(Cell::new(0)), false);
+    let runner = in_process_runner(runs.clone(), Rc::new(Cell::new(0)), Fail::Never);
     let result = check_with(
         f,
         &ReadSettings::default(),
@@ -214,7 +241,7 @@ async fn a_split_check_gives_what_one_pass_gives() {
         (Some(in_note), 0.5, false),
     ] {
         let (runs, cancels) = (Rc::new(Cell::new(0)), Rc::new(Cell::new(0)));
-        let runner = in_process_runner(runs.clone(), cancels.clone(), false);
+        let runner = in_process_runner(runs.clone(), cancels.clone(), Fail::Never);
         let split = Split {
             from_size: 0.0,
             at: at.map(|a| a as f64),
@@ -251,7 +278,7 @@ async fn a_helper_ready_late_reads_a_share_of_the_rest() {
     let expected = one_pass(&f).await;
     for (ready_at, split_after) in [(2, 1_048_576.0), (3, 2_097_152.0), (9, f64::INFINITY)] {
         let (runs, cancels) = (Rc::new(Cell::new(0)), Rc::new(Cell::new(0)));
-        let inner = in_process_runner(runs.clone(), cancels.clone(), false);
+        let inner = in_process_runner(runs.clone(), cancels.clone(), Fail::Never);
         let starts = Rc::new(RefCell::new(Vec::new()));
         let runner = {
             let starts = starts.clone();
@@ -300,29 +327,32 @@ async fn a_helper_ready_late_reads_a_share_of_the_rest() {
     }
 }
 
-/// A helper that fails (or whose answer is unreadable) costs time, not results.
+/// A helper that fails (or whose answer is unreadable, or that cannot send the emails the
+/// merge asks for) costs time, not results.
 #[wasm_bindgen_test]
 async fn a_failed_second_part_is_read_by_the_first() {
     let bytes = several_slices_of_customers();
     let f = file(&bytes, "big.csv");
     let expected = one_pass(&f).await;
-    let runner = in_process_runner(Rc::new(Cell::new(0)), Rc::new(Cell::new(0)), true);
-    let split = Split {
-        from_size: 0.0,
-        at: None,
-        share: 0.5,
-    };
-    let got = check_with(
-        &f,
-        &ReadSettings::default(),
-        split,
-        &*runner,
-        &|| true,
-        &mut |_| (),
-    )
-    .await
-    .unwrap();
-    assert_eq!(got, expected);
+    for fail in [Fail::Part, Fail::Emails] {
+        let runner = in_process_runner(Rc::new(Cell::new(0)), Rc::new(Cell::new(0)), fail);
+        let split = Split {
+            from_size: 0.0,
+            at: None,
+            share: 0.5,
+        };
+        let got = check_with(
+            &f,
+            &ReadSettings::default(),
+            split,
+            &*runner,
+            &|| true,
+            &mut |_| (),
+        )
+        .await
+        .unwrap();
+        assert_eq!(got, expected, "{fail:?}");
+    }
 }
 
 #[wasm_bindgen_test]

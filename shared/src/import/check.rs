@@ -52,7 +52,76 @@ struct PartLog {
     /// The first row of each key: see [`PartResult`] for the layout.
     firsts: Vec<u8>,
     nfirsts: u64,
+    /// The first rows' emails, asked for only for the keys the first part also had.
+    emails: PartEmails,
 }
+
+/// The emails of a second part's first rows ([`FileCheck::into_part`]), kept by the part's
+/// reader: the merge needs only the few whose key the first part also had
+/// ([`Hits::wanted`]), so they do not travel with the [`PartResult`] (they were about half
+/// of its bytes, and its trip between the workers is waited for).
+#[derive(Debug, Default)]
+pub struct PartEmails {
+    bytes: Vec<u8>,
+    /// Where each first row's email ends in `bytes`.
+    ends: Vec<usize>,
+}
+
+impl PartEmails {
+    fn push(&mut self, email: &str) {
+        self.bytes.extend_from_slice(email.as_bytes());
+        self.ends.push(self.bytes.len());
+    }
+
+    /// The emails of the first rows numbered `wanted`, as [`FileCheck::merge`] reads them
+    /// (each a u32 length and the bytes; an unknown number gives an empty email).
+    pub fn answer(&self, wanted: &[u32]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for &i in wanted {
+            let i = i as usize;
+            let start = i
+                .checked_sub(1)
+                .map_or(0, |p| self.ends.get(p).copied().unwrap_or(0));
+            let email = self.ends.get(i).and_then(|&end| self.bytes.get(start..end));
+            let email = email.unwrap_or_default();
+            out.extend_from_slice(&(email.len() as u32).to_le_bytes());
+            out.extend_from_slice(email);
+        }
+        out
+    }
+}
+
+/// The second part's first rows whose key the first part had ([`FileCheck::hits`]): each is
+/// a duplicate of a first-part row.
+#[derive(Debug)]
+pub struct Hits {
+    /// (problems of the part listed before it, its line in the whole file, the earlier
+    /// row's line, its number among the part's first rows).
+    hits: Vec<(u32, u64, u64, u32)>,
+}
+
+impl Hits {
+    /// The first rows whose emails the merge needs (for the duplicates' messages).
+    pub fn wanted(&self) -> Vec<u32> {
+        self.hits.iter().map(|h| h.3).collect()
+    }
+
+    /// The hits with their emails from `answer` ([`PartEmails::answer`] of
+    /// [`Hits::wanted`]), for [`FileCheck::merge`]; `None` when `answer` is not that.
+    pub fn with_emails(self, answer: &[u8]) -> Option<HitEmails<'_>> {
+        let mut r = ByteReader(answer);
+        let mut hits = Vec::with_capacity(self.hits.len());
+        for (at, line, earlier, _) in self.hits {
+            let len = u32::from_le_bytes(r.take(4)?.try_into().ok()?) as usize;
+            hits.push((at, line, earlier, std::str::from_utf8(r.take(len)?).ok()?));
+        }
+        r.0.is_empty().then_some(HitEmails(hits))
+    }
+}
+
+/// [`Hits`] with their emails: what [`FileCheck::merge`] takes.
+#[derive(Debug)]
+pub struct HitEmails<'e>(Vec<(u32, u64, u64, &'e str)>);
 
 /// One pass over a file, or over one part of it (see the module docs).
 pub struct FileCheck {
@@ -117,7 +186,9 @@ impl FileCheck {
         self.seen.dups.reserve(rows);
         if let Some(log) = &mut self.seen.part {
             // Nearly every row is the first of its key; an email is about 24 bytes.
-            log.firsts.reserve(rows.saturating_mul(FIRST_HEAD + 24));
+            log.firsts.reserve(rows.saturating_mul(FIRST_HEAD));
+            log.emails.bytes.reserve(rows.saturating_mul(24));
+            log.emails.ends.reserve(rows);
         }
     }
 
@@ -156,8 +227,9 @@ impl FileCheck {
         (self.seen.counts, self.seen.problems)
     }
 
-    /// What a second part hands to [`FileCheck::merge`] (after [`FileCheck::finish`]).
-    pub fn into_part(self) -> PartResult {
+    /// What a second part hands to [`FileCheck::merge`] (after [`FileCheck::finish`]), and
+    /// the emails it keeps until the merge asks for some ([`Hits::wanted`]).
+    pub fn into_part(self) -> (PartResult, PartEmails) {
         let Seen {
             counts,
             problems,
@@ -165,7 +237,7 @@ impl FileCheck {
             ..
         } = self.seen;
         let log = part.unwrap_or_default();
-        PartResult {
+        let result = PartResult {
             counts,
             problems: problems
                 .into_iter()
@@ -174,43 +246,68 @@ impl FileCheck {
                 .collect(),
             firsts: log.firsts,
             nfirsts: log.nfirsts,
-        }
+        };
+        (result, log.emails)
     }
 
-    /// The result of one pass over the whole file, from this check (which read up to where
-    /// `part` starts, [`FileCheck::at_record_start`] holding there) and `part`.
-    pub fn merge(self, part: PartResult) -> (CheckCounts, Vec<(u64, FieldError)>) {
+    /// The first rows of `part` whose key this check has (a second part starting where this
+    /// check stopped, [`FileCheck::at_record_start`] holding there). Looked up in batches, so
+    /// that their table reads overlap.
+    pub fn hits(&self, part: &PartResult) -> Hits {
         let shift = self.reader.line() - 1;
-        self.seen.merge(part, shift)
+        let mut hits = Vec::new();
+        let mut batch: Vec<First> = Vec::with_capacity(LOOKUP_BATCH);
+        let mut found = Vec::with_capacity(LOOKUP_BATCH);
+        let mut entries = part.firsts().zip(0u32..).peekable();
+        while entries.peek().is_some() {
+            batch.clear();
+            let mut numbers = 0..0;
+            for (f, n) in entries.by_ref().take(LOOKUP_BATCH) {
+                numbers = if batch.is_empty() {
+                    n..n + 1
+                } else {
+                    numbers.start..n + 1
+                };
+                batch.push(f);
+            }
+            self.seen
+                .dups
+                .find_many(batch.iter().map(|f| &f.hash), &mut found);
+            for ((f, earlier), n) in batch.iter().zip(&found).zip(numbers) {
+                if let Some(earlier) = *earlier {
+                    hits.push((f.at, f.line + shift, earlier, n));
+                }
+            }
+        }
+        Hits { hits }
+    }
+
+    /// The result of one pass over the whole file, from this check, `part` (see
+    /// [`FileCheck::hits`]) and its hits with their emails.
+    pub fn merge(
+        self,
+        part: PartResult,
+        hits: HitEmails<'_>,
+    ) -> (CheckCounts, Vec<(u64, FieldError)>) {
+        let shift = self.reader.line() - 1;
+        self.seen.merge(part, shift, hits.0)
     }
 }
 
 impl Seen {
-    /// [`FileCheck::merge`] of the part, whose line 1 is this check's line `shift + 1`.
-    fn merge(mut self, part: PartResult, shift: u64) -> (CheckCounts, Vec<(u64, FieldError)>) {
+    /// [`FileCheck::merge`] of the part, whose line 1 is this check's line `shift + 1`, and its
+    /// hits with their emails.
+    fn merge(
+        mut self,
+        part: PartResult,
+        shift: u64,
+        hits: Vec<(u32, u64, u64, &str)>,
+    ) -> (CheckCounts, Vec<(u64, FieldError)>) {
         self.counts.add(&part.counts);
-        // The second part's first rows whose key the first part had: duplicates. Looked up in
-        // batches, so that their table reads overlap.
-        let mut hits: Vec<(u32, u64, u64, &[u8])> = Vec::new();
-        let mut batch: Vec<([u64; 2], u64)> = Vec::with_capacity(LOOKUP_BATCH);
-        let mut found = Vec::with_capacity(LOOKUP_BATCH);
-        let mut chunk: Vec<First<'_>> = Vec::with_capacity(LOOKUP_BATCH);
-        let mut entries = firsts(&part.firsts).peekable();
-        while entries.peek().is_some() {
-            chunk.clear();
-            chunk.extend(entries.by_ref().take(LOOKUP_BATCH));
-            batch.clear();
-            batch.extend(chunk.iter().map(|f| (f.hash, f.line + shift)));
-            self.dups.supersede_many(&batch, &mut found);
-            for (f, earlier) in chunk.iter().zip(&found) {
-                if let Some(earlier) = *earlier {
-                    hits.push((f.at, f.line + shift, earlier, f.email));
-                }
-            }
-        }
-        self.counts.valid -= hits.len() as u64;
-        self.counts.duplicates += hits.len() as u64;
-        self.counts.problems += hits.len() as u64;
+        let duplicates = hits.len() as u64;
+        self.counts.valid -= duplicates;
+        self.counts.duplicates += duplicates;
+        self.counts.problems += duplicates;
         // The problems in one pass's order: a hit's before the part's problems listed after it.
         let mut hits = hits.into_iter().peekable();
         for (i, (line, later, e)) in part.problems.into_iter().enumerate() {
@@ -235,11 +332,10 @@ impl Seen {
     }
 
     /// The problem of a first part's row superseded by a row of the second part.
-    fn duplicate_of_first_part(&mut self, (_, line, earlier, email): (u32, u64, u64, &[u8])) {
+    fn duplicate_of_first_part(&mut self, (_, line, earlier, email): (u32, u64, u64, &str)) {
         if self.problems.len() < self.max_problems {
-            let email = String::from_utf8_lossy(email);
             self.problems
-                .push((earlier, DuplicateTracker::duplicate_error(&email, line)));
+                .push((earlier, DuplicateTracker::duplicate_error(email, line)));
         }
     }
 }
@@ -340,8 +436,7 @@ impl Seen {
                     f.extend_from_slice(&hash[1].to_le_bytes());
                     f.extend_from_slice(&line.to_le_bytes());
                     f.extend_from_slice(&(problems.len() as u32).to_le_bytes());
-                    f.extend_from_slice(&(email.len() as u32).to_le_bytes());
-                    f.extend_from_slice(email.as_bytes());
+                    log.emails.push(email);
                     log.nfirsts += 1;
                 }
             }
@@ -356,29 +451,38 @@ pub struct PartResult {
     counts: CheckCounts,
     /// (line, later line of a duplicate or 0, problem), lines counted from the part's start.
     problems: Vec<(u64, u64, FieldError)>,
-    /// Per first row of a key: its hash (2 x u64), line (u64), the number of problems listed
-    /// before it (u32), its email's length (u32) and the email.
+    /// Per first row of a key: its hash (2 x u64), line (u64) and the number of problems
+    /// listed before it (u32); its email stays behind ([`PartEmails`]).
     firsts: Vec<u8>,
     nfirsts: u64,
 }
 
 /// One entry of [`PartResult::firsts`].
-struct First<'a> {
+struct First {
     hash: [u64; 2],
     line: u64,
     at: u32,
-    email: &'a [u8],
 }
 
-const FIRST_HEAD: usize = 32;
+const FIRST_HEAD: usize = 28;
 
 impl PartResult {
     pub fn counts(&self) -> CheckCounts {
         self.counts
     }
 
-    fn firsts(&self) -> impl Iterator<Item = First<'_>> {
-        firsts(&self.firsts)
+    fn firsts(&self) -> impl Iterator<Item = First> + '_ {
+        self.firsts.chunks_exact(FIRST_HEAD).map(|head| {
+            let u64_at =
+                |i: usize| u64::from_le_bytes(head[i..i + 8].try_into().unwrap_or_default());
+            let u32_at =
+                |i: usize| u32::from_le_bytes(head[i..i + 4].try_into().unwrap_or_default());
+            First {
+                hash: [u64_at(0), u64_at(8)],
+                line: u64_at(16),
+                at: u32_at(24),
+            }
+        })
     }
 
     /// The bytes [`PartResult::from_bytes`] reads: the first rows as they are (no copy),
@@ -456,40 +560,18 @@ impl PartResult {
             nfirsts,
         };
         // Every entry whole, as many as announced.
-        let (n, len) = part.firsts().fold((0u64, 0usize), |(n, len), f| {
-            (n + 1, len + FIRST_HEAD + f.email.len())
-        });
-        (n == nfirsts && len == part.firsts.len()).then_some(part)
+        let whole = u64::try_from(part.firsts.len()).ok() == nfirsts.checked_mul(FIRST_HEAD as u64);
+        whole.then_some(part)
     }
 }
 
 /// The end of [`PartResult::into_bytes`]: eight u64.
 const TRAILER: usize = 8 * 8;
 
-/// The entries of [`PartResult::firsts`] (up to the first incomplete one).
-fn firsts(bytes: &[u8]) -> impl Iterator<Item = First<'_>> {
-    let mut rest = bytes;
-    std::iter::from_fn(move || {
-        let head = rest.get(..FIRST_HEAD)?;
-        let u64_at = |i: usize| u64::from_le_bytes(head[i..i + 8].try_into().unwrap_or_default());
-        let u32_at = |i: usize| u32::from_le_bytes(head[i..i + 4].try_into().unwrap_or_default());
-        let len = u32_at(28) as usize;
-        let email = rest.get(FIRST_HEAD..FIRST_HEAD + len)?;
-        let first = First {
-            hash: [u64_at(0), u64_at(8)],
-            line: u64_at(16),
-            at: u32_at(24),
-            email,
-        };
-        rest = &rest[FIRST_HEAD + len..];
-        Some(first)
-    })
-}
-
 struct ByteReader<'a>(&'a [u8]);
 
-impl ByteReader<'_> {
-    fn take(&mut self, n: usize) -> Option<&[u8]> {
+impl<'a> ByteReader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
         let (head, rest) = (self.0.get(..n)?, self.0.get(n..)?);
         self.0 = rest;
         Some(head)
@@ -576,10 +658,15 @@ mod tests {
             second.push(chunk);
         }
         second.finish();
-        let part = second.into_part();
+        let (part, emails) = second.into_part();
         let sent = PartResult::from_bytes(part.clone().into_bytes()).expect("round trip");
         assert_eq!(sent, part);
-        first.at_record_start().then(|| first.merge(sent))
+        first.at_record_start().then(|| {
+            let hits = first.hits(&sent);
+            let answer = emails.answer(&hits.wanted());
+            let hits = hits.with_emails(&answer).expect("the emails asked for");
+            first.merge(sent, hits)
+        })
     }
 
     fn customers(rows: usize) -> Vec<u8> {
@@ -740,6 +827,46 @@ mod tests {
         );
     }
 
+    /// The merge asks the second part for the emails of its hits only, and refuses an answer
+    /// that is not the one it asked for.
+    #[test]
+    fn the_merge_takes_only_the_emails_it_asked_for() {
+        let bytes = customers(3000);
+        let (det, expected) = whole(&bytes, usize::MAX);
+        let at = bytes.len() / 2;
+        let at = at + bytes[at..].iter().position(|&b| b == b'\n').unwrap() + 1;
+        let read = |emails_of: &dyn Fn(&PartEmails, &[u32]) -> Vec<u8>| {
+            let mut first = FileCheck::new(&det, default_decoders(), usize::MAX);
+            first.push(&bytes[..at]);
+            let mut second = FileCheck::second_part(&det, default_decoders(), usize::MAX);
+            second.push(&bytes[at..]);
+            second.finish();
+            let (part, emails) = second.into_part();
+            assert!(first.at_record_start());
+            let hits = first.hits(&part);
+            let wanted = hits.wanted();
+            // Fewer than the part's first rows: the keys the first part also had.
+            assert!(wanted.len() > 20 && (wanted.len() as u64) < part.nfirsts / 4);
+            let answer = emails_of(&emails, &wanted);
+            let hits = hits.with_emails(&answer)?;
+            Some(first.merge(part, hits))
+        };
+        assert_eq!(read(&|e, w| e.answer(w)), Some(expected));
+        assert_eq!(read(&|e, w| e.answer(&w[1..])), None, "one email short");
+        assert_eq!(
+            read(&|e, w| [e.answer(w), vec![0]].concat()),
+            None,
+            "a byte too many"
+        );
+        // An email of another row gives another message: the numbers are kept in order.
+        let swapped = read(&|e, w| {
+            let mut w = w.to_vec();
+            w.swap(0, 1);
+            e.answer(&w)
+        });
+        assert_ne!(swapped.map(|r| r.1), Some(whole(&bytes, usize::MAX).1.1));
+    }
+
     #[test]
     fn bytes_it_did_not_write_are_refused() {
         let bytes = customers(50);
@@ -747,7 +874,7 @@ mod tests {
         let mut second = FileCheck::second_part(&det, default_decoders(), usize::MAX);
         second.push(&bytes[100..]);
         second.finish();
-        let sent = second.into_part().into_bytes();
+        let sent = second.into_part().0.into_bytes();
         assert!(PartResult::from_bytes(sent.clone()).is_some());
         for cut in [1, 8, TRAILER, sent.len() - 1] {
             assert!(

@@ -80,22 +80,26 @@ impl DuplicateTracker {
         }
     }
 
-    /// Like [`DuplicateTracker::see_hash`] for a key seen before; a new key is not added.
-    pub(crate) fn supersede(&mut self, hash: [u64; 2], line: u64) -> Option<u64> {
+    /// The line a key was last seen on, if it was.
+    pub(crate) fn find(&self, hash: &[u64; 2]) -> Option<u64> {
         if self.slots.is_empty() {
             return None;
         }
-        let entry = self.probe(hash).ok()?;
-        Some(std::mem::replace(&mut self.entries[entry].line, line))
+        let entry = self.probe(*hash).ok()?;
+        Some(self.entries[entry].line)
     }
 
-    /// [`DuplicateTracker::supersede`] of each (hash, line) into `out`. The first slot and
-    /// entry of every key are read first: those reads do not wait on each other, so their
-    /// cache misses overlap instead of coming one after the other.
-    pub(crate) fn supersede_many(&mut self, keys: &[([u64; 2], u64)], out: &mut Vec<Option<u64>>) {
+    /// [`DuplicateTracker::find`] of each of `hashes` into `out`. The first slot and entry of
+    /// every key are read first: those reads do not wait on each other, so their cache misses
+    /// overlap instead of coming one after the other.
+    pub(crate) fn find_many<'a>(
+        &self,
+        hashes: impl Iterator<Item = &'a [u64; 2]> + Clone,
+        out: &mut Vec<Option<u64>>,
+    ) {
         out.clear();
-        self.warm(keys.iter().map(|(hash, _)| hash));
-        out.extend(keys.iter().map(|&(hash, line)| self.supersede(hash, line)));
+        self.warm(hashes.clone());
+        out.extend(hashes.map(|hash| self.find(hash)));
     }
 
     /// Makes room for `new_keys` more keys, so that adding them moves nothing (and what

@@ -37,7 +37,9 @@ use std::borrow::Cow;
 use crate::rules::{Cells, FieldsRef, codes, parse_consent, split_full_name, validate_fields};
 use crate::text::{clean_line, clean_note, unneutralise};
 
-pub use check::{CheckCounts, FileCheck, PartResult, estimate_rows, split_point};
+pub use check::{
+    CheckCounts, FileCheck, HitEmails, Hits, PartEmails, PartResult, estimate_rows, split_point,
+};
 pub use decode::{
     BuiltinOnly, Decoder, DecoderFactory, MALFORMED_MARKER, MaybeSend, default_decoders,
     lookup_label,
