@@ -495,12 +495,14 @@ pub async fn check_with(
             if let Ok(part) = part_result(JsFuture::from(job.result).await) {
                 let hits = check.hits(&part);
                 let wanted = hits.wanted();
-                // Asked even when none is needed: the helper then forgets the part's emails.
-                let answer = match (job.emails)(&wanted) {
+                // Asked even when none is needed (not waited for then): the helper then
+                // forgets the part's emails.
+                let asked = (job.emails)(&wanted);
+                let answer = match asked {
+                    _ if wanted.is_empty() => Some(Vec::new()),
                     Some(asked) => bytes_of(JsFuture::from(asked).await),
                     None => None,
-                }
-                .or_else(|| wanted.is_empty().then(Vec::new));
+                };
                 if let Some(hits) = answer.as_deref().and_then(|a| hits.with_emails(a)) {
                     let (counts, errors) = check.merge(part, hits);
                     let p = to_progress(counts, total, total);
@@ -621,9 +623,10 @@ async fn answer_part(file: File, settings: ReadSettings, start: f64) {
 }
 
 /// The helper's answer to [`EMAILS_FOR`]: the emails asked for (then forgotten), or a failure
-/// when it has no part's emails.
+/// when it has no part's emails; none to a request for none.
 fn answer_emails(wanted: &[u32]) {
     match PART_EMAILS.with(|e| e.borrow_mut().take()) {
+        _ if wanted.is_empty() => {}
         Some(emails) => post_bytes(&emails.answer(wanted)),
         None => post(&FromWorker::Failed {
             message: "The helper has no part's emails.".into(),
@@ -757,14 +760,19 @@ impl Helper {
     }
 
     /// Asks the helper for the emails of the first rows numbered `wanted` of the part it read
-    /// last; `None` while a part is under way.
+    /// last; `None` while a part is under way, and for none (then it only forgets them, and
+    /// does not answer).
     fn ask_emails(&self, wanted: &[u32]) -> Option<js_sys::Promise> {
         if self.state.borrow().job.is_some() || self.state.borrow().broken {
             return None;
         }
         let message = js_sys::Object::new();
-        let wanted = js_sys::Uint32Array::from(wanted);
-        Reflect::set(&message, &EMAILS_FOR.into(), &wanted).ok()?;
+        let numbers = js_sys::Uint32Array::from(wanted);
+        Reflect::set(&message, &EMAILS_FOR.into(), &numbers).ok()?;
+        if wanted.is_empty() {
+            let _ = self.worker.post_message(&message);
+            return None;
+        }
         Some(self.ask(message.into(), Rc::default()))
     }
 
