@@ -90,6 +90,8 @@ fn several_slices_of_customers() -> Vec<u8> {
             4 => format!("Мария,Иванова,maria{i}@example.bg,\"a \"\"quoted\"\" note\",не\n"),
             // The row 50 above (an Ivan) again, in upper case.
             5 if i % 97 == 5 && i > 50 => format!("Ivan,Again,IVAN{}@Example.COM,,no\n", i - 50),
+            // An Ada from about half the file before: a repeat across a split in the middle.
+            6 if i % 211 == 6 => format!("Ada,Back,ADA{}@example.com,,no\n", i / 2 / 9 * 9 + 1),
             _ => format!("Grace,Hopper,grace{i}@example.com,Note {i},1\n"),
         };
         text.push_str(&row);
@@ -174,6 +176,7 @@ fn in_process_runner(
         Some(PartJob {
             result,
             emails: Box::new(move |wanted| {
+                EMAILS_ASKED.with(|n| n.set(n.get() + wanted.len()));
                 let answer: JsValue = match (fail, kept.borrow_mut().take()) {
                     (Fail::Emails, _) | (_, None) => JsValue::from_str("The helper stopped."),
                     (_, Some(emails)) => {
@@ -185,6 +188,11 @@ fn in_process_runner(
             cancel: Box::new(move || cancels.set(cancels.get() + 1)),
         })
     })
+}
+
+thread_local! {
+    /// The emails [`in_process_runner`]s were asked for.
+    static EMAILS_ASKED: Cell<usize> = const { Cell::new(0) };
 }
 
 /// How an [`in_process_runner`] fails.
@@ -335,6 +343,7 @@ async fn a_failed_second_part_is_read_by_the_first() {
     let f = file(&bytes, "big.csv");
     let expected = one_pass(&f).await;
     for fail in [Fail::Part, Fail::Emails] {
+        EMAILS_ASKED.with(|n| n.set(0));
         let runner = in_process_runner(Rc::new(Cell::new(0)), Rc::new(Cell::new(0)), fail);
         let split = Split {
             from_size: 0.0,
@@ -352,6 +361,10 @@ async fn a_failed_second_part_is_read_by_the_first() {
         .await
         .unwrap();
         assert_eq!(got, expected, "{fail:?}");
+        if fail == Fail::Emails {
+            // The merge did need emails: the file repeats keys across its middle.
+            assert!(EMAILS_ASKED.with(Cell::get) > 0);
+        }
     }
 }
 
