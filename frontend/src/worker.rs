@@ -498,10 +498,12 @@ pub async fn check_with(
                 // Asked even when none is needed (not waited for then): the helper then
                 // forgets the part's emails.
                 let asked = (job.emails)(&wanted);
-                let answer = match asked {
-                    _ if wanted.is_empty() => Some(Vec::new()),
-                    Some(asked) => bytes_of(JsFuture::from(asked).await),
-                    None => None,
+                let answer = if wanted.is_empty() {
+                    Some(Vec::new())
+                } else if let Some(asked) = asked {
+                    bytes_of(JsFuture::from(asked).await)
+                } else {
+                    None
                 };
                 if let Some(hits) = answer.as_deref().and_then(|a| hits.with_emails(a)) {
                     let (counts, errors) = check.merge(part, hits);

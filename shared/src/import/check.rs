@@ -256,26 +256,19 @@ impl FileCheck {
     pub fn hits(&self, part: &PartResult) -> Hits {
         let shift = self.reader.line() - 1;
         let mut hits = Vec::new();
-        let mut batch: Vec<First> = Vec::with_capacity(LOOKUP_BATCH);
+        let mut batch: Vec<(First, u32)> = Vec::with_capacity(LOOKUP_BATCH);
         let mut found = Vec::with_capacity(LOOKUP_BATCH);
+        // Each first row with its number among the part's first rows.
         let mut entries = part.firsts().zip(0u32..).peekable();
         while entries.peek().is_some() {
             batch.clear();
-            let mut numbers = 0..0;
-            for (f, n) in entries.by_ref().take(LOOKUP_BATCH) {
-                numbers = if batch.is_empty() {
-                    n..n + 1
-                } else {
-                    numbers.start..n + 1
-                };
-                batch.push(f);
-            }
+            batch.extend(entries.by_ref().take(LOOKUP_BATCH));
             self.seen
                 .dups
-                .find_many(batch.iter().map(|f| &f.hash), &mut found);
-            for ((f, earlier), n) in batch.iter().zip(&found).zip(numbers) {
+                .find_many(batch.iter().map(|(f, _)| &f.hash), &mut found);
+            for ((f, n), earlier) in batch.iter().zip(&found) {
                 if let Some(earlier) = *earlier {
-                    hits.push((f.at, f.line + shift, earlier, n));
+                    hits.push((f.at, f.line + shift, earlier, *n));
                 }
             }
         }

@@ -110,7 +110,7 @@ impl DuplicateTracker {
 
     /// Makes room for `new_keys` more keys, so that adding them moves nothing (and what
     /// [`DuplicateTracker::warm`] read stays where it was).
-    pub fn reserve(&mut self, new_keys: usize) {
+    pub(crate) fn reserve(&mut self, new_keys: usize) {
         let needed = self.entries.len() + new_keys;
         if needed >= self.slots.len() / 2 {
             self.entries.reserve(new_keys);
