@@ -77,13 +77,15 @@ pub async fn run(setup: &Setup, samples: &mut Samples) -> Result<()> {
             .send_keys(&file.display().to_string())
             .await?;
         for run in 0..setup.runs {
-            // Alternate the order so neither always runs on a warmer page.
-            let order = if run % 2 == 0 {
-                ["intakeWorkerPass", "papaParsePass"]
-            } else {
-                ["papaParsePass", "intakeWorkerPass"]
-            };
-            for f in order {
+            // Alternate the order so none always runs on a warmer page.
+            let mut order = [
+                ("intakeWorkerPass", "browser_parse_mb_s"),
+                ("intakeColdWorkerPass", "browser_parse_cold_mb_s"),
+                ("papaParsePass", "papaparse_mb_s"),
+            ];
+            let passes = order.len();
+            order.rotate_left(run % passes);
+            for (f, key) in order {
                 let v = page_call(&browser, f).await?;
                 let rate = mb_per_s(&v).context("no timing")?;
                 println!(
@@ -91,14 +93,7 @@ pub async fn run(setup: &Setup, samples: &mut Samples) -> Result<()> {
                     v["rows"],
                     v["ms"].as_f64().unwrap_or(0.0)
                 );
-                samples.add(
-                    if f == "intakeWorkerPass" {
-                        "browser_parse_mb_s"
-                    } else {
-                        "papaparse_mb_s"
-                    },
-                    rate,
-                );
+                samples.add(key, rate);
             }
         }
         first_preview(setup, &server, &browser, samples).await

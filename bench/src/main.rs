@@ -117,8 +117,13 @@ async fn main() -> Result<()> {
         .map(|(k, v)| (k.to_string(), Samples::median(v)))
         .collect();
     let ratio = |a: &str, b: &str, m: &BTreeMap<String, f64>| Some(m.get(a)? / m.get(b)?);
-    if let Some(r) = ratio("browser_parse_mb_s", "papaparse_mb_s", &medians) {
-        medians.insert("browser_vs_papaparse".into(), r);
+    for (intake, key) in [
+        ("browser_parse_mb_s", "browser_vs_papaparse"),
+        ("browser_parse_cold_mb_s", "browser_cold_vs_papaparse"),
+    ] {
+        if let Some(r) = ratio(intake, "papaparse_mb_s", &medians) {
+            medians.insert(key.into(), r);
+        }
     }
     if let Some(r) = ratio(
         "import_sqlite_rows_s",

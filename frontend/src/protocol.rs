@@ -99,17 +99,46 @@ pub struct Progress {
     pub sent: u64,
 }
 
+/// The property of a worker's message object that holds a `Blob` sent beside the JSON (in
+/// `msg`): a check's problems ([`FromWorker::Problems`]).
+pub const ATTACHMENT: &str = "attachment";
+
+/// How many problems a whole-file check sends in its answer, for display. All of them follow
+/// in [`FromWorker::Problems`]: a million-row file can have a hundred thousand, and the
+/// answer waited for their encoding, its copy to the page and its decoding there (15,000
+/// took 35 ms of a 700 ms check).
+pub const PROBLEMS_LISTED: usize = 50;
+
+/// The problems of a check as the CSV the page offers: line, field, code, message.
+pub fn problems_csv(errors: &[(u64, FieldError)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    shared::export::write_csv_record(&["line", "field", "code", "message"], b',', &mut out);
+    for (line, e) in errors {
+        shared::export::write_csv_record(
+            &[&line.to_string(), &e.field, &e.code, &e.message],
+            b',',
+            &mut out,
+        );
+    }
+    out
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum FromWorker {
     Ready,
     Preview(Preview),
     Progress(Progress),
-    /// A whole-file check finished; the first problems, for display.
+    /// A whole-file check finished.
     Checked {
         progress: Progress,
+        /// The first [`PROBLEMS_LISTED`] problems, for display.
         errors: Vec<(u64, FieldError)>,
     },
+    /// Right after [`FromWorker::Checked`] when there were problems: all of them (the first
+    /// 100,000), as a JSON `Blob` of `[line, FieldError]` pairs beside this message
+    /// ([`ATTACHMENT`]). The page turns them into [`problems_csv`] for download.
+    Problems,
     /// The server acknowledged batches up to this one (for resuming later).
     BatchSent {
         seq: u32,

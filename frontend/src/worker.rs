@@ -26,7 +26,8 @@ use web_sys::{
 
 use crate::decode::PlatformDecoders;
 use crate::protocol::{
-    FromWorker, Preview, PreviewColumn, PreviewRow, Progress, ReadSettings, ToWorker,
+    ATTACHMENT, FromWorker, PROBLEMS_LISTED, Preview, PreviewColumn, PreviewRow, Progress,
+    ReadSettings, ToWorker,
 };
 
 /// Bytes read per slice.
@@ -61,6 +62,16 @@ fn scope() -> DedicatedWorkerGlobalScope {
 fn post(msg: &FromWorker) {
     if let Ok(json) = serde_json::to_string(msg) {
         let _ = scope().post_message(&JsValue::from_str(&json));
+    }
+}
+
+/// [`post`] with `blob` beside the message: `{msg, attachment}`.
+fn post_with(msg: &FromWorker, blob: &Blob) {
+    let message = js_sys::Object::new();
+    if let Ok(json) = serde_json::to_string(msg) {
+        let _ = Reflect::set(&message, &"msg".into(), &JsValue::from_str(&json));
+        let _ = Reflect::set(&message, &ATTACHMENT.into(), blob);
+        let _ = scope().post_message(&message);
     }
 }
 
@@ -132,6 +143,8 @@ async fn handle(request: ToWorker, json: String, file: File) {
         // splits the file once it is ready.
         with_helper(|_| ());
     }
+    // A check's problems, all of them, sent after its answer.
+    let mut problems = Vec::new();
     let result = match request {
         ToWorker::Preview { settings, rows } => {
             preview(&file, &settings, rows).map(FromWorker::Preview)
@@ -148,7 +161,13 @@ async fn handle(request: ToWorker, json: String, file: File) {
             let on_slice = &mut |p: &Progress| post(&FromWorker::Progress(*p));
             check_with(&file, &settings, split, &run_part, &helper_ready, on_slice)
                 .await
-                .map(|(progress, errors)| FromWorker::Checked { progress, errors })
+                .map(|(progress, errors)| {
+                    problems = errors;
+                    FromWorker::Checked {
+                        progress,
+                        errors: problems.iter().take(PROBLEMS_LISTED).cloned().collect(),
+                    }
+                })
         }
         ToWorker::Upload {
             settings,
@@ -170,9 +189,22 @@ async fn handle(request: ToWorker, json: String, file: File) {
         ToWorker::Pause | ToWorker::Resume | ToWorker::Stop | ToWorker::Validate { .. } => return,
     };
     post(&result.unwrap_or_else(|message| FromWorker::Failed { message }));
+    if let Some(blob) = problems_blob(&problems) {
+        post_with(&FromWorker::Problems, &blob);
+    }
     if warm_helper {
         with_helper(|_| ());
     }
+}
+
+/// A check's problems as the JSON `Blob` of [`FromWorker::Problems`] (`None` for none).
+fn problems_blob(errors: &[(u64, FieldError)]) -> Option<Blob> {
+    if errors.is_empty() {
+        return None;
+    }
+    let json = serde_json::to_vec(errors).ok()?;
+    let parts = js_sys::Array::of1(&Uint8Array::from(json.as_slice()));
+    Blob::new_with_u8_array_sequence(&parts).ok()
 }
 
 /// Read `[start, end)` of the file.

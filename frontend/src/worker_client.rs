@@ -1,14 +1,14 @@
 //! The page's side of the parse worker: starts it, holds messages until it says it is
-//! ready, and hands each answer to a callback.
+//! ready, and hands each answer (with the `Blob` sent beside it, if any) to a callback.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
-use web_sys::{File, MessageEvent, Worker};
+use web_sys::{Blob, File, MessageEvent, Worker};
 
-use crate::protocol::{FromWorker, ToWorker};
+use crate::protocol::{ATTACHMENT, FromWorker, ToWorker};
 
 /// Where Trunk puts the worker's loader (its files are not hashed).
 pub const WORKER_URL: &str = "/worker_loader.js";
@@ -26,7 +26,10 @@ struct State {
 }
 
 impl WorkerClient {
-    pub fn spawn(url: &str, on_answer: impl Fn(FromWorker) + 'static) -> Result<Self, String> {
+    pub fn spawn(
+        url: &str,
+        on_answer: impl Fn(FromWorker, Option<Blob>) + 'static,
+    ) -> Result<Self, String> {
         let worker =
             Worker::new(url).map_err(|e| format!("The parse worker did not start: {e:?}"))?;
         let state = Rc::new(RefCell::new(State::default()));
@@ -34,8 +37,16 @@ impl WorkerClient {
             let state = state.clone();
             let worker = worker.clone();
             Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-                let Some(json) = event.data().as_string() else {
-                    return;
+                // A JSON string, or `{msg, attachment}` with a Blob beside it.
+                let data = event.data();
+                let (json, attachment) = match data.as_string() {
+                    Some(json) => (json, None),
+                    None => (
+                        get(&data, "msg")
+                            .and_then(|m| m.as_string())
+                            .unwrap_or_default(),
+                        get(&data, ATTACHMENT).and_then(|b| b.dyn_into::<Blob>().ok()),
+                    ),
                 };
                 let answer = match serde_json::from_str::<FromWorker>(&json) {
                     Ok(a) => a,
@@ -54,7 +65,7 @@ impl WorkerClient {
                     }
                     return;
                 }
-                on_answer(answer);
+                on_answer(answer, attachment);
             })
         };
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -77,6 +88,10 @@ impl WorkerClient {
             state.waiting.push(message.into());
         }
     }
+}
+
+fn get(object: &JsValue, key: &str) -> Option<JsValue> {
+    js_sys::Reflect::get(object, &key.into()).ok()
 }
 
 impl Drop for WorkerClient {

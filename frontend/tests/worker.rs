@@ -408,6 +408,36 @@ fn protocol_messages_survive_the_json_round_trip() {
     );
 }
 
+#[wasm_bindgen_test]
+fn the_problems_csv_has_a_record_per_problem_quoted_and_neutralised_where_needed() {
+    let problem = |field: &str, code: &str, message: &str| shared::api::FieldError {
+        field: field.into(),
+        code: code.into(),
+        message: message.into(),
+    };
+    let csv = frontend::protocol::problems_csv(&[
+        (
+            16,
+            problem(
+                "email",
+                "invalid_email",
+                r#"Email "john smith@gmail.com" is not a valid address: it contains spaces."#,
+            ),
+        ),
+        (20, problem("note", "too_long", "=SUM(A1), too long")),
+    ]);
+    assert_eq!(
+        String::from_utf8(csv).unwrap(),
+        "line,field,code,message\r\n\
+         16,email,invalid_email,\"Email \"\"john smith@gmail.com\"\" is not a valid address: it contains spaces.\"\r\n\
+         20,note,too_long,\"'=SUM(A1), too long\"\r\n"
+    );
+    assert_eq!(
+        frontend::protocol::problems_csv(&[]),
+        b"line,field,code,message\r\n"
+    );
+}
+
 /// The worker's rows in the corpus snapshots' format (`shared/tests/suite/support.rs`).
 fn render_rows(rows: &[frontend::protocol::PreviewRow]) -> String {
     use shared::api::Consent;

@@ -145,6 +145,8 @@ impl Drop for Server {
 pub struct Browser {
     pub client: Client,
     driver: Child,
+    /// Where the browser saves downloads (inside its profile).
+    downloads: PathBuf,
     _profile: tempfile::TempDir,
 }
 
@@ -200,8 +202,25 @@ impl Browser {
         Ok(Browser {
             client,
             driver,
+            downloads: profile.path().join("downloads"),
             _profile: profile,
         })
+    }
+
+    /// The bytes of the file the browser downloaded as `name`, once it is complete.
+    pub async fn downloaded(&self, name: &str) -> Result<Vec<u8>> {
+        let path = self.downloads.join(name);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            // Chromium writes `name.crdownload` and renames it when done.
+            if path.exists() {
+                return Ok(std::fs::read(&path)?);
+            }
+            if Instant::now() > deadline {
+                bail!("{name} was not downloaded within 30 s");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     pub async fn screenshot(&self, name: &str) -> Result<()> {

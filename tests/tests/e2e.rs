@@ -337,3 +337,136 @@ async fn a_single_customer_is_added_edited_and_deleted() -> Result<()> {
     browser.quit().await?;
     result
 }
+
+/// A number as the English UI shows it: 75,123.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// "Check the whole file" on a file large enough to be checked in two parts at once (the
+/// parse worker and its helper; 8 MiB and up), with emails that repeat from its first lines
+/// to its last: the counts on screen, the problems listed and the problems CSV the page
+/// links to are those of a one-pass check of the same bytes.
+#[tokio::test]
+async fn the_whole_file_check_of_a_large_file_counts_and_lists_every_problem() -> Result<()> {
+    use shared::import::{FileCheck, ImportSettings, default_decoders, detect};
+    use shared::testdata::{GenOptions, Generator};
+
+    let mut csv = Vec::new();
+    let mut generator = Generator::new(GenOptions::default());
+    generator.header(&mut csv);
+    for i in 0..40 {
+        csv.extend_from_slice(format!("Early,Row{i},early{i}@example.com,,yes,VIP\r\n").as_bytes());
+    }
+    while csv.len() < 9_000_000 {
+        generator.rows(256, &mut csv);
+    }
+    for i in 0..40 {
+        csv.extend_from_slice(format!("Late,Row{i},EARLY{i}@Example.com,,no,VIP\r\n").as_bytes());
+    }
+
+    // The expected answer: one pass over the bytes, every problem kept.
+    let det = detect(
+        &csv[..shared::import::SAMPLE_BYTES],
+        &ImportSettings::default(),
+    );
+    let mut check = FileCheck::new(&det, default_decoders(), usize::MAX);
+    check.push(&csv);
+    check.finish();
+    let (counts, problems) = check.into_result();
+    assert!(counts.duplicates >= 40 && counts.invalid > 0, "{counts:?}");
+    assert!(
+        problems.len() > 50,
+        "too few problems to test the list: {}",
+        problems.len()
+    );
+    let mut expected_csv = Vec::new();
+    shared::export::write_csv_record(
+        &["line", "field", "code", "message"],
+        b',',
+        &mut expected_csv,
+    );
+    for (line, e) in &problems {
+        shared::export::write_csv_record(
+            &[&line.to_string(), &e.field, &e.code, &e.message],
+            b',',
+            &mut expected_csv,
+        );
+    }
+
+    let server = Server::start(None).await?;
+    let browser = Browser::start().await?;
+    let result = async {
+        browser.sign_in(&server.url).await?;
+        browser.by_name("Import").await?.click().await?;
+        let path = fixture(server.dir.path(), "large.csv", &csv);
+        browser
+            .by_label("CSV file")
+            .await?
+            .send_keys(&path.display().to_string())
+            .await?;
+        browser.wait_for_text("early0@example.com").await?;
+        browser
+            .by_name("Check the whole file")
+            .await?
+            .click()
+            .await?;
+        for (n, label) in [
+            (counts.rows, "Rows"),
+            (counts.valid, "Valid"),
+            (counts.invalid, "Invalid"),
+            (counts.duplicates, "Duplicates"),
+        ] {
+            browser
+                .wait_for(fantoccini::Locator::XPath(&format!(
+                    "//div[strong='{}' and contains(., '{label}')]",
+                    thousands(n)
+                )))
+                .await?;
+        }
+        browser.screenshot("check-01-counts").await?;
+
+        // The first problems are listed, in line order.
+        let items = browser
+            .client
+            .find_all(fantoccini::Locator::XPath(
+                "//section//ul/li[starts-with(normalize-space(), 'Line ')]",
+            ))
+            .await?;
+        anyhow::ensure!(items.len() == 50, "{} problems listed, not 50", items.len());
+        let (line, first) = &problems[0];
+        let text = items[0].text().await?;
+        anyhow::ensure!(
+            text.contains(&format!("Line {line},")) && text.contains(&first.message),
+            "the first problem listed is {text:?}, not line {line}: {}",
+            first.message
+        );
+
+        // The link downloads all of them as CSV.
+        browser
+            .by_name("Download the list of problems")
+            .await?
+            .click()
+            .await?;
+        let got = browser.downloaded("problems.csv").await?;
+        anyhow::ensure!(
+            got == expected_csv,
+            "the problems CSV differs: {} bytes, {} expected; starts {:?}",
+            got.len(),
+            expected_csv.len(),
+            String::from_utf8_lossy(&got[..got.len().min(300)])
+        );
+        anyhow::Ok(())
+    }
+    .await;
+    browser.quit().await?;
+    result
+}

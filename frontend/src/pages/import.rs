@@ -8,13 +8,15 @@ use leptos::prelude::*;
 use shared::api::{BatchRow, CreateImport, FieldError, Group, GroupName, Id, Import, OnDuplicate};
 use shared::import::Target;
 use wasm_bindgen::JsCast;
-use web_sys::File;
+use web_sys::{Blob, File};
 
 use crate::api;
 use crate::app::Session;
 use crate::i18n::{Locale, format_count, use_t};
 use crate::pages::ErrorNote;
-use crate::protocol::{FromWorker, Preview, PreviewRow, Progress, ReadSettings, ToWorker};
+use crate::protocol::{
+    FromWorker, Preview, PreviewRow, Progress, ReadSettings, ToWorker, problems_csv,
+};
 use crate::worker_client::{WORKER_URL, WorkerClient};
 
 /// Rows shown in the preview.
@@ -123,40 +125,19 @@ fn now_ms() -> f64 {
         .unwrap_or(0.0)
 }
 
-/// Offer a CSV (built in the page) as a download.
-fn download_csv(name: &str, bytes: &[u8]) {
-    let parts = js_sys::Array::new();
-    parts.push(&js_sys::Uint8Array::from(bytes));
+/// The `blob:` URL of the CSV download of a check's problems, from the JSON `Blob` the
+/// worker sends ([`FromWorker::Problems`]).
+async fn problems_link(json: Blob) -> Option<String> {
+    let text = wasm_bindgen_futures::JsFuture::from(json.text())
+        .await
+        .ok()?
+        .as_string()?;
+    let errors: Vec<(u64, FieldError)> = serde_json::from_str(&text).ok()?;
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(problems_csv(&errors).as_slice()));
     let options = web_sys::BlobPropertyBag::new();
     options.set_type("text/csv");
-    let Ok(blob) = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options) else {
-        return;
-    };
-    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
-        return;
-    };
-    if let Some(doc) = web_sys::window().and_then(|w| w.document())
-        && let Ok(a) = doc.create_element("a")
-    {
-        let a: web_sys::HtmlAnchorElement = a.unchecked_into();
-        a.set_href(&url);
-        a.set_download(name);
-        a.click();
-    }
-    let _ = web_sys::Url::revoke_object_url(&url);
-}
-
-fn problems_csv(errors: &[(u64, FieldError)]) -> Vec<u8> {
-    let mut out = Vec::new();
-    shared::export::write_csv_record(&["line", "field", "code", "message"], b',', &mut out);
-    for (line, e) in errors {
-        shared::export::write_csv_record(
-            &[&line.to_string(), &e.field, &e.code, &e.message],
-            b',',
-            &mut out,
-        );
-    }
-    out
+    let csv = Blob::new_with_u8_array_sequence_and_options(&parts, &options).ok()?;
+    web_sys::Url::create_object_url_with_blob(&csv).ok()
 }
 
 /// The cell of a row for a preview column.
@@ -212,7 +193,9 @@ pub fn ImportWizard() -> impl IntoView {
     let progress = RwSignal::new(None::<Progress>);
     let rate = RwSignal::new(None::<(f64, f64)>); // (rows per second, seconds left)
     let started = RwSignal::new(0.0f64);
+    // A check's counts and first problems; then the `blob:` URL of all of them as CSV.
     let checked = RwSignal::new(None::<(Progress, Vec<(u64, FieldError)>)>);
+    let problems_url = RwSignal::new(None::<String>);
     let checking = RwSignal::new(false);
     let phase = RwSignal::new(Phase::Choose);
     let error = RwSignal::new(None::<String>);
@@ -273,16 +256,16 @@ pub fn ImportWizard() -> impl IntoView {
 
     let worker = StoredValue::new_local(None::<WorkerClient>);
     // Answers go through this slot: the handler (below) itself asks the worker again.
-    let answers = StoredValue::new_local(None::<std::rc::Rc<dyn Fn(FromWorker)>>);
+    let answers = StoredValue::new_local(None::<std::rc::Rc<dyn Fn(FromWorker, Option<Blob>)>>);
     let ask = move |request: ToWorker| {
         let Some(f) = file.get_untracked() else {
             return;
         };
         worker.update_value(|w| {
             if w.is_none() {
-                let deliver = move |answer: FromWorker| {
+                let deliver = move |answer: FromWorker, attachment: Option<Blob>| {
                     if let Some(handler) = answers.with_value(|h| h.clone()) {
-                        handler(answer);
+                        handler(answer, attachment);
                     }
                 };
                 match WorkerClient::spawn(WORKER_URL, deliver) {
@@ -295,8 +278,16 @@ pub fn ImportWizard() -> impl IntoView {
             }
         });
     };
+    // A new URL for the problems download (`None`: no list); the old one is revoked.
+    let link_problems = move |url: Option<String>| {
+        if let Some(old) = problems_url.get_untracked() {
+            let _ = web_sys::Url::revoke_object_url(&old);
+        }
+        problems_url.set(url);
+    };
     let refresh_preview = move || {
         checked.set(None);
+        link_problems(None);
         corrections.set(HashMap::new());
         ask(ToWorker::Preview {
             settings: settings.get_untracked(),
@@ -305,7 +296,7 @@ pub fn ImportWizard() -> impl IntoView {
     };
 
     // Answers from the worker.
-    let on_answer = move |answer: FromWorker| match answer {
+    let on_answer = move |answer: FromWorker, attachment: Option<Blob>| match answer {
         FromWorker::Ready => {}
         FromWorker::Preview(p) => {
             error.set(p.problem.as_ref().map(|e| e.message.clone()));
@@ -360,6 +351,19 @@ pub fn ImportWizard() -> impl IntoView {
         } => {
             checking.set(false);
             checked.set(Some((p, errors)));
+            link_problems(None);
+        }
+        FromWorker::Problems => {
+            if let Some(blob) = attachment {
+                let shown = checked.get_untracked();
+                wasm_bindgen_futures::spawn_local(async move {
+                    let url = problems_link(blob).await;
+                    // Still the check these problems belong to.
+                    if checked.get_untracked() == shown {
+                        link_problems(url);
+                    }
+                });
+            }
         }
         FromWorker::Uploaded { progress: p, .. } => {
             progress.set(Some(p));
@@ -806,7 +810,6 @@ pub fn ImportWizard() -> impl IntoView {
                 })}
                 {move || checked.get().map(|(p, errors)| {
                     let lang = locale.0.get();
-                    let csv = problems_csv(&errors);
                     view! {
                         <div class="counts" role="status">
                             <div><strong>{format_count(lang, p.rows)}</strong>{t("import.rows")}</div>
@@ -814,11 +817,11 @@ pub fn ImportWizard() -> impl IntoView {
                             <div><strong>{format_count(lang, p.invalid)}</strong>{t("import.invalid")}</div>
                             <div><strong>{format_count(lang, p.duplicates)}</strong>{t("import.duplicates")}</div>
                         </div>
-                        {(!errors.is_empty()).then(|| view! {
-                            <button on:click=move |_| download_csv("problems.csv", &csv)>{t("import.download_problems")}</button>
+                        {move || problems_url.get().map(|url| view! {
+                            <a class="button" href=url download="problems.csv">{t("import.download_problems")}</a>
                         })}
                         <ul>
-                            {errors.into_iter().take(50).map(|(line, e)| view! {
+                            {errors.into_iter().map(|(line, e)| view! {
                                 <li>{t("import.line")} " " {line} ", " {e.field} ": " {e.message}</li>
                             }).collect_view()}
                         </ul>
