@@ -9,8 +9,9 @@ function chosenFile() {
 // Intake's own parse worker, full pass: decode + parse + map + validate + duplicates, timed
 // from the check request to its answer. `afterPreview` runs it as the import page does: the
 // page asks the worker for a preview when a file is chosen and for the check when the user
-// clicks "Check" (here one second after the preview is shown; nobody clicks sooner). Without
-// it the check is the first thing a fresh worker does (its helper worker starts cold).
+// clicks "Check the whole file" (here one second after the preview arrives; nobody clicks
+// sooner). Without it the check is the first thing a new worker does (its helper worker
+// starts during the check).
 function workerPass(done, afterPreview) {
   const file = chosenFile();
   const worker = new Worker("/worker_loader.js");
@@ -20,7 +21,7 @@ function workerPass(done, afterPreview) {
     worker.postMessage({ msg: JSON.stringify({ type: "check", settings: {} }), file });
   };
   worker.onmessage = (event) => {
-    // A JSON string, or {msg, attachment} (a check's problems CSV as a Blob beside it).
+    // A JSON string, or {msg, attachment} (a check's problems, a Blob, follow its answer).
     const message = JSON.parse(typeof event.data === "string" ? event.data : event.data.msg);
     if (message.type === "ready") {
       if (afterPreview) {

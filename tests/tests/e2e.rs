@@ -434,7 +434,7 @@ async fn the_whole_file_check_of_a_large_file_counts_and_lists_every_problem() -
         }
         browser.screenshot("check-01-counts").await?;
 
-        // The first problems are listed, in line order.
+        // The first 50 problems are listed, starting with the first.
         let items = browser
             .client
             .find_all(fantoccini::Locator::XPath(
