@@ -279,6 +279,29 @@ async fn a_split_check_gives_what_one_pass_gives() {
 
 /// A helper that is not ready at first (a cold start) gets a share of what is left when it
 /// is: the split comes after the slices read meanwhile, with one pass's results.
+/// The check of `f` split at half of what is left once `ready` says the `runner` can start.
+async fn check_in_halves(
+    f: &web_sys::File,
+    runner: &PartRunner<'_>,
+    ready: &dyn Fn() -> bool,
+) -> (Progress, Vec<(u64, shared::api::FieldError)>) {
+    let split = Split {
+        from_size: 0.0,
+        at: None,
+        share: 0.5,
+    };
+    check_with(
+        f,
+        &ReadSettings::default(),
+        split,
+        runner,
+        ready,
+        &mut |_| (),
+    )
+    .await
+    .unwrap()
+}
+
 #[wasm_bindgen_test]
 async fn a_helper_ready_late_reads_a_share_of_the_rest() {
     let bytes = several_slices_of_customers();
@@ -301,21 +324,7 @@ async fn a_helper_ready_late_reads_a_share_of_the_rest() {
             asked.set(asked.get() + 1);
             asked.get() >= ready_at
         };
-        let split = Split {
-            from_size: 0.0,
-            at: None,
-            share: 0.5,
-        };
-        let got = check_with(
-            &f,
-            &ReadSettings::default(),
-            split,
-            &runner,
-            &ready,
-            &mut |_| (),
-        )
-        .await
-        .unwrap();
+        let got = check_in_halves(&f, &runner, &ready).await;
         assert_eq!(got, expected, "ready at {ready_at}");
         let starts = starts.borrow();
         if split_after.is_finite() {
@@ -345,21 +354,7 @@ async fn a_failed_second_part_is_read_by_the_first() {
     for fail in [Fail::Part, Fail::Emails] {
         EMAILS_ASKED.with(|n| n.set(0));
         let runner = in_process_runner(Rc::new(Cell::new(0)), Rc::new(Cell::new(0)), fail);
-        let split = Split {
-            from_size: 0.0,
-            at: None,
-            share: 0.5,
-        };
-        let got = check_with(
-            &f,
-            &ReadSettings::default(),
-            split,
-            &*runner,
-            &|| true,
-            &mut |_| (),
-        )
-        .await
-        .unwrap();
+        let got = check_in_halves(&f, &*runner, &|| true).await;
         assert_eq!(got, expected, "{fail:?}");
         if fail == Fail::Emails {
             // The merge did need emails: the file repeats keys across its middle.
