@@ -95,6 +95,14 @@ pub struct ServeArgs {
     /// Seconds a client may take to send its request headers (slow clients are cut off).
     #[arg(long, env = "INTAKE_HEADER_TIMEOUT_SECS", default_value_t = 10)]
     pub header_timeout_secs: u64,
+    /// Seconds a connection may stay open with no request in flight, whatever it sent
+    /// (nothing, part of a request, an HTTP/2 preface) or after its last response.
+    #[arg(long, env = "INTAKE_IDLE_TIMEOUT_SECS", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub idle_timeout_secs: u64,
+    /// Most connections open at once; lowered to fit the open-file limit. Past it, new
+    /// connections wait and idle ones are closed after a second.
+    #[arg(long, env = "INTAKE_MAX_CONNECTIONS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_connections: u64,
     /// Largest raw CSV upload, in bytes.
     #[arg(long, env = "INTAKE_MAX_UPLOAD_BYTES", default_value_t = 1 << 30)]
     pub max_upload_bytes: u64,
@@ -324,7 +332,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     crate::server::serve(
         listener,
         app,
-        Duration::from_secs(args.header_timeout_secs),
+        crate::server::ServeLimits {
+            header_timeout: Duration::from_secs(args.header_timeout_secs),
+            idle_timeout: Duration::from_secs(args.idle_timeout_secs),
+            max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+        },
         shutdown_signal(),
     )
     .await?;

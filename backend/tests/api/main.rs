@@ -5,6 +5,7 @@
 mod support;
 
 mod accounts;
+mod connections;
 mod customers;
 mod faults;
 mod hostile;

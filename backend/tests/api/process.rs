@@ -418,7 +418,8 @@ async fn a_client_that_stops_reading_an_export_does_not_grow_the_server_memory()
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("unread.db").display());
-    let server = Server::start(&db, dir.path(), "unread", &[]);
+    // An idle timeout shorter than the wait below: a response in flight is not idle.
+    let server = Server::start(&db, dir.path(), "unread", &["--idle-timeout-secs", "2"]);
     let client = Client::new(&server, &create_token(&db, "unread"));
 
     // 60,000 customers with 1 KB notes: an export of about 65 MB, far more than the socket
@@ -486,6 +487,9 @@ async fn a_client_that_stops_reading_an_export_does_not_grow_the_server_memory()
     // Meanwhile everyone else is served.
     let list = client.get("/api/customers?per_page=1").await;
     assert_eq!(list["total"], CUSTOMERS);
+    // And the unread export, held longer than the idle timeout, goes on when read again.
+    let mut more = vec![0u8; 1 << 20];
+    socket.read_exact(&mut more).await.unwrap();
 
     // A client that goes away ends the export: the server lets go of it.
     drop(socket);
