@@ -1,10 +1,10 @@
 //! Accounts: Argon2id passwords, session cookies with a CSRF token, bearer API tokens (stored
-//! hashed), the login rate limiter, and the middleware that guards every `/api` route.
+//! hashed), the sign-in limiter ([`limiter`]), and the middleware that guards every `/api`
+//! route.
 
-use std::collections::HashMap;
-use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+mod limiter;
+
+pub use limiter::{Attempt, LoginLimiter, Policy as LoginPolicy, Refusal};
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -136,58 +136,4 @@ async fn authenticate(
         return Err(ApiError::unauthorized());
     };
     Ok(current)
-}
-
-/// Counts failed sign-ins per client address and per user name; too many within the window
-/// and further attempts get 429 until it passes.
-pub struct LoginLimiter {
-    max_failures: u32,
-    window: Duration,
-    failures: Mutex<HashMap<String, (u32, Instant)>>,
-}
-
-impl LoginLimiter {
-    pub fn new(max_failures: u32, window: Duration) -> Self {
-        Self {
-            max_failures,
-            window,
-            failures: Mutex::new(HashMap::new()),
-        }
-    }
-
-    fn keys(ip: Option<IpAddr>, username: &str) -> [String; 2] {
-        [
-            format!("ip:{}", ip.map(|i| i.to_string()).unwrap_or_default()),
-            format!("user:{}", username.to_lowercase()),
-        ]
-    }
-
-    /// Seconds to wait, if this client or user name is locked out.
-    pub fn retry_after(&self, ip: Option<IpAddr>, username: &str) -> Option<u64> {
-        let map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        Self::keys(ip, username)
-            .iter()
-            .filter_map(|k| map.get(k))
-            .filter(|(n, since)| *n >= self.max_failures && since.elapsed() < self.window)
-            .map(|(_, since)| (self.window - since.elapsed()).as_secs().max(1))
-            .max()
-    }
-
-    pub fn record_failure(&self, ip: Option<IpAddr>, username: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        for key in Self::keys(ip, username) {
-            let entry = map.entry(key).or_insert((0, Instant::now()));
-            if entry.1.elapsed() >= self.window {
-                *entry = (0, Instant::now());
-            }
-            entry.0 += 1;
-        }
-    }
-
-    pub fn record_success(&self, ip: Option<IpAddr>, username: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        for key in Self::keys(ip, username) {
-            map.remove(&key);
-        }
-    }
 }

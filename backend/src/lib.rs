@@ -60,7 +60,7 @@ impl AppState {
         Ok(Self {
             storage,
             config: Arc::new(config),
-            login_limiter: Arc::new(auth::LoginLimiter::new(10, Duration::from_secs(300))),
+            login_limiter: Arc::new(auth::LoginLimiter::new(auth::LoginPolicy::default())),
             queue_wakeup: Arc::new(Notify::new()),
             dummy_hash: auth::hash_password(&auth::random_token(16))?,
         })

@@ -18,3 +18,4 @@ mod queue;
 mod routes;
 mod search_index;
 mod security;
+mod signin;

@@ -404,7 +404,7 @@ async fn the_server_answers_a_large_refused_upload_instead_of_resetting_the_conn
 }
 
 /// The resident memory of a process, from `/proc/PID/status`, in KiB.
-fn rss_kib(pid: u32) -> u64 {
+pub(crate) fn rss_kib(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .unwrap()
         .lines()
