@@ -56,6 +56,13 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// Compares a secret the caller sent with ours in time that does not depend on where they
+/// differ (a byte-by-byte `==` stops at the first difference, which timing can reveal).
+pub fn same_secret(sent: &str, ours: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    sent.len() == ours.len() && bool::from(sent.as_bytes().ct_eq(ours.as_bytes()))
+}
+
 /// Who made a request, and how.
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
@@ -120,7 +127,7 @@ async fn authenticate(
             .ok_or_else(ApiError::unauthorized)?;
         if !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
             let sent = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
-            if sent != Some(csrf.as_str()) {
+            if !sent.is_some_and(|sent| same_secret(sent, &csrf)) {
                 return Err(ApiError::forbidden(
                     "csrf_token_invalid",
                     "This request changes data: send the X-CSRF-Token header from sign-in.",
@@ -136,4 +143,20 @@ async fn authenticate(
         return Err(ApiError::unauthorized());
     };
     Ok(current)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_compare_equal_only_when_identical() {
+        let ours = random_token(24);
+        assert!(same_secret(&ours.clone(), &ours));
+        assert!(!same_secret("", &ours));
+        assert!(!same_secret(&ours[..ours.len() - 1], &ours));
+        let mut other = ours.clone().into_bytes();
+        other[0] ^= 1;
+        assert!(!same_secret(std::str::from_utf8(&other).unwrap(), &ours));
+    }
 }

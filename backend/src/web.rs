@@ -53,7 +53,15 @@ pub fn router(state: AppState) -> Router {
             "same-origin".into(),
         ),
     ];
-    for (name, value) in headers {
+    // Secure cookies mean the server is reached over HTTPS: browsers should never try
+    // plain HTTP again (where the cookie would not go, and a network attacker could answer).
+    let hsts = state.config.secure_cookies.then(|| {
+        (
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=31536000; includeSubDomains".to_owned(),
+        )
+    });
+    for (name, value) in headers.into_iter().chain(hsts) {
         if let Ok(value) = HeaderValue::from_str(&value) {
             app = app.layer(SetResponseHeaderLayer::overriding(name, value));
         }

@@ -175,3 +175,34 @@ async fn an_upload_trickling_below_the_minimum_rate_is_refused() {
         "the upload was cut off only after {took:?}"
     );
 }
+
+/// Behind HTTPS (secure cookies on) every answer says to use HTTPS only; without them no
+/// answer does (a plain-HTTP deployment would lock itself out).
+#[tokio::test]
+async fn hsts_is_sent_exactly_when_cookies_are_secure() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = crate::support::databases("hsts", dir.path())
+        .await
+        .remove(0);
+    for secure in [true, false] {
+        let mut options = crate::support::Options::new(dir.path());
+        options.config.secure_cookies = secure;
+        let app = TestApp::with_options(&url, options).await;
+        for path in ["/healthz", "/api/groups"] {
+            let reply = app.get(path).await;
+            let hsts = reply
+                .headers
+                .get(header::STRICT_TRANSPORT_SECURITY)
+                .map(|v| v.to_str().unwrap().to_owned());
+            if secure {
+                assert_eq!(
+                    hsts.as_deref(),
+                    Some("max-age=31536000; includeSubDomains"),
+                    "{path}"
+                );
+            } else {
+                assert_eq!(hsts, None, "{path}");
+            }
+        }
+    }
+}
