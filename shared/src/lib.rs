@@ -5,6 +5,8 @@
 //! Invariant: no I/O, no async runtime, no web framework. It builds for native and wasm32.
 //!
 //! - [`api`]: the HTTP DTOs.
+//! - [`codes`] and [`field`]: what a `FieldError` names, as enums serialised as the
+//!   contract's strings.
 //! - [`rules`]: validation of one record (`validate_row`, `Email`, `parse_consent`).
 //! - [`import`]: the streaming pipeline (`detect`, `RowReader`, `DuplicateTracker`, `inspect`).
 //! - [`export`]: writing the customer export CSV.
@@ -13,7 +15,9 @@
 //!   benchmarks, `cargo xtask gen-data` and the fuzz target.
 
 pub mod api;
+pub mod codes;
 pub mod export;
+pub mod field;
 pub mod import;
 pub mod rules;
 #[cfg(feature = "testdata")]

@@ -654,6 +654,7 @@ pub fn check_import(data: &[u8]) -> CheckSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::ErrorCode;
 
     #[test]
     fn generation_is_deterministic_and_chunk_independent() {
@@ -709,9 +710,12 @@ mod tests {
                 report
                     .errors
                     .iter()
-                    .all(|e| e.code == "invalid_email" || e.code == "duplicate_email"),
+                    .all(|e| matches!(e.code, ErrorCode::InvalidEmail | ErrorCode::DuplicateEmail)),
                 "{:?}",
-                report.errors.iter().find(|e| e.code != "invalid_email")
+                report
+                    .errors
+                    .iter()
+                    .find(|e| e.code != ErrorCode::InvalidEmail)
             );
         }
     }

@@ -165,7 +165,7 @@ pub fn validate_batch(seq: u32, rows: &[BatchRow]) -> (NewBatch, BatchResponse) 
                 for e in &field_errors {
                     errors.push(StoredError {
                         line: row.line,
-                        value: field_value(row, &e.field),
+                        value: field_value(row, e.field.as_str()),
                         error: e.clone(),
                     });
                 }

@@ -14,8 +14,7 @@
 //! - Problems keep the order one pass gives (a duplicate's problem where its later row is
 //!   read), as the second part notes where each of its first rows falls among its problems.
 
-use crate::api::FieldError;
-use crate::rules::codes;
+use crate::api::{ErrorCode, Field, FieldError};
 
 use super::dups::key_hash;
 use super::{
@@ -310,7 +309,7 @@ impl Seen {
             if self.problems.len() < self.max_problems {
                 let problem = if later > 0 {
                     DuplicateTracker::duplicate_error(&e.message, later + shift)
-                } else if e.code == codes::UNBALANCED_QUOTE {
+                } else if e.code == ErrorCode::UnbalancedQuote {
                     unbalanced_quote(line + shift)
                 } else {
                     e
@@ -415,7 +414,7 @@ impl Seen {
                             // The message names the later line: written at the merge.
                             problems.push((
                                 earlier,
-                                ferr("email", codes::DUPLICATE_EMAIL, email.to_string()),
+                                ferr(Field::Email, ErrorCode::DuplicateEmail, email.to_string()),
                             ));
                             log.later.push(line);
                         }
@@ -487,7 +486,7 @@ impl PartResult {
         for (line, later, e) in &self.problems {
             out.extend_from_slice(&line.to_le_bytes());
             out.extend_from_slice(&later.to_le_bytes());
-            for s in [&e.field, &e.code, &e.message] {
+            for s in [e.field.as_str(), e.code.as_str(), &e.message] {
                 out.extend_from_slice(&(s.len() as u64).to_le_bytes());
                 out.extend_from_slice(s.as_bytes());
             }
@@ -529,8 +528,8 @@ impl PartResult {
         for _ in 0..nproblems {
             let line = r.u64()?;
             let later = r.u64()?;
-            let field = r.string()?;
-            let code = r.string()?;
+            let field = Field::parse(&r.string()?)?;
+            let code = ErrorCode::parse(&r.string()?)?;
             let message = r.string()?;
             problems.push((
                 line,
@@ -772,7 +771,7 @@ mod tests {
                 expected
                     .1
                     .iter()
-                    .any(|(_, e)| e.code == codes::UNBALANCED_QUOTE),
+                    .any(|(_, e)| e.code == ErrorCode::UnbalancedQuote),
                 "the file has unbalanced quotes"
             );
             let mut splits = 0;

@@ -20,8 +20,7 @@
 //! which is never valid UTF-8, so the same per-field check reports it as `invalid_encoding` at
 //! the right line.
 
-use crate::api::FieldError;
-use crate::rules::codes;
+use crate::api::{ErrorCode, Field, FieldError};
 
 /// The byte written in place of a malformed byte sequence (never valid in UTF-8). A
 /// [`Decoder`] writes it where the Encoding Standard would output U+FFFD for an error.
@@ -169,10 +168,10 @@ impl Sniffed {
     }
 }
 
-fn problem(code: &str, message: String) -> FieldError {
+fn problem(code: ErrorCode, message: String) -> FieldError {
     FieldError {
-        field: "file".into(),
-        code: code.into(),
+        field: Field::File,
+        code,
         message,
     }
 }
@@ -274,7 +273,7 @@ pub(crate) fn sniff(sample: &[u8], label: Option<&str>, others: &dyn DecoderFact
         return Sniffed {
             encoding: UTF_8.into(),
             problem: Some(problem(
-                codes::BINARY_FILE,
+                ErrorCode::BinaryFile,
                 format!("This file is not a CSV text file: it looks like {kind}."),
             )),
         };
@@ -291,7 +290,7 @@ pub(crate) fn sniff(sample: &[u8], label: Option<&str>, others: &dyn DecoderFact
             None => Sniffed {
                 encoding: UTF_8.into(),
                 problem: Some(problem(
-                    codes::UNKNOWN_ENCODING,
+                    ErrorCode::UnknownEncoding,
                     format!(
                         "\"{l}\" is not a known encoding name (try utf-8, windows-1251 or windows-1252)."
                     ),
@@ -306,7 +305,7 @@ pub(crate) fn sniff(sample: &[u8], label: Option<&str>, others: &dyn DecoderFact
         return Sniffed {
             encoding: UTF_8.into(),
             problem: Some(problem(
-                codes::BINARY_FILE,
+                ErrorCode::BinaryFile,
                 "This file is not a CSV text file: it contains binary data (NUL or control bytes)."
                     .into(),
             )),
@@ -527,7 +526,7 @@ mod tests {
     fn name(sample: &[u8]) -> String {
         let s = sniff(sample, None, &BuiltinOnly);
         match s.problem {
-            Some(p) => p.code,
+            Some(p) => p.code.to_string(),
             None => s.encoding,
         }
     }
@@ -561,9 +560,15 @@ mod tests {
         assert_eq!(forced("cp1251").encoding, "windows-1251");
         assert_eq!(forced(" Latin1 ").encoding, "windows-1252");
         assert_eq!(forced("UTF-16").encoding, "utf-16le");
-        assert_eq!(forced("nope").problem.unwrap().code, "unknown_encoding");
+        assert_eq!(
+            forced("nope").problem.unwrap().code,
+            ErrorCode::UnknownEncoding
+        );
         // Without a factory that knows it, another WHATWG label is unknown.
-        assert_eq!(forced("latin2").problem.unwrap().code, "unknown_encoding");
+        assert_eq!(
+            forced("latin2").problem.unwrap().code,
+            ErrorCode::UnknownEncoding
+        );
     }
 
     #[cfg(feature = "encoding-rs")]

@@ -7,8 +7,7 @@
 //! `HashMap` of 32-byte buckets took 66 MB, and no SipHash or 64x64->128-bit multiply (a
 //! library call in wasm). A pass still pays about one cache miss per distinct key.
 
-use crate::api::FieldError;
-use crate::rules::codes;
+use crate::api::{ErrorCode, Field, FieldError};
 use crate::text::ellipsis;
 
 use super::ferr;
@@ -141,8 +140,8 @@ impl DuplicateTracker {
     /// The `duplicate_email` error to report at the superseded `earlier` line.
     pub fn duplicate_error(email: &str, later_line: u64) -> FieldError {
         ferr(
-            "email",
-            codes::DUPLICATE_EMAIL,
+            Field::Email,
+            ErrorCode::DuplicateEmail,
             format!(
                 "Email {} appears again on line {later_line}; that later row is imported and this one is skipped.",
                 ellipsis(email, 80)

@@ -31,10 +31,10 @@ mod records;
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::{BatchRow, Consent, FieldError};
+use crate::api::{BatchRow, Consent, ErrorCode, Field, FieldError};
 use std::borrow::Cow;
 
-use crate::rules::{Cells, FieldsRef, codes, parse_consent, split_full_name, validate_fields};
+use crate::rules::{Cells, FieldsRef, parse_consent, split_full_name, validate_fields};
 use crate::text::{clean_line, clean_note, unneutralise};
 
 pub use check::{
@@ -169,11 +169,16 @@ impl Target {
         Target::ALL.into_iter().find(|t| t.as_str() == s)
     }
 
-    /// The `BatchRow`/`FieldError` field name this target fills (`customer_group` -> `group`).
-    pub fn field(self) -> &'static str {
+    /// The `BatchRow`/`FieldError` field this target fills (`customer_group` -> `group`).
+    pub fn field(self) -> Field {
         match self {
-            Target::CustomerGroup => "group",
-            t => t.as_str(),
+            Target::FirstName => Field::FirstName,
+            Target::LastName => Field::LastName,
+            Target::FullName => Field::FullName,
+            Target::Email => Field::Email,
+            Target::Note => Field::Note,
+            Target::AcceptsMarketing => Field::AcceptsMarketing,
+            Target::CustomerGroup => Field::Group,
         }
     }
 
@@ -250,10 +255,10 @@ impl RowOutcome {
     }
 }
 
-fn ferr(field: &str, code: &str, message: String) -> FieldError {
+fn ferr(field: Field, code: ErrorCode, message: String) -> FieldError {
     FieldError {
-        field: field.to_string(),
-        code: code.to_string(),
+        field,
+        code,
         message,
     }
 }
@@ -380,7 +385,7 @@ fn cell_checked<'a>(
             if !too_long {
                 errors.push(ferr(
                     t.field(),
-                    codes::INVALID_ENCODING,
+                    ErrorCode::InvalidEncoding,
                     format!(
                         "{} has bytes that are not valid in the file's encoding (shown as �); check the encoding setting.",
                         label(t)
@@ -393,7 +398,7 @@ fn cell_checked<'a>(
     if too_long {
         errors.push(ferr(
             t.field(),
-            codes::FIELD_TOO_LONG,
+            ErrorCode::FieldTooLong,
             format!(
                 "{} is too long: over {} bytes; it was cut.",
                 label(t),
@@ -435,8 +440,8 @@ impl Mapper {
         }
         if rec.too_many_columns {
             errors.push(ferr(
-                "row",
-                codes::TOO_MANY_COLUMNS,
+                Field::Row,
+                ErrorCode::TooManyColumns,
                 format!(
                     "The row has more than {} cells; the extra cells were dropped.",
                     self.max_columns
@@ -450,8 +455,8 @@ impl Mapper {
                 .any(|c| !c.iter().all(u8::is_ascii_whitespace))
         {
             errors.push(ferr(
-                "row",
-                codes::RAGGED_ROW,
+                Field::Row,
+                ErrorCode::RaggedRow,
                 format!(
                     "The row has {} cells but the file has {} columns; the extra cells hold data, so the row may be shifted (an unquoted delimiter?).",
                     rec.len(),
@@ -560,8 +565,8 @@ impl Mapper {
 /// names its own line, so a split check writes it again once the line is known).
 fn unbalanced_quote(line: u64) -> FieldError {
     ferr(
-        "row",
-        codes::UNBALANCED_QUOTE,
+        Field::Row,
+        ErrorCode::UnbalancedQuote,
         format!(
             "Line {line} opens a quote (\") that is not closed where the row should end; the lines after it were read as rows of their own."
         ),

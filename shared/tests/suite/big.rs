@@ -1,6 +1,7 @@
 //! Inputs too large to keep as fixtures, generated here: 1,000+ columns, more columns than
 //! the limit, a huge single field (quoted and unquoted), many rows with duplicates.
 
+use shared::api::{ErrorCode, Field};
 use shared::import::{ImportSettings, Limits, RowReader, Target, inspect};
 
 use crate::support::{assert_counts_add_up, detect_all, read_rows};
@@ -46,7 +47,7 @@ fn more_columns_than_the_limit_is_an_error_not_a_crash() {
         (report.rows.total, report.rows.valid, report.rows.invalid),
         (2, 1, 1)
     );
-    assert_eq!(report.errors[0].code, "too_many_columns");
+    assert_eq!(report.errors[0].code, ErrorCode::TooManyColumns);
     assert_eq!(report.errors[0].line, 2);
 }
 
@@ -148,6 +149,6 @@ fn reader_with_small_limits() {
     let mut rows = Vec::new();
     reader.push(s, &mut |o| rows.push(o));
     reader.finish(&mut |o| rows.push(o));
-    assert_eq!(rows[0].errors[0].code, "field_too_long");
-    assert_eq!(rows[0].errors[0].field, "note");
+    assert_eq!(rows[0].errors[0].code, ErrorCode::FieldTooLong);
+    assert_eq!(rows[0].errors[0].field, Field::Note);
 }

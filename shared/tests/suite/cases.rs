@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 
 use expect_test::{ExpectFile, expect};
+use shared::api::ErrorCode;
 use shared::import::{HeaderChoice, ImportSettings, Target, inspect};
 
 use crate::support::{assert_counts_add_up, detect_all, read_rows, render_rows};
@@ -188,9 +189,9 @@ fn header_and_delimiter_overrides() {
     let report = inspect(bytes, &settings(None, None, HeaderChoice::No));
     assert_eq!((report.rows.total, report.rows.invalid), (4, 1));
     let report = inspect(bytes, &settings(Some("klingon"), None, HeaderChoice::Auto));
-    assert_eq!(report.problem.unwrap().code, "unknown_encoding");
+    assert_eq!(report.problem.unwrap().code, ErrorCode::UnknownEncoding);
     let report = inspect(bytes, &settings(None, Some(b'"'), HeaderChoice::Auto));
-    assert_eq!(report.problem.unwrap().code, "invalid_delimiter");
+    assert_eq!(report.problem.unwrap().code, ErrorCode::InvalidDelimiter);
 }
 
 #[test]
