@@ -437,38 +437,11 @@ fn the_problems_csv_has_a_record_per_problem_quoted_and_neutralised_where_needed
     );
 }
 
-/// The worker's rows in the corpus snapshots' format (`shared/tests/suite/support.rs`).
+/// The worker's rows in the corpus snapshots' format (the one rendering in `shared::snapshot`).
 fn render_rows(rows: &[frontend::protocol::PreviewRow]) -> String {
-    use shared::api::Consent;
     let mut s = String::new();
     for o in rows {
-        let r = &o.row;
-        let status = if o.errors.is_empty() {
-            "ok".to_string()
-        } else {
-            o.errors
-                .iter()
-                .map(|e| format!("{}:{}", e.field, e.code))
-                .collect::<Vec<_>>()
-                .join(",")
-        };
-        s.push_str(&format!("{} {}", o.line, status));
-        let mut field = |name: &str, v: &Option<String>| {
-            if let Some(v) = v {
-                s.push_str(&format!(" {name}={v:?}"));
-            }
-        };
-        field("first", &r.first_name);
-        field("last", &r.last_name);
-        field("email", &r.email);
-        field("note", &r.note);
-        field("group", &r.group);
-        match &r.accepts_marketing {
-            Some(Consent::Bool(b)) => s.push_str(&format!(" marketing={b}")),
-            Some(Consent::Text(t)) => s.push_str(&format!(" marketing={t:?}")),
-            None => {}
-        }
-        s.push('\n');
+        shared::snapshot::render_row(&mut s, o.line, &o.row, &o.errors);
     }
     s
 }

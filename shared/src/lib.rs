@@ -13,6 +13,8 @@
 //! - [`text`]: the cell-cleaning helpers they share.
 //! - `testdata` (feature `testdata`): generated customer files and the import invariants, for
 //!   benchmarks, `cargo xtask gen-data` and the fuzz target.
+//! - `snapshot` (feature `snapshots`): rows as the corpus snapshots show them, for the
+//!   shared suite and the frontend's worker tests.
 
 pub mod api;
 pub mod codes;
@@ -20,6 +22,8 @@ pub mod export;
 pub mod field;
 pub mod import;
 pub mod rules;
+#[cfg(feature = "snapshots")]
+pub mod snapshot;
 #[cfg(feature = "testdata")]
 pub mod testdata;
 pub mod text;

@@ -623,7 +623,7 @@ mod tests {
 
     fn whole(bytes: &[u8], max: usize) -> (Detection, (CheckCounts, Vec<(u64, FieldError)>)) {
         let det = detect(
-            &bytes[..bytes.len().min(256 * 1024)],
+            &bytes[..bytes.len().min(crate::import::SAMPLE_BYTES)],
             &ImportSettings::default(),
         );
         let mut c = FileCheck::new(&det, default_decoders(), max);

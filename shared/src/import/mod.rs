@@ -64,13 +64,13 @@ pub enum HeaderChoice {
 }
 
 impl HeaderChoice {
-    /// Parses `auto`, `yes`/`true`/`1`, `no`/`false`/`0` (the CLI's `--header` and the API's
-    /// `has_header`).
+    /// The one parser of a header setting given as text (the API's `has_header`, the CLI's
+    /// `--header`): exactly `auto`, `true`/`yes` or `false`/`no`; anything else is `None`.
     pub fn parse(s: &str) -> Option<HeaderChoice> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "" | "auto" => Some(HeaderChoice::Auto),
-            "yes" | "true" | "1" | "y" => Some(HeaderChoice::Yes),
-            "no" | "false" | "0" | "n" => Some(HeaderChoice::No),
+        match s {
+            "auto" => Some(HeaderChoice::Auto),
+            "true" | "yes" => Some(HeaderChoice::Yes),
+            "false" | "no" => Some(HeaderChoice::No),
             _ => None,
         }
     }
@@ -749,8 +749,14 @@ mod tests {
         for h in [None, Some(true), Some(false)] {
             assert_eq!(HeaderChoice::from_has_header(h).has_header(), h);
         }
+        assert_eq!(HeaderChoice::parse("yes"), Some(HeaderChoice::Yes));
         assert_eq!(HeaderChoice::parse("no"), Some(HeaderChoice::No));
-        assert_eq!(HeaderChoice::parse("maybe"), None);
+        assert_eq!(HeaderChoice::parse("false"), Some(HeaderChoice::No));
+        assert_eq!(HeaderChoice::parse("auto"), Some(HeaderChoice::Auto));
+        // Exactly the words the API has always accepted.
+        for s in ["maybe", "", "1", "TRUE", " yes"] {
+            assert_eq!(HeaderChoice::parse(s), None, "{s:?}");
+        }
         assert_eq!(Target::parse("customer_group"), Some(Target::CustomerGroup));
         assert_eq!(
             serde_json::to_string(&Target::AcceptsMarketing).unwrap(),
