@@ -27,3 +27,8 @@ pub mod snapshot;
 #[cfg(feature = "testdata")]
 pub mod testdata;
 pub mod text;
+
+// The unit tests run natively and, with `--target wasm32-unknown-unknown`, in headless
+// Chromium: this is the code the browser runs (README.md, "Wasm tests").
+#[cfg(all(test, target_arch = "wasm32"))]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);

@@ -735,6 +735,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn emails() {
         let cases = [
             ("ivan@example.com", "ok ivan@example.com ivan@example.com"),
@@ -801,6 +802,7 @@ mod tests {
     proptest::proptest! {
         /// The one-pass path for plain addresses gives what the general path gives.
         #[test]
+        #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
         fn plain_email_path_matches_the_general_one(
             parts in proptest::collection::vec(
                 proptest::sample::select(vec![
@@ -827,6 +829,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn consent() {
         for (s, want) in [
             ("yes", Some(true)),
@@ -858,6 +861,7 @@ mod tests {
 
     /// The `match` of the ASCII fast path holds exactly the ASCII words of the lists.
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn ascii_consent_matches_the_lists() {
         for (words, want) in [(CONSENT_YES, true), (CONSENT_NO, false)] {
             for w in words {
@@ -920,6 +924,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn validate_row_normalises() {
         let row = BatchRow {
             line: 3,
@@ -941,6 +946,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn validate_row_reports_every_problem() {
         let row = BatchRow {
             line: 9,
@@ -964,6 +970,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn names() {
         assert_eq!(split_full_name("Ivan Petrov"), ("Ivan", "Petrov"));
         assert_eq!(

@@ -657,6 +657,7 @@ mod tests {
     use crate::api::ErrorCode;
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn generation_is_deterministic_and_chunk_independent() {
         let opts = GenOptions::default();
         let a = Generator::file_of_rows(opts, 500);
@@ -674,6 +675,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn generated_files_import_as_expected() {
         for (delimiter, encoding) in [
             (b',', DataEncoding::Utf8),

@@ -725,6 +725,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn rows_are_estimated_from_the_line_breaks_of_the_sample() {
         let sample = "a,b,c@example.com\n".repeat(10);
         assert_eq!(sample.len(), 180);
@@ -743,6 +744,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn the_check_gives_what_a_row_by_row_lookup_gives() {
         // Enough rows for many lookup batches, duplicates and problems in between.
         let bytes = customers(3000);
@@ -758,6 +760,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn a_split_check_equals_one_pass_wherever_it_is_at_a_record_start() {
         let bytes = customers(400);
         for max in [usize::MAX, 40] {
@@ -789,6 +792,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn inside_a_quoted_field_or_the_header_is_not_a_record_start() {
         let bytes = customers(20);
         let (det, _) = whole(&bytes, usize::MAX);
@@ -807,6 +811,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn a_split_point_is_a_line_start_between_quote_free_lines() {
         let w = b"tail of a line\nwith \"quote\",x\nplain,row\nplain,row\n";
         let at = split_point(w, b',').unwrap();
@@ -822,6 +827,7 @@ mod tests {
     /// The merge asks the second part for the emails of its hits only, and refuses an answer
     /// that is not the one it asked for.
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn the_merge_takes_only_the_emails_it_asked_for() {
         let bytes = customers(3000);
         let (det, expected) = whole(&bytes, usize::MAX);
@@ -860,6 +866,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn bytes_it_did_not_write_are_refused() {
         let bytes = customers(50);
         let (det, _) = whole(&bytes, usize::MAX);
@@ -887,6 +894,7 @@ mod tests {
         /// Small files of rows, quotes, line breaks and duplicates: every split at a record
         /// start gives one pass's result.
         #[test]
+        #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
         fn any_split_at_a_record_start_equals_one_pass(
             tokens in proptest::collection::vec(
                 proptest::prop_oneof![

@@ -532,6 +532,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn sniffs() {
         assert_eq!(name(b"a,b\n"), "utf-8");
         assert_eq!(name(b"\xEF\xBB\xBFa,b\n"), "utf-8");
@@ -584,6 +585,7 @@ mod tests {
 
     #[cfg(feature = "encoding-rs")]
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn decodes_in_any_chunks() {
         let b1251 = b"\xC8\xE2\xE0\xED;\xCF\xE5\xF2\xF0\xEE\xE2\n";
         for size in [1, 2, 3, 7, 1000] {
@@ -609,6 +611,7 @@ mod tests {
         use super::super::*;
 
         #[test]
+        #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
         fn labels_name_the_same_encodings() {
             for (label, name) in LABELS {
                 let enc = encoding_rs::Encoding::for_label(label.as_bytes()).unwrap();

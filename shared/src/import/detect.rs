@@ -534,6 +534,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn quoted_delimiters_do_not_fool_detection() {
         check(
             "email,note\n\"a@x.bg\",\"x; y; z\"\nb@x.bg,\"p; q\"\n",
@@ -552,6 +553,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn excel_sep_line_and_title_preamble() {
         check(
             "sep=;\r\nemail;name\r\nivan@x.bg;Ivan Petrov\r\n",
@@ -570,6 +572,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn data_first_line_is_not_a_header() {
         check(
             "Иван;Петров;ivan@x.bg\nМария;Иванова;maria@x.bg\n",
@@ -590,6 +593,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn a_cut_sample_ignores_its_last_record() {
         let mut s = String::from("email,note\n");
         while s.len() < 20_000 {

@@ -259,6 +259,7 @@ mod tests {
 
     /// The reference implementation's values (smhasher's MurmurHash3_x64_128, seed 0).
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn key_hash_is_murmur3_x64_128() {
         for (key, h1, h2) in [
             ("", 0, 0),
@@ -281,6 +282,7 @@ mod tests {
 
     /// Near-identical keys get different values in each half (no collision among many).
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn key_hash_separates_similar_keys() {
         let mut halves = [
             std::collections::HashSet::new(),
@@ -302,6 +304,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn the_later_row_wins_and_each_repeat_names_the_row_before() {
         let mut t = DuplicateTracker::new();
         assert!(t.is_empty());
@@ -314,6 +317,7 @@ mod tests {
 
     /// Growing keeps every key and its latest line: the tracker answers as a plain map does.
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn growing_keeps_every_key_and_its_latest_line() {
         let mut t = DuplicateTracker::new();
         let mut model = std::collections::HashMap::new();

@@ -736,6 +736,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn settings_parsing() {
         assert_eq!(parse_delimiter("auto"), Ok(None));
         assert_eq!(parse_delimiter(","), Ok(Some(b',')));

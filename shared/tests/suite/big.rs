@@ -7,6 +7,7 @@ use shared::import::{ImportSettings, Limits, RowReader, Target, inspect};
 use crate::support::{assert_counts_add_up, detect_all, read_rows};
 
 #[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn fifteen_hundred_columns() {
     let n = 1500;
     let mut s = String::from("email,first_name,last_name");
@@ -33,6 +34,7 @@ fn fifteen_hundred_columns() {
 }
 
 #[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn more_columns_than_the_limit_is_an_error_not_a_crash() {
     let n = 3000;
     let mut s = String::from("email,first_name\n");
@@ -52,6 +54,7 @@ fn more_columns_than_the_limit_is_an_error_not_a_crash() {
 }
 
 #[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn huge_fields_are_capped_and_reported() {
     // The quoted note is 50 MB (the size named in the quality guide), the email 8 MB.
     let big = 50 * 1024 * 1024;
@@ -91,6 +94,7 @@ fn huge_fields_are_capped_and_reported() {
 }
 
 #[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn a_huge_field_with_line_breaks_is_an_unbalanced_quote() {
     // An opening quote that is never closed, followed by many lines of a big file.
     let mut s = String::from("email,first_name\n\"ivan@example.com,Ivan\n");
@@ -108,6 +112,7 @@ fn a_huge_field_with_line_breaks_is_an_unbalanced_quote() {
 }
 
 #[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn many_rows_with_duplicates() {
     let mut s = String::from("email,first_name\n");
     for i in 0..30_000 {
@@ -124,6 +129,7 @@ fn many_rows_with_duplicates() {
 }
 
 #[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn reader_with_small_limits() {
     let s = b"email,note\nivan@example.com,0123456789abcdef\n";
     let det = detect_all(s, &ImportSettings::default());
