@@ -113,11 +113,9 @@ pub struct ServeArgs {
     pub db: DbArgs,
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum HeaderArg {
-    Yes,
-    No,
-    Auto,
+/// `--header`: the words [`shared::import::HeaderChoice::parse`] takes.
+fn parse_header(s: &str) -> Result<shared::import::HeaderChoice, String> {
+    shared::import::HeaderChoice::parse(s).ok_or_else(|| format!("use auto, yes or no, not {s}"))
 }
 
 #[derive(Args, Debug)]
@@ -129,8 +127,8 @@ pub struct InspectArgs {
     /// `,` `;` `tab` or `|`.
     #[arg(long)]
     pub delimiter: Option<String>,
-    #[arg(long, value_enum, default_value = "auto")]
-    pub header: HeaderArg,
+    #[arg(long, value_parser = parse_header, default_value = "auto")]
+    pub header: shared::import::HeaderChoice,
     /// Print the machine-readable report.
     #[arg(long)]
     pub json: bool,
@@ -165,8 +163,8 @@ pub struct ImportArgs {
     pub encoding: Option<String>,
     #[arg(long)]
     pub delimiter: Option<String>,
-    #[arg(long, value_enum, default_value = "auto")]
-    pub header: HeaderArg,
+    #[arg(long, value_parser = parse_header, default_value = "auto")]
+    pub header: shared::import::HeaderChoice,
     /// Follow the job until it ends, printing progress.
     #[arg(long)]
     pub wait: bool,
@@ -365,11 +363,11 @@ async fn shutdown_signal() {
 fn import_settings(
     encoding: Option<String>,
     delimiter: Option<&str>,
-    header: HeaderArg,
+    header: shared::import::HeaderChoice,
 ) -> anyhow::Result<shared::import::ImportSettings> {
     if let Some(label) = &encoding {
         anyhow::ensure!(
-            encoding_rs::Encoding::for_label(label.trim().as_bytes()).is_some(),
+            shared::import::lookup_label(label, shared::import::default_decoders()).is_some(),
             "unknown encoding {label}"
         );
     }
@@ -377,11 +375,7 @@ fn import_settings(
         encoding,
         delimiter: shared::import::parse_delimiter(delimiter.unwrap_or("auto"))
             .map_err(anyhow::Error::msg)?,
-        header: match header {
-            HeaderArg::Yes => shared::import::HeaderChoice::Yes,
-            HeaderArg::No => shared::import::HeaderChoice::No,
-            HeaderArg::Auto => shared::import::HeaderChoice::Auto,
-        },
+        header,
         mapping: None,
     })
 }

@@ -368,7 +368,7 @@ async fn store_split_batch(
         for e in errors {
             batch.errors.push(crate::storage::StoredError {
                 line,
-                value: crate::api::imports::field_value(&row, &e.field),
+                value: crate::api::imports::field_value(&row, e.field.as_str()),
                 error: e,
             });
         }

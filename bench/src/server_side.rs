@@ -25,8 +25,10 @@ fn peak_rss_mb(pid: u32) -> Option<f64> {
 /// Every record of the file, read and normalised like the browser worker does.
 fn read_rows(path: &Path) -> Result<Vec<BatchRow>> {
     let bytes = std::fs::read(path)?;
-    let detection =
-        shared::import::detect(&bytes[..bytes.len().min(256 * 1024)], &Default::default());
+    let detection = shared::import::detect(
+        &bytes[..bytes.len().min(shared::import::SAMPLE_BYTES)],
+        &Default::default(),
+    );
     if let Some(p) = detection.problem {
         bail!("the benchmark file cannot be read: {}", p.message);
     }

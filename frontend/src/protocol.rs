@@ -115,7 +115,12 @@ pub fn problems_csv(errors: &[(u64, FieldError)]) -> Vec<u8> {
     shared::export::write_csv_record(&["line", "field", "code", "message"], b',', &mut out);
     for (line, e) in errors {
         shared::export::write_csv_record(
-            &[&line.to_string(), &e.field, &e.code, &e.message],
+            &[
+                &line.to_string(),
+                e.field.as_str(),
+                e.code.as_str(),
+                &e.message,
+            ],
             b',',
             &mut out,
         );

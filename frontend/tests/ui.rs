@@ -70,7 +70,7 @@ fn error_bodies_give_their_message_and_field_errors() {
     );
     assert_eq!(invalid.code, "validation_failed");
     assert_eq!(invalid.field_errors.len(), 1);
-    assert_eq!(invalid.field_errors[0].field, "email");
+    assert_eq!(invalid.field_errors[0].field.as_str(), "email");
     assert_eq!(
         invalid.with_field_messages(),
         "Check the fields. Not an email."

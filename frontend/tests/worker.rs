@@ -128,12 +128,12 @@ async fn a_whole_file_check_matches_one_pass_over_the_bytes() {
         "{progress:?}"
     );
     // The same problems at the same lines (the report sorts them by line).
-    let mut listed: Vec<(u64, String, String)> = errors
+    let mut listed: Vec<(u64, shared::api::ErrorCode, String)> = errors
         .into_iter()
         .map(|(line, e)| (line, e.code, e.message))
         .collect();
     listed.sort_by_key(|e| e.0);
-    let expected: Vec<(u64, String, String)> = report
+    let expected: Vec<(u64, shared::api::ErrorCode, String)> = report
         .errors
         .into_iter()
         .map(|e| (e.line, e.code, e.message))
@@ -405,27 +405,31 @@ fn protocol_messages_survive_the_json_round_trip() {
 
 #[wasm_bindgen_test]
 fn the_problems_csv_has_a_record_per_problem_quoted_and_neutralised_where_needed() {
-    let problem = |field: &str, code: &str, message: &str| shared::api::FieldError {
-        field: field.into(),
-        code: code.into(),
+    use shared::api::{ErrorCode, Field};
+    let problem = |field: Field, code: ErrorCode, message: &str| shared::api::FieldError {
+        field,
+        code,
         message: message.into(),
     };
     let csv = frontend::protocol::problems_csv(&[
         (
             16,
             problem(
-                "email",
-                "invalid_email",
+                Field::Email,
+                ErrorCode::InvalidEmail,
                 r#"Email "john smith@gmail.com" is not a valid address: it contains spaces."#,
             ),
         ),
-        (20, problem("note", "too_long", "=SUM(A1), too long")),
+        (
+            20,
+            problem(Field::Note, ErrorCode::FieldTooLong, "=SUM(A1), too long"),
+        ),
     ]);
     assert_eq!(
         String::from_utf8(csv).unwrap(),
         "line,field,code,message\r\n\
          16,email,invalid_email,\"Email \"\"john smith@gmail.com\"\" is not a valid address: it contains spaces.\"\r\n\
-         20,note,too_long,\"'=SUM(A1), too long\"\r\n"
+         20,note,field_too_long,\"'=SUM(A1), too long\"\r\n"
     );
     assert_eq!(
         frontend::protocol::problems_csv(&[]),
@@ -433,38 +437,11 @@ fn the_problems_csv_has_a_record_per_problem_quoted_and_neutralised_where_needed
     );
 }
 
-/// The worker's rows in the corpus snapshots' format (`shared/tests/suite/support.rs`).
+/// The worker's rows in the corpus snapshots' format (the one rendering in `shared::snapshot`).
 fn render_rows(rows: &[frontend::protocol::PreviewRow]) -> String {
-    use shared::api::Consent;
     let mut s = String::new();
     for o in rows {
-        let r = &o.row;
-        let status = if o.errors.is_empty() {
-            "ok".to_string()
-        } else {
-            o.errors
-                .iter()
-                .map(|e| format!("{}:{}", e.field, e.code))
-                .collect::<Vec<_>>()
-                .join(",")
-        };
-        s.push_str(&format!("{} {}", o.line, status));
-        let mut field = |name: &str, v: &Option<String>| {
-            if let Some(v) = v {
-                s.push_str(&format!(" {name}={v:?}"));
-            }
-        };
-        field("first", &r.first_name);
-        field("last", &r.last_name);
-        field("email", &r.email);
-        field("note", &r.note);
-        field("group", &r.group);
-        match &r.accepts_marketing {
-            Some(Consent::Bool(b)) => s.push_str(&format!(" marketing={b}")),
-            Some(Consent::Text(t)) => s.push_str(&format!(" marketing={t:?}")),
-            None => {}
-        }
-        s.push('\n');
+        shared::snapshot::render_row(&mut s, o.line, &o.row, &o.errors);
     }
     s
 }
@@ -569,7 +546,7 @@ fn codes(p: &frontend::protocol::Preview) -> Vec<(u64, String, String)> {
         .flat_map(|r| {
             r.errors
                 .iter()
-                .map(move |e| (r.line, e.field.clone(), e.code.clone()))
+                .map(move |e| (r.line, e.field.to_string(), e.code.to_string()))
         })
         .collect()
 }

@@ -4,6 +4,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use crate::codes::ErrorCode;
+pub use crate::field::Field;
+
 pub type Id = i64;
 
 /// The body of every error response: `{"error": {...}}`.
@@ -328,8 +331,8 @@ pub struct BatchRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
-    pub field: String,
-    pub code: String,
+    pub field: Field,
+    pub code: ErrorCode,
     pub message: String,
 }
 

@@ -654,8 +654,10 @@ pub fn check_import(data: &[u8]) -> CheckSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::ErrorCode;
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn generation_is_deterministic_and_chunk_independent() {
         let opts = GenOptions::default();
         let a = Generator::file_of_rows(opts, 500);
@@ -673,6 +675,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn generated_files_import_as_expected() {
         for (delimiter, encoding) in [
             (b',', DataEncoding::Utf8),
@@ -709,9 +712,12 @@ mod tests {
                 report
                     .errors
                     .iter()
-                    .all(|e| e.code == "invalid_email" || e.code == "duplicate_email"),
+                    .all(|e| matches!(e.code, ErrorCode::InvalidEmail | ErrorCode::DuplicateEmail)),
                 "{:?}",
-                report.errors.iter().find(|e| e.code != "invalid_email")
+                report
+                    .errors
+                    .iter()
+                    .find(|e| e.code != ErrorCode::InvalidEmail)
             );
         }
     }

@@ -414,6 +414,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn clean_line_collapses_and_trims() {
         assert_eq!(clean_line("  Ivan \t  Petrov\n"), "Ivan Petrov");
         assert_eq!(clean_line("A\u{0}B"), "AB");
@@ -425,6 +426,7 @@ mod tests {
 
     /// The byte-level checks agree with the character-level definition.
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn fast_checks_match_the_definition() {
         fn slow_line(s: &str) -> bool {
             !s.starts_with(' ')
@@ -513,6 +515,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn clean_note_keeps_lines() {
         assert_eq!(
             clean_note("  line 1\r\nline\t2\rline 3\u{0}  "),
@@ -522,6 +525,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn neutralising_round_trips() {
         for v in [
             "=1+2", "+cmd|x", "-5", "@SUM(A1)", "'=x", "''-x", "plain", "'plain", "'",
@@ -536,6 +540,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn fold_header_normalises() {
         assert_eq!(fold_header("  E-mail_Address  "), "e mail address");
         assert_eq!(fold_header("Manager's Name"), "managers name");

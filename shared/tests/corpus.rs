@@ -3,6 +3,9 @@
 //!
 //! Snapshots live beside the fixtures as `tests/corpus/<file>.snap`; after an intended change
 //! run `UPDATE_EXPECT=1 cargo test -p shared --test corpus` and review the diff.
+//!
+//! With `--target wasm32-unknown-unknown` the tests run in headless Chromium, all but those
+//! that read the corpus directories (README.md, "Wasm tests").
 
 #[path = "suite/big.rs"]
 mod big;
@@ -14,3 +17,6 @@ mod fuzz;
 mod props;
 #[path = "suite/support.rs"]
 mod support;
+
+#[cfg(target_arch = "wasm32")]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);

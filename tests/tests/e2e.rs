@@ -396,7 +396,12 @@ async fn the_whole_file_check_of_a_large_file_counts_and_lists_every_problem() -
     );
     for (line, e) in &problems {
         shared::export::write_csv_record(
-            &[&line.to_string(), &e.field, &e.code, &e.message],
+            &[
+                &line.to_string(),
+                e.field.as_str(),
+                e.code.as_str(),
+                &e.message,
+            ],
             b',',
             &mut expected_csv,
         );

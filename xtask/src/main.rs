@@ -3,7 +3,7 @@
 //! - `run`: install what is missing, build the UI (Trunk, release) and the server, start
 //!   Intake on http://127.0.0.1:8080 with SQLite under `data/`.
 //! - `test`: install what is missing, then every test: native, a 30 s fuzz run of the import
-//!   pipeline, wasm in headless Chromium, storage on SQLite and on a throwaway PostgreSQL,
+//!   pipeline, wasm (shared and frontend) in headless Chromium, storage on SQLite and on a throwaway PostgreSQL,
 //!   end-to-end in Chromium.
 //! - `dist`: only build the UI into `dist/`.
 //! - `lint`: rustfmt and clippy, as CI would want them.
@@ -156,6 +156,19 @@ fn test(root: &Path) -> Result<()> {
             .env("PATH", &path)
             .env("INTAKE_TEST_POSTGRES_URL", pg.url())
             .env("INTAKE_REQUIRE_POSTGRES", "1"),
+    )?;
+
+    // The shared rules as the browser runs them: the suite but its tests that read the
+    // corpus directories (README.md, "Wasm tests").
+    step("Wasm tests in headless Chromium (shared)");
+    run_cmd(
+        cmd(
+            "cargo",
+            &["test", "--target", "wasm32-unknown-unknown", "-p", "shared"],
+        )
+        .env("PATH", &path)
+        .env("CHROMEDRIVER", tools::CHROMEDRIVER)
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "120"),
     )?;
 
     step("Wasm tests in headless Chromium (frontend)");

@@ -165,7 +165,7 @@ pub fn validate_batch(seq: u32, rows: &[BatchRow]) -> (NewBatch, BatchResponse) 
                 for e in &field_errors {
                     errors.push(StoredError {
                         line: row.line,
-                        value: field_value(row, &e.field),
+                        value: field_value(row, e.field.as_str()),
                         error: e.clone(),
                     });
                 }
@@ -509,15 +509,15 @@ impl CsvSettings {
 
 fn parse_csv_query(q: &CsvQuery) -> ApiResult<CsvSettings> {
     let has_header = match q.has_header.as_deref() {
-        None | Some("auto") => None,
-        Some("true") | Some("yes") => Some(true),
-        Some("false") | Some("no") => Some(false),
-        Some(other) => {
-            return Err(ApiError::bad_request(
-                "invalid_has_header",
-                format!("has_header must be auto, true or false, not {other}."),
-            ));
-        }
+        None => None,
+        Some(s) => shared::import::HeaderChoice::parse(s)
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "invalid_has_header",
+                    format!("has_header must be auto, true or false, not {s}."),
+                )
+            })?
+            .has_header(),
     };
     let delimiter = shared::import::parse_delimiter(q.delimiter.as_deref().unwrap_or("auto"))
         .map_err(|message| ApiError::bad_request("invalid_delimiter", message))?;
@@ -551,7 +551,7 @@ fn parse_csv_query(q: &CsvQuery) -> ApiResult<CsvSettings> {
 }
 
 fn encoding_label(label: &str) -> Option<String> {
-    encoding_rs::Encoding::for_label(label.trim().as_bytes()).map(|e| e.name().to_lowercase())
+    shared::import::lookup_label(label, shared::import::default_decoders())
 }
 
 /// Upload a whole CSV file as the raw body (streamed to disk, any size up to the configured

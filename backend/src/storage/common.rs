@@ -811,9 +811,9 @@ macro_rules! impl_storage {
                         b.push_bind(import_id)
                             .push_bind(seq)
                             .push_bind(e.line as i64)
-                            .push_bind(e.error.field.clone())
+                            .push_bind(e.error.field.as_str())
                             .push_bind(e.value.clone())
-                            .push_bind(e.error.code.clone())
+                            .push_bind(e.error.code.as_str())
                             .push_bind(e.error.message.clone());
                     });
                     qb.build().execute(&mut *tx).await?;

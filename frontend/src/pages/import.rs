@@ -768,12 +768,12 @@ pub fn ImportWizard() -> impl IntoView {
                                     <td>{line}</td>
                                     {PREVIEW_FIELDS.iter().map(|(field, key)| {
                                         let field: &'static str = field;
-                                        let bad = r.errors.iter().any(|e| e.field == field);
+                                        let bad = r.errors.iter().any(|e| e.field.as_str() == field);
                                         let value = cell(&shown.row, field);
                                         if bad {
                                             let original = original.clone();
                                             let label = format!("{} {}, {}", t("import.line"), line, t(key));
-                                            let still_bad = move || corrections.with(|c| c.get(&line).is_none_or(|f| f.errors.iter().any(|e| e.field == field)));
+                                            let still_bad = move || corrections.with(|c| c.get(&line).is_none_or(|f| f.errors.iter().any(|e| e.field.as_str() == field)));
                                             view! {
                                                 <td class:invalid=still_bad>
                                                     <input aria-label=label value=value on:change=move |ev| fix_cell(line, original.clone(), field, event_target_value(&ev))/>
@@ -822,7 +822,7 @@ pub fn ImportWizard() -> impl IntoView {
                         })}
                         <ul>
                             {errors.into_iter().map(|(line, e)| view! {
-                                <li>{t("import.line")} " " {line} ", " {e.field} ": " {e.message}</li>
+                                <li>{t("import.line")} " " {line} ", " {e.field.to_string()} ": " {e.message}</li>
                             }).collect_view()}
                         </ul>
                     }

@@ -14,8 +14,7 @@
 //! - Problems keep the order one pass gives (a duplicate's problem where its later row is
 //!   read), as the second part notes where each of its first rows falls among its problems.
 
-use crate::api::FieldError;
-use crate::rules::codes;
+use crate::api::{ErrorCode, Field, FieldError};
 
 use super::dups::key_hash;
 use super::{
@@ -310,7 +309,7 @@ impl Seen {
             if self.problems.len() < self.max_problems {
                 let problem = if later > 0 {
                     DuplicateTracker::duplicate_error(&e.message, later + shift)
-                } else if e.code == codes::UNBALANCED_QUOTE {
+                } else if e.code == ErrorCode::UnbalancedQuote {
                     unbalanced_quote(line + shift)
                 } else {
                     e
@@ -415,7 +414,7 @@ impl Seen {
                             // The message names the later line: written at the merge.
                             problems.push((
                                 earlier,
-                                ferr("email", codes::DUPLICATE_EMAIL, email.to_string()),
+                                ferr(Field::Email, ErrorCode::DuplicateEmail, email.to_string()),
                             ));
                             log.later.push(line);
                         }
@@ -487,7 +486,7 @@ impl PartResult {
         for (line, later, e) in &self.problems {
             out.extend_from_slice(&line.to_le_bytes());
             out.extend_from_slice(&later.to_le_bytes());
-            for s in [&e.field, &e.code, &e.message] {
+            for s in [e.field.as_str(), e.code.as_str(), &e.message] {
                 out.extend_from_slice(&(s.len() as u64).to_le_bytes());
                 out.extend_from_slice(s.as_bytes());
             }
@@ -529,8 +528,8 @@ impl PartResult {
         for _ in 0..nproblems {
             let line = r.u64()?;
             let later = r.u64()?;
-            let field = r.string()?;
-            let code = r.string()?;
+            let field = Field::parse(&r.string()?)?;
+            let code = ErrorCode::parse(&r.string()?)?;
             let message = r.string()?;
             problems.push((
                 line,
@@ -624,7 +623,7 @@ mod tests {
 
     fn whole(bytes: &[u8], max: usize) -> (Detection, (CheckCounts, Vec<(u64, FieldError)>)) {
         let det = detect(
-            &bytes[..bytes.len().min(256 * 1024)],
+            &bytes[..bytes.len().min(crate::import::SAMPLE_BYTES)],
             &ImportSettings::default(),
         );
         let mut c = FileCheck::new(&det, default_decoders(), max);
@@ -726,6 +725,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn rows_are_estimated_from_the_line_breaks_of_the_sample() {
         let sample = "a,b,c@example.com\n".repeat(10);
         assert_eq!(sample.len(), 180);
@@ -744,6 +744,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn the_check_gives_what_a_row_by_row_lookup_gives() {
         // Enough rows for many lookup batches, duplicates and problems in between.
         let bytes = customers(3000);
@@ -759,6 +760,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn a_split_check_equals_one_pass_wherever_it_is_at_a_record_start() {
         let bytes = customers(400);
         for max in [usize::MAX, 40] {
@@ -772,7 +774,7 @@ mod tests {
                 expected
                     .1
                     .iter()
-                    .any(|(_, e)| e.code == codes::UNBALANCED_QUOTE),
+                    .any(|(_, e)| e.code == ErrorCode::UnbalancedQuote),
                 "the file has unbalanced quotes"
             );
             let mut splits = 0;
@@ -790,6 +792,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn inside_a_quoted_field_or_the_header_is_not_a_record_start() {
         let bytes = customers(20);
         let (det, _) = whole(&bytes, usize::MAX);
@@ -808,6 +811,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn a_split_point_is_a_line_start_between_quote_free_lines() {
         let w = b"tail of a line\nwith \"quote\",x\nplain,row\nplain,row\n";
         let at = split_point(w, b',').unwrap();
@@ -823,6 +827,7 @@ mod tests {
     /// The merge asks the second part for the emails of its hits only, and refuses an answer
     /// that is not the one it asked for.
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn the_merge_takes_only_the_emails_it_asked_for() {
         let bytes = customers(3000);
         let (det, expected) = whole(&bytes, usize::MAX);
@@ -861,6 +866,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn bytes_it_did_not_write_are_refused() {
         let bytes = customers(50);
         let (det, _) = whole(&bytes, usize::MAX);
@@ -888,6 +894,7 @@ mod tests {
         /// Small files of rows, quotes, line breaks and duplicates: every split at a record
         /// start gives one pass's result.
         #[test]
+        #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
         fn any_split_at_a_record_start_equals_one_pass(
             tokens in proptest::collection::vec(
                 proptest::prop_oneof![

@@ -20,8 +20,7 @@
 //! which is never valid UTF-8, so the same per-field check reports it as `invalid_encoding` at
 //! the right line.
 
-use crate::api::FieldError;
-use crate::rules::codes;
+use crate::api::{ErrorCode, Field, FieldError};
 
 /// The byte written in place of a malformed byte sequence (never valid in UTF-8). A
 /// [`Decoder`] writes it where the Encoding Standard would output U+FFFD for an error.
@@ -169,10 +168,10 @@ impl Sniffed {
     }
 }
 
-fn problem(code: &str, message: String) -> FieldError {
+fn problem(code: ErrorCode, message: String) -> FieldError {
     FieldError {
-        field: "file".into(),
-        code: code.into(),
+        field: Field::File,
+        code,
         message,
     }
 }
@@ -274,7 +273,7 @@ pub(crate) fn sniff(sample: &[u8], label: Option<&str>, others: &dyn DecoderFact
         return Sniffed {
             encoding: UTF_8.into(),
             problem: Some(problem(
-                codes::BINARY_FILE,
+                ErrorCode::BinaryFile,
                 format!("This file is not a CSV text file: it looks like {kind}."),
             )),
         };
@@ -291,7 +290,7 @@ pub(crate) fn sniff(sample: &[u8], label: Option<&str>, others: &dyn DecoderFact
             None => Sniffed {
                 encoding: UTF_8.into(),
                 problem: Some(problem(
-                    codes::UNKNOWN_ENCODING,
+                    ErrorCode::UnknownEncoding,
                     format!(
                         "\"{l}\" is not a known encoding name (try utf-8, windows-1251 or windows-1252)."
                     ),
@@ -306,7 +305,7 @@ pub(crate) fn sniff(sample: &[u8], label: Option<&str>, others: &dyn DecoderFact
         return Sniffed {
             encoding: UTF_8.into(),
             problem: Some(problem(
-                codes::BINARY_FILE,
+                ErrorCode::BinaryFile,
                 "This file is not a CSV text file: it contains binary data (NUL or control bytes)."
                     .into(),
             )),
@@ -527,12 +526,13 @@ mod tests {
     fn name(sample: &[u8]) -> String {
         let s = sniff(sample, None, &BuiltinOnly);
         match s.problem {
-            Some(p) => p.code,
+            Some(p) => p.code.to_string(),
             None => s.encoding,
         }
     }
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn sniffs() {
         assert_eq!(name(b"a,b\n"), "utf-8");
         assert_eq!(name(b"\xEF\xBB\xBFa,b\n"), "utf-8");
@@ -561,9 +561,15 @@ mod tests {
         assert_eq!(forced("cp1251").encoding, "windows-1251");
         assert_eq!(forced(" Latin1 ").encoding, "windows-1252");
         assert_eq!(forced("UTF-16").encoding, "utf-16le");
-        assert_eq!(forced("nope").problem.unwrap().code, "unknown_encoding");
+        assert_eq!(
+            forced("nope").problem.unwrap().code,
+            ErrorCode::UnknownEncoding
+        );
         // Without a factory that knows it, another WHATWG label is unknown.
-        assert_eq!(forced("latin2").problem.unwrap().code, "unknown_encoding");
+        assert_eq!(
+            forced("latin2").problem.unwrap().code,
+            ErrorCode::UnknownEncoding
+        );
     }
 
     #[cfg(feature = "encoding-rs")]
@@ -579,6 +585,7 @@ mod tests {
 
     #[cfg(feature = "encoding-rs")]
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn decodes_in_any_chunks() {
         let b1251 = b"\xC8\xE2\xE0\xED;\xCF\xE5\xF2\xF0\xEE\xE2\n";
         for size in [1, 2, 3, 7, 1000] {
@@ -604,6 +611,7 @@ mod tests {
         use super::super::*;
 
         #[test]
+        #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
         fn labels_name_the_same_encodings() {
             for (label, name) in LABELS {
                 let enc = encoding_rs::Encoding::for_label(label.as_bytes()).unwrap();

@@ -24,8 +24,8 @@ use super::mapping::{
 };
 use super::records::{Hints, Limits, RawRecord, RecordStage};
 use super::{ColumnInfo, Detection, HeaderChoice, ImportSettings, Target};
-use crate::api::FieldError;
-use crate::rules::{Email, codes, parse_consent};
+use crate::api::{ErrorCode, Field, FieldError};
+use crate::rules::{Email, parse_consent};
 use crate::text::{clean_line, ellipsis, unneutralise};
 
 /// How much of the start of a file [`detect`] looks at (callers may pass less or more).
@@ -222,10 +222,10 @@ fn looks_like_header(h: &SampleRecord, data: &[SampleRecord]) -> bool {
     })
 }
 
-fn problem(code: &str, message: &str) -> Option<FieldError> {
+fn problem(code: ErrorCode, message: &str) -> Option<FieldError> {
     Some(FieldError {
-        field: "file".into(),
-        code: code.into(),
+        field: Field::File,
+        code,
         message: message.into(),
     })
 }
@@ -261,7 +261,7 @@ pub fn detect_with(
         && (matches!(d, b'"' | b'\r' | b'\n') || !d.is_ascii() || d.is_ascii_alphanumeric())
     {
         det.problem = problem(
-            codes::INVALID_DELIMITER,
+            ErrorCode::InvalidDelimiter,
             "The delimiter must be a punctuation character or tab, such as , ; | or tab.",
         );
         return det;
@@ -271,7 +271,7 @@ pub fn detect_with(
         .push(sample, false, &mut |p| text.extend_from_slice(p));
     if text.iter().all(u8::is_ascii_whitespace) {
         det.problem = problem(
-            codes::EMPTY_FILE,
+            ErrorCode::EmptyFile,
             "The file is empty: it has no rows to import.",
         );
         return det;
@@ -286,7 +286,7 @@ pub fn detect_with(
     let recs = read_records(&text, delimiter, drop_last, MAX_RECORDS);
     if recs.is_empty() {
         det.problem = problem(
-            codes::EMPTY_FILE,
+            ErrorCode::EmptyFile,
             "The file is empty: it has no rows to import.",
         );
         return det;
@@ -534,6 +534,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn quoted_delimiters_do_not_fool_detection() {
         check(
             "email,note\n\"a@x.bg\",\"x; y; z\"\nb@x.bg,\"p; q\"\n",
@@ -552,6 +553,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn excel_sep_line_and_title_preamble() {
         check(
             "sep=;\r\nemail;name\r\nivan@x.bg;Ivan Petrov\r\n",
@@ -570,6 +572,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn data_first_line_is_not_a_header() {
         check(
             "Иван;Петров;ivan@x.bg\nМария;Иванова;maria@x.bg\n",
@@ -590,6 +593,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn a_cut_sample_ignores_its_last_record() {
         let mut s = String::from("email,note\n");
         while s.len() < 20_000 {

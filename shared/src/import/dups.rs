@@ -7,8 +7,7 @@
 //! `HashMap` of 32-byte buckets took 66 MB, and no SipHash or 64x64->128-bit multiply (a
 //! library call in wasm). A pass still pays about one cache miss per distinct key.
 
-use crate::api::FieldError;
-use crate::rules::codes;
+use crate::api::{ErrorCode, Field, FieldError};
 use crate::text::ellipsis;
 
 use super::ferr;
@@ -141,8 +140,8 @@ impl DuplicateTracker {
     /// The `duplicate_email` error to report at the superseded `earlier` line.
     pub fn duplicate_error(email: &str, later_line: u64) -> FieldError {
         ferr(
-            "email",
-            codes::DUPLICATE_EMAIL,
+            Field::Email,
+            ErrorCode::DuplicateEmail,
             format!(
                 "Email {} appears again on line {later_line}; that later row is imported and this one is skipped.",
                 ellipsis(email, 80)
@@ -260,6 +259,7 @@ mod tests {
 
     /// The reference implementation's values (smhasher's MurmurHash3_x64_128, seed 0).
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn key_hash_is_murmur3_x64_128() {
         for (key, h1, h2) in [
             ("", 0, 0),
@@ -282,6 +282,7 @@ mod tests {
 
     /// Near-identical keys get different values in each half (no collision among many).
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn key_hash_separates_similar_keys() {
         let mut halves = [
             std::collections::HashSet::new(),
@@ -303,6 +304,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn the_later_row_wins_and_each_repeat_names_the_row_before() {
         let mut t = DuplicateTracker::new();
         assert!(t.is_empty());
@@ -315,6 +317,7 @@ mod tests {
 
     /// Growing keeps every key and its latest line: the tracker answers as a plain map does.
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn growing_keeps_every_key_and_its_latest_line() {
         let mut t = DuplicateTracker::new();
         let mut model = std::collections::HashMap::new();

@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::{
     ColumnInfo, Detection, FileCheck, ImportSettings, default_decoders, detect, estimate_rows,
 };
-use crate::api::FieldError;
+use crate::api::{ErrorCode, Field, FieldError};
 
 /// Most errors listed in a report (`rows` still counts everything).
 pub const MAX_ERRORS: usize = 1000;
@@ -26,8 +26,8 @@ pub struct RowCounts {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ErrorLine {
     pub line: u64,
-    pub field: String,
-    pub code: String,
+    pub field: Field,
+    pub code: ErrorCode,
     pub message: String,
 }
 

@@ -638,6 +638,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn headers() {
         let cases = [
             ("First Name", "first_name 1"),
@@ -697,6 +698,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn values() {
         let st = value_stats(["ivan@x.bg", "maria@y.com", ""]);
         assert!(matches!(guess_values(&st), Guess::Target(Email, _)));

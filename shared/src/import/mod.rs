@@ -31,10 +31,10 @@ mod records;
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::{BatchRow, Consent, FieldError};
+use crate::api::{BatchRow, Consent, ErrorCode, Field, FieldError};
 use std::borrow::Cow;
 
-use crate::rules::{Cells, FieldsRef, codes, parse_consent, split_full_name, validate_fields};
+use crate::rules::{Cells, FieldsRef, parse_consent, split_full_name, validate_fields};
 use crate::text::{clean_line, clean_note, unneutralise};
 
 pub use check::{
@@ -64,13 +64,13 @@ pub enum HeaderChoice {
 }
 
 impl HeaderChoice {
-    /// Parses `auto`, `yes`/`true`/`1`, `no`/`false`/`0` (the CLI's `--header` and the API's
-    /// `has_header`).
+    /// The one parser of a header setting given as text (the API's `has_header`, the CLI's
+    /// `--header`): exactly `auto`, `true`/`yes` or `false`/`no`; anything else is `None`.
     pub fn parse(s: &str) -> Option<HeaderChoice> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "" | "auto" => Some(HeaderChoice::Auto),
-            "yes" | "true" | "1" | "y" => Some(HeaderChoice::Yes),
-            "no" | "false" | "0" | "n" => Some(HeaderChoice::No),
+        match s {
+            "auto" => Some(HeaderChoice::Auto),
+            "true" | "yes" => Some(HeaderChoice::Yes),
+            "false" | "no" => Some(HeaderChoice::No),
             _ => None,
         }
     }
@@ -169,11 +169,16 @@ impl Target {
         Target::ALL.into_iter().find(|t| t.as_str() == s)
     }
 
-    /// The `BatchRow`/`FieldError` field name this target fills (`customer_group` -> `group`).
-    pub fn field(self) -> &'static str {
+    /// The `BatchRow`/`FieldError` field this target fills (`customer_group` -> `group`).
+    pub fn field(self) -> Field {
         match self {
-            Target::CustomerGroup => "group",
-            t => t.as_str(),
+            Target::FirstName => Field::FirstName,
+            Target::LastName => Field::LastName,
+            Target::FullName => Field::FullName,
+            Target::Email => Field::Email,
+            Target::Note => Field::Note,
+            Target::AcceptsMarketing => Field::AcceptsMarketing,
+            Target::CustomerGroup => Field::Group,
         }
     }
 
@@ -250,10 +255,10 @@ impl RowOutcome {
     }
 }
 
-fn ferr(field: &str, code: &str, message: String) -> FieldError {
+fn ferr(field: Field, code: ErrorCode, message: String) -> FieldError {
     FieldError {
-        field: field.to_string(),
-        code: code.to_string(),
+        field,
+        code,
         message,
     }
 }
@@ -380,7 +385,7 @@ fn cell_checked<'a>(
             if !too_long {
                 errors.push(ferr(
                     t.field(),
-                    codes::INVALID_ENCODING,
+                    ErrorCode::InvalidEncoding,
                     format!(
                         "{} has bytes that are not valid in the file's encoding (shown as �); check the encoding setting.",
                         label(t)
@@ -393,7 +398,7 @@ fn cell_checked<'a>(
     if too_long {
         errors.push(ferr(
             t.field(),
-            codes::FIELD_TOO_LONG,
+            ErrorCode::FieldTooLong,
             format!(
                 "{} is too long: over {} bytes; it was cut.",
                 label(t),
@@ -435,8 +440,8 @@ impl Mapper {
         }
         if rec.too_many_columns {
             errors.push(ferr(
-                "row",
-                codes::TOO_MANY_COLUMNS,
+                Field::Row,
+                ErrorCode::TooManyColumns,
                 format!(
                     "The row has more than {} cells; the extra cells were dropped.",
                     self.max_columns
@@ -450,8 +455,8 @@ impl Mapper {
                 .any(|c| !c.iter().all(u8::is_ascii_whitespace))
         {
             errors.push(ferr(
-                "row",
-                codes::RAGGED_ROW,
+                Field::Row,
+                ErrorCode::RaggedRow,
                 format!(
                     "The row has {} cells but the file has {} columns; the extra cells hold data, so the row may be shifted (an unquoted delimiter?).",
                     rec.len(),
@@ -560,8 +565,8 @@ impl Mapper {
 /// names its own line, so a split check writes it again once the line is known).
 fn unbalanced_quote(line: u64) -> FieldError {
     ferr(
-        "row",
-        codes::UNBALANCED_QUOTE,
+        Field::Row,
+        ErrorCode::UnbalancedQuote,
         format!(
             "Line {line} opens a quote (\") that is not closed where the row should end; the lines after it were read as rows of their own."
         ),
@@ -731,6 +736,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn settings_parsing() {
         assert_eq!(parse_delimiter("auto"), Ok(None));
         assert_eq!(parse_delimiter(","), Ok(Some(b',')));
@@ -744,8 +750,14 @@ mod tests {
         for h in [None, Some(true), Some(false)] {
             assert_eq!(HeaderChoice::from_has_header(h).has_header(), h);
         }
+        assert_eq!(HeaderChoice::parse("yes"), Some(HeaderChoice::Yes));
         assert_eq!(HeaderChoice::parse("no"), Some(HeaderChoice::No));
-        assert_eq!(HeaderChoice::parse("maybe"), None);
+        assert_eq!(HeaderChoice::parse("false"), Some(HeaderChoice::No));
+        assert_eq!(HeaderChoice::parse("auto"), Some(HeaderChoice::Auto));
+        // Exactly the words the API has always accepted.
+        for s in ["maybe", "", "1", "TRUE", " yes"] {
+            assert_eq!(HeaderChoice::parse(s), None, "{s:?}");
+        }
         assert_eq!(Target::parse("customer_group"), Some(Target::CustomerGroup));
         assert_eq!(
             serde_json::to_string(&Target::AcceptsMarketing).unwrap(),

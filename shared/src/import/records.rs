@@ -949,6 +949,7 @@ pub(crate) mod tests {
     }
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn lines_and_terminators() {
         assert_eq!(
             parse("a,b\nc,d"),
@@ -970,6 +971,7 @@ pub(crate) mod tests {
     }
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn quotes() {
         assert_eq!(
             parse("\"a \"\"b\"\"\",c\nd,e"),
@@ -983,6 +985,7 @@ pub(crate) mod tests {
     }
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn unbalanced_quote_is_cut_and_reparsed() {
         let input = "name,email\n\"Ivan,ivan@x.bg\nMaria,maria@x.bg\nPetar,petar@x.bg\n";
         assert_eq!(
@@ -1020,6 +1023,7 @@ pub(crate) mod tests {
     }
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn multi_line_note_is_kept() {
         let input = "e,note\nivan@x.bg,\"line one, more\nline two\"\n";
         assert_eq!(
@@ -1065,6 +1069,7 @@ pub(crate) mod tests {
     }
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn unclosed_quote_at_end_of_file() {
         assert_eq!(
             parse("a,\"b\nc,d"),
@@ -1083,6 +1088,7 @@ pub(crate) mod tests {
     }
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn limits() {
         let limits = Limits {
             max_field_bytes: 16,
@@ -1116,6 +1122,7 @@ pub(crate) mod tests {
 
         /// The fast path gives exactly what csv-core alone gives, whatever the chunking.
         #[test]
+        #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
         fn fast_path_matches_csv_core(
             tokens in proptest::collection::vec(
                 proptest::prop_oneof![

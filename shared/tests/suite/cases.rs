@@ -3,13 +3,20 @@
 //! result is compared with its snapshot `<file>.snap` (the `intake inspect --json` document
 //! followed by every row).
 
+#[cfg(not(target_arch = "wasm32"))]
 use std::path::PathBuf;
 
-use expect_test::{ExpectFile, expect};
+#[cfg(not(target_arch = "wasm32"))]
+use expect_test::ExpectFile;
+use expect_test::expect;
+use shared::api::ErrorCode;
 use shared::import::{HeaderChoice, ImportSettings, Target, inspect};
 
-use crate::support::{assert_counts_add_up, detect_all, read_rows, render_rows};
+#[cfg(not(target_arch = "wasm32"))]
+use crate::support::assert_counts_add_up;
+use crate::support::{detect_all, read_rows, render_rows};
 
+#[cfg(not(target_arch = "wasm32"))]
 fn corpus_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
 }
@@ -24,6 +31,7 @@ fn settings(encoding: Option<&str>, delimiter: Option<u8>, header: HeaderChoice)
 }
 
 /// Every fixture with the settings it is read with.
+#[cfg(not(target_arch = "wasm32"))]
 fn cases() -> Vec<(&'static str, ImportSettings)> {
     let auto = ImportSettings::default;
     vec![
@@ -85,6 +93,7 @@ fn cases() -> Vec<(&'static str, ImportSettings)> {
     ]
 }
 
+#[cfg(not(target_arch = "wasm32"))] // reads the file system
 #[test]
 fn every_fixture_is_in_the_table() {
     let listed: Vec<&str> = cases().iter().map(|(f, _)| *f).collect();
@@ -98,6 +107,7 @@ fn every_fixture_is_in_the_table() {
     assert!(missing.is_empty(), "fixtures without a case: {missing:?}");
 }
 
+#[cfg(not(target_arch = "wasm32"))] // reads the file system
 #[test]
 fn corpus_snapshots() {
     let mut failures = Vec::new();
@@ -152,15 +162,16 @@ fn corpus_snapshots() {
 }
 
 #[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn user_mapping_overrides_suggestions() {
-    let bytes = std::fs::read(corpus_dir().join("no_header.csv")).unwrap();
+    let bytes: &[u8] = include_bytes!("../corpus/no_header.csv");
     let settings = ImportSettings {
         mapping: Some(vec![Some(Target::Email), Some(Target::Note), None]),
         ..ImportSettings::default()
     };
-    let det = detect_all(&bytes, &settings);
+    let det = detect_all(bytes, &settings);
     assert_eq!(det.mapping, [Some(Target::Email), Some(Target::Note), None]);
-    let rows = read_rows(&bytes, &det, &[usize::MAX]);
+    let rows = read_rows(bytes, &det, &[usize::MAX]);
     expect![[r#"
         1 ok email="ivan@example.com" note="Ivan Petrov"
         2 ok email="maria@example.com" note="Maria Ivanova"
@@ -170,6 +181,7 @@ fn user_mapping_overrides_suggestions() {
 }
 
 #[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn header_and_delimiter_overrides() {
     let bytes =
         b"email;name\nivan@example.com;Ivan\nmaria@example.com;Maria\npetar@example.com;Petar\n";
@@ -188,24 +200,26 @@ fn header_and_delimiter_overrides() {
     let report = inspect(bytes, &settings(None, None, HeaderChoice::No));
     assert_eq!((report.rows.total, report.rows.invalid), (4, 1));
     let report = inspect(bytes, &settings(Some("klingon"), None, HeaderChoice::Auto));
-    assert_eq!(report.problem.unwrap().code, "unknown_encoding");
+    assert_eq!(report.problem.unwrap().code, ErrorCode::UnknownEncoding);
     let report = inspect(bytes, &settings(None, Some(b'"'), HeaderChoice::Auto));
-    assert_eq!(report.problem.unwrap().code, "invalid_delimiter");
+    assert_eq!(report.problem.unwrap().code, ErrorCode::InvalidDelimiter);
 }
 
 #[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn windows_1251_forced_label_and_auto_agree() {
-    let bytes = std::fs::read(corpus_dir().join("cloudcart_bg.csv")).unwrap();
-    let auto = inspect(&bytes, &ImportSettings::default());
-    let forced = inspect(&bytes, &settings(Some("cp1251"), None, HeaderChoice::Auto));
+    let bytes: &[u8] = include_bytes!("../corpus/cloudcart_bg.csv");
+    let auto = inspect(bytes, &ImportSettings::default());
+    let forced = inspect(bytes, &settings(Some("cp1251"), None, HeaderChoice::Auto));
     assert_eq!(auto, forced);
     assert_eq!(auto.encoding, "windows-1251");
 }
 
 #[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn render_table_is_readable() {
-    let bytes = std::fs::read(corpus_dir().join("cloudcart_bg.csv")).unwrap();
-    let report = inspect(&bytes, &ImportSettings::default());
+    let bytes: &[u8] = include_bytes!("../corpus/cloudcart_bg.csv");
+    let report = inspect(bytes, &ImportSettings::default());
     expect![[r#"
         Encoding: windows-1251   Delimiter: ;   Header: line 1
 

@@ -5,10 +5,12 @@
 //! hand-made edge cases of the parser's fast path. The first byte of an input picks the
 //! settings (see `shared::testdata::split_fuzz_input`).
 
+#[cfg(not(target_arch = "wasm32"))]
 use std::path::PathBuf;
 
 use shared::testdata::{DataEncoding, GenOptions, Generator, check_import};
 
+#[cfg(not(target_arch = "wasm32"))]
 fn files(dir: &str, ext: Option<&str>) -> Vec<(String, Vec<u8>)> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(dir);
     let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
@@ -21,9 +23,11 @@ fn files(dir: &str, ext: Option<&str>) -> Vec<(String, Vec<u8>)> {
     out
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 /// Settings bytes covering every encoding, delimiter and header choice.
 const SETTINGS: [u8; 10] = [0x00, 0x01, 0x02, 0x0B, 0x13, 0x1B, 0x24, 0x47, 0x8C, 0xFF];
 
+#[cfg(not(target_arch = "wasm32"))] // reads the file system
 #[test]
 fn corpus_fixtures_keep_the_import_invariants() {
     let fixtures = files("tests/corpus", Some("csv"));
@@ -38,6 +42,7 @@ fn corpus_fixtures_keep_the_import_invariants() {
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))] // reads the file system
 #[test]
 fn fuzz_regressions_keep_the_import_invariants() {
     let inputs = files("tests/fuzz", None);
@@ -49,6 +54,7 @@ fn fuzz_regressions_keep_the_import_invariants() {
 }
 
 #[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn generated_files_keep_the_import_invariants() {
     for (b, delimiter, encoding) in [
         (0x1F, b',', DataEncoding::Utf8),

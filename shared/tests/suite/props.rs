@@ -44,6 +44,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn chunking_never_changes_rows(bytes in prop_oneof![csvish(), csv_lines()], chunks in prop::collection::vec(1usize..40, 1..8)) {
         let det = detect_all(&bytes, &ImportSettings::default());
         let whole = read_rows(&bytes, &det, &[usize::MAX]);
@@ -52,6 +53,7 @@ proptest! {
     }
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn counts_add_up_on_any_bytes(bytes in prop_oneof![csvish(), csv_lines(), prop::collection::vec(any::<u8>(), 0..400)]) {
         let report = inspect(&bytes, &ImportSettings::default());
         assert_counts_add_up(&report);
@@ -63,6 +65,7 @@ proptest! {
     }
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn export_then_import_gives_the_same_customers(
         people in prop::collection::vec(customer(), 1..12),
         delimiter in prop::sample::select(vec![b',', b';', b'\t']),

@@ -1,6 +1,7 @@
 //! Helpers shared by the test modules.
 
-use shared::api::Consent;
+pub use shared::snapshot::render_rows;
+
 use shared::import::{Detection, ImportSettings, InspectReport, RowOutcome, RowReader, detect};
 
 /// Reads `bytes` with a `RowReader` fed in the given chunk sizes (cycled).
@@ -25,41 +26,6 @@ pub fn detect_all(bytes: &[u8], settings: &ImportSettings) -> Detection {
         &bytes[..bytes.len().min(shared::import::SAMPLE_BYTES)],
         settings,
     )
-}
-
-/// One line per row: line, ok/codes, then the non-empty fields.
-pub fn render_rows(rows: &[RowOutcome]) -> String {
-    let mut s = String::new();
-    for o in rows {
-        let r = &o.row;
-        let status = if o.errors.is_empty() {
-            "ok".to_string()
-        } else {
-            o.errors
-                .iter()
-                .map(|e| format!("{}:{}", e.field, e.code))
-                .collect::<Vec<_>>()
-                .join(",")
-        };
-        s.push_str(&format!("{} {}", o.line, status));
-        let mut field = |name: &str, v: &Option<String>| {
-            if let Some(v) = v {
-                s.push_str(&format!(" {name}={v:?}"));
-            }
-        };
-        field("first", &r.first_name);
-        field("last", &r.last_name);
-        field("email", &r.email);
-        field("note", &r.note);
-        field("group", &r.group);
-        match &r.accepts_marketing {
-            Some(Consent::Bool(b)) => s.push_str(&format!(" marketing={b}")),
-            Some(Consent::Text(t)) => s.push_str(&format!(" marketing={t:?}")),
-            None => {}
-        }
-        s.push('\n');
-    }
-    s
 }
 
 /// The accounting invariant of a report.

@@ -1,0 +1,134 @@
+//! The stable error codes of a [`FieldError`](crate::api::FieldError): one enum instead of
+//! string constants, so a typo is a compile error and a `match` names every case.
+//!
+//! Each code serialises as the snake_case string of the REST contract (docs/api.md);
+//! [`ErrorCode::as_str`] gives the same string. Codes never change meaning; new ones may be
+//! added.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The row has no email address (email is required).
+    MissingEmail,
+    /// The email address is not a valid address.
+    InvalidEmail,
+    /// The email's local part is over 64 octets or the address is over 254.
+    EmailTooLong,
+    /// The marketing-consent cell is not one of the accepted words.
+    InvalidAcceptsMarketing,
+    /// A cell is longer than the limit for its field.
+    FieldTooLong,
+    /// The record has more cells than the column limit.
+    TooManyColumns,
+    /// A quoted field was never closed (or swallowed following lines).
+    UnbalancedQuote,
+    /// Bytes that are invalid in the file's encoding.
+    InvalidEncoding,
+    /// An earlier row with the same email; the later row wins.
+    DuplicateEmail,
+    /// The record has cells with data beyond the header's columns.
+    RaggedRow,
+    /// File-level: nothing to import.
+    EmptyFile,
+    /// File-level: the file is not text (a binary file, a spreadsheet, an image...).
+    BinaryFile,
+    /// File-level: the encoding label given by the user is not a known WHATWG label.
+    UnknownEncoding,
+    /// File-level: the delimiter given by the user cannot be used.
+    InvalidDelimiter,
+}
+
+impl ErrorCode {
+    pub const ALL: [ErrorCode; 14] = [
+        ErrorCode::MissingEmail,
+        ErrorCode::InvalidEmail,
+        ErrorCode::EmailTooLong,
+        ErrorCode::InvalidAcceptsMarketing,
+        ErrorCode::FieldTooLong,
+        ErrorCode::TooManyColumns,
+        ErrorCode::UnbalancedQuote,
+        ErrorCode::InvalidEncoding,
+        ErrorCode::DuplicateEmail,
+        ErrorCode::RaggedRow,
+        ErrorCode::EmptyFile,
+        ErrorCode::BinaryFile,
+        ErrorCode::UnknownEncoding,
+        ErrorCode::InvalidDelimiter,
+    ];
+
+    /// The code as the contract spells it (what serde writes).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::MissingEmail => "missing_email",
+            ErrorCode::InvalidEmail => "invalid_email",
+            ErrorCode::EmailTooLong => "email_too_long",
+            ErrorCode::InvalidAcceptsMarketing => "invalid_accepts_marketing",
+            ErrorCode::FieldTooLong => "field_too_long",
+            ErrorCode::TooManyColumns => "too_many_columns",
+            ErrorCode::UnbalancedQuote => "unbalanced_quote",
+            ErrorCode::InvalidEncoding => "invalid_encoding",
+            ErrorCode::DuplicateEmail => "duplicate_email",
+            ErrorCode::RaggedRow => "ragged_row",
+            ErrorCode::EmptyFile => "empty_file",
+            ErrorCode::BinaryFile => "binary_file",
+            ErrorCode::UnknownEncoding => "unknown_encoding",
+            ErrorCode::InvalidDelimiter => "invalid_delimiter",
+        }
+    }
+
+    /// The reverse of [`ErrorCode::as_str`].
+    pub fn parse(s: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorCode;
+
+    /// The strings of the contract, written out: a renamed variant must not change them.
+    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn every_code_keeps_its_string() {
+        let old = [
+            (ErrorCode::MissingEmail, "missing_email"),
+            (ErrorCode::InvalidEmail, "invalid_email"),
+            (ErrorCode::EmailTooLong, "email_too_long"),
+            (
+                ErrorCode::InvalidAcceptsMarketing,
+                "invalid_accepts_marketing",
+            ),
+            (ErrorCode::FieldTooLong, "field_too_long"),
+            (ErrorCode::TooManyColumns, "too_many_columns"),
+            (ErrorCode::UnbalancedQuote, "unbalanced_quote"),
+            (ErrorCode::InvalidEncoding, "invalid_encoding"),
+            (ErrorCode::DuplicateEmail, "duplicate_email"),
+            (ErrorCode::RaggedRow, "ragged_row"),
+            (ErrorCode::EmptyFile, "empty_file"),
+            (ErrorCode::BinaryFile, "binary_file"),
+            (ErrorCode::UnknownEncoding, "unknown_encoding"),
+            (ErrorCode::InvalidDelimiter, "invalid_delimiter"),
+        ];
+        assert_eq!(old.len(), ErrorCode::ALL.len());
+        for (code, s) in old {
+            assert_eq!(serde_json::to_string(&code).unwrap(), format!("\"{s}\""));
+            assert_eq!(code.as_str(), s);
+            assert_eq!(code.to_string(), s);
+            assert_eq!(ErrorCode::parse(s), Some(code));
+            assert_eq!(
+                serde_json::from_str::<ErrorCode>(&format!("\"{s}\"")).unwrap(),
+                code
+            );
+        }
+        assert_eq!(ErrorCode::parse("nope"), None);
+    }
+}
