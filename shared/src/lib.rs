@@ -16,6 +16,7 @@ pub mod api;
 pub mod export;
 pub mod import;
 pub mod rules;
+pub mod settings;
 #[cfg(feature = "testdata")]
 pub mod testdata;
 pub mod text;

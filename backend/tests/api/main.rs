@@ -17,3 +17,4 @@ mod queue;
 mod routes;
 mod search_index;
 mod security;
+mod settings;

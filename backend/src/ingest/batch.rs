@@ -1,0 +1,89 @@
+//! A batch of rows validated again on the server, and what is stored for it.
+
+use sha2::{Digest, Sha256};
+use shared::api::{BatchRequest, BatchResponse, BatchRow, FieldError, RejectedRow};
+
+use crate::storage::{NewBatch, StoredError, StoredRow};
+
+/// Rows one batch may carry.
+pub const MAX_BATCH_ROWS: usize = 10_000;
+
+/// The raw value of a field of a posted row, for the error report.
+pub fn field_value(row: &BatchRow, field: &str) -> String {
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    match field {
+        "first_name" => text(&row.first_name),
+        "last_name" => text(&row.last_name),
+        "email" => text(&row.email),
+        "note" => text(&row.note),
+        "group" | "customer_group" => text(&row.group),
+        "accepts_marketing" => match &row.accepts_marketing {
+            Some(shared::api::Consent::Bool(b)) => b.to_string(),
+            Some(shared::api::Consent::Text(t)) => t.clone(),
+            None => String::new(),
+        },
+        _ => String::new(),
+    }
+}
+
+/// The stored errors of one rejected row, each with the value it was about.
+pub fn stored_errors<'a>(
+    row: &'a BatchRow,
+    errors: &'a [FieldError],
+) -> impl Iterator<Item = StoredError> + 'a {
+    errors.iter().map(|e| StoredError {
+        line: row.line,
+        value: field_value(row, &e.field),
+        error: e.clone(),
+    })
+}
+
+/// Validate every row again with the shared rules: the server never trusts the browser.
+pub fn validate_batch(seq: u32, rows: &[BatchRow]) -> (NewBatch, BatchResponse) {
+    let mut stored = Vec::with_capacity(rows.len());
+    let mut rejected = Vec::new();
+    let mut errors = Vec::new();
+    for row in rows {
+        match shared::rules::validate_row(row) {
+            Ok(draft) => stored.push(StoredRow::from_draft(draft)),
+            Err(field_errors) => {
+                errors.extend(stored_errors(row, &field_errors));
+                rejected.push(RejectedRow {
+                    line: row.line,
+                    errors: field_errors,
+                });
+            }
+        }
+    }
+    let response = BatchResponse {
+        seq,
+        accepted: stored.len() as u32,
+        rejected,
+    };
+    let batch = NewBatch {
+        seq,
+        body_hash: String::new(),
+        row_count: rows.len() as u64,
+        rows: stored,
+        errors,
+        response_json: serde_json::to_string(&response).unwrap_or_default(),
+    };
+    (batch, response)
+}
+
+/// A posted batch as it is stored: every row validated again, and the body's identity, a
+/// hash of its parsed content (so formatting differences are the same body).
+pub fn prepare_batch(
+    seq: u32,
+    req: &BatchRequest,
+) -> serde_json::Result<(NewBatch, BatchResponse)> {
+    // Serialised straight into the hash (through a buffer: serde writes small pieces).
+    let mut hasher = std::io::BufWriter::with_capacity(64 << 10, Sha256::new());
+    serde_json::to_writer(&mut hasher, req)?;
+    let hasher = hasher
+        .into_inner()
+        .map_err(|e| serde_json::Error::io(e.into_error()))?;
+    let (mut batch, response) = validate_batch(seq, &req.rows);
+    batch.body_hash = hex::encode(hasher.finalize());
+    Ok((batch, response))
+}

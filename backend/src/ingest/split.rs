@@ -1,0 +1,162 @@
+//! A spooled CSV file read with the shared rules (the browser's detection, mapping and
+//! validation) and cut into batches of [`CSV_BATCH_ROWS`] rows for the queue to store.
+//! Reading is deterministic, so a split started over after a crash cuts the same batches.
+
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+use shared::api::BatchRow;
+use shared::import::{RowOutcome, RowReader, SAMPLE_BYTES};
+use shared::settings::ReadSettings;
+use tokio::io::{AsyncReadExt, BufReader};
+
+use super::batch::{stored_errors, validate_batch};
+use crate::storage::NewBatch;
+
+/// Rows per batch when the server splits an uploaded CSV.
+pub const CSV_BATCH_ROWS: usize = 2000;
+/// After the sample, the file is read in pieces of the sample's size.
+const READ_CHUNK: usize = SAMPLE_BYTES;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SplitError {
+    /// The file cannot be imported as it is (it cannot be opened, has a file-level problem,
+    /// or the mapping names a column it lacks): the import fails with this message.
+    #[error("{0}")]
+    Unreadable(String),
+    /// Reading failed part way: worth another attempt.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error("encoding a batch: {0}")]
+    Encode(#[from] serde_json::Error),
+}
+
+/// Reads one file batch by batch.
+pub struct CsvSplitter {
+    file: BufReader<tokio::fs::File>,
+    rows: RowReader,
+    /// The next piece of the file to parse (empty at its end); `None` when it is yet to be
+    /// read.
+    chunk: Option<Vec<u8>>,
+    /// The buffer of the last piece, reused for the next.
+    spare: Vec<u8>,
+    /// Rows parsed but not yet handed out in a batch.
+    ready: Vec<RowOutcome>,
+    finished: bool,
+    next_seq: u32,
+    total: i64,
+}
+
+impl CsvSplitter {
+    /// Opens the file and detects its encoding, delimiter, header and mapping from the start
+    /// of it, as the browser does.
+    pub async fn open(path: &Path, settings: &ReadSettings) -> Result<CsvSplitter, SplitError> {
+        let file = tokio::fs::File::open(path).await.map_err(|e| {
+            SplitError::Unreadable(format!("the uploaded file cannot be read: {e}"))
+        })?;
+        let mut file = BufReader::with_capacity(1 << 20, file);
+        let mut sample = Vec::with_capacity(SAMPLE_BYTES);
+        let mut piece = vec![0u8; 64 * 1024];
+        while sample.len() < SAMPLE_BYTES {
+            let n = file.read(&mut piece).await?;
+            if n == 0 {
+                break;
+            }
+            sample.extend_from_slice(&piece[..n]);
+        }
+        let mut detection = shared::import::detect(&sample, &settings.to_import_settings());
+        if let Some(problem) = &detection.problem {
+            return Err(SplitError::Unreadable(problem.message.clone()));
+        }
+        settings
+            .apply_named_mapping(&mut detection)
+            .map_err(|e| SplitError::Unreadable(e.to_string()))?;
+        Ok(CsvSplitter {
+            file,
+            rows: RowReader::new(&detection),
+            chunk: Some(sample),
+            spare: Vec::new(),
+            ready: Vec::new(),
+            finished: false,
+            next_seq: 0,
+            total: 0,
+        })
+    }
+
+    /// The next batch, numbered from 0; `None` after the last.
+    pub async fn next_batch(&mut self) -> Result<Option<NewBatch>, SplitError> {
+        loop {
+            if self.ready.len() >= CSV_BATCH_ROWS || (self.finished && !self.ready.is_empty()) {
+                let n = self.ready.len().min(CSV_BATCH_ROWS);
+                let outcomes: Vec<RowOutcome> = self.ready.drain(..n).collect();
+                let seq = self.next_seq;
+                self.next_seq += 1;
+                return Ok(Some(crate::cpu::heavy(|| split_batch(seq, outcomes))?));
+            }
+            if self.finished {
+                return Ok(None);
+            }
+            self.feed().await?;
+        }
+    }
+
+    /// Records in the file (valid or not), once the last batch is out.
+    pub fn total_rows(&self) -> i64 {
+        self.total
+    }
+
+    /// Batches handed out so far.
+    pub fn batch_count(&self) -> u32 {
+        self.next_seq
+    }
+
+    /// Parses the piece read last, or (its rows handed out first) reads the next one.
+    async fn feed(&mut self) -> Result<(), std::io::Error> {
+        match self.chunk.take() {
+            Some(buf) => {
+                let mut outcomes = Vec::new();
+                crate::cpu::heavy(|| {
+                    if buf.is_empty() {
+                        self.rows.finish(&mut |o| outcomes.push(o));
+                    } else {
+                        self.rows.push(&buf, &mut |o| outcomes.push(o));
+                    }
+                });
+                self.total += outcomes.len() as i64;
+                self.ready.extend(outcomes);
+                self.finished = buf.is_empty();
+                self.spare = buf;
+            }
+            None => {
+                let mut buf = std::mem::take(&mut self.spare);
+                buf.clear();
+                buf.resize(READ_CHUNK, 0);
+                let n = self.file.read(&mut buf).await?;
+                buf.truncate(n);
+                self.chunk = Some(buf);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One batch of parsed rows: the valid ones validated again as a posted batch is, the
+/// rejected ones kept with their errors. Its identity is the hash of the stored rows.
+fn split_batch(seq: u32, outcomes: Vec<RowOutcome>) -> Result<NewBatch, serde_json::Error> {
+    let mut valid: Vec<BatchRow> = Vec::with_capacity(outcomes.len());
+    let mut rejected = Vec::new();
+    for o in outcomes {
+        if o.errors.is_empty() {
+            valid.push(o.row);
+        } else {
+            rejected.push(o);
+        }
+    }
+    let (mut batch, _) = validate_batch(seq, &valid);
+    for o in &rejected {
+        batch.row_count += 1;
+        batch.errors.extend(stored_errors(&o.row, &o.errors));
+    }
+    batch.body_hash = hex::encode(Sha256::digest(serde_json::to_vec(&batch.rows)?));
+    Ok(batch)
+}
