@@ -1,7 +1,7 @@
 //! A batch of rows validated again on the server, and what is stored for it.
 
 use sha2::{Digest, Sha256};
-use shared::api::{BatchRequest, BatchResponse, BatchRow, FieldError, RejectedRow};
+use shared::api::{BatchRequest, BatchResponse, BatchRow, Consent, FieldError, RejectedRow};
 
 use crate::storage::{NewBatch, StoredError, StoredRow};
 
@@ -36,6 +36,30 @@ pub fn stored_errors<'a>(
         value: field_value(row, &e.field),
         error: e.clone(),
     })
+}
+
+/// A row the shared reader found valid, with the key of its (normalised) email, as stored.
+/// The reader ran the row rules on these cells already, on the server (`RowReader` and
+/// `validate_row` share one implementation of them), so the row is not validated a second
+/// time: its cleaned cells are what `validate_row` would give back (a unit test in `split`
+/// checks it).
+pub fn reader_row(row: BatchRow, email_key: String) -> StoredRow {
+    let first_name = row.first_name.unwrap_or_default();
+    let last_name = row.last_name.unwrap_or_default();
+    StoredRow {
+        line: row.line,
+        full_name: shared::rules::join_name(&first_name, &last_name),
+        first_name,
+        last_name,
+        email: row.email.unwrap_or_default(),
+        email_key,
+        note: row.note.unwrap_or_default(),
+        accepts_marketing: match row.accepts_marketing {
+            Some(Consent::Bool(b)) => Some(b),
+            _ => None,
+        },
+        group: row.group.filter(|g| !g.is_empty()),
+    }
 }
 
 /// Validate every row again with the shared rules: the server never trusts the browser.
