@@ -416,7 +416,8 @@ async fn import(args: ImportArgs) -> anyhow::Result<()> {
     let source = tokio::fs::File::open(&args.file).await?;
     let dest = ingest::spool_upload(
         &args.db.data_dir,
-        &mut tokio_util::io::ReaderStream::new(source),
+        // Pieces of 1 MiB: a big file is copied in few writes.
+        &mut tokio_util::io::ReaderStream::with_capacity(source, 1 << 20),
         SpoolLimits::local(),
     )
     .await?;
