@@ -60,11 +60,11 @@ fn batch_decode(c: &mut Criterion) {
     g.bench_function("posted_body", |b| {
         b.iter(|| {
             let req: BatchRequest = serde_json::from_slice(black_box(&body)).unwrap();
-            let (stored, _) = intake::api::prepare_batch(0, &req).unwrap();
+            let (stored, _) = intake::ingest::prepare_batch(0, &req).unwrap();
             black_box(stored.rows.len())
         })
     });
-    let (stored, _) = intake::api::prepare_batch(0, &batch(0)).unwrap();
+    let (stored, _) = intake::ingest::prepare_batch(0, &batch(0)).unwrap();
     g.bench_function("stored_rows_written_and_read", |b| {
         b.iter(|| {
             let json = StoredRow::stored_json(black_box(&stored.rows)).unwrap();
@@ -92,7 +92,7 @@ async fn apply_once(dir: &std::path::Path, run: u32) -> Duration {
         .await
         .unwrap();
     for seq in 0..STORE_BATCHES {
-        let (stored, _) = intake::api::prepare_batch(seq as u32, &batch(seq)).unwrap();
+        let (stored, _) = intake::ingest::prepare_batch(seq as u32, &batch(seq)).unwrap();
         storage
             .put_batch(import.id, &stored, ImportStatus::Receiving)
             .await

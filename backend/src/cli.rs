@@ -8,7 +8,10 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use shared::api::{CustomerFilter, ImportStatus, OnDuplicate};
+use shared::settings::ReadSettings;
 
+use crate::export;
+use crate::ingest::{self, SpoolLimits};
 use crate::queue::QueueConfig;
 use crate::storage::{self, Storage};
 use crate::{AppState, Config};
@@ -360,31 +363,32 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-fn import_settings(
+fn read_settings(
     encoding: Option<String>,
     delimiter: Option<&str>,
     header: shared::import::HeaderChoice,
-) -> anyhow::Result<shared::import::ImportSettings> {
+) -> anyhow::Result<ReadSettings> {
     if let Some(label) = &encoding {
         anyhow::ensure!(
             shared::import::lookup_label(label, shared::import::default_decoders()).is_some(),
             "unknown encoding {label}"
         );
     }
-    Ok(shared::import::ImportSettings {
+    Ok(ReadSettings {
         encoding,
         delimiter: shared::import::parse_delimiter(delimiter.unwrap_or("auto"))
             .map_err(anyhow::Error::msg)?,
-        header,
+        has_header: header.has_header(),
         mapping: None,
+        mapping_by_name: None,
     })
 }
 
 fn inspect(args: InspectArgs) -> anyhow::Result<()> {
     let bytes = std::fs::read(&args.file)
         .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.file.display()))?;
-    let settings = import_settings(args.encoding, args.delimiter.as_deref(), args.header)?;
-    let report = shared::import::inspect(&bytes, &settings);
+    let settings = read_settings(args.encoding, args.delimiter.as_deref(), args.header)?;
+    let report = shared::import::inspect(&bytes, &settings.to_import_settings());
     let text = if args.json {
         serde_json::to_string_pretty(&report)? + "\n"
     } else {
@@ -405,7 +409,7 @@ fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
 
 async fn import(args: ImportArgs) -> anyhow::Result<()> {
     let storage = storage::connect(&args.db.database_url).await?;
-    let settings = import_settings(args.encoding, args.delimiter.as_deref(), args.header)?;
+    let settings = read_settings(args.encoding, args.delimiter.as_deref(), args.header)?;
     let group_id = match storage
         .list_groups()
         .await?
@@ -415,31 +419,36 @@ async fn import(args: ImportArgs) -> anyhow::Result<()> {
         Some(g) => g.id,
         None => storage.create_group(&args.group).await?.id,
     };
-    let dir = args.db.data_dir.join("uploads");
-    std::fs::create_dir_all(&dir)?;
-    let dest = std::fs::canonicalize(&dir)?.join(format!("{}.csv", crate::auth::random_token(16)));
-    std::fs::copy(&args.file, &dest)?;
-    let csv_settings = crate::api::imports::CsvSettings {
-        has_header: settings.header.has_header(),
-        delimiter: settings.delimiter,
-        encoding: settings.encoding,
-        mapping: None,
-    };
+    let source = tokio::fs::File::open(&args.file).await?;
+    let dest = ingest::spool_upload(
+        &args.db.data_dir,
+        // Pieces of 1 MiB: a big file is copied in few writes.
+        &mut tokio_util::io::ReaderStream::with_capacity(source, 1 << 20),
+        SpoolLimits::local(),
+    )
+    .await?;
     let file_name = args
         .file
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "import.csv".into());
-    let import = storage
+    let import = match storage
         .create_import(
             &file_name,
             group_id,
             args.on_duplicate.into(),
-            &serde_json::to_string(&csv_settings)?,
+            &settings.to_stored(),
             Some(&dest.to_string_lossy()),
             ImportStatus::Queued,
         )
-        .await?;
+        .await
+    {
+        Ok(import) => import,
+        Err(e) => {
+            ingest::spool::discard(&dest).await;
+            return Err(e.into());
+        }
+    };
     println!("queued import {}", import.id);
     if args.wait {
         wait_for(storage.as_ref(), import.id).await?;
@@ -496,12 +505,11 @@ async fn export(args: ExportArgs) -> anyhow::Result<()> {
         created_from: args.created_from,
         created_to: args.created_to,
     };
-    let opts = crate::api::export_options(Some(&args.delimiter), Some(args.bom))
-        .map_err(|e| anyhow::anyhow!(e.message))?;
+    let opts = export::export_options(Some(&args.delimiter), Some(args.bom))?;
     // The pages are written ahead into a channel, here in this task (not a spawned one):
     // when stdout's reader goes away, the writer is dropped with the reading side.
     let (tx, mut rx) = tokio::sync::mpsc::channel(2);
-    let produce = crate::api::write_export(storage.as_ref(), &filter, &opts, tx);
+    let produce = export::write_export(storage.as_ref(), &filter, &opts, tx);
     let mut out = std::io::stdout().lock();
     let consume = async move {
         while let Some(chunk) = rx.recv().await {

@@ -1,12 +1,18 @@
 //! Intake's backend: the REST API (axum), the durable import queue, storage on SQLite or
 //! PostgreSQL (sqlx), exports, and the `intake` command line. See ARCHITECTURE.md.
+//!
+//! The domain sits beside the HTTP layer, not in it: `ingest` (validating batches,
+//! spooling and splitting uploads) and `export` are called by `api`, `cli` and `queue`;
+//! nothing outside `api` uses `api`.
 
 pub mod api;
 pub mod auth;
 pub mod cli;
 pub mod cpu;
 pub mod error;
+pub mod export;
 pub mod extract;
+pub mod ingest;
 pub mod queue;
 pub mod server;
 pub mod storage;

@@ -7,16 +7,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use shared::api::{BatchRow, ImportStatus};
+use shared::api::ImportStatus;
+use shared::settings::ReadSettings;
 use tokio::sync::Notify;
 
-use crate::api::imports::{CsvSettings, validate_batch};
-use crate::storage::{ClaimedJob, JobKind, Storage};
+use crate::ingest::{CSV_BATCH_ROWS, CsvSplitter, SplitError};
+use crate::storage::{ClaimedJob, JobKind, PutBatch, Storage};
 
 /// A job that failed this many times ends `failed`.
 pub const MAX_ATTEMPTS: i64 = 5;
-/// Rows per batch when the server splits an uploaded CSV.
-pub const CSV_BATCH_ROWS: usize = 2000;
 /// Changes reversed per undo transaction.
 const UNDO_CHUNK: i64 = 1000;
 
@@ -207,12 +206,25 @@ async fn run_import(
     config: &QueueConfig,
     job: &ClaimedJob,
 ) -> anyhow::Result<Outcome> {
-    if job.source_path.is_some() && job.batch_count.is_none() {
-        match split_csv(storage, config, job).await {
-            Ok(true) => {}
-            Ok(false) => return Ok(Outcome::LeaseLost),
-            Err(SplitError::Storage(e)) => return Err(e),
-            Err(SplitError::Unreadable(msg)) => {
+    if let Some(path) = &job.source_path
+        && job.batch_count.is_none()
+    {
+        // Strict: a stored value this version cannot read fails the import, never a default.
+        let settings = match ReadSettings::parse_stored(&job.settings) {
+            Ok(settings) => settings,
+            Err(e) => {
+                let msg = format!(
+                    "import {}: its stored settings cannot be read: {e}",
+                    job.import_id
+                );
+                tracing::error!(import = job.import_id, settings = %job.settings, error = %e, "corrupt import settings");
+                return Ok(Outcome::Finished(ImportStatus::Failed, Some(msg)));
+            }
+        };
+        match split_csv(storage, config, job, path.as_ref(), &settings).await? {
+            SplitEnd::Stored => {}
+            SplitEnd::LeaseLost => return Ok(Outcome::LeaseLost),
+            SplitEnd::Unreadable(msg) => {
                 return Ok(Outcome::Finished(ImportStatus::Failed, Some(msg)));
             }
         }
@@ -256,132 +268,64 @@ async fn run_undo(
     }
 }
 
-enum SplitError {
-    Storage(anyhow::Error),
+/// How splitting an uploaded file ended.
+enum SplitEnd {
+    /// Every batch is stored and the import knows its counts.
+    Stored,
+    LeaseLost,
+    /// The file cannot be imported: the import fails with this message.
     Unreadable(String),
 }
 
-impl<E: Into<anyhow::Error>> From<E> for SplitError {
-    fn from(e: E) -> Self {
-        SplitError::Storage(e.into())
-    }
-}
-
-/// Parse an uploaded CSV with the shared rules into stored batches. Parsing is
-/// deterministic, so after a crash the split starts over and batches already stored are
-/// recognised by their seq and body.
-/// Ok(false) when the lease was lost while splitting.
+/// Cut an uploaded CSV into stored batches (see [`CsvSplitter`]). After a crash the split
+/// starts over and batches already stored are recognised by their seq and body. An error is
+/// worth another attempt.
 async fn split_csv(
     storage: &dyn Storage,
     config: &QueueConfig,
     job: &ClaimedJob,
-) -> Result<bool, SplitError> {
-    let path = job.source_path.clone().unwrap_or_default();
-    let settings: CsvSettings = serde_json::from_str(&job.settings).unwrap_or_default();
-    let file = tokio::fs::File::open(&path)
-        .await
-        .map_err(|e| SplitError::Unreadable(format!("the uploaded file cannot be read: {e}")))?;
-    let mut reader = tokio::io::BufReader::with_capacity(1 << 20, file);
-    let mut sample = Vec::with_capacity(crate::api::imports::DETECT_SAMPLE);
-    {
-        use tokio::io::AsyncReadExt;
-        let mut chunk = vec![0u8; 64 * 1024];
-        while sample.len() < crate::api::imports::DETECT_SAMPLE {
-            let n = reader.read(&mut chunk).await?;
-            if n == 0 {
-                break;
-            }
-            sample.extend_from_slice(&chunk[..n]);
+    path: &std::path::Path,
+    settings: &ReadSettings,
+) -> anyhow::Result<SplitEnd> {
+    let unreadable = |e: SplitError| match e {
+        SplitError::Unreadable(msg) => Ok(SplitEnd::Unreadable(msg)),
+        SplitError::Io(e) => Err(anyhow::Error::from(e)),
+        other => Err(anyhow::Error::from(other)),
+    };
+    let mut splitter = match CsvSplitter::open(path, settings).await {
+        Ok(splitter) => splitter,
+        Err(e) => return unreadable(e),
+    };
+    loop {
+        let batch = match splitter.next_batch().await {
+            Ok(Some(batch)) => batch,
+            Ok(None) => break,
+            Err(e) => return unreadable(e),
+        };
+        match storage
+            .put_batch(job.import_id, &batch, ImportStatus::Running)
+            .await?
+        {
+            PutBatch::Stored | PutBatch::Replayed(_) => {}
+            other => anyhow::bail!("storing split batch {}: {other:?}", batch.seq),
         }
-        let import_settings = settings.import_settings();
-        let mut detection = shared::import::detect(&sample, &import_settings);
-        if let Some(problem) = &detection.problem {
-            return Err(SplitError::Unreadable(problem.message.clone()));
-        }
-        settings
-            .apply_named_mapping(&mut detection)
-            .map_err(SplitError::Unreadable)?;
-        let mut row_reader = shared::import::RowReader::new(&detection);
-        let mut pending: Vec<BatchRow> = Vec::with_capacity(CSV_BATCH_ROWS);
-        let mut failed: Vec<(u64, Vec<shared::api::FieldError>, BatchRow)> = Vec::new();
-        let mut seq: u32 = 0;
-        let mut total: i64 = 0;
-        let mut buf = sample;
-        loop {
-            let mut outcomes = Vec::new();
-            crate::cpu::heavy(|| {
-                if buf.is_empty() {
-                    row_reader.finish(&mut |o| outcomes.push(o));
-                } else {
-                    row_reader.push(&buf, &mut |o| outcomes.push(o));
-                }
-            });
-            for o in outcomes {
-                total += 1;
-                if o.errors.is_empty() {
-                    pending.push(o.row);
-                } else {
-                    failed.push((o.line, o.errors, o.row));
-                }
-                if pending.len() + failed.len() >= CSV_BATCH_ROWS {
-                    store_split_batch(storage, job, seq, &mut pending, &mut failed).await?;
-                    seq += 1;
-                    // Splitting a big file takes a while: keep the lease.
-                    if !storage
-                        .heartbeat(job.job_id, &job.owner, config.lease_secs)
-                        .await?
-                    {
-                        return Ok(false);
-                    }
-                }
-            }
-            if buf.is_empty() {
-                break;
-            }
-            buf.clear();
-            buf.resize(256 * 1024, 0);
-            let n = reader.read(&mut buf).await?;
-            buf.truncate(n);
-        }
-        if !pending.is_empty() || !failed.is_empty() {
-            store_split_batch(storage, job, seq, &mut pending, &mut failed).await?;
-            seq += 1;
-        }
-        storage
-            .set_received(job.import_id, total, i64::from(seq))
-            .await?;
-    }
-    Ok(true)
-}
-
-async fn store_split_batch(
-    storage: &dyn Storage,
-    job: &ClaimedJob,
-    seq: u32,
-    pending: &mut Vec<BatchRow>,
-    failed: &mut Vec<(u64, Vec<shared::api::FieldError>, BatchRow)>,
-) -> anyhow::Result<()> {
-    use sha2::{Digest, Sha256};
-    let (mut batch, _) = crate::cpu::heavy(|| validate_batch(seq, pending));
-    for (line, errors, row) in failed.drain(..) {
-        batch.row_count += 1;
-        for e in errors {
-            batch.errors.push(crate::storage::StoredError {
-                line,
-                value: crate::api::imports::field_value(&row, e.field.as_str()),
-                error: e,
-            });
+        // Splitting a big file takes a while: keep the lease.
+        if batch.row_count as usize >= CSV_BATCH_ROWS
+            && !storage
+                .heartbeat(job.job_id, &job.owner, config.lease_secs)
+                .await?
+        {
+            return Ok(SplitEnd::LeaseLost);
         }
     }
-    batch.body_hash = hex::encode(Sha256::digest(serde_json::to_vec(&batch.rows)?));
-    pending.clear();
-    match storage
-        .put_batch(job.import_id, &batch, ImportStatus::Running)
-        .await?
-    {
-        crate::storage::PutBatch::Stored | crate::storage::PutBatch::Replayed(_) => Ok(()),
-        other => anyhow::bail!("storing split batch {seq}: {other:?}"),
-    }
+    storage
+        .set_received(
+            job.import_id,
+            splitter.total_rows(),
+            i64::from(splitter.batch_count()),
+        )
+        .await?;
+    Ok(SplitEnd::Stored)
 }
 
 #[cfg(test)]

@@ -6,26 +6,8 @@ use serde::{Deserialize, Serialize};
 use shared::api::{BatchRow, FieldError, Id};
 use shared::import::Target;
 
-/// How to read the file; `None` means detect.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ReadSettings {
-    pub encoding: Option<String>,
-    pub delimiter: Option<u8>,
-    /// `None` = detect; otherwise whether the file has a header line.
-    pub has_header: Option<bool>,
-    pub mapping: Option<Vec<Option<Target>>>,
-}
-
-impl ReadSettings {
-    pub fn to_import_settings(&self) -> shared::import::ImportSettings {
-        shared::import::ImportSettings {
-            encoding: self.encoding.clone(),
-            delimiter: self.delimiter,
-            header: shared::import::HeaderChoice::from_has_header(self.has_header),
-            mapping: self.mapping.clone(),
-        }
-    }
-}
+/// How to read the file; `None` means detect (the type the server stores too).
+pub use shared::settings::ReadSettings;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]

@@ -24,6 +24,7 @@ pub mod import;
 pub mod rules;
 #[cfg(feature = "snapshots")]
 pub mod snapshot;
+pub mod settings;
 #[cfg(feature = "testdata")]
 pub mod testdata;
 pub mod text;

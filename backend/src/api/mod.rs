@@ -6,12 +6,13 @@
 //! route cannot exist without being documented. Feature modules never call axum's `route`
 //! methods directly (a unit test below checks their source).
 
-pub(crate) mod customers;
+mod customers;
 mod groups;
-pub(crate) mod imports;
+mod imports;
 mod jobs;
 mod session;
 mod tokens;
+mod upload;
 
 use std::sync::LazyLock;
 
@@ -69,6 +70,7 @@ pub fn routes(state: Option<AppState>) -> OpenApiRouter<AppState> {
         .merge(groups::routes())
         .merge(customers::routes())
         .merge(imports::routes())
+        .merge(upload::routes())
         .merge(jobs::routes())
         .routes(routes!(openapi_json));
     if let Some(state) = state {
@@ -238,9 +240,6 @@ pub fn paging(page: Option<i64>, per_page: Option<i64>, max: i64) -> Result<(i64
     Ok((page, per_page))
 }
 
-pub use customers::{export_options, export_stream, write_export};
-pub use imports::prepare_batch;
-
 #[cfg(test)]
 mod tests {
     /// Routes go through `routes!` only, so the router and its document cannot drift apart.
@@ -252,6 +251,7 @@ mod tests {
             ("groups", include_str!("groups.rs")),
             ("customers", include_str!("customers.rs")),
             ("imports", include_str!("imports.rs")),
+            ("upload", include_str!("upload.rs")),
             ("jobs", include_str!("jobs.rs")),
             ("mod", include_str!("mod.rs")),
             ("web", include_str!("../web.rs")),

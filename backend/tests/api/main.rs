@@ -19,3 +19,4 @@ mod routes;
 mod search_index;
 mod security;
 mod signin;
+mod settings;

@@ -1,0 +1,213 @@
+//! `POST /api/imports/csv`: a whole CSV file as the raw body, spooled to disk and queued;
+//! the queue detects, maps and validates it with the same rules as the browser.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::Response;
+use serde::Deserialize;
+use shared::api::{ErrorBody, Import, ImportStatus, OnDuplicate};
+use shared::import::Target;
+use shared::settings::ReadSettings;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::ApiQuery;
+use crate::ingest::{self, SpoolError, SpoolLimits};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(upload_csv))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct CsvQuery {
+    /// The customers' group (default: `Default`).
+    group_id: Option<i64>,
+    /// `skip` (default), `update` or `update_non_blank`.
+    on_duplicate: Option<String>,
+    /// `auto` (default), `true` or `false`.
+    has_header: Option<String>,
+    /// `auto` (default), `,`, `;`, `tab` or `pipe`.
+    delimiter: Option<String>,
+    /// `auto` (default) or a WHATWG label such as `utf-8`, `windows-1251`, `utf-16le`.
+    encoding: Option<String>,
+    /// JSON overriding the automatic mapping: an array with one target (or null) per
+    /// column, e.g. `["email", null, "full_name"]`, or an object from column index or header
+    /// name to target, e.g. `{"E-mail": "email", "3": null}`. Targets: first_name, last_name,
+    /// full_name, email, note, accepts_marketing, customer_group.
+    mapping: Option<String>,
+    /// The name shown in the import list (default `upload.csv`).
+    file_name: Option<String>,
+}
+
+/// The `mapping` query value: one target per column, or targets by column index or header
+/// name (the rest keep the automatic mapping).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum MappingSpec {
+    Columns(Vec<Option<Target>>),
+    Named(BTreeMap<String, Option<Target>>),
+}
+
+fn parse_csv_query(q: &CsvQuery) -> ApiResult<ReadSettings> {
+    let has_header = match q.has_header.as_deref() {
+        None => None,
+        Some(s) => shared::import::HeaderChoice::parse(s)
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "invalid_has_header",
+                    format!("has_header must be auto, true or false, not {s}."),
+                )
+            })?
+            .has_header(),
+    };
+    let delimiter = shared::import::parse_delimiter(q.delimiter.as_deref().unwrap_or("auto"))
+        .map_err(|message| ApiError::bad_request("invalid_delimiter", message))?;
+    let encoding = match q.encoding.as_deref() {
+        None | Some("auto") => None,
+        Some(label) => {
+            let enc = encoding_label(label).ok_or_else(|| {
+                ApiError::bad_request("invalid_encoding", format!("Unknown encoding {label}."))
+            })?;
+            Some(enc)
+        }
+    };
+    let mapping: Option<MappingSpec> = match q.mapping.as_deref() {
+        None => None,
+        Some(json) => Some(serde_json::from_str(json).map_err(|e| {
+            ApiError::bad_request(
+                "invalid_mapping",
+                format!(
+                    "mapping must be JSON: an array of targets or nulls, or an object from \
+                     column index or header to target: {e}"
+                ),
+            )
+        })?),
+    };
+    let (mapping, mapping_by_name) = match mapping {
+        None => (None, None),
+        Some(MappingSpec::Columns(targets)) => (Some(targets), None),
+        Some(MappingSpec::Named(named)) => (None, Some(named)),
+    };
+    Ok(ReadSettings {
+        encoding,
+        delimiter,
+        has_header,
+        mapping,
+        mapping_by_name,
+    })
+}
+
+fn encoding_label(label: &str) -> Option<String> {
+    shared::import::lookup_label(label, shared::import::default_decoders())
+}
+
+/// Upload a whole CSV file as the raw body (streamed to disk, any size up to the configured
+/// limit); the server detects, maps and validates it with the same rules as the browser.
+#[utoipa::path(
+    post,
+    path = "/imports/csv",
+    tag = "imports",
+    params(CsvQuery),
+    request_body(content = String, content_type = "text/csv", description = "The file's bytes, in any supported encoding"),
+    responses(
+        (status = 202, description = "Stored and queued", body = Import),
+        (status = 400, description = "A bad option (`invalid_delimiter`, `invalid_mapping`, ...)", body = ErrorBody),
+        (status = 413, description = "Larger than the upload limit (`payload_too_large`)", body = ErrorBody),
+        (status = 422, description = "`unknown_group`", body = ErrorBody),
+    )
+)]
+async fn upload_csv(
+    State(state): State<AppState>,
+    query: Result<ApiQuery<CsvQuery>, ApiError>,
+    headers: axum::http::HeaderMap,
+    body: Body,
+) -> Result<(StatusCode, Json<Import>), Response> {
+    let mut stream = body.into_data_stream();
+    match store_upload(&state, query, &headers, &mut stream).await {
+        Ok(import) => {
+            state.queue_wakeup.notify_waiters();
+            Ok((StatusCode::ACCEPTED, Json(import)))
+        }
+        Err(e) => Err(crate::error::refuse_draining(e, &headers, stream).await),
+    }
+}
+
+async fn store_upload(
+    state: &AppState,
+    query: Result<ApiQuery<CsvQuery>, ApiError>,
+    headers: &axum::http::HeaderMap,
+    stream: &mut axum::body::BodyDataStream,
+) -> ApiResult<Import> {
+    let ApiQuery(q) = query?;
+    let limit = state.config.max_upload_bytes;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large(limit));
+    }
+    let settings = parse_csv_query(&q)?;
+    let on_duplicate = match q.on_duplicate.as_deref() {
+        None => OnDuplicate::Skip,
+        Some(s) => OnDuplicate::parse(s).ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_on_duplicate",
+                "on_duplicate must be skip, update or update_non_blank.",
+            )
+        })?,
+    };
+    let group_id = super::imports::resolve_group(state, q.group_id).await?;
+    let path = ingest::spool_upload(&state.config.data_dir, stream, SpoolLimits::upload(limit))
+        .await
+        .map_err(spool_error)?;
+    let file_name = q.file_name.clone().unwrap_or_else(|| "upload.csv".into());
+    let created = state
+        .storage
+        .create_import(
+            &file_name,
+            group_id,
+            on_duplicate,
+            &settings.to_stored(),
+            Some(&path.to_string_lossy()),
+            ImportStatus::Queued,
+        )
+        .await;
+    match created {
+        Ok(import) => Ok(import),
+        Err(e) => {
+            ingest::spool::discard(&path).await;
+            Err(e.into())
+        }
+    }
+}
+
+fn too_large(limit: u64) -> ApiError {
+    ApiError::too_large(format!(
+        "The file is larger than the upload limit of {limit} bytes."
+    ))
+    .with_details(serde_json::json!({ "limit_bytes": limit }))
+}
+
+fn spool_error(e: SpoolError) -> ApiError {
+    match e {
+        SpoolError::Directory(e) => ApiError::internal(e),
+        SpoolError::TooLarge { limit } => too_large(limit),
+        SpoolError::TooSlow => ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "upload_too_slow",
+            "The upload stalled or came in too slowly (under 1 KiB/s); send the file again.",
+        ),
+        SpoolError::Interrupted(e) => {
+            ApiError::bad_request("upload_interrupted", format!("The upload broke off: {e}"))
+        }
+        SpoolError::Write(e) => ApiError::from_io(e),
+    }
+}

@@ -1,0 +1,17 @@
+//! Ingest: the import's domain, with no HTTP in it. The REST API, the command line and the
+//! queue all call it; it never calls them.
+//!
+//! - [`batch`]: a posted batch validated again with the shared rules (the server never
+//!   trusts the browser), and its identity for idempotent replays.
+//! - [`spool`]: a raw upload written to the data directory (the API's body, the CLI's file).
+//! - [`split`]: a spooled CSV read with the shared rules and cut into stored batches.
+//!
+//! The settings a spooled file is read with are [`shared::settings::ReadSettings`].
+
+pub mod batch;
+pub mod split;
+pub mod spool;
+
+pub use batch::{MAX_BATCH_ROWS, field_value, prepare_batch, validate_batch};
+pub use split::{CSV_BATCH_ROWS, CsvSplitter, SplitError};
+pub use spool::{SpoolError, SpoolLimits, spool_upload};
