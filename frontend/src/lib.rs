@@ -9,6 +9,7 @@ pub mod decode;
 pub mod i18n;
 mod pages;
 pub mod protocol;
+pub mod session;
 pub mod worker;
 pub mod worker_client;
 

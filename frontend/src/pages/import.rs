@@ -5,18 +5,18 @@
 use std::collections::HashMap;
 
 use leptos::prelude::*;
-use shared::api::{BatchRow, CreateImport, FieldError, Group, GroupName, Id, Import, OnDuplicate};
+use shared::api::{BatchRow, CreateImport, FieldError, GroupName, Id, Import, OnDuplicate};
 use shared::import::Target;
 use wasm_bindgen::JsCast;
 use web_sys::{Blob, File};
 
 use crate::api;
-use crate::app::Session;
-use crate::i18n::{Locale, format_count, use_t};
+use crate::i18n::{Key, Locale, format_count, reason_key, status_key, target_key, use_t};
 use crate::pages::ErrorNote;
 use crate::protocol::{
     FromWorker, Preview, PreviewRow, Progress, ReadSettings, ToWorker, problems_csv,
 };
+use crate::session::Session;
 use crate::worker_client::{WORKER_URL, WorkerClient};
 
 /// Rows shown in the preview.
@@ -33,18 +33,6 @@ pub const TARGETS: [Target; 7] = [
     Target::AcceptsMarketing,
     Target::CustomerGroup,
 ];
-
-pub fn target_key(t: Target) -> &'static str {
-    match t {
-        Target::FirstName => "target.first_name",
-        Target::LastName => "target.last_name",
-        Target::FullName => "target.full_name",
-        Target::Email => "target.email",
-        Target::Note => "target.note",
-        Target::AcceptsMarketing => "target.accepts_marketing",
-        Target::CustomerGroup => "target.customer_group",
-    }
-}
 
 fn target_code(t: Target) -> String {
     serde_json::to_value(t)
@@ -172,13 +160,13 @@ fn set_cell(row: &mut BatchRow, field: &str, value: String) {
 }
 
 /// The preview's columns: (field, text key).
-const PREVIEW_FIELDS: [(&str, &str); 6] = [
-    ("first_name", "target.first_name"),
-    ("last_name", "target.last_name"),
-    ("email", "target.email"),
-    ("accepts_marketing", "target.accepts_marketing"),
-    ("group", "target.customer_group"),
-    ("note", "target.note"),
+const PREVIEW_FIELDS: [(&str, Key); 6] = [
+    ("first_name", Key::TargetFirstName),
+    ("last_name", Key::TargetLastName),
+    ("email", Key::TargetEmail),
+    ("accepts_marketing", Key::TargetAcceptsMarketing),
+    ("group", Key::TargetCustomerGroup),
+    ("note", Key::TargetNote),
 ];
 
 #[component]
@@ -209,7 +197,7 @@ pub fn ImportWizard() -> impl IntoView {
     let current_import = RwSignal::new(None::<Id>);
 
     let groups = LocalResource::new(move || async move {
-        let groups = api::get::<Vec<Group>>("/api/groups").await;
+        let groups = api::groups().await;
         // Start on the Default group, as the original does.
         if let Ok(list) = &groups
             && group_id.get_untracked().is_empty()
@@ -231,7 +219,7 @@ pub fn ImportWizard() -> impl IntoView {
         phase.set(Phase::Following(id));
         leptos::task::spawn_local(async move {
             loop {
-                match api::get::<Import>(&format!("/api/imports/{id}")).await {
+                match api::import(id).await {
                     Ok(import) if import.status.is_final() => {
                         phase.set(Phase::Done(import));
                         break;
@@ -533,18 +521,12 @@ pub fn ImportWizard() -> impl IntoView {
         phase.set(Phase::Uploading { paused: false });
         leptos::task::spawn_local(async move {
             let group = if wanted_group == NEW_GROUP {
-                match api::send::<_, Group>(
-                    "POST",
-                    "/api/groups",
-                    &GroupName {
-                        name: new_name.clone(),
-                    },
-                    &csrf,
-                )
-                .await
-                {
+                let name = GroupName {
+                    name: new_name.clone(),
+                };
+                match api::create_group(&name, &csrf).await {
                     Ok(g) => Some(g.id),
-                    Err(e) if e.status == 409 => api::get::<Vec<Group>>("/api/groups")
+                    Err(e) if e.status == 409 => api::groups()
                         .await
                         .ok()
                         .and_then(|gs| {
@@ -567,7 +549,7 @@ pub fn ImportWizard() -> impl IntoView {
                 on_duplicate: dup,
                 mapping: serde_json::to_value(&read.mapping).ok(),
             };
-            match api::send::<_, Import>("POST", "/api/imports", &request, &csrf).await {
+            match api::create_import(&request, &csrf).await {
                 Ok(import) => upload(import.id, read, 0),
                 Err(e) => {
                     phase.set(Phase::Ready);
@@ -599,13 +581,7 @@ pub fn ImportWizard() -> impl IntoView {
         if let Some(id) = current_import.get_untracked() {
             let csrf = session.csrf();
             leptos::task::spawn_local(async move {
-                let _ = api::send::<_, Import>(
-                    "POST",
-                    &format!("/api/imports/{id}/cancel"),
-                    &serde_json::json!({}),
-                    &csrf,
-                )
-                .await;
+                let _ = api::cancel_import(id, &csrf).await;
             });
         }
         phase.set(Phase::Ready);
@@ -615,7 +591,7 @@ pub fn ImportWizard() -> impl IntoView {
 
     view! {
         <div class="page-head">
-            <h1>{move || t("import.title")}</h1>
+            <h1>{move || t(Key::ImportTitle)}</h1>
         </div>
         <section class="panel">
             <div
@@ -625,15 +601,15 @@ pub fn ImportWizard() -> impl IntoView {
                 on:dragleave=move |_| drag_over.set(false)
                 on:drop=on_drop
             >
-                <p>{move || t("import.drop")}</p>
-                <label for="import-file">{move || t("import.file")}</label>
+                <p>{move || t(Key::ImportDrop)}</p>
+                <label for="import-file">{move || t(Key::ImportFile)}</label>
                 <input id="import-file" type="file" accept=".csv,.txt,.tsv,text/csv,text/plain" on:change=on_file disabled=busy/>
-                <p class="muted">{move || t("import.not_importable_note")}</p>
+                <p class="muted">{move || t(Key::ImportNotImportableNote)}</p>
             </div>
             {move || resumable.get().map(|r| view! {
                 <p class="panel" role="status">
-                    {t("import.resume_note")} " #" {r.import_id} " "
-                    <button class="primary" on:click=resume>{t("import.resume")}</button>
+                    {t(Key::ImportResumeNote)} " #" {r.import_id} " "
+                    <button class="primary" on:click=resume>{t(Key::ImportResume)}</button>
                 </p>
             })}
             {move || preview.get().map(|p| {
@@ -642,18 +618,18 @@ pub fn ImportWizard() -> impl IntoView {
                 view! {
                     <div class="grid" style="margin-top:1rem">
                         <div class="field">
-                            <label for="import-encoding">{t("import.encoding")}</label>
+                            <label for="import-encoding">{t(Key::ImportEncoding)}</label>
                             <select id="import-encoding" on:change=set_encoding disabled=busy
                                 prop:value=move || settings.get().encoding.unwrap_or_default()>
-                                <option value="">{t("import.auto")} " (" {detected_encoding} ")"</option>
+                                <option value="">{t(Key::ImportAuto)} " (" {detected_encoding} ")"</option>
                                 {ENCODINGS.iter().map(|e| view! { <option value=*e>{*e}</option> }).collect_view()}
                             </select>
                         </div>
                         <div class="field">
-                            <label for="import-delimiter">{t("import.delimiter")}</label>
+                            <label for="import-delimiter">{t(Key::ImportDelimiter)}</label>
                             <select id="import-delimiter" on:change=set_delimiter disabled=busy
                                 prop:value=move || settings.get().delimiter.map(delimiter_name).unwrap_or_default()>
-                                <option value="">{t("import.auto")} " (" {detected_delimiter} ")"</option>
+                                <option value="">{t(Key::ImportAuto)} " (" {detected_delimiter} ")"</option>
                                 <option value=",">","</option>
                                 <option value=";">";"</option>
                                 <option value="tab">"tab"</option>
@@ -664,9 +640,9 @@ pub fn ImportWizard() -> impl IntoView {
                     <div class="field">
                         <label class="inline">
                             <input type="checkbox" prop:checked=p.has_header on:change=set_header disabled=busy/>
-                            {t("import.has_header")}
+                            {t(Key::ImportHasHeader)}
                         </label>
-                        {p.header_line.map(|l| view! { <span class="muted">" (" {t("import.line")} " " {l} ")"</span> })}
+                        {p.header_line.map(|l| view! { <span class="muted">" (" {t(Key::ImportLine)} " " {l} ")"</span> })}
                     </div>
                 }
             })}
@@ -676,46 +652,46 @@ pub fn ImportWizard() -> impl IntoView {
 
         <Show when=move || preview.get().is_some_and(|p| p.problem.is_none())>
             <section class="panel">
-                <h2>{move || t("import.settings")}</h2>
+                <h2>{move || t(Key::ImportSettings)}</h2>
                 <div class="grid">
                     <div class="field">
-                        <label for="import-group">{move || t("import.group")}</label>
+                        <label for="import-group">{move || t(Key::ImportGroup)}</label>
                         <select id="import-group" bind:value=group_id disabled=busy>
                             {move || groups.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|g| {
                                 view! { <option value=g.id.to_string()>{g.name}</option> }
                             }).collect_view()}
-                            <option value=NEW_GROUP>{move || t("import.new_group")}</option>
+                            <option value=NEW_GROUP>{move || t(Key::ImportNewGroup)}</option>
                         </select>
                     </div>
                     <Show when=move || group_id.get() == NEW_GROUP>
                         <div class="field">
-                            <label for="import-new-group">{move || t("import.new_group_name")}</label>
+                            <label for="import-new-group">{move || t(Key::ImportNewGroupName)}</label>
                             <input id="import-new-group" bind:value=new_group required maxlength="100"/>
                         </div>
                     </Show>
                     <div class="field">
-                        <label for="import-duplicates">{move || t("import.on_duplicate")}</label>
+                        <label for="import-duplicates">{move || t(Key::ImportOnDuplicate)}</label>
                         <select id="import-duplicates" bind:value=on_duplicate disabled=busy>
-                            <option value="skip">{move || t("import.dup_skip")}</option>
-                            <option value="update">{move || t("import.dup_update")}</option>
-                            <option value="update_non_blank">{move || t("import.dup_update_non_blank")}</option>
+                            <option value="skip">{move || t(Key::ImportDupSkip)}</option>
+                            <option value="update">{move || t(Key::ImportDupUpdate)}</option>
+                            <option value="update_non_blank">{move || t(Key::ImportDupUpdateNonBlank)}</option>
                         </select>
                     </div>
                 </div>
             </section>
 
             <section class="panel">
-                <h2>{move || t("import.mapping")}</h2>
+                <h2>{move || t(Key::ImportMapping)}</h2>
                 <div class="table-wrap"><table>
                     <thead><tr>
-                        <th scope="col">{move || t("import.column")}</th>
-                        <th scope="col">{move || t("import.samples")}</th>
-                        <th scope="col">{move || t("import.field")}</th>
+                        <th scope="col">{move || t(Key::ImportColumn)}</th>
+                        <th scope="col">{move || t(Key::ImportSamples)}</th>
+                        <th scope="col">{move || t(Key::ImportField)}</th>
                     </tr></thead>
                     <tbody>
                         {move || preview.get().map(|p| p.columns.into_iter().map(|c| {
                             let column = c.index;
-                            let name = c.header.clone().unwrap_or_else(|| format!("{} {}", t("import.column"), c.index + 1));
+                            let name = c.header.clone().unwrap_or_else(|| format!("{} {}", t(Key::ImportColumn), c.index + 1));
                             let select_id = format!("map-{}", c.index);
                             let current = c.target.map(target_code).unwrap_or_default();
                             let reason = c.ignored_reason.clone();
@@ -726,18 +702,14 @@ pub fn ImportWizard() -> impl IntoView {
                                     <td class="muted">{c.samples.join(", ")}</td>
                                     <td>
                                         <select id=select_id on:change=move |ev| set_target(column, event_target_value(&ev)) prop:value=current.clone() disabled=busy>
-                                            <option value="">{t("import.not_imported")}</option>
+                                            <option value="">{t(Key::ImportNotImported)}</option>
                                             {TARGETS.iter().map(|tg| view! {
                                                 <option value=target_code(*tg)>{t(target_key(*tg))}</option>
                                             }).collect_view()}
                                         </select>
-                                        {confidence.map(|c| view! { " " <span class="badge" title=t("import.confidence")>{c}</span> })}
+                                        {confidence.map(|c| view! { " " <span class="badge" title=t(Key::ImportConfidence)>{c}</span> })}
                                         {reason.filter(|_| c.target.is_none()).map(|r| {
-                                            let key = match r.as_str() {
-                                                "not_importable" => "import.reason.not_importable",
-                                                "duplicate_target" => "import.reason.duplicate_target",
-                                                _ => "import.reason.unknown",
-                                            };
+                                            let key = reason_key(&r);
                                             view! { <div class="muted">{t(key)}</div> }
                                         })}
                                     </td>
@@ -749,13 +721,13 @@ pub fn ImportWizard() -> impl IntoView {
             </section>
 
             <section class="panel">
-                <h2>{move || t("import.preview")}</h2>
-                <p class="muted">{move || t("import.fix_note")}</p>
+                <h2>{move || t(Key::ImportPreview)}</h2>
+                <p class="muted">{move || t(Key::ImportFixNote)}</p>
                 <div class="table-wrap"><table>
                     <thead><tr>
-                        <th scope="col">{move || t("import.line")}</th>
-                        {PREVIEW_FIELDS.iter().map(|(_, key)| view! { <th scope="col">{move || t(key)}</th> }).collect_view()}
-                        <th scope="col">{move || t("import.problems")}</th>
+                        <th scope="col">{move || t(Key::ImportLine)}</th>
+                        {PREVIEW_FIELDS.iter().map(|(_, key)| view! { <th scope="col">{move || t(*key)}</th> }).collect_view()}
+                        <th scope="col">{move || t(Key::ImportProblems)}</th>
                     </tr></thead>
                     <tbody>
                         {move || preview.get().map(|p| p.rows.into_iter().map(|r| {
@@ -772,7 +744,7 @@ pub fn ImportWizard() -> impl IntoView {
                                         let value = cell(&shown.row, field);
                                         if bad {
                                             let original = original.clone();
-                                            let label = format!("{} {}, {}", t("import.line"), line, t(key));
+                                            let label = format!("{} {}, {}", t(Key::ImportLine), line, t(*key));
                                             let still_bad = move || corrections.with(|c| c.get(&line).is_none_or(|f| f.errors.iter().any(|e| e.field == field)));
                                             view! {
                                                 <td class:invalid=still_bad>
@@ -793,9 +765,9 @@ pub fn ImportWizard() -> impl IntoView {
                     </tbody>
                 </table></div>
                 <div class="actions" style="margin-top:0.75rem">
-                    <button on:click=check_file disabled=move || busy() || checking.get()>{move || t("import.check")}</button>
+                    <button on:click=check_file disabled=move || busy() || checking.get()>{move || t(Key::ImportCheck)}</button>
                     <button class="primary" on:click=start_import disabled=move || busy() || (group_id.get() == NEW_GROUP && new_group.get().trim().is_empty())>
-                        {move || t("import.start")}
+                        {move || t(Key::ImportStart)}
                     </button>
                 </div>
                 {move || checking.get().then(|| {
@@ -803,8 +775,8 @@ pub fn ImportWizard() -> impl IntoView {
                     let value = if p.bytes_total > 0.0 { p.bytes_done / p.bytes_total } else { 0.0 };
                     view! {
                         <div role="status">
-                            <p class="muted">{t("import.checking")}</p>
-                            <progress max="1" value=value aria-label=t("import.checking")></progress>
+                            <p class="muted">{t(Key::ImportChecking)}</p>
+                            <progress max="1" value=value aria-label=t(Key::ImportChecking)></progress>
                         </div>
                     }
                 })}
@@ -812,17 +784,17 @@ pub fn ImportWizard() -> impl IntoView {
                     let lang = locale.0.get();
                     view! {
                         <div class="counts" role="status">
-                            <div><strong>{format_count(lang, p.rows)}</strong>{t("import.rows")}</div>
-                            <div><strong class="ok">{format_count(lang, p.valid)}</strong>{t("import.valid")}</div>
-                            <div><strong>{format_count(lang, p.invalid)}</strong>{t("import.invalid")}</div>
-                            <div><strong>{format_count(lang, p.duplicates)}</strong>{t("import.duplicates")}</div>
+                            <div><strong>{format_count(lang, p.rows)}</strong>{t(Key::ImportRows)}</div>
+                            <div><strong class="ok">{format_count(lang, p.valid)}</strong>{t(Key::ImportValid)}</div>
+                            <div><strong>{format_count(lang, p.invalid)}</strong>{t(Key::ImportInvalid)}</div>
+                            <div><strong>{format_count(lang, p.duplicates)}</strong>{t(Key::ImportDuplicates)}</div>
                         </div>
                         {move || problems_url.get().map(|url| view! {
-                            <a class="button" href=url download="problems.csv">{t("import.download_problems")}</a>
+                            <a class="button" href=url download="problems.csv">{t(Key::ImportDownloadProblems)}</a>
                         })}
                         <ul>
                             {errors.into_iter().map(|(line, e)| view! {
-                                <li>{t("import.line")} " " {line} ", " {e.field} ": " {e.message}</li>
+                                <li>{t(Key::ImportLine)} " " {line} ", " {e.field} ": " {e.message}</li>
                             }).collect_view()}
                         </ul>
                     }
@@ -836,21 +808,21 @@ pub fn ImportWizard() -> impl IntoView {
                 Phase::Uploading { paused } => {
                     let p = progress.get().unwrap_or_default();
                     let value = if p.bytes_total > 0.0 { p.bytes_done / p.bytes_total } else { 0.0 };
-                    let label = t("import.uploading");
+                    let label = t(Key::ImportUploading);
                     view! {
                         <section class="panel" role="status">
                             <h2>{label}</h2>
                             <progress max="1" value=value aria-label=label></progress>
                             <p class="muted">
-                                {format_count(lang, p.sent)} " " {t("import.rows_sent")}
+                                {format_count(lang, p.sent)} " " {t(Key::ImportRowsSent)}
                                 {rate.get().map(|(per_s, left)| view! {
-                                    " · " {format_count(lang, per_s as u64)} " " {t("import.rows_per_s")}
-                                    " · " {format!("{:.0}", left.ceil())} " " {t("import.seconds_left")}
+                                    " · " {format_count(lang, per_s as u64)} " " {t(Key::ImportRowsPerS)}
+                                    " · " {format!("{:.0}", left.ceil())} " " {t(Key::ImportSecondsLeft)}
                                 })}
                             </p>
                             <div class="actions">
-                                <button on:click=pause>{if paused { t("import.continue") } else { t("import.pause") }}</button>
-                                <button class="danger" on:click=cancel>{t("common.cancel")}</button>
+                                <button on:click=pause>{if paused { t(Key::ImportContinue) } else { t(Key::ImportPause) }}</button>
+                                <button class="danger" on:click=cancel>{t(Key::CommonCancel)}</button>
                             </div>
                         </section>
                     }.into_any()
@@ -858,13 +830,13 @@ pub fn ImportWizard() -> impl IntoView {
                 Phase::Following(_) => {
                     let p = progress.get().unwrap_or_default();
                     let value = if p.rows > 0 { p.sent as f64 / p.rows as f64 } else { 0.0 };
-                    let label = t("import.running");
+                    let label = t(Key::ImportRunning);
                     view! {
                         <section class="panel" role="status">
                             <h2>{label}</h2>
-                            <p class="muted">{t("import.queued")}</p>
+                            <p class="muted">{t(Key::ImportQueued)}</p>
                             <progress max="1" value=value aria-label=label></progress>
-                            <p class="muted">{format_count(lang, p.sent)} " / " {format_count(lang, p.rows)} " " {t("import.rows")}</p>
+                            <p class="muted">{format_count(lang, p.sent)} " / " {format_count(lang, p.rows)} " " {t(Key::ImportRows)}</p>
                         </section>
                     }.into_any()
                 }
@@ -872,17 +844,17 @@ pub fn ImportWizard() -> impl IntoView {
                     let c = import.counts;
                     view! {
                         <section class="panel" role="status">
-                            <h2>{t("import.done")} " " <span class=format!("badge {}", import.status.as_str())>{t(crate::pages::jobs::status_key(import.status.as_str()))}</span></h2>
+                            <h2>{t(Key::ImportDone)} " " <span class=format!("badge {}", import.status.as_str())>{t(status_key(import.status))}</span></h2>
                             <div class="counts">
-                                <div><strong>{format_count(lang, c.created as u64)}</strong>{t("import.created")}</div>
-                                <div><strong>{format_count(lang, c.updated as u64)}</strong>{t("import.updated")}</div>
-                                <div><strong>{format_count(lang, c.skipped as u64)}</strong>{t("import.skipped")}</div>
-                                <div><strong>{format_count(lang, c.failed as u64)}</strong>{t("import.failed")}</div>
+                                <div><strong>{format_count(lang, c.created as u64)}</strong>{t(Key::ImportCreated)}</div>
+                                <div><strong>{format_count(lang, c.updated as u64)}</strong>{t(Key::ImportUpdated)}</div>
+                                <div><strong>{format_count(lang, c.skipped as u64)}</strong>{t(Key::ImportSkipped)}</div>
+                                <div><strong>{format_count(lang, c.failed as u64)}</strong>{t(Key::ImportFailed)}</div>
                             </div>
                             <div class="actions">
-                                <a class="button primary" href=format!("/customers?import_id={}", import.id)>{t("import.see_customers")}</a>
+                                <a class="button primary" href=format!("/customers?import_id={}", import.id)>{t(Key::ImportSeeCustomers)}</a>
                                 {(c.failed > 0).then(|| view! {
-                                    <a class="button" href=format!("/api/imports/{}/errors.csv", import.id) download="">{t("import.error_report")}</a>
+                                    <a class="button" href=api::import_errors_url(import.id) download="">{t(Key::ImportErrorReport)}</a>
                                 })}
                             </div>
                         </section>

@@ -18,7 +18,7 @@ pub fn ErrorNote(
     view! {
         <div class="error" role="alert">
             <span>{message}</span>
-            {retry.map(|r| view! { " " <button on:click=move |_| r.run(())>{move || t("common.retry")}</button> })}
+            {retry.map(|r| view! { " " <button on:click=move |_| r.run(())>{move || t(crate::i18n::Key::CommonRetry)}</button> })}
         </div>
     }
 }

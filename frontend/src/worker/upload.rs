@@ -24,10 +24,9 @@ async fn put_batch(
     csrf: &str,
 ) -> Result<BatchResponse, String> {
     let body = BatchRequest { rows };
-    let path = format!("/api/imports/{import_id}/batches/{seq}");
     let mut wait_ms = 500;
     for attempt in 1..=8 {
-        match crate::api::send::<_, BatchResponse>("PUT", &path, &body, csrf).await {
+        match crate::api::put_batch(import_id, seq, &body, csrf).await {
             Ok(r) => return Ok(r),
             Err(e) if e.is_transient() && attempt < 8 => {
                 crate::api::sleep_ms(wait_ms).await;
@@ -132,9 +131,8 @@ pub(super) async fn upload(
         batch_count: seq,
         row_count: progress.rows,
     };
-    let path = format!("/api/imports/{}/commit", job.import_id);
     // The answer is not needed here (the page follows the import itself).
-    crate::api::send::<_, serde::de::IgnoredAny>("POST", &path, &commit, &job.csrf)
+    crate::api::commit_import(job.import_id, &commit, &job.csrf)
         .await
         .map_err(|e| format!("The import could not be committed: {}", e.message))?;
     Ok(FromWorker::Uploaded {
