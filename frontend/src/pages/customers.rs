@@ -129,9 +129,9 @@ pub fn Customers() -> impl IntoView {
                 <label for="group-filter">{move || t(Key::CustomersGroup)}</label>
                 <select id="group-filter" bind:value=filters.group on:change=reset_page>
                     <option value="">{move || t(Key::CustomersAllGroups)}</option>
-                    {move || group_list.get().into_iter().map(|g| {
+                    <For each=move || group_list.get() key=|g| (g.id, g.name.clone()) children=|g| {
                         view! { <option value=g.id.to_string()>{g.name}</option> }
-                    }).collect_view()}
+                    }/>
                 </select>
             </div>
             <div class="field">
@@ -196,7 +196,7 @@ pub fn Customers() -> impl IntoView {
                                     <th scope="col">{t(Key::GroupsActions)}</th>
                                 </tr></thead>
                                 <tbody>
-                                    {list.items.into_iter().map(|c| {
+                                    <For each=move || list.items.clone() key=|c| c.id children=move |c| {
                                         let edit_label = format!("{} {}", t(Key::CustomersEdit), c.email);
                                         let row = c.clone();
                                         view! {
@@ -209,7 +209,7 @@ pub fn Customers() -> impl IntoView {
                                                 <td><button aria-label=edit_label on:click=move |_| open_edit(row.clone())>{t(Key::CustomersEdit)}</button></td>
                                             </tr>
                                         }
-                                    }).collect_view()}
+                                    }/>
                                 </tbody>
                             </table>
                         </div>
@@ -319,7 +319,7 @@ fn CustomerForm(
                 <div class="field">
                     <label for="c-group">{move || t(Key::CustomersGroup)}</label>
                     <select id="c-group" bind:value=group>
-                        {move || groups.get().into_iter().map(|g| view! { <option value=g.id.to_string()>{g.name}</option> }).collect_view()}
+                        <For each=move || groups.get() key=|g| (g.id, g.name.clone()) children=|g| view! { <option value=g.id.to_string()>{g.name}</option> }/>
                     </select>
                 </div>
             </div>

@@ -58,9 +58,9 @@ pub fn Groups() -> impl IntoView {
                                 <th scope="col">{t(Key::GroupsActions)}</th>
                             </tr></thead>
                             <tbody>
-                                {list.into_iter().map(|g| view! {
+                                <For each=move || list.clone() key=|g| g.id children=move |g| view! {
                                     <GroupRow group=g.clone() others=all.iter().filter(|o| o.id != g.id).cloned().collect() count=format_count(lang, g.customer_count as u64) on_change=Callback::new(move |_| groups.refetch()) error=error/>
-                                }).collect_view()}
+                                }/>
                             </tbody>
                         </table></div>
                     }.into_any()
@@ -135,7 +135,7 @@ fn GroupRow(
                 {(!is_default).then(|| view! {
                     {has_customers.then(|| view! {
                         <select aria-label=label_move.clone() bind:value=move_to>
-                            {others.iter().map(|o| view! { <option value=o.id.to_string()>{o.name.clone()}</option> }).collect_view()}
+                            <For each={let others = others.clone(); move || others.clone()} key=|o| o.id children=|o| view! { <option value=o.id.to_string()>{o.name}</option> }/>
                         </select>
                     })}
                     <button class="danger" on:click=remove>{if has_customers { t(Key::GroupsMoveAndDelete) } else { t(Key::GroupsDelete) }}</button>

@@ -80,7 +80,7 @@ pub fn Jobs() -> impl IntoView {
                                 <th scope="col">{t(Key::GroupsActions)}</th>
                             </tr></thead>
                             <tbody>
-                                {list.items.into_iter().map(|j| {
+                                <For each=move || list.items.clone() key=|j| j.id children=move |j| {
                                     let status = j.status.as_str();
                                     let import_id = j.import_id;
                                     let kind_key = if j.kind == "undo" { Key::JobsKindUndo } else { Key::JobsKindImport };
@@ -110,7 +110,7 @@ pub fn Jobs() -> impl IntoView {
                                             </td>
                                         </tr>
                                     }
-                                }).collect_view()}
+                                }/>
                             </tbody>
                         </table></div>
                     }.into_any()

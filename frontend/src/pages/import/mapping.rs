@@ -96,7 +96,7 @@ pub fn ImportOptions(
                     <select id="import-group" bind:value=group_id disabled=move || busy.get()>
                         <For
                             each=move || groups.get().and_then(Result::ok).unwrap_or_default()
-                            key=|g| g.id
+                            key=|g| (g.id, g.name.clone())
                             children=|g| view! { <option value=g.id.to_string()>{g.name}</option> }
                         />
                         <option value=NEW_GROUP>{move || t(Key::ImportNewGroup)}</option>
