@@ -19,7 +19,7 @@ use crate::worker_client::ReadyQueue;
 /// The helper's side of a part: progress, then the part's bytes, handed over
 /// (transferred, not copied).
 pub(super) async fn answer_part(
-    state: Rc<WorkerState>,
+    state: &WorkerState,
     file: File,
     settings: ReadSettings,
     start: f64,
@@ -215,24 +215,23 @@ pub(super) fn helper_ready(state: &WorkerState) -> bool {
 
 /// The real [`PartRunner`] for the check `json` asks for: the helper worker reads the part.
 pub(super) fn helper_part(
-    state: &Rc<WorkerState>,
+    state: &'static WorkerState,
     json: &str,
     file: &File,
     start: f64,
     progress: Rc<Cell<Progress>>,
 ) -> Option<PartJob> {
     let result = with_helper(state, |h| h.start_part(json, file, start, progress))??;
-    let (asker, stopper) = (state.clone(), state.clone());
     Some(PartJob {
         result,
         // The helper that read the part (never a new one: it would have no emails).
         emails: Box::new(move |wanted| {
-            let helper = asker.helper.borrow();
+            let helper = state.helper.borrow();
             helper.as_ref().and_then(|h| h.ask_emails(wanted))
         }),
         // Stop its work: a new helper starts for the next check.
         cancel: Box::new(move || {
-            let helper = stopper.helper.borrow_mut().take();
+            let helper = state.helper.borrow_mut().take();
             if let Some(h) = helper {
                 h.worker.terminate();
             }

@@ -17,7 +17,6 @@ mod preview;
 mod upload;
 
 use std::cell::{Cell, RefCell};
-use std::rc::Rc;
 
 use js_sys::Reflect;
 use shared::import::PartEmails;
@@ -37,7 +36,8 @@ pub use upload::UploadJob;
 use helper::Helper;
 
 /// Everything the worker keeps between messages. One value per worker, created by [`start`]
-/// and handed to each job that needs part of it.
+/// and handed to each job that needs part of it. It lives as long as the worker, so jobs
+/// borrow it for `'static` (no reference counting in the worker's wasm).
 #[derive(Default)]
 pub struct WorkerState {
     /// Set by Pause/Resume/Stop; the upload looks at them between batches.
@@ -84,13 +84,13 @@ const PART_START: &str = "part_start";
 
 pub fn start() {
     console_error_panic_hook::set_once();
-    let state = Rc::new(WorkerState::default());
+    let state: &'static WorkerState = Box::leak(Box::default());
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         let data = event.data();
         if let Ok(wanted) = Reflect::get(&data, &EMAILS_FOR.into())
             && let Some(wanted) = wanted.dyn_ref::<js_sys::Uint32Array>()
         {
-            helper::answer_emails(&state, &wanted.to_vec());
+            helper::answer_emails(state, &wanted.to_vec());
             return;
         }
         let msg = Reflect::get(&data, &"msg".into())
@@ -113,16 +113,11 @@ pub fn start() {
             (Some(Ok(ToWorker::Check { settings })), Some(file))
                 if let Some(start) = part_start.as_ref().and_then(JsValue::as_f64) =>
             {
-                wasm_bindgen_futures::spawn_local(helper::answer_part(
-                    state.clone(),
-                    file,
-                    settings,
-                    start,
-                ))
+                wasm_bindgen_futures::spawn_local(helper::answer_part(state, file, settings, start))
             }
             (Some(Ok(request)), Some(file)) => {
                 let json = msg.unwrap_or_default();
-                wasm_bindgen_futures::spawn_local(handle(state.clone(), request, json, file))
+                wasm_bindgen_futures::spawn_local(handle(state, request, json, file))
             }
             (Some(Err(e)), _) => post(&FromWorker::Failed {
                 message: format!("The worker got a malformed request: {e}"),
@@ -139,14 +134,14 @@ pub fn start() {
 }
 
 /// Answers `request` (whose JSON is `json`) about `file`.
-async fn handle(state: Rc<WorkerState>, request: ToWorker, json: String, file: File) {
+async fn handle(state: &'static WorkerState, request: ToWorker, json: String, file: File) {
     // A check of a large file will want the helper: start it once the preview is shown (its
     // start would slow the preview down), while the user looks at the mapping.
     let warm_helper = matches!(request, ToWorker::Preview { .. }) && file.size() >= SPLIT_FROM;
     if matches!(request, ToWorker::Check { .. }) && file.size() >= SPLIT_FROM {
         // No preview came first (or the helper was stopped): start it now; the check
         // splits the file once it is ready.
-        helper::with_helper(&state, |_| ());
+        helper::with_helper(state, |_| ());
     }
     // A check's problems, all of them, sent after its answer.
     let mut problems = Vec::new();
@@ -161,9 +156,9 @@ async fn handle(state: Rc<WorkerState>, request: ToWorker, json: String, file: F
                 share: FIRST_SHARE,
             };
             let run_part = |file: &File, _: &ReadSettings, start, progress| {
-                helper::helper_part(&state, &json, file, start, progress)
+                helper::helper_part(state, &json, file, start, progress)
             };
-            let ready = || helper::helper_ready(&state);
+            let ready = || helper::helper_ready(state);
             let on_slice = &mut |p: &Progress| post(&FromWorker::Progress(*p));
             check_with(&file, &settings, split, &run_part, &ready, on_slice)
                 .await
@@ -190,7 +185,7 @@ async fn handle(state: Rc<WorkerState>, request: ToWorker, json: String, file: F
                 corrections,
                 skip_batches,
             };
-            upload::upload(&state, &file, &settings, &job).await
+            upload::upload(state, &file, &settings, &job).await
         }
         ToWorker::Pause | ToWorker::Resume | ToWorker::Stop | ToWorker::Validate { .. } => return,
     };
@@ -199,6 +194,6 @@ async fn handle(state: Rc<WorkerState>, request: ToWorker, json: String, file: F
         post_with(&FromWorker::Problems, &blob);
     }
     if warm_helper {
-        helper::with_helper(&state, |_| ());
+        helper::with_helper(state, |_| ());
     }
 }
