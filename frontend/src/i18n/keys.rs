@@ -5,285 +5,145 @@
 /// A text the UI shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Key {
-    /// `app.name`
     AppName,
-    /// `nav.customers`
     NavCustomers,
-    /// `nav.groups`
     NavGroups,
-    /// `nav.jobs`
     NavJobs,
-    /// `nav.language`
     NavLanguage,
-    /// `nav.sign_out`
     NavSignOut,
-    /// `login.title`
     LoginTitle,
-    /// `login.username`
     LoginUsername,
-    /// `login.password`
     LoginPassword,
-    /// `login.submit`
     LoginSubmit,
-    /// `common.loading`
     CommonLoading,
-    /// `common.retry`
     CommonRetry,
-    /// `common.previous`
     CommonPrevious,
-    /// `common.next`
     CommonNext,
-    /// `common.page`
     CommonPage,
-    /// `common.of`
     CommonOf,
-    /// `common.yes`
     CommonYes,
-    /// `common.no`
     CommonNo,
-    /// `common.cancel`
     CommonCancel,
-    /// `customers.title`
     CustomersTitle,
-    /// `customers.import`
     CustomersImport,
-    /// `customers.export`
     CustomersExport,
-    /// `customers.search`
     CustomersSearch,
-    /// `customers.group`
     CustomersGroup,
-    /// `customers.all_groups`
     CustomersAllGroups,
-    /// `customers.name`
     CustomersName,
-    /// `customers.email`
     CustomersEmail,
-    /// `customers.marketing`
     CustomersMarketing,
-    /// `customers.created`
     CustomersCreated,
-    /// `customers.empty`
     CustomersEmpty,
-    /// `customers.total`
     CustomersTotal,
-    /// `import.title`
     ImportTitle,
-    /// `import.file`
     ImportFile,
-    /// `import.drop`
     ImportDrop,
-    /// `import.has_header`
     ImportHasHeader,
-    /// `import.settings`
     ImportSettings,
-    /// `import.group`
     ImportGroup,
-    /// `import.on_duplicate`
     ImportOnDuplicate,
-    /// `import.dup_skip`
     ImportDupSkip,
-    /// `import.dup_update`
     ImportDupUpdate,
-    /// `import.dup_update_non_blank`
     ImportDupUpdateNonBlank,
-    /// `import.detected`
     ImportDetected,
-    /// `import.encoding`
     ImportEncoding,
-    /// `import.delimiter`
     ImportDelimiter,
-    /// `import.mapping`
     ImportMapping,
-    /// `import.column`
     ImportColumn,
-    /// `import.samples`
     ImportSamples,
-    /// `import.field`
     ImportField,
-    /// `import.not_imported`
     ImportNotImported,
-    /// `import.reason.not_importable`
     ImportReasonNotImportable,
-    /// `import.reason.duplicate_target`
     ImportReasonDuplicateTarget,
-    /// `import.reason.unknown`
     ImportReasonUnknown,
-    /// `import.preview`
     ImportPreview,
-    /// `import.line`
     ImportLine,
-    /// `import.problems`
     ImportProblems,
-    /// `import.check`
     ImportCheck,
-    /// `import.checking`
     ImportChecking,
-    /// `import.valid`
     ImportValid,
-    /// `import.invalid`
     ImportInvalid,
-    /// `import.duplicates`
     ImportDuplicates,
-    /// `import.rows`
     ImportRows,
-    /// `import.start`
     ImportStart,
-    /// `import.uploading`
     ImportUploading,
-    /// `import.queued`
     ImportQueued,
-    /// `import.running`
     ImportRunning,
-    /// `import.done`
     ImportDone,
-    /// `import.created`
     ImportCreated,
-    /// `import.updated`
     ImportUpdated,
-    /// `import.skipped`
     ImportSkipped,
-    /// `import.failed`
     ImportFailed,
-    /// `import.see_customers`
     ImportSeeCustomers,
-    /// `import.error_report`
     ImportErrorReport,
-    /// `import.another`
     ImportAnother,
-    /// `import.not_importable_note`
     ImportNotImportableNote,
-    /// `target.first_name`
     TargetFirstName,
-    /// `target.last_name`
     TargetLastName,
-    /// `target.full_name`
     TargetFullName,
-    /// `target.email`
     TargetEmail,
-    /// `target.note`
     TargetNote,
-    /// `target.accepts_marketing`
     TargetAcceptsMarketing,
-    /// `target.customer_group`
     TargetCustomerGroup,
-    /// `jobs.title`
     JobsTitle,
-    /// `jobs.kind`
     JobsKind,
-    /// `jobs.status`
     JobsStatus,
-    /// `jobs.progress`
     JobsProgress,
-    /// `jobs.attempts`
     JobsAttempts,
-    /// `jobs.empty`
     JobsEmpty,
-    /// `jobs.kind.import`
     JobsKindImport,
-    /// `jobs.kind.undo`
     JobsKindUndo,
-    /// `status.receiving`
     StatusReceiving,
-    /// `status.queued`
     StatusQueued,
-    /// `status.running`
     StatusRunning,
-    /// `status.completed`
     StatusCompleted,
-    /// `status.failed`
     StatusFailed,
-    /// `status.cancelled`
     StatusCancelled,
-    /// `status.undone`
     StatusUndone,
-    /// `customers.add`
     CustomersAdd,
-    /// `customers.any`
     CustomersAny,
-    /// `customers.confirm_delete`
     CustomersConfirmDelete,
-    /// `customers.created_from`
     CustomersCreatedFrom,
-    /// `customers.created_to`
     CustomersCreatedTo,
-    /// `customers.edit`
     CustomersEdit,
-    /// `customers.from_import`
     CustomersFromImport,
-    /// `customers.show_all`
     CustomersShowAll,
-    /// `customers.sort`
     CustomersSort,
-    /// `customers.sort.newest`
     CustomersSortNewest,
-    /// `customers.sort.oldest`
     CustomersSortOldest,
-    /// `export.bom`
     ExportBom,
-    /// `export.comma`
     ExportComma,
-    /// `export.delimiter`
     ExportDelimiter,
-    /// `export.semicolon`
     ExportSemicolon,
-    /// `export.tab`
     ExportTab,
-    /// `groups.title`
     GroupsTitle,
-    /// `groups.actions`
     GroupsActions,
-    /// `groups.create`
     GroupsCreate,
-    /// `groups.customers`
     GroupsCustomers,
-    /// `groups.delete`
     GroupsDelete,
-    /// `groups.move_and_delete`
     GroupsMoveAndDelete,
-    /// `groups.move_to`
     GroupsMoveTo,
-    /// `groups.name`
     GroupsName,
-    /// `groups.new_name`
     GroupsNewName,
-    /// `groups.rename`
     GroupsRename,
-    /// `groups.save`
     GroupsSave,
-    /// `import.auto`
     ImportAuto,
-    /// `import.confidence`
     ImportConfidence,
-    /// `import.continue`
     ImportContinue,
-    /// `import.download_problems`
     ImportDownloadProblems,
-    /// `import.fix_note`
     ImportFixNote,
-    /// `import.new_group`
     ImportNewGroup,
-    /// `import.new_group_name`
     ImportNewGroupName,
-    /// `import.pause`
     ImportPause,
-    /// `import.resume`
     ImportResume,
-    /// `import.resume_note`
     ImportResumeNote,
-    /// `import.rows_per_s`
     ImportRowsPerS,
-    /// `import.rows_sent`
     ImportRowsSent,
-    /// `import.seconds_left`
     ImportSecondsLeft,
-    /// `jobs.cancel`
     JobsCancel,
-    /// `jobs.errors`
     JobsErrors,
-    /// `jobs.queued_at`
     JobsQueuedAt,
-    /// `jobs.undo`
     JobsUndo,
 }
 
