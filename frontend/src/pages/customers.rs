@@ -6,7 +6,7 @@ use shared::api::{Consent, Customer, CustomerInput, Group};
 
 use crate::api::{self, encode};
 use crate::i18n::{Key, Locale, format_count, format_time, use_t};
-use crate::pages::ErrorNote;
+use crate::pages::error_note::ErrorNote;
 use crate::session::Session;
 
 const PER_PAGE: i64 = 50;

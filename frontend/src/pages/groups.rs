@@ -6,7 +6,7 @@ use shared::api::{Group, GroupName};
 
 use crate::api;
 use crate::i18n::{Key, Locale, format_count, use_t};
-use crate::pages::ErrorNote;
+use crate::pages::error_note::ErrorNote;
 use crate::session::Session;
 
 #[component]

@@ -6,7 +6,7 @@ use shared::api::Id;
 
 use crate::api;
 use crate::i18n::{Key, Locale, format_count, format_time, status_key, use_t};
-use crate::pages::ErrorNote;
+use crate::pages::error_note::ErrorNote;
 use crate::session::Session;
 
 /// What a job's buttons ask of its import.

@@ -273,7 +273,7 @@ fn bytes_of(answer: Result<JsValue, JsValue>) -> Option<Vec<u8>> {
 }
 
 /// The second part of a split check, read here: what the helper worker runs for
-/// a check request with a [`PART_START`](super::PART_START). `on_slice` gets the part's own progress (bytes from `start`).
+/// a check request with a [`PART_START`](super::post::PART_START). `on_slice` gets the part's own progress (bytes from `start`).
 pub async fn check_part(
     file: &File,
     settings: &ReadSettings,

@@ -6,20 +6,34 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
+use shared::import::PartEmails;
+
 use js_sys::{Reflect, Uint8Array};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{File, MessageEvent, Worker};
 
 use super::check::{PartJob, check_part};
-use super::{EMAILS_FOR, PART_START, READY, WorkerState, post, scope};
+use super::post::{EMAILS_FOR, PART_START, READY, post, scope};
 use crate::protocol::{FromWorker, Progress, ReadSettings};
 use crate::worker_client::ReadyQueue;
+
+/// What a split check keeps between messages: in the first worker its helper, in the
+/// helper the emails of the part it read last.
+#[derive(Default)]
+pub(super) struct SplitState {
+    /// The worker that reads the second part of a split check (started on the first preview
+    /// or check of a large file, kept for the next).
+    helper: RefCell<Option<Helper>>,
+    /// In the helper: the emails of the part it read last, until the first worker asks for
+    /// the few it needs.
+    part_emails: RefCell<Option<PartEmails>>,
+}
 
 /// The helper's side of a part: progress, then the part's bytes, handed over
 /// (transferred, not copied).
 pub(super) async fn answer_part(
-    state: &WorkerState,
+    state: &SplitState,
     file: File,
     settings: ReadSettings,
     start: f64,
@@ -39,7 +53,7 @@ pub(super) async fn answer_part(
 
 /// The helper's answer to [`EMAILS_FOR`]: the emails asked for (then forgotten), or a failure
 /// when it has no part's emails; none to a request for none.
-pub(super) fn answer_emails(state: &WorkerState, wanted: &[u32]) {
+pub(super) fn answer_emails(state: &SplitState, wanted: &[u32]) {
     match state.part_emails.borrow_mut().take() {
         _ if wanted.is_empty() => {}
         Some(emails) => post_bytes(&emails.answer(wanted)),
@@ -81,7 +95,7 @@ fn progress_from_numbers(v: &[f64]) -> Progress {
 }
 
 /// A helper worker (the same worker code, started from this one) and the part it is reading.
-pub(super) struct Helper {
+struct Helper {
     worker: Worker,
     state: Rc<RefCell<HelperState>>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
@@ -195,8 +209,13 @@ impl Helper {
     }
 }
 
+/// Starts the helper worker if it is not running (and can run here).
+pub(super) fn start_helper(state: &SplitState) {
+    with_helper(state, |_| ());
+}
+
 /// Runs `f` with the helper worker, starting it if need be; `None` if none can run here.
-pub(super) fn with_helper<T>(state: &WorkerState, f: impl FnOnce(&Helper) -> T) -> Option<T> {
+fn with_helper<T>(state: &SplitState, f: impl FnOnce(&Helper) -> T) -> Option<T> {
     let mut h = state.helper.borrow_mut();
     if h.is_none() {
         *h = Helper::spawn();
@@ -205,7 +224,7 @@ pub(super) fn with_helper<T>(state: &WorkerState, f: impl FnOnce(&Helper) -> T) 
 }
 
 /// Whether the helper worker is ready to read a part (never when none could start).
-pub(super) fn helper_ready(state: &WorkerState) -> bool {
+pub(super) fn helper_ready(state: &SplitState) -> bool {
     state
         .helper
         .borrow()
@@ -215,7 +234,7 @@ pub(super) fn helper_ready(state: &WorkerState) -> bool {
 
 /// The real [`PartRunner`] for the check `json` asks for: the helper worker reads the part.
 pub(super) fn helper_part(
-    state: &'static WorkerState,
+    state: &'static SplitState,
     json: &str,
     file: &File,
     start: f64,

@@ -8,23 +8,22 @@
 //!
 //! This module only dispatches messages; each job has its module: [`file`] (reading),
 //! [`preview`], [`check`] (the whole-file check), [`helper`] (the second part's worker, both
-//! sides) and [`upload`]. What the worker keeps between messages is one [`WorkerState`].
+//! sides) and [`upload`]. What the worker keeps between messages is one [`WorkerState`]
+//! (the jobs get the part of it they need; [`post`] is how they answer).
 
 mod check;
 mod file;
 mod helper;
+mod post;
 mod preview;
 mod upload;
 
-use std::cell::{Cell, RefCell};
-
 use js_sys::Reflect;
-use shared::import::PartEmails;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
-use web_sys::{Blob, DedicatedWorkerGlobalScope, File, MessageEvent};
+use web_sys::{File, MessageEvent};
 
-use crate::protocol::{ATTACHMENT, FromWorker, PROBLEMS_LISTED, Progress, ReadSettings, ToWorker};
+use crate::protocol::{FromWorker, PROBLEMS_LISTED, Progress, ReadSettings, ToWorker};
 
 pub use check::{
     EmailsAsker, FIRST_SHARE, PartJob, PartRunner, SPLIT_FROM, Split, check, check_part, check_with,
@@ -33,54 +32,20 @@ pub use file::{SAMPLE, SliceReader, read_slice};
 pub use preview::preview;
 pub use upload::UploadJob;
 
-use helper::Helper;
+pub use post::READY;
 
-/// Everything the worker keeps between messages. One value per worker, created by [`start`]
-/// and handed to each job that needs part of it. It lives as long as the worker, so jobs
-/// borrow it for `'static` (no reference counting in the worker's wasm).
+use post::{EMAILS_FOR, PART_START, post, post_with, scope};
+
+/// Everything the worker keeps between messages. One value per worker, created by [`start`];
+/// each job gets the part it needs. It lives as long as the worker, so jobs borrow it for
+/// `'static` (no reference counting in the worker's wasm).
 #[derive(Default)]
 pub struct WorkerState {
-    /// Set by Pause/Resume/Stop; the upload looks at them between batches.
-    paused: Cell<bool>,
-    stopped: Cell<bool>,
-    /// The worker that reads the second part of a split check (started on the first preview
-    /// or check of a large file, kept for the next).
-    helper: RefCell<Option<Helper>>,
-    /// In the helper: the emails of the part it read last, until the first worker asks for
-    /// the few it needs.
-    part_emails: RefCell<Option<PartEmails>>,
+    /// Pause and Stop of the upload under way.
+    upload: upload::UploadControl,
+    /// The split check's helper worker, and (in the helper) the part's emails.
+    split: helper::SplitState,
 }
-
-fn scope() -> DedicatedWorkerGlobalScope {
-    js_sys::global().unchecked_into()
-}
-
-fn post(msg: &FromWorker) {
-    if let Ok(json) = serde_json::to_string(msg) {
-        let _ = scope().post_message(&JsValue::from_str(&json));
-    }
-}
-
-/// [`post`] with `blob` beside the message: `{msg, attachment}`.
-fn post_with(msg: &FromWorker, blob: &Blob) {
-    let message = js_sys::Object::new();
-    if let Ok(json) = serde_json::to_string(msg) {
-        let _ = Reflect::set(&message, &"msg".into(), &JsValue::from_str(&json));
-        let _ = Reflect::set(&message, &ATTACHMENT.into(), blob);
-        let _ = scope().post_message(&message);
-    }
-}
-
-/// [`FromWorker::Ready`] as [`post`] sends it (a test holds them equal).
-pub const READY: &str = r#"{"type":"ready"}"#;
-
-/// The property of the first worker's request for the emails of some of the part's first rows
-/// ([`shared::import::Hits::wanted`]).
-const EMAILS_FOR: &str = "emails_for";
-
-/// The property of a check request that makes it the second part of a split check (where it
-/// starts); the helper gets the page's own request beside it (no second JSON form to build).
-const PART_START: &str = "part_start";
 
 pub fn start() {
     console_error_panic_hook::set_once();
@@ -90,7 +55,7 @@ pub fn start() {
         if let Ok(wanted) = Reflect::get(&data, &EMAILS_FOR.into())
             && let Some(wanted) = wanted.dyn_ref::<js_sys::Uint32Array>()
         {
-            helper::answer_emails(state, &wanted.to_vec());
+            helper::answer_emails(&state.split, &wanted.to_vec());
             return;
         }
         let msg = Reflect::get(&data, &"msg".into())
@@ -102,9 +67,9 @@ pub fn start() {
         let part_start = Reflect::get(&data, &PART_START.into()).ok();
         let request = msg.as_deref().map(serde_json::from_str::<ToWorker>);
         match (request, file) {
-            (Some(Ok(ToWorker::Pause)), _) => state.paused.set(true),
-            (Some(Ok(ToWorker::Resume)), _) => state.paused.set(false),
-            (Some(Ok(ToWorker::Stop)), _) => state.stopped.set(true),
+            (Some(Ok(ToWorker::Pause)), _) => state.upload.pause(),
+            (Some(Ok(ToWorker::Resume)), _) => state.upload.resume(),
+            (Some(Ok(ToWorker::Stop)), _) => state.upload.stop(),
             (Some(Ok(ToWorker::Validate { row })), _) => post(&FromWorker::Validated {
                 line: row.line,
                 errors: shared::rules::validate_row(&row).err().unwrap_or_default(),
@@ -113,7 +78,12 @@ pub fn start() {
             (Some(Ok(ToWorker::Check { settings })), Some(file))
                 if let Some(start) = part_start.as_ref().and_then(JsValue::as_f64) =>
             {
-                wasm_bindgen_futures::spawn_local(helper::answer_part(state, file, settings, start))
+                wasm_bindgen_futures::spawn_local(helper::answer_part(
+                    &state.split,
+                    file,
+                    settings,
+                    start,
+                ))
             }
             (Some(Ok(request)), Some(file)) => {
                 let json = msg.unwrap_or_default();
@@ -141,7 +111,7 @@ async fn handle(state: &'static WorkerState, request: ToWorker, json: String, fi
     if matches!(request, ToWorker::Check { .. }) && file.size() >= SPLIT_FROM {
         // No preview came first (or the helper was stopped): start it now; the check
         // splits the file once it is ready.
-        helper::with_helper(state, |_| ());
+        helper::start_helper(&state.split);
     }
     // A check's problems, all of them, sent after its answer.
     let mut problems = Vec::new();
@@ -156,9 +126,9 @@ async fn handle(state: &'static WorkerState, request: ToWorker, json: String, fi
                 share: FIRST_SHARE,
             };
             let run_part = |file: &File, _: &ReadSettings, start, progress| {
-                helper::helper_part(state, &json, file, start, progress)
+                helper::helper_part(&state.split, &json, file, start, progress)
             };
-            let ready = || helper::helper_ready(state);
+            let ready = || helper::helper_ready(&state.split);
             let on_slice = &mut |p: &Progress| post(&FromWorker::Progress(*p));
             check_with(&file, &settings, split, &run_part, &ready, on_slice)
                 .await
@@ -185,7 +155,7 @@ async fn handle(state: &'static WorkerState, request: ToWorker, json: String, fi
                 corrections,
                 skip_batches,
             };
-            upload::upload(state, &file, &settings, &job).await
+            upload::upload(&state.upload, &file, &settings, &job).await
         }
         ToWorker::Pause | ToWorker::Resume | ToWorker::Stop | ToWorker::Validate { .. } => return,
     };
@@ -194,6 +164,6 @@ async fn handle(state: &'static WorkerState, request: ToWorker, json: String, fi
         post_with(&FromWorker::Problems, &blob);
     }
     if warm_helper {
-        helper::with_helper(state, |_| ());
+        helper::start_helper(&state.split);
     }
 }

@@ -2,7 +2,7 @@
 //! and sends every record to the import in batches (two at the server at once), then commits.
 //! Pause and Stop come through the worker's state, looked at between batches.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
 
@@ -13,8 +13,27 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::File;
 
 use super::file::{SLICE, detect, read_slice, row_reader};
-use super::{WorkerState, post};
+use super::post::post;
 use crate::protocol::{FromWorker, Progress, ReadSettings};
+
+/// Pause and Stop of the upload under way, set by the page's messages between batches.
+#[derive(Default)]
+pub(super) struct UploadControl {
+    paused: Cell<bool>,
+    stopped: Cell<bool>,
+}
+
+impl UploadControl {
+    pub(super) fn pause(&self) {
+        self.paused.set(true);
+    }
+    pub(super) fn resume(&self) {
+        self.paused.set(false);
+    }
+    pub(super) fn stop(&self) {
+        self.stopped.set(true);
+    }
+}
 
 /// Send one batch, retrying transient failures with a growing pause.
 async fn put_batch(
@@ -48,7 +67,7 @@ pub struct UploadJob {
 }
 
 /// Between batches: wait while paused; false if the upload should stop.
-async fn may_continue(state: &WorkerState) -> bool {
+async fn may_continue(state: &UploadControl) -> bool {
     while state.paused.get() && !state.stopped.get() {
         crate::api::sleep_ms(200).await;
     }
@@ -56,7 +75,7 @@ async fn may_continue(state: &WorkerState) -> bool {
 }
 
 pub(super) async fn upload(
-    state: &WorkerState,
+    state: &UploadControl,
     file: &File,
     settings: &ReadSettings,
     job: &UploadJob,

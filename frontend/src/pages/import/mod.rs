@@ -29,7 +29,7 @@ use self::progress::PhasePanel;
 use self::saved::PendingUpload;
 use crate::api;
 use crate::i18n::{Key, use_t};
-use crate::pages::ErrorNote;
+use crate::pages::error_note::ErrorNote;
 use crate::protocol::{FromWorker, Preview, PreviewRow, Progress, ReadSettings, ToWorker};
 use crate::session::Session;
 use crate::worker_client::{WORKER_URL, WorkerClient};
