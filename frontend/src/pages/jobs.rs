@@ -2,7 +2,7 @@
 //! while any job is still moving.
 
 use leptos::prelude::*;
-use shared::api::Id;
+use shared::api::{Id, ImportStatus};
 
 use crate::api;
 use crate::i18n::{Key, Locale, format_count, format_time, status_key, use_t};
@@ -97,10 +97,10 @@ pub fn Jobs() -> impl IntoView {
                                             <td>{j.attempts}</td>
                                             <td>{format_time(lang, &j.created_at)}</td>
                                             <td class="actions">
-                                                {(j.kind == "import" && matches!(status, "receiving" | "queued" | "running")).then(|| view! {
+                                                {(j.kind == "import" && matches!(j.status, ImportStatus::Receiving | ImportStatus::Queued | ImportStatus::Running)).then(|| view! {
                                                     <button on:click=move |_| act(JobAction::Cancel(import_id))>{t(Key::JobsCancel)}</button>
                                                 })}
-                                                {(j.kind == "import" && status == "completed").then(|| view! {
+                                                {(j.kind == "import" && j.status == ImportStatus::Completed).then(|| view! {
                                                     <button on:click=move |_| act(JobAction::Undo(import_id))>{t(Key::JobsUndo)}</button>
                                                 })}
                                                 {(j.kind == "import" && j.counts.failed > 0).then(|| view! {
