@@ -1,10 +1,14 @@
 //! The HTTP client: same-origin `/api`, `shared::api` types in and out, contract errors
-//! turned into [`ApiFailure`] so pages can show them.
+//! turned into [`ApiFailure`] so pages can show them. Each endpoint is a function that names
+//! its method, path and types; pages and the worker call those, never a path string.
 
 use gloo_net::http::{Request, RequestBuilder, Response};
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::{Deserialize, Serialize};
-use shared::api::FieldError;
+use shared::api::{
+    BatchRequest, BatchResponse, CommitRequest, CreateImport, Customer, CustomerInput, FieldError,
+    Group, GroupName, Id, Import, JobList, LoginRequest, Page, SessionResponse,
+};
 
 /// An API call that did not succeed: the status (0 when the network failed) and the
 /// server's message.
@@ -114,7 +118,27 @@ async fn json<T: DeserializeOwned>(res: Response) -> Result<T, ApiFailure> {
     })
 }
 
-pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiFailure> {
+/// The HTTP methods the API's state-changing calls use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Method {
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl Method {
+    fn request(self, path: &str) -> RequestBuilder {
+        match self {
+            Method::Post => Request::post(path),
+            Method::Put => Request::put(path),
+            Method::Patch => Request::patch(path),
+            Method::Delete => Request::delete(path),
+        }
+    }
+}
+
+async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiFailure> {
     let res = Request::get(path)
         .send()
         .await
@@ -127,19 +151,13 @@ fn with_csrf(builder: RequestBuilder, csrf: &str) -> RequestBuilder {
 }
 
 /// A state-changing call with a JSON body.
-pub async fn send<B: Serialize, T: DeserializeOwned>(
-    method: &str,
+async fn send<B: Serialize, T: DeserializeOwned>(
+    method: Method,
     path: &str,
     body: &B,
     csrf: &str,
 ) -> Result<T, ApiFailure> {
-    let builder = match method {
-        "POST" => Request::post(path),
-        "PUT" => Request::put(path),
-        "PATCH" => Request::patch(path),
-        _ => Request::delete(path),
-    };
-    let res = with_csrf(builder, csrf)
+    let res = with_csrf(method.request(path), csrf)
         .json(body)
         .map_err(ApiFailure::network)?
         .send()
@@ -149,12 +167,8 @@ pub async fn send<B: Serialize, T: DeserializeOwned>(
 }
 
 /// A state-changing call without a body or answer (204).
-pub async fn send_empty(method: &str, path: &str, csrf: &str) -> Result<(), ApiFailure> {
-    let builder = match method {
-        "POST" => Request::post(path),
-        _ => Request::delete(path),
-    };
-    let res = with_csrf(builder, csrf)
+async fn send_empty(method: Method, path: &str, csrf: &str) -> Result<(), ApiFailure> {
+    let res = with_csrf(method.request(path), csrf)
         .send()
         .await
         .map_err(ApiFailure::network)?;
@@ -163,6 +177,158 @@ pub async fn send_empty(method: &str, path: &str, csrf: &str) -> Result<(), ApiF
     } else {
         Err(failure(res).await)
     }
+}
+
+/// An empty JSON object, the body of the calls that take none (cancel, undo).
+fn no_body() -> serde_json::Value {
+    serde_json::json!({})
+}
+
+// The endpoints, one function each: its method, its path and its types in one place.
+
+/// `GET /api/session`: who is signed in.
+pub async fn session() -> Result<SessionResponse, ApiFailure> {
+    get("/api/session").await
+}
+
+/// `POST /api/session`: sign in (no CSRF token yet).
+pub async fn sign_in(request: &LoginRequest) -> Result<SessionResponse, ApiFailure> {
+    send(Method::Post, "/api/session", request, "").await
+}
+
+/// `DELETE /api/session`: sign out.
+pub async fn sign_out(csrf: &str) -> Result<(), ApiFailure> {
+    send_empty(Method::Delete, "/api/session", csrf).await
+}
+
+/// `GET /api/groups`.
+pub async fn groups() -> Result<Vec<Group>, ApiFailure> {
+    get("/api/groups").await
+}
+
+/// `POST /api/groups`.
+pub async fn create_group(name: &GroupName, csrf: &str) -> Result<Group, ApiFailure> {
+    send(Method::Post, "/api/groups", name, csrf).await
+}
+
+/// `PATCH /api/groups/{id}`: rename.
+pub async fn rename_group(id: Id, name: &GroupName, csrf: &str) -> Result<Group, ApiFailure> {
+    send(Method::Patch, &format!("/api/groups/{id}"), name, csrf).await
+}
+
+/// `DELETE /api/groups/{id}`, moving its customers to `reassign_to` first when given.
+pub async fn delete_group(id: Id, reassign_to: Option<&str>, csrf: &str) -> Result<(), ApiFailure> {
+    let path = match reassign_to {
+        Some(to) => format!("/api/groups/{id}?reassign_to={to}"),
+        None => format!("/api/groups/{id}"),
+    };
+    send_empty(Method::Delete, &path, csrf).await
+}
+
+/// `GET /api/customers?{query}` (the query string the customers page builds).
+pub async fn customers(query: &str) -> Result<Page<Customer>, ApiFailure> {
+    get(&format!("/api/customers?{query}")).await
+}
+
+/// The link of `GET /api/customers/export.csv?{query}` (a download, not a call).
+pub fn customers_export_url(query: &str) -> String {
+    format!("/api/customers/export.csv?{query}")
+}
+
+/// `GET /api/customers/{id}`.
+pub async fn customer(id: Id) -> Result<Customer, ApiFailure> {
+    get(&format!("/api/customers/{id}")).await
+}
+
+/// `POST /api/customers`.
+pub async fn create_customer(input: &CustomerInput, csrf: &str) -> Result<Customer, ApiFailure> {
+    send(Method::Post, "/api/customers", input, csrf).await
+}
+
+/// `PATCH /api/customers/{id}`.
+pub async fn update_customer(
+    id: Id,
+    input: &CustomerInput,
+    csrf: &str,
+) -> Result<Customer, ApiFailure> {
+    send(Method::Patch, &format!("/api/customers/{id}"), input, csrf).await
+}
+
+/// `DELETE /api/customers/{id}`.
+pub async fn delete_customer(id: Id, csrf: &str) -> Result<(), ApiFailure> {
+    send_empty(Method::Delete, &format!("/api/customers/{id}"), csrf).await
+}
+
+/// `GET /api/jobs?per_page={per_page}`.
+pub async fn jobs(per_page: u32) -> Result<JobList, ApiFailure> {
+    get(&format!("/api/jobs?per_page={per_page}")).await
+}
+
+/// `POST /api/imports`.
+pub async fn create_import(request: &CreateImport, csrf: &str) -> Result<Import, ApiFailure> {
+    send(Method::Post, "/api/imports", request, csrf).await
+}
+
+/// `GET /api/imports/{id}`.
+pub async fn import(id: Id) -> Result<Import, ApiFailure> {
+    get(&format!("/api/imports/{id}")).await
+}
+
+/// `PUT /api/imports/{id}/batches/{seq}`.
+pub async fn put_batch(
+    id: Id,
+    seq: u32,
+    batch: &BatchRequest,
+    csrf: &str,
+) -> Result<BatchResponse, ApiFailure> {
+    send(
+        Method::Put,
+        &format!("/api/imports/{id}/batches/{seq}"),
+        batch,
+        csrf,
+    )
+    .await
+}
+
+/// `POST /api/imports/{id}/commit` (its answer is not read: the page follows the import).
+pub async fn commit_import(id: Id, commit: &CommitRequest, csrf: &str) -> Result<(), ApiFailure> {
+    send::<_, IgnoredAny>(
+        Method::Post,
+        &format!("/api/imports/{id}/commit"),
+        commit,
+        csrf,
+    )
+    .await
+    .map(|_| ())
+}
+
+/// `POST /api/imports/{id}/cancel` (its answer is not read).
+pub async fn cancel_import(id: Id, csrf: &str) -> Result<(), ApiFailure> {
+    send::<_, IgnoredAny>(
+        Method::Post,
+        &format!("/api/imports/{id}/cancel"),
+        &no_body(),
+        csrf,
+    )
+    .await
+    .map(|_| ())
+}
+
+/// `POST /api/imports/{id}/undo` (its answer is not read).
+pub async fn undo_import(id: Id, csrf: &str) -> Result<(), ApiFailure> {
+    send::<_, IgnoredAny>(
+        Method::Post,
+        &format!("/api/imports/{id}/undo"),
+        &no_body(),
+        csrf,
+    )
+    .await
+    .map(|_| ())
+}
+
+/// The link of `GET /api/imports/{id}/errors.csv` (a download).
+pub fn import_errors_url(id: Id) -> String {
+    format!("/api/imports/{id}/errors.csv")
 }
 
 /// Encode a query string value.

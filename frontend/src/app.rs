@@ -3,32 +3,13 @@
 use leptos::prelude::*;
 use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
-use shared::api::{SessionResponse, User};
 
-use crate::i18n::{Lang, Locale, provide_locale, use_t};
+use crate::i18n::{Key, Lang, Locale, provide_locale, use_t};
 use crate::pages;
+use crate::session::Session;
 
 /// The sign-in page, for tests that mount it alone.
 pub use crate::pages::login::Login as LoginPage;
-
-/// Who is signed in, and the CSRF token for state-changing calls.
-#[derive(Clone, Copy)]
-pub struct Session {
-    pub user: RwSignal<Option<User>>,
-    pub csrf: RwSignal<String>,
-    /// The first `GET /api/session` has answered.
-    pub checked: RwSignal<bool>,
-}
-
-impl Session {
-    pub fn csrf(&self) -> String {
-        self.csrf.get_untracked()
-    }
-    pub fn signed_in(&self, s: SessionResponse) {
-        self.csrf.set(s.csrf_token);
-        self.user.set(Some(s.user));
-    }
-}
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -40,7 +21,7 @@ pub fn App() -> impl IntoView {
     };
     provide_context(session);
     leptos::task::spawn_local(async move {
-        if let Ok(s) = crate::api::get::<SessionResponse>("/api/session").await {
+        if let Ok(s) = crate::api::session().await {
             session.signed_in(s);
         }
         session.checked.set(true);
@@ -77,20 +58,20 @@ fn TopBar() -> impl IntoView {
     let sign_out = move |_| {
         let csrf = session.csrf();
         leptos::task::spawn_local(async move {
-            let _ = crate::api::send_empty("DELETE", "/api/session", &csrf).await;
+            let _ = crate::api::sign_out(&csrf).await;
             session.user.set(None);
         });
     };
     view! {
         <header class="top">
-            <span class="brand">{move || t("app.name")}</span>
+            <span class="brand">{move || t(Key::AppName)}</span>
             <nav aria-label="Main">
-                <A href="/customers">{move || t("nav.customers")}</A>
-                <A href="/groups">{move || t("nav.groups")}</A>
-                <A href="/settings/jobs">{move || t("nav.jobs")}</A>
+                <A href="/customers">{move || t(Key::NavCustomers)}</A>
+                <A href="/groups">{move || t(Key::NavGroups)}</A>
+                <A href="/settings/jobs">{move || t(Key::NavJobs)}</A>
             </nav>
             <div class="user">
-                <label class="inline" for="language">{move || t("nav.language")}</label>
+                <label class="inline" for="language">{move || t(Key::NavLanguage)}</label>
                 <select
                     id="language"
                     on:change=move |ev| locale.set(Lang::from_code(&event_target_value(&ev)))
@@ -100,7 +81,7 @@ fn TopBar() -> impl IntoView {
                     <option value="bg">"Български"</option>
                 </select>
                 <span>{move || session.user.get().map(|u| u.username).unwrap_or_default()}</span>
-                <button on:click=sign_out>{move || t("nav.sign_out")}</button>
+                <button on:click=sign_out>{move || t(Key::NavSignOut)}</button>
             </div>
         </header>
     }

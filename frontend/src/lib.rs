@@ -7,8 +7,9 @@ pub mod api;
 pub mod app;
 pub mod decode;
 pub mod i18n;
-mod pages;
+pub mod pages;
 pub mod protocol;
+pub mod session;
 pub mod worker;
 pub mod worker_client;
 

@@ -1,5 +1,6 @@
 //! The page's side of the parse worker: starts it, holds messages until it says it is
-//! ready, and hands each answer (with the `Blob` sent beside it, if any) to a callback.
+//! ready ([`ReadyQueue`], which the worker also uses for its helper), and hands each answer
+//! (with the `Blob` sent beside it, if any) to a callback.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -15,14 +16,39 @@ pub const WORKER_URL: &str = "/worker_loader.js";
 
 pub struct WorkerClient {
     worker: Worker,
-    state: Rc<RefCell<State>>,
+    queue: Rc<RefCell<ReadyQueue>>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
 }
 
+/// Messages for a worker that has not said it is ready yet: a message posted before its wasm
+/// has set its handler is lost, so they wait here and go out in order once it is.
 #[derive(Default)]
-struct State {
+pub struct ReadyQueue {
     ready: bool,
     waiting: Vec<JsValue>,
+}
+
+impl ReadyQueue {
+    /// Posts `message` to `worker` now if it is ready, else once it is.
+    pub fn send(&mut self, worker: &Worker, message: JsValue) {
+        if self.ready {
+            let _ = worker.post_message(&message);
+        } else {
+            self.waiting.push(message);
+        }
+    }
+
+    /// The worker said it is ready: posts what waited.
+    pub fn set_ready(&mut self, worker: &Worker) {
+        self.ready = true;
+        for m in std::mem::take(&mut self.waiting) {
+            let _ = worker.post_message(&m);
+        }
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.ready
+    }
 }
 
 impl WorkerClient {
@@ -32,9 +58,9 @@ impl WorkerClient {
     ) -> Result<Self, String> {
         let worker =
             Worker::new(url).map_err(|e| format!("The parse worker did not start: {e:?}"))?;
-        let state = Rc::new(RefCell::new(State::default()));
+        let queue = Rc::new(RefCell::new(ReadyQueue::default()));
         let on_message = {
-            let state = state.clone();
+            let queue = queue.clone();
             let worker = worker.clone();
             Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
                 // A JSON string, or `{msg, attachment}` with a Blob beside it.
@@ -55,14 +81,7 @@ impl WorkerClient {
                     },
                 };
                 if answer == FromWorker::Ready {
-                    let waiting = {
-                        let mut s = state.borrow_mut();
-                        s.ready = true;
-                        std::mem::take(&mut s.waiting)
-                    };
-                    for m in waiting {
-                        let _ = worker.post_message(&m);
-                    }
+                    queue.borrow_mut().set_ready(&worker);
                     return;
                 }
                 on_answer(answer, attachment);
@@ -71,7 +90,7 @@ impl WorkerClient {
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         Ok(Self {
             worker,
-            state,
+            queue,
             _on_message: on_message,
         })
     }
@@ -81,12 +100,7 @@ impl WorkerClient {
         let json = serde_json::to_string(request).unwrap_or_default();
         let _ = js_sys::Reflect::set(&message, &"msg".into(), &JsValue::from_str(&json));
         let _ = js_sys::Reflect::set(&message, &"file".into(), file);
-        let mut state = self.state.borrow_mut();
-        if state.ready {
-            let _ = self.worker.post_message(&message);
-        } else {
-            state.waiting.push(message.into());
-        }
+        self.queue.borrow_mut().send(&self.worker, message.into());
     }
 }
 

@@ -2,7 +2,7 @@
 //! sign-in form's controls have accessible names.
 
 use frontend::api::ApiFailure;
-use frontend::i18n::{Lang, TEXTS, format_count, text};
+use frontend::i18n::{Key, Lang, format_count, reason_key, text};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -12,16 +12,30 @@ wasm_bindgen_test_configure!(run_in_browser);
 #[wasm_bindgen_test]
 fn every_text_has_an_english_and_a_bulgarian_version_and_keys_are_unique() {
     let mut keys = std::collections::HashSet::new();
-    for (key, en, bg) in TEXTS {
-        assert!(keys.insert(*key), "duplicate key {key}");
+    for key in Key::ALL {
+        assert!(keys.insert(key), "duplicate key {key:?}");
         assert!(
-            !en.is_empty() && !bg.is_empty(),
-            "{key} is missing a translation"
+            !key.en().is_empty() && !key.bg().is_empty(),
+            "{key:?} is missing a translation"
         );
     }
-    assert_eq!(text(Lang::Bg, "customers.import"), "Импортирай");
-    assert_eq!(text(Lang::En, "customers.import"), "Import");
-    assert_eq!(text(Lang::En, "no.such.key"), "??");
+    assert_eq!(text(Lang::Bg, Key::CustomersImport), "Импортирай");
+    assert_eq!(text(Lang::En, Key::CustomersImport), "Import");
+}
+
+/// Keys built from a code the server sends: an unknown code gets a general message in both
+/// languages (a key that does not exist does not compile).
+#[wasm_bindgen_test]
+fn an_unknown_reason_code_gets_the_general_message_in_both_languages() {
+    assert_eq!(reason_key("not_importable"), Key::ImportReasonNotImportable);
+    assert_eq!(
+        reason_key("duplicate_target"),
+        Key::ImportReasonDuplicateTarget
+    );
+    let unknown = reason_key("no_such_reason");
+    assert_eq!(unknown, Key::ImportReasonUnknown);
+    assert!(!text(Lang::En, unknown).is_empty() && !text(Lang::Bg, unknown).is_empty());
+    assert_ne!(text(Lang::En, unknown), "??");
 }
 
 #[wasm_bindgen_test]
@@ -35,7 +49,7 @@ fn counts_are_grouped_the_way_each_language_writes_them() {
 fn every_sign_in_control_has_a_label() {
     leptos::mount::mount_to_body(|| {
         frontend::i18n::provide_locale();
-        provide_context(frontend::app::Session {
+        provide_context(frontend::session::Session {
             user: RwSignal::new(None),
             csrf: RwSignal::new(String::new()),
             checked: RwSignal::new(true),

@@ -2,12 +2,12 @@
 //! (Export downloads exactly the filtered set), and add, edit and delete of one customer.
 
 use leptos::prelude::*;
-use shared::api::{Consent, Customer, CustomerInput, Group, Page};
+use shared::api::{Consent, Customer, CustomerInput, Group};
 
 use crate::api::{self, encode};
-use crate::app::Session;
-use crate::i18n::{Locale, format_count, format_time, use_t};
-use crate::pages::ErrorNote;
+use crate::i18n::{Key, Locale, format_count, format_time, use_t};
+use crate::pages::error_note::ErrorNote;
+use crate::session::Session;
 
 const PER_PAGE: i64 = 50;
 
@@ -78,40 +78,40 @@ pub fn Customers() -> impl IntoView {
     let editing = RwSignal::new(None::<Option<Customer>>);
 
     let customers = LocalResource::new(move || {
-        let url = format!(
-            "/api/customers?page={}&per_page={PER_PAGE}&sort={}{}",
+        let query = format!(
+            "page={}&per_page={PER_PAGE}&sort={}{}",
             page.get(),
             encode(&sort.get()),
             filters.query()
         );
-        async move { api::get::<Page<Customer>>(&url).await }
+        async move { api::customers(&query).await }
     });
-    let groups = LocalResource::new(|| async { api::get::<Vec<Group>>("/api/groups").await });
+    let groups = LocalResource::new(|| async { api::groups().await });
     let group_list = Signal::derive(move || groups.get().and_then(Result::ok).unwrap_or_default());
     let export_url = move || {
-        format!(
-            "/api/customers/export.csv?delimiter={}&bom={}{}",
+        api::customers_export_url(&format!(
+            "delimiter={}&bom={}{}",
             delimiter.get(),
             bom.get(),
             filters.query()
-        )
+        ))
     };
     let reset_page = move |_| page.set(1);
     // The form starts from the customer as stored now, not as the list showed it: the list
     // may predate a save that is still being refetched, or another admin's edit.
     let open_edit = move |row: Customer| {
         leptos::task::spawn_local(async move {
-            let fresh = api::get::<Customer>(&format!("/api/customers/{}", row.id)).await;
+            let fresh = api::customer(row.id).await;
             editing.set(Some(Some(fresh.unwrap_or(row))));
         });
     };
 
     view! {
         <div class="page-head">
-            <h1>{move || t("customers.title")}</h1>
+            <h1>{move || t(Key::CustomersTitle)}</h1>
             <div class="actions">
-                <button on:click=move |_| editing.set(Some(None))>{move || t("customers.add")}</button>
-                <a class="button primary" href="/customers/import">{move || t("customers.import")}</a>
+                <button on:click=move |_| editing.set(Some(None))>{move || t(Key::CustomersAdd)}</button>
+                <a class="button primary" href="/customers/import">{move || t(Key::CustomersImport)}</a>
             </div>
         </div>
         {move || editing.get().map(|c| view! {
@@ -122,65 +122,65 @@ pub fn Customers() -> impl IntoView {
         })}
         <div class="filters">
             <div class="field">
-                <label for="search">{move || t("customers.search")}</label>
+                <label for="search">{move || t(Key::CustomersSearch)}</label>
                 <input id="search" type="search" bind:value=filters.q on:input=reset_page/>
             </div>
             <div class="field">
-                <label for="group-filter">{move || t("customers.group")}</label>
+                <label for="group-filter">{move || t(Key::CustomersGroup)}</label>
                 <select id="group-filter" bind:value=filters.group on:change=reset_page>
-                    <option value="">{move || t("customers.all_groups")}</option>
-                    {move || group_list.get().into_iter().map(|g| {
+                    <option value="">{move || t(Key::CustomersAllGroups)}</option>
+                    <For each=move || group_list.get() key=|g| (g.id, g.name.clone()) children=|g| {
                         view! { <option value=g.id.to_string()>{g.name}</option> }
-                    }).collect_view()}
+                    }/>
                 </select>
             </div>
             <div class="field">
-                <label for="marketing-filter">{move || t("customers.marketing")}</label>
+                <label for="marketing-filter">{move || t(Key::CustomersMarketing)}</label>
                 <select id="marketing-filter" bind:value=filters.marketing on:change=reset_page>
-                    <option value="">{move || t("customers.any")}</option>
-                    <option value="true">{move || t("common.yes")}</option>
-                    <option value="false">{move || t("common.no")}</option>
+                    <option value="">{move || t(Key::CustomersAny)}</option>
+                    <option value="true">{move || t(Key::CommonYes)}</option>
+                    <option value="false">{move || t(Key::CommonNo)}</option>
                 </select>
             </div>
             <div class="field">
-                <label for="created-from">{move || t("customers.created_from")}</label>
+                <label for="created-from">{move || t(Key::CustomersCreatedFrom)}</label>
                 <input id="created-from" type="date" bind:value=filters.from on:change=reset_page/>
             </div>
             <div class="field">
-                <label for="created-to">{move || t("customers.created_to")}</label>
+                <label for="created-to">{move || t(Key::CustomersCreatedTo)}</label>
                 <input id="created-to" type="date" bind:value=filters.to on:change=reset_page/>
             </div>
             <div class="field">
-                <label for="sort">{move || t("customers.sort")}</label>
+                <label for="sort">{move || t(Key::CustomersSort)}</label>
                 <select id="sort" bind:value=sort on:change=reset_page>
-                    <option value="-created_at">{move || t("customers.sort.newest")}</option>
-                    <option value="created_at">{move || t("customers.sort.oldest")}</option>
-                    <option value="email">{move || t("customers.email")}</option>
-                    <option value="last_name">{move || t("target.last_name")}</option>
+                    <option value="-created_at">{move || t(Key::CustomersSortNewest)}</option>
+                    <option value="created_at">{move || t(Key::CustomersSortOldest)}</option>
+                    <option value="email">{move || t(Key::CustomersEmail)}</option>
+                    <option value="last_name">{move || t(Key::TargetLastName)}</option>
                 </select>
             </div>
         </div>
         {move || filters.import_id.get().map(|id| view! {
-            <p class="muted">{t("customers.from_import")} " #" {id} " · " <a href="/customers">{t("customers.show_all")}</a></p>
+            <p class="muted">{t(Key::CustomersFromImport)} " #" {id} " · " <a href="/customers">{t(Key::CustomersShowAll)}</a></p>
         })}
         <div class="filters panel">
             <div class="field">
-                <label for="export-delimiter">{move || t("export.delimiter")}</label>
+                <label for="export-delimiter">{move || t(Key::ExportDelimiter)}</label>
                 <select id="export-delimiter" bind:value=delimiter>
-                    <option value="comma">{move || t("export.comma")}</option>
-                    <option value="semicolon">{move || t("export.semicolon")}</option>
-                    <option value="tab">{move || t("export.tab")}</option>
+                    <option value="comma">{move || t(Key::ExportComma)}</option>
+                    <option value="semicolon">{move || t(Key::ExportSemicolon)}</option>
+                    <option value="tab">{move || t(Key::ExportTab)}</option>
                 </select>
             </div>
             <div class="field">
-                <label class="inline"><input type="checkbox" bind:checked=bom/>{move || t("export.bom")}</label>
+                <label class="inline"><input type="checkbox" bind:checked=bom/>{move || t(Key::ExportBom)}</label>
             </div>
-            <a class="button" href=export_url download="">{move || t("customers.export")}</a>
+            <a class="button" href=export_url download="">{move || t(Key::CustomersExport)}</a>
         </div>
-        <Transition fallback=move || view! { <p class="muted">{t("common.loading")}</p> }>
+        <Transition fallback=move || view! { <p class="muted">{t(Key::CommonLoading)}</p> }>
             {move || customers.get().map(|result| match result {
                 Err(e) => view! { <ErrorNote message=e.message retry=Callback::new(move |_| customers.refetch())/> }.into_any(),
-                Ok(list) if list.items.is_empty() => view! { <p class="panel muted">{t("customers.empty")}</p> }.into_any(),
+                Ok(list) if list.items.is_empty() => view! { <p class="panel muted">{t(Key::CustomersEmpty)}</p> }.into_any(),
                 Ok(list) => {
                     let lang = locale.0.get();
                     let pages = ((list.total + PER_PAGE - 1) / PER_PAGE).max(1);
@@ -188,36 +188,36 @@ pub fn Customers() -> impl IntoView {
                         <div class="table-wrap">
                             <table>
                                 <thead><tr>
-                                    <th scope="col">{t("customers.name")}</th>
-                                    <th scope="col">{t("customers.email")}</th>
-                                    <th scope="col">{t("customers.group")}</th>
-                                    <th scope="col">{t("customers.marketing")}</th>
-                                    <th scope="col">{t("customers.created")}</th>
-                                    <th scope="col">{t("groups.actions")}</th>
+                                    <th scope="col">{t(Key::CustomersName)}</th>
+                                    <th scope="col">{t(Key::CustomersEmail)}</th>
+                                    <th scope="col">{t(Key::CustomersGroup)}</th>
+                                    <th scope="col">{t(Key::CustomersMarketing)}</th>
+                                    <th scope="col">{t(Key::CustomersCreated)}</th>
+                                    <th scope="col">{t(Key::GroupsActions)}</th>
                                 </tr></thead>
                                 <tbody>
-                                    {list.items.into_iter().map(|c| {
-                                        let edit_label = format!("{} {}", t("customers.edit"), c.email);
+                                    <For each=move || list.items.clone() key=|c| c.id children=move |c| {
+                                        let edit_label = format!("{} {}", t(Key::CustomersEdit), c.email);
                                         let row = c.clone();
                                         view! {
                                             <tr>
                                                 <td>{c.full_name}</td>
                                                 <td>{c.email}</td>
                                                 <td>{c.group_name}</td>
-                                                <td>{if c.accepts_marketing { t("common.yes") } else { t("common.no") }}</td>
+                                                <td>{if c.accepts_marketing { t(Key::CommonYes) } else { t(Key::CommonNo) }}</td>
                                                 <td>{format_time(lang, &c.created_at)}</td>
-                                                <td><button aria-label=edit_label on:click=move |_| open_edit(row.clone())>{t("customers.edit")}</button></td>
+                                                <td><button aria-label=edit_label on:click=move |_| open_edit(row.clone())>{t(Key::CustomersEdit)}</button></td>
                                             </tr>
                                         }
-                                    }).collect_view()}
+                                    }/>
                                 </tbody>
                             </table>
                         </div>
                         <div class="pager">
-                            <span class="muted">{format_count(lang, list.total as u64)} " " {t("customers.total")}</span>
-                            <button disabled=move || { page.get() <= 1 } on:click=move |_| page.update(|p| *p -= 1)>{t("common.previous")}</button>
-                            <span>{t("common.page")} " " {list.page} " " {t("common.of")} " " {pages}</span>
-                            <button disabled=move || { page.get() >= pages } on:click=move |_| page.update(|p| *p += 1)>{t("common.next")}</button>
+                            <span class="muted">{format_count(lang, list.total as u64)} " " {t(Key::CustomersTotal)}</span>
+                            <button disabled=move || { page.get() <= 1 } on:click=move |_| page.update(|p| *p -= 1)>{t(Key::CommonPrevious)}</button>
+                            <span>{t(Key::CommonPage)} " " {list.page} " " {t(Key::CommonOf)} " " {pages}</span>
+                            <button disabled=move || { page.get() >= pages } on:click=move |_| page.update(|p| *p += 1)>{t(Key::CommonNext)}</button>
                         </div>
                     }.into_any()
                 }
@@ -284,16 +284,8 @@ fn CustomerForm(
         let csrf = session.csrf();
         leptos::task::spawn_local(async move {
             let result = match id {
-                Some(id) => {
-                    api::send::<_, Customer>(
-                        "PATCH",
-                        &format!("/api/customers/{id}"),
-                        &input,
-                        &csrf,
-                    )
-                    .await
-                }
-                None => api::send::<_, Customer>("POST", "/api/customers", &input, &csrf).await,
+                Some(id) => api::update_customer(id, &input, &csrf).await,
+                None => api::create_customer(&input, &csrf).await,
             };
             match result {
                 Ok(_) => on_done.run(true),
@@ -304,40 +296,40 @@ fn CustomerForm(
     let delete = move |_| {
         let Some(id) = id else { return };
         let confirmed = web_sys::window()
-            .and_then(|w| w.confirm_with_message(t("customers.confirm_delete")).ok())
+            .and_then(|w| w.confirm_with_message(t(Key::CustomersConfirmDelete)).ok())
             .unwrap_or(false);
         if !confirmed {
             return;
         }
         let csrf = session.csrf();
         leptos::task::spawn_local(async move {
-            match api::send_empty("DELETE", &format!("/api/customers/{id}"), &csrf).await {
+            match api::delete_customer(id, &csrf).await {
                 Ok(()) => on_done.run(true),
                 Err(e) => error.set(Some(e.message)),
             }
         });
     };
     view! {
-        <form class="panel" on:submit=save aria-label=move || t(if id.is_some() { "customers.edit" } else { "customers.add" })>
-            <h2>{move || t(if id.is_some() { "customers.edit" } else { "customers.add" })}</h2>
+        <form class="panel" on:submit=save aria-label=move || t(if id.is_some() { Key::CustomersEdit } else { Key::CustomersAdd })>
+            <h2>{move || t(if id.is_some() { Key::CustomersEdit } else { Key::CustomersAdd })}</h2>
             <div class="grid">
-                <div class="field"><label for="c-first">{move || t("target.first_name")}</label><input id="c-first" bind:value=first/></div>
-                <div class="field"><label for="c-last">{move || t("target.last_name")}</label><input id="c-last" bind:value=last/></div>
-                <div class="field"><label for="c-email">{move || t("target.email")}</label><input id="c-email" type="email" required bind:value=email/></div>
+                <div class="field"><label for="c-first">{move || t(Key::TargetFirstName)}</label><input id="c-first" bind:value=first/></div>
+                <div class="field"><label for="c-last">{move || t(Key::TargetLastName)}</label><input id="c-last" bind:value=last/></div>
+                <div class="field"><label for="c-email">{move || t(Key::TargetEmail)}</label><input id="c-email" type="email" required bind:value=email/></div>
                 <div class="field">
-                    <label for="c-group">{move || t("customers.group")}</label>
+                    <label for="c-group">{move || t(Key::CustomersGroup)}</label>
                     <select id="c-group" bind:value=group>
-                        {move || groups.get().into_iter().map(|g| view! { <option value=g.id.to_string()>{g.name}</option> }).collect_view()}
+                        <For each=move || groups.get() key=|g| (g.id, g.name.clone()) children=|g| view! { <option value=g.id.to_string()>{g.name}</option> }/>
                     </select>
                 </div>
             </div>
-            <div class="field"><label for="c-note">{move || t("target.note")}</label><textarea id="c-note" rows="2" bind:value=note></textarea></div>
-            <div class="field"><label class="inline"><input type="checkbox" bind:checked=marketing/>{move || t("target.accepts_marketing")}</label></div>
+            <div class="field"><label for="c-note">{move || t(Key::TargetNote)}</label><textarea id="c-note" rows="2" bind:value=note></textarea></div>
+            <div class="field"><label class="inline"><input type="checkbox" bind:checked=marketing/>{move || t(Key::TargetAcceptsMarketing)}</label></div>
             {move || error.get().map(|m| view! { <ErrorNote message=m/> })}
             <div class="actions">
-                <button type="submit" class="primary">{move || t("groups.save")}</button>
-                <button type="button" on:click=move |_| on_done.run(false)>{move || t("common.cancel")}</button>
-                {id.map(|_| view! { <button type="button" class="danger" on:click=delete>{move || t("groups.delete")}</button> })}
+                <button type="submit" class="primary">{move || t(Key::GroupsSave)}</button>
+                <button type="button" on:click=move |_| on_done.run(false)>{move || t(Key::CommonCancel)}</button>
+                {id.map(|_| view! { <button type="button" class="danger" on:click=delete>{move || t(Key::GroupsDelete)}</button> })}
             </div>
         </form>
     }

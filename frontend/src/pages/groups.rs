@@ -5,16 +5,16 @@ use leptos::prelude::*;
 use shared::api::{Group, GroupName};
 
 use crate::api;
-use crate::app::Session;
-use crate::i18n::{Locale, format_count, use_t};
-use crate::pages::ErrorNote;
+use crate::i18n::{Key, Locale, format_count, use_t};
+use crate::pages::error_note::ErrorNote;
+use crate::session::Session;
 
 #[component]
 pub fn Groups() -> impl IntoView {
     let t = use_t();
     let locale = expect_context::<Locale>();
     let session = expect_context::<Session>();
-    let groups = LocalResource::new(|| async { api::get::<Vec<Group>>("/api/groups").await });
+    let groups = LocalResource::new(|| async { api::groups().await });
     let new_name = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
 
@@ -23,7 +23,7 @@ pub fn Groups() -> impl IntoView {
         let name = new_name.get_untracked();
         let csrf = session.csrf();
         leptos::task::spawn_local(async move {
-            match api::send::<_, Group>("POST", "/api/groups", &GroupName { name }, &csrf).await {
+            match api::create_group(&GroupName { name }, &csrf).await {
                 Ok(_) => {
                     new_name.set(String::new());
                     error.set(None);
@@ -35,16 +35,16 @@ pub fn Groups() -> impl IntoView {
     };
 
     view! {
-        <div class="page-head"><h1>{move || t("groups.title")}</h1></div>
+        <div class="page-head"><h1>{move || t(Key::GroupsTitle)}</h1></div>
         <form class="panel filters" on:submit=create>
             <div class="field">
-                <label for="new-group">{move || t("groups.new_name")}</label>
+                <label for="new-group">{move || t(Key::GroupsNewName)}</label>
                 <input id="new-group" bind:value=new_name required maxlength="100"/>
             </div>
-            <button type="submit" class="primary">{move || t("groups.create")}</button>
+            <button type="submit" class="primary">{move || t(Key::GroupsCreate)}</button>
         </form>
         {move || error.get().map(|m| view! { <ErrorNote message=m/> })}
-        <Transition fallback=move || view! { <p class="muted">{t("common.loading")}</p> }>
+        <Transition fallback=move || view! { <p class="muted">{t(Key::CommonLoading)}</p> }>
             {move || groups.get().map(|result| match result {
                 Err(e) => view! { <ErrorNote message=e.message retry=Callback::new(move |_| groups.refetch())/> }.into_any(),
                 Ok(list) => {
@@ -53,14 +53,14 @@ pub fn Groups() -> impl IntoView {
                     view! {
                         <div class="table-wrap"><table>
                             <thead><tr>
-                                <th scope="col">{t("groups.name")}</th>
-                                <th scope="col">{t("groups.customers")}</th>
-                                <th scope="col">{t("groups.actions")}</th>
+                                <th scope="col">{t(Key::GroupsName)}</th>
+                                <th scope="col">{t(Key::GroupsCustomers)}</th>
+                                <th scope="col">{t(Key::GroupsActions)}</th>
                             </tr></thead>
                             <tbody>
-                                {list.into_iter().map(|g| view! {
+                                <For each=move || list.clone() key=|g| g.id children=move |g| view! {
                                     <GroupRow group=g.clone() others=all.iter().filter(|o| o.id != g.id).cloned().collect() count=format_count(lang, g.customer_count as u64) on_change=Callback::new(move |_| groups.refetch()) error=error/>
-                                }).collect_view()}
+                                }/>
                             </tbody>
                         </table></div>
                     }.into_any()
@@ -92,7 +92,7 @@ fn GroupRow(
             name: name.get_untracked(),
         };
         leptos::task::spawn_local(async move {
-            match api::send::<_, Group>("PATCH", &format!("/api/groups/{id}"), &body, &csrf).await {
+            match api::rename_group(id, &body, &csrf).await {
                 Ok(_) => {
                     editing.set(false);
                     error.set(None);
@@ -104,13 +104,9 @@ fn GroupRow(
     };
     let remove = move |_| {
         let csrf = session.csrf();
-        let path = if has_customers {
-            format!("/api/groups/{id}?reassign_to={}", move_to.get_untracked())
-        } else {
-            format!("/api/groups/{id}")
-        };
+        let reassign_to = has_customers.then(|| move_to.get_untracked());
         leptos::task::spawn_local(async move {
-            match api::send_empty("DELETE", &path, &csrf).await {
+            match api::delete_group(id, reassign_to.as_deref(), &csrf).await {
                 Ok(()) => {
                     error.set(None);
                     on_change.run(());
@@ -119,8 +115,8 @@ fn GroupRow(
             }
         });
     };
-    let label_name = format!("{} {}", t("groups.name"), group.name);
-    let label_move = format!("{} {}", t("groups.move_to"), group.name);
+    let label_name = format!("{} {}", t(Key::GroupsName), group.name);
+    let label_move = format!("{} {}", t(Key::GroupsMoveTo), group.name);
     view! {
         <tr>
             <td>
@@ -131,18 +127,18 @@ fn GroupRow(
             <td>{count}</td>
             <td class="actions">
                 <Show when=move || editing.get() fallback=move || view! {
-                    <button on:click=move |_| editing.set(true)>{t("groups.rename")}</button>
+                    <button on:click=move |_| editing.set(true)>{t(Key::GroupsRename)}</button>
                 }>
-                    <button class="primary" on:click=save>{t("groups.save")}</button>
-                    <button on:click=move |_| editing.set(false)>{t("common.cancel")}</button>
+                    <button class="primary" on:click=save>{t(Key::GroupsSave)}</button>
+                    <button on:click=move |_| editing.set(false)>{t(Key::CommonCancel)}</button>
                 </Show>
                 {(!is_default).then(|| view! {
                     {has_customers.then(|| view! {
                         <select aria-label=label_move.clone() bind:value=move_to>
-                            {others.iter().map(|o| view! { <option value=o.id.to_string()>{o.name.clone()}</option> }).collect_view()}
+                            <For each={let others = others.clone(); move || others.clone()} key=|o| o.id children=|o| view! { <option value=o.id.to_string()>{o.name}</option> }/>
                         </select>
                     })}
-                    <button class="danger" on:click=remove>{if has_customers { t("groups.move_and_delete") } else { t("groups.delete") }}</button>
+                    <button class="danger" on:click=remove>{if has_customers { t(Key::GroupsMoveAndDelete) } else { t(Key::GroupsDelete) }}</button>
                 })}
             </td>
         </tr>

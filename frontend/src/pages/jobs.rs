@@ -2,26 +2,35 @@
 //! while any job is still moving.
 
 use leptos::prelude::*;
-use shared::api::JobList;
+use shared::api::{Id, ImportStatus};
 
 use crate::api;
-use crate::app::Session;
-use crate::i18n::{Locale, format_count, format_time, use_t};
-use crate::pages::ErrorNote;
+use crate::i18n::{Key, Locale, format_count, format_time, status_key, use_t};
+use crate::pages::error_note::ErrorNote;
+use crate::session::Session;
+
+/// What a job's buttons ask of its import.
+#[derive(Clone, Copy)]
+enum JobAction {
+    Cancel(Id),
+    Undo(Id),
+}
 
 #[component]
 pub fn Jobs() -> impl IntoView {
     let t = use_t();
     let locale = expect_context::<Locale>();
-    let jobs = LocalResource::new(|| async { api::get::<JobList>("/api/jobs?per_page=100").await });
+    let jobs = LocalResource::new(|| async { api::jobs(100).await });
     let session = expect_context::<Session>();
     let error = RwSignal::new(None::<String>);
-    let act = move |path: String| {
+    let act = move |action: JobAction| {
         let csrf = session.csrf();
         leptos::task::spawn_local(async move {
-            match api::send::<_, serde_json::Value>("POST", &path, &serde_json::json!({}), &csrf)
-                .await
-            {
+            let done = match action {
+                JobAction::Cancel(id) => api::cancel_import(id, &csrf).await,
+                JobAction::Undo(id) => api::undo_import(id, &csrf).await,
+            };
+            match done {
                 Ok(_) => error.set(None),
                 Err(e) => error.set(Some(e.message)),
             }
@@ -47,40 +56,40 @@ pub fn Jobs() -> impl IntoView {
         }
     });
     view! {
-        <div class="page-head"><h1>{move || t("jobs.title")}</h1></div>
+        <div class="page-head"><h1>{move || t(Key::JobsTitle)}</h1></div>
         {move || error.get().map(|m| view! { <ErrorNote message=m/> })}
-        <Transition fallback=move || view! { <p class="muted">{t("common.loading")}</p> }>
+        <Transition fallback=move || view! { <p class="muted">{t(Key::CommonLoading)}</p> }>
             {move || jobs.get().map(|result| match result {
                 Err(e) => view! { <ErrorNote message=e.message retry=Callback::new(move |_| jobs.refetch())/> }.into_any(),
-                Ok(list) if list.items.is_empty() => view! { <p class="panel muted">{t("jobs.empty")}</p> }.into_any(),
+                Ok(list) if list.items.is_empty() => view! { <p class="panel muted">{t(Key::JobsEmpty)}</p> }.into_any(),
                 Ok(list) => {
                     let lang = locale.0.get();
                     view! {
                         <div class="table-wrap"><table>
                             <thead><tr>
                                 <th scope="col">"#"</th>
-                                <th scope="col">{t("jobs.kind")}</th>
-                                <th scope="col">{t("jobs.status")}</th>
-                                <th scope="col">{t("jobs.progress")}</th>
-                                <th scope="col">{t("import.created")}</th>
-                                <th scope="col">{t("import.updated")}</th>
-                                <th scope="col">{t("import.skipped")}</th>
-                                <th scope="col">{t("import.failed")}</th>
-                                <th scope="col">{t("jobs.attempts")}</th>
-                                <th scope="col">{t("jobs.queued_at")}</th>
-                                <th scope="col">{t("groups.actions")}</th>
+                                <th scope="col">{t(Key::JobsKind)}</th>
+                                <th scope="col">{t(Key::JobsStatus)}</th>
+                                <th scope="col">{t(Key::JobsProgress)}</th>
+                                <th scope="col">{t(Key::ImportCreated)}</th>
+                                <th scope="col">{t(Key::ImportUpdated)}</th>
+                                <th scope="col">{t(Key::ImportSkipped)}</th>
+                                <th scope="col">{t(Key::ImportFailed)}</th>
+                                <th scope="col">{t(Key::JobsAttempts)}</th>
+                                <th scope="col">{t(Key::JobsQueuedAt)}</th>
+                                <th scope="col">{t(Key::GroupsActions)}</th>
                             </tr></thead>
                             <tbody>
-                                {list.items.into_iter().map(|j| {
+                                <For each=move || list.items.clone() key=|j| j.id children=move |j| {
                                     let status = j.status.as_str();
                                     let import_id = j.import_id;
-                                    let kind_key = if j.kind == "undo" { "jobs.kind.undo" } else { "jobs.kind.import" };
+                                    let kind_key = if j.kind == "undo" { Key::JobsKindUndo } else { Key::JobsKindImport };
                                     view! {
                                         <tr>
                                             <td>{j.id}</td>
                                             <td>{format!("{} #{}", t(kind_key), j.import_id)}</td>
-                                            <td><span class=format!("badge {status}")>{t(status_key(status))}</span></td>
-                                            <td><progress max="1" value=j.progress aria-label=t("jobs.progress")></progress></td>
+                                            <td><span class=format!("badge {status}")>{t(status_key(j.status))}</span></td>
+                                            <td><progress max="1" value=j.progress aria-label=t(Key::JobsProgress)></progress></td>
                                             <td>{format_count(lang, j.counts.created as u64)}</td>
                                             <td>{format_count(lang, j.counts.updated as u64)}</td>
                                             <td>{format_count(lang, j.counts.skipped as u64)}</td>
@@ -88,37 +97,25 @@ pub fn Jobs() -> impl IntoView {
                                             <td>{j.attempts}</td>
                                             <td>{format_time(lang, &j.created_at)}</td>
                                             <td class="actions">
-                                                {(j.kind == "import" && matches!(status, "receiving" | "queued" | "running")).then(|| view! {
-                                                    <button on:click=move |_| act(format!("/api/imports/{import_id}/cancel"))>{t("jobs.cancel")}</button>
+                                                {(j.kind == "import" && matches!(j.status, ImportStatus::Receiving | ImportStatus::Queued | ImportStatus::Running)).then(|| view! {
+                                                    <button on:click=move |_| act(JobAction::Cancel(import_id))>{t(Key::JobsCancel)}</button>
                                                 })}
-                                                {(j.kind == "import" && status == "completed").then(|| view! {
-                                                    <button on:click=move |_| act(format!("/api/imports/{import_id}/undo"))>{t("jobs.undo")}</button>
+                                                {(j.kind == "import" && j.status == ImportStatus::Completed).then(|| view! {
+                                                    <button on:click=move |_| act(JobAction::Undo(import_id))>{t(Key::JobsUndo)}</button>
                                                 })}
                                                 {(j.kind == "import" && j.counts.failed > 0).then(|| view! {
-                                                    <a class="button" href=format!("/api/imports/{import_id}/errors.csv") download="">{t("jobs.errors")}</a>
+                                                    <a class="button" href=api::import_errors_url(import_id) download="">{t(Key::JobsErrors)}</a>
                                                 })}
                                                 {j.error.clone().map(|e| view! { <div class="muted">{e}</div> })}
                                             </td>
                                         </tr>
                                     }
-                                }).collect_view()}
+                                }/>
                             </tbody>
                         </table></div>
                     }.into_any()
                 }
             })}
         </Transition>
-    }
-}
-
-pub fn status_key(status: &str) -> &'static str {
-    match status {
-        "receiving" => "status.receiving",
-        "queued" => "status.queued",
-        "running" => "status.running",
-        "completed" => "status.completed",
-        "failed" => "status.failed",
-        "cancelled" => "status.cancelled",
-        _ => "status.undone",
     }
 }

@@ -1,10 +1,10 @@
 //! Sign in.
 
 use leptos::prelude::*;
-use shared::api::{LoginRequest, SessionResponse};
+use shared::api::LoginRequest;
 
-use crate::app::Session;
-use crate::i18n::use_t;
+use crate::i18n::{Key, use_t};
+use crate::session::Session;
 
 #[component]
 pub fn Login() -> impl IntoView {
@@ -23,8 +23,7 @@ pub fn Login() -> impl IntoView {
             password: password.get_untracked(),
         };
         leptos::task::spawn_local(async move {
-            match crate::api::send::<_, SessionResponse>("POST", "/api/session", &request, "").await
-            {
+            match crate::api::sign_in(&request).await {
                 Ok(s) => session.signed_in(s),
                 Err(e) => error.set(Some(e.message)),
             }
@@ -34,18 +33,18 @@ pub fn Login() -> impl IntoView {
     view! {
         <main class="login">
             <div class="panel">
-                <h1>{move || t("login.title")}</h1>
+                <h1>{move || t(Key::LoginTitle)}</h1>
                 <form on:submit=submit>
                     <div class="field">
-                        <label for="username">{move || t("login.username")}</label>
+                        <label for="username">{move || t(Key::LoginUsername)}</label>
                         <input id="username" name="username" autocomplete="username" required bind:value=username/>
                     </div>
                     <div class="field">
-                        <label for="password">{move || t("login.password")}</label>
+                        <label for="password">{move || t(Key::LoginPassword)}</label>
                         <input id="password" name="password" type="password" autocomplete="current-password" required bind:value=password/>
                     </div>
                     {move || error.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
-                    <button type="submit" class="primary" disabled=move || busy.get()>{move || t("login.submit")}</button>
+                    <button type="submit" class="primary" disabled=move || busy.get()>{move || t(Key::LoginSubmit)}</button>
                 </form>
             </div>
         </main>

@@ -1,24 +1,9 @@
-//! One module per page. Pages load their own data; small shared pieces live here.
+//! One module per page. Pages load their own data; small shared pieces have modules of
+//! their own ([`error_note`]), so a page never imports the module that declares it.
 
 pub mod customers;
+pub mod error_note;
 pub mod groups;
 pub mod import;
 pub mod jobs;
 pub mod login;
-
-use leptos::prelude::*;
-
-/// An API error shown where it happened, with a way to try again.
-#[component]
-pub fn ErrorNote(
-    message: String,
-    #[prop(optional, into)] retry: Option<Callback<()>>,
-) -> impl IntoView {
-    let t = crate::i18n::use_t();
-    view! {
-        <div class="error" role="alert">
-            <span>{message}</span>
-            {retry.map(|r| view! { " " <button on:click=move |_| r.run(())>{move || t("common.retry")}</button> })}
-        </div>
-    }
-}

@@ -1,0 +1,132 @@
+//! English and Bulgarian. Every string the UI shows is a [`Key`] (in [`keys`], both languages
+//! side by side, checked at compile time); the chosen language is a context signal remembered
+//! in localStorage. Numbers are grouped the way each language writes them.
+
+mod keys;
+
+use leptos::prelude::*;
+use shared::api::ImportStatus;
+use shared::import::Target;
+
+pub use keys::Key;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Bg,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Bg => "bg",
+        }
+    }
+    pub fn from_code(code: &str) -> Lang {
+        if code == "bg" { Lang::Bg } else { Lang::En }
+    }
+}
+
+/// The text for `key` in `lang`.
+pub fn text(lang: Lang, key: Key) -> &'static str {
+    match lang {
+        Lang::En => key.en(),
+        Lang::Bg => key.bg(),
+    }
+}
+
+/// The text of a column's `ignored_reason` (a code the shared detection sends as a string):
+/// a code this page does not know gets a general message, in both languages.
+pub fn reason_key(reason: &str) -> Key {
+    match reason {
+        "not_importable" => Key::ImportReasonNotImportable,
+        "duplicate_target" => Key::ImportReasonDuplicateTarget,
+        _ => Key::ImportReasonUnknown,
+    }
+}
+
+/// The text of an import's or job's status.
+pub fn status_key(status: ImportStatus) -> Key {
+    match status {
+        ImportStatus::Receiving => Key::StatusReceiving,
+        ImportStatus::Queued => Key::StatusQueued,
+        ImportStatus::Running => Key::StatusRunning,
+        ImportStatus::Completed => Key::StatusCompleted,
+        ImportStatus::Failed => Key::StatusFailed,
+        ImportStatus::Cancelled => Key::StatusCancelled,
+        ImportStatus::Undone => Key::StatusUndone,
+    }
+}
+
+/// The name of a field a column can be imported into.
+pub fn target_key(target: Target) -> Key {
+    match target {
+        Target::FirstName => Key::TargetFirstName,
+        Target::LastName => Key::TargetLastName,
+        Target::FullName => Key::TargetFullName,
+        Target::Email => Key::TargetEmail,
+        Target::Note => Key::TargetNote,
+        Target::AcceptsMarketing => Key::TargetAcceptsMarketing,
+        Target::CustomerGroup => Key::TargetCustomerGroup,
+    }
+}
+
+/// The language signal, provided at the root.
+#[derive(Clone, Copy)]
+pub struct Locale(pub RwSignal<Lang>);
+
+const STORAGE_KEY: &str = "intake.lang";
+
+pub fn provide_locale() -> Locale {
+    let saved = web_sys::window()
+        .and_then(|w| w.local_storage().ok().flatten())
+        .and_then(|s| s.get_item(STORAGE_KEY).ok().flatten());
+    let lang = saved.map(|c| Lang::from_code(&c)).unwrap_or(Lang::En);
+    let locale = Locale(RwSignal::new(lang));
+    provide_context(locale);
+    locale
+}
+
+impl Locale {
+    pub fn set(&self, lang: Lang) {
+        self.0.set(lang);
+        if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+            let _ = storage.set_item(STORAGE_KEY, lang.code());
+        }
+        if let Some(root) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+        {
+            let _ = root.set_attribute("lang", lang.code());
+        }
+    }
+}
+
+/// A reactive translator for components: `let t = use_t(); view! { {move || t(Key::AppName)} }`.
+pub fn use_t() -> impl Fn(Key) -> &'static str + Copy + 'static {
+    let locale = expect_context::<Locale>();
+    move |key| text(locale.0.get(), key)
+}
+
+/// Group digits: "1,234,567" in English, "1 234 567" in Bulgarian.
+pub fn format_count(lang: Lang, n: u64) -> String {
+    let digits = n.to_string();
+    let sep = if lang == Lang::Bg { '\u{a0}' } else { ',' };
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(sep);
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// A date and time for the language: "2026-11-22 14:05" / "22.11.2026 14:05".
+pub fn format_time(lang: Lang, t: &chrono::DateTime<chrono::Utc>) -> String {
+    match lang {
+        Lang::En => t.format("%Y-%m-%d %H:%M").to_string(),
+        Lang::Bg => t.format("%d.%m.%Y %H:%M").to_string(),
+    }
+}

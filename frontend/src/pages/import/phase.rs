@@ -1,0 +1,88 @@
+//! The import page's state machine: where the wizard is, and how each answer of the parse
+//! worker moves it. Plain data and pure functions (no signals, no DOM), so the wasm tests
+//! can drive it message by message.
+
+use shared::api::{Id, Import};
+use shared::import::Target;
+
+use crate::protocol::FromWorker;
+
+/// Where the wizard is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Phase {
+    /// No preview yet (no file, or the first preview is under way).
+    Choose,
+    /// A preview is shown: the user maps, checks, starts.
+    Ready,
+    /// The worker sends the file to `import` (`None` while the import is being created).
+    Uploading {
+        import: Option<Id>,
+        paused: bool,
+    },
+    /// The import is committed; the page polls it until it ends.
+    Following(Id),
+    Done(Import),
+}
+
+impl Phase {
+    /// An upload or a queued import is under way: the controls that would change it are off.
+    pub fn busy(&self) -> bool {
+        matches!(self, Phase::Uploading { .. } | Phase::Following(_))
+    }
+
+    /// The import being uploaded, once it exists.
+    pub fn uploading_to(&self) -> Option<Id> {
+        match self {
+            Phase::Uploading { import, .. } => *import,
+            _ => None,
+        }
+    }
+}
+
+/// The phase after the worker's `answer`.
+pub fn apply(phase: Phase, answer: &FromWorker) -> Phase {
+    match (phase, answer) {
+        // The first preview of a file.
+        (Phase::Choose, FromWorker::Preview(_)) => Phase::Ready,
+        // Every batch is stored and committed: follow the queued import.
+        (
+            Phase::Uploading {
+                import: Some(id), ..
+            },
+            FromWorker::Uploaded { .. },
+        ) => Phase::Following(id),
+        (_, FromWorker::Stopped) => Phase::Ready,
+        (Phase::Uploading { .. }, FromWorker::Failed { .. }) => Phase::Ready,
+        (phase, _) => phase,
+    }
+}
+
+/// The columns' targets after the user picks `chosen` for `column`: a field is filled by one
+/// column, so taking it elsewhere frees it there.
+pub fn choose_target(
+    mut mapping: Vec<Option<Target>>,
+    column: usize,
+    chosen: Option<Target>,
+) -> Vec<Option<Target>> {
+    if chosen.is_some() {
+        for m in mapping.iter_mut() {
+            if *m == chosen {
+                *m = None;
+            }
+        }
+    }
+    if let Some(slot) = mapping.get_mut(column) {
+        *slot = chosen;
+    }
+    mapping
+}
+
+/// The rows per second and seconds left of a transfer `elapsed` seconds in; `None` in its
+/// first half second (too early to say) and before any byte.
+pub fn rate(rows: u64, bytes_done: f64, bytes_total: f64, elapsed: f64) -> Option<(f64, f64)> {
+    (elapsed > 0.5 && bytes_done > 0.0).then(|| {
+        let per_second = rows as f64 / elapsed;
+        let left = elapsed * (bytes_total - bytes_done) / bytes_done;
+        (per_second, left)
+    })
+}
