@@ -7,6 +7,7 @@ pub mod cli;
 pub mod cpu;
 pub mod error;
 pub mod extract;
+pub mod ingest;
 pub mod queue;
 pub mod server;
 pub mod storage;

@@ -8,7 +8,7 @@
 
 macro_rules! impl_storage {
     ($Store:ty, $DB:ty) => {
-        use std::collections::HashMap;
+        use std::collections::{HashMap, HashSet};
 
         use async_trait::async_trait;
         use chrono::{DateTime, Utc};
@@ -19,6 +19,7 @@ macro_rules! impl_storage {
         use sqlx::{QueryBuilder, Row};
 
         use super::*;
+        use crate::ingest::plan;
 
         type Tx = sqlx::Transaction<'static, $DB>;
 
@@ -30,7 +31,7 @@ macro_rules! impl_storage {
                         .bind(import_id)
                         .fetch_optional(&mut **tx)
                         .await?;
-                Ok(row.map(|(s, c)| (ImportStatus::parse(&s).unwrap_or(ImportStatus::Failed), c)))
+                row.map(|(s, c)| Ok((parse_stored(ImportStatus::parse, "imports", import_id, "status", &s)?, c))).transpose()
             }
 
             /// The id of the group with this name, created if missing.
@@ -129,10 +130,10 @@ macro_rules! impl_storage {
 
             /// One batch's customers (or one lane's share of them) written, inside the
             /// caller's transaction (which has checked the lease and that the batch is
-            /// pending, and marks it applied). `groups`: the ids of group names found so far.
-            /// `ids`: with lanes (PostgreSQL), the id each row gets if it is new, reserved
-            /// and recorded for undo by the caller; otherwise the database picks the ids and
-            /// the runs of new ids are recorded here.
+            /// pending, and marks it applied), as [`plan`] decides. `groups`: the ids of
+            /// group names found so far. `ids`: with lanes (PostgreSQL), the id each row gets
+            /// if it is new, reserved and recorded for undo by the caller; otherwise the
+            /// database picks the ids and the runs of new ids are recorded here.
             async fn apply_batch_in(
                 tx: &mut Tx,
                 job: &ClaimedJob,
@@ -142,30 +143,18 @@ macro_rules! impl_storage {
                 groups: &mut HashMap<String, Id>,
                 now: DateTime<Utc>,
             ) -> Result<Applied> {
+                let latest = plan::latest_rows(rows);
                 let mut applied = Applied {
                     processed: batch.row_count,
                     failed: batch.row_count - rows.len() as i64,
+                    skipped: (rows.len() - latest.len()) as i64,
                     ..Applied::default()
                 };
 
-                // Within a batch the later row wins: keep the last row of each email.
-                let mut last_of: HashMap<&str, usize> = HashMap::with_capacity(rows.len());
-                for (i, r) in rows.iter().enumerate() {
-                    last_of.insert(r.email_key.as_str(), i);
-                }
-                let (winners, winner_ids): (Vec<&StoredRow>, Vec<Id>) = rows
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, r)| last_of[r.email_key.as_str()] == *i)
-                    // Without reserved ids the second part is unused (0).
-                    .map(|(i, r)| (r, ids.map_or(0, |ids| ids[i])))
-                    .unzip();
-                applied.skipped += (rows.len() - winners.len()) as i64;
-
                 // Resolve group names once per transaction (a file names the same few groups
                 // in every batch: one query per name and batch was 7,000 round trips a million).
-                for r in &winners {
-                    if let Some(name) = r.group.as_deref().filter(|n| !n.trim().is_empty()) {
+                for &i in &latest {
+                    if let Some(name) = rows[i].group.as_deref().filter(|n| !n.trim().is_empty()) {
                         if !groups.contains_key(name) {
                             let id = Self::group_id_for_name(tx, name).await?;
                             groups.insert(name.to_owned(), id);
@@ -173,42 +162,30 @@ macro_rules! impl_storage {
                     }
                 }
 
-                // Every row first goes in as a new customer; an email that a customer already
-                // has is left out by the insert itself (the unique index finds it anyway), so
-                // only those rows are looked up, not every row of the batch.
-                let full: Vec<CustomerValues> = winners
-                    .iter()
-                    .map(|r| CustomerValues {
-                        first_name: r.first_name.clone(),
-                        last_name: r.last_name.clone(),
-                        full_name: r.full_name.clone(),
-                        email: r.email.clone(),
-                        email_key: r.email_key.clone(),
-                        note: r.note.clone(),
-                        accepts_marketing: r.accepts_marketing.unwrap_or(false),
-                        group_id: r.group.as_deref().and_then(|n| groups.get(n).copied()).unwrap_or(job.group_id),
-                    })
-                    .collect();
-                let new_ids = Self::insert_customers(tx, &full, ids.map(|_| winner_ids.as_slice()), Some(job.import_id), now).await?;
+                // Every row first goes in as a new customer (the plan's choice for an email
+                // no customer has); an email that a customer already has is left out by the
+                // insert itself (the unique index finds it anyway), so only those rows are
+                // looked up and planned against what is stored, not every row of the batch.
+                let full: Vec<CustomerValues> = latest.iter().map(|&i| plan::values_of(&rows[i], groups, job.group_id)).collect();
+                let latest_ids: Option<Vec<Id>> = ids.map(|ids| latest.iter().map(|&i| ids[i]).collect());
+                let new_ids = Self::insert_customers(tx, &full, latest_ids.as_deref(), Some(job.import_id), now).await?;
                 let mut created: Vec<Id> = new_ids.iter().flatten().copied().collect();
-                let mut changes: Vec<ImportChange> = Vec::new();
-                let ((taken, full), taken_ids): ((Vec<&StoredRow>, Vec<CustomerValues>), Vec<Id>) = winners
+                let taken: Vec<(usize, CustomerValues)> = latest
                     .into_iter()
                     .zip(full)
-                    .zip(winner_ids)
                     .zip(&new_ids)
                     .filter(|(_, id)| id.is_none())
                     .map(|(pair, _)| pair)
-                    .unzip();
+                    .collect();
 
-                // The customers those emails name, and which of them this import touched.
-                let keys: Vec<&str> = taken.iter().map(|r| r.email_key.as_str()).collect();
-                let existing: HashMap<String, ExistingCustomer> = Self::existing_customers(tx, &keys)
+                // The customers those emails name, and which of them this import wrote.
+                let keys: Vec<&str> = taken.iter().map(|(i, _)| rows[*i].email_key.as_str()).collect();
+                let mut existing: HashMap<String, ExistingCustomer> = Self::existing_customers(tx, &keys)
                     .await?
                     .into_iter()
                     .map(|c| (c.email_key.clone(), c))
                     .collect();
-                let mut touched: HashMap<Id, ()> = HashMap::new();
+                let mut touched: HashSet<Id> = HashSet::new();
                 if !existing.is_empty() {
                     let ids: Vec<Id> = existing.values().map(|c| c.id).collect();
                     for chunk in ids.chunks(INSERT_CHUNK) {
@@ -226,65 +203,40 @@ macro_rules! impl_storage {
                         qb.push_bind(job.import_id);
                         qb.push(" AND c.customer_id <= v.id ORDER BY c.customer_id DESC LIMIT 1) >= v.id");
                         for (id,) in qb.build_query_as::<(i64,)>().fetch_all(&mut **tx).await? {
-                            touched.insert(id, ());
+                            touched.insert(id);
                         }
                     }
                 }
-                let mut updates: Vec<CustomerUpdate> = Vec::new();
-                let (mut gone, mut gone_ids): (Vec<CustomerValues>, Vec<Id>) = (Vec::new(), Vec::new());
-                for ((r, full), id) in taken.into_iter().zip(full).zip(taken_ids) {
-                    let Some(old) = existing.get(&r.email_key) else {
-                        // The customer that had this email was deleted in between (by hand).
-                        gone.push(full);
-                        gone_ids.push(id);
-                        continue;
-                    };
-                    let mode = if touched.contains_key(&old.id) {
-                        // An earlier row of this import wrote this customer: the later row wins,
-                        // and the earlier row counts as skipped.
-                        applied.skipped += 1;
-                        OnDuplicate::Update
-                    } else {
-                        job.on_duplicate
-                    };
-                    let values = match mode {
-                        OnDuplicate::Skip => {
-                            applied.skipped += 1;
-                            continue;
-                        }
-                        OnDuplicate::Update => full,
-                        OnDuplicate::UpdateNonBlank => {
-                            let pick = |new: &str, old: &str| if new.is_empty() { old.to_owned() } else { new.to_owned() };
-                            CustomerValues {
-                                first_name: pick(&r.first_name, &old.first_name),
-                                last_name: pick(&r.last_name, &old.last_name),
-                                full_name: pick(&r.full_name, &old.full_name),
-                                email: r.email.clone(),
-                                email_key: r.email_key.clone(),
-                                note: pick(&r.note, &old.note),
-                                accepts_marketing: r.accepts_marketing.unwrap_or(old.accepts_marketing),
-                                group_id: if r.group.as_deref().is_some_and(|g| !g.trim().is_empty()) { full.group_id } else { old.group_id },
-                            }
-                        }
-                    };
-                    if !touched.contains_key(&old.id) {
-                        applied.updated += 1;
-                        let snapshot = serde_json::to_string(&old.snapshot()).map_err(|e| StorageError::Corrupt(e.to_string()))?;
-                        changes.push(ImportChange::updated(old.id, snapshot));
-                    }
-                    updates.push(CustomerUpdate { id: old.id, values, import_id: Some(job.import_id) });
-                }
-                Self::update_customers(tx, &updates, now).await?;
-                for id in Self::insert_customers(tx, &gone, ids.map(|_| gone_ids.as_slice()), Some(job.import_id), now).await? {
+                let decided = plan::resolve(
+                    rows,
+                    taken,
+                    |key| {
+                        existing.remove(key).map(|c| plan::Stored {
+                            id: c.id,
+                            written_by_import: touched.contains(&c.id),
+                            values: c.values,
+                        })
+                    },
+                    job.on_duplicate,
+                    job.import_id,
+                );
+                applied.skipped += decided.skipped;
+                applied.updated += decided.updated;
+                Self::update_customers(tx, &decided.update, now).await?;
+                // Left to insert: emails whose customer was deleted (by hand) in between.
+                let (gone_rows, gone): (Vec<usize>, Vec<CustomerValues>) = decided.insert.into_iter().unzip();
+                let gone_ids: Option<Vec<Id>> = ids.map(|ids| gone_rows.iter().map(|&i| ids[i]).collect());
+                for id in Self::insert_customers(tx, &gone, gone_ids.as_deref(), Some(job.import_id), now).await? {
                     // Taken again at once: this attempt fails and the job's retry applies it.
                     let id = id.ok_or_else(|| StorageError::Conflict("an email was taken by another writer during the import".into()))?;
                     created.push(id);
                 }
                 applied.created += created.len() as i64;
+                let mut undo = decided.undo;
                 if ids.is_none() {
-                    changes.extend(ImportChange::created(created));
+                    undo.extend(plan::created_runs(created));
                 }
-                Self::insert_changes(tx, job.import_id, &changes).await?;
+                Self::insert_changes(tx, job.import_id, &ImportChange::rows(&undo)?).await?;
                 Ok(applied)
             }
 
@@ -751,11 +703,11 @@ macro_rules! impl_storage {
                         .await?;
                 }
                 tx.commit().await?;
-                Ok(row.into_import())
+                row.into_import()
             }
 
             async fn get_import(&self, id: Id) -> Result<Import> {
-                Ok(self.import_row(id).await?.into_import())
+                self.import_row(id).await?.into_import()
             }
 
             async fn list_imports(&self, page: i64, per_page: i64) -> Result<Page<Import>> {
@@ -767,7 +719,7 @@ macro_rules! impl_storage {
                 .bind((page - 1) * per_page)
                 .fetch_all(&self.read)
                 .await?;
-                Ok(Page { items: rows.into_iter().map(ImportRow::into_import).collect(), total, page, per_page })
+                Ok(Page { items: rows.into_iter().map(ImportRow::into_import).collect::<Result<_>>()?, total, page, per_page })
             }
 
             async fn put_batch(&self, import_id: Id, batch: &NewBatch, expected: ImportStatus) -> Result<PutBatch> {
@@ -860,7 +812,7 @@ macro_rules! impl_storage {
                     .fetch_one(&mut *tx)
                     .await?;
                 tx.commit().await?;
-                Ok(CommitOutcome::Committed(Box::new(row.into_import())))
+                Ok(CommitOutcome::Committed(Box::new(row.into_import()?)))
             }
 
             async fn cancel_import(&self, import_id: Id) -> Result<Import> {
@@ -960,7 +912,7 @@ macro_rules! impl_storage {
                 .bind((page - 1) * per_page)
                 .fetch_all(&self.read)
                 .await?;
-                Ok((rows.into_iter().map(Job::from).collect(), total))
+                Ok((rows.into_iter().map(Job::try_from).collect::<Result<_>>()?, total))
             }
 
             async fn release_all_leases(&self) -> Result<()> {
@@ -984,7 +936,7 @@ macro_rules! impl_storage {
                     .await?;
                 let Some(job) = claimed else { return Ok(None) };
                 let job_id: i64 = job.get("id");
-                let kind = JobKind::parse(job.get::<String, _>("kind").as_str());
+                let kind = parse_stored(JobKind::parse, "jobs", job_id, "kind", job.get::<String, _>("kind").as_str())?;
                 let import_id: i64 = job.get("import_id");
                 let attempts: i64 = job.get("attempts");
                 let last_error: Option<String> = job.get("error");
@@ -992,6 +944,7 @@ macro_rules! impl_storage {
                     .bind(import_id)
                     .fetch_one(&mut *tx)
                     .await?;
+                let on_duplicate = parse_stored(OnDuplicate::parse, "imports", import_id, "on_duplicate", import.get::<String, _>("on_duplicate").as_str())?;
                 if kind == JobKind::Import {
                     sqlx::query("UPDATE imports SET status = 'running', started_at = COALESCE(started_at, $1) WHERE id = $2 AND status = 'queued'")
                         .bind(now)
@@ -1008,7 +961,7 @@ macro_rules! impl_storage {
                     attempts,
                     last_error,
                     group_id: import.get("group_id"),
-                    on_duplicate: OnDuplicate::parse(import.get::<String, _>("on_duplicate").as_str()).unwrap_or_default(),
+                    on_duplicate,
                     source_path: import.get("source_path"),
                     settings: import.get("settings"),
                     batch_count: import.get("batch_count"),

@@ -21,6 +21,8 @@ use shared::api::{
 };
 
 pub use model::*;
+
+use crate::ingest::plan::Undo;
 pub use postgres::{PgStorage, lane_of};
 pub use search_index::CHUNK as SEARCH_INDEX_CHUNK;
 pub use sqlite::SqliteStorage;
@@ -52,6 +54,22 @@ impl StorageError {
             _ => self,
         }
     }
+}
+
+/// A stored enum parsed strictly: a value that is none of its variants is a
+/// [`StorageError::Corrupt`] naming the table, row and column, and is logged (a silent
+/// default would hide the damage and act on a guess).
+fn parse_stored<T>(
+    parse: impl FnOnce(&str) -> Option<T>,
+    table: &'static str,
+    id: Id,
+    column: &'static str,
+    value: &str,
+) -> Result<T> {
+    parse(value).ok_or_else(|| {
+        tracing::error!(table, id, column, value, "a stored value is not valid");
+        StorageError::Corrupt(format!("{table} row {id}: {column} {value:?} is not valid"))
+    })
 }
 
 /// Which engine a database URL names.
@@ -323,17 +341,25 @@ struct ImportRow {
 }
 
 impl ImportRow {
-    fn status(&self) -> ImportStatus {
-        ImportStatus::parse(&self.status).unwrap_or(ImportStatus::Failed)
-    }
-
-    fn into_import(self) -> Import {
-        Import {
+    fn into_import(self) -> Result<Import> {
+        Ok(Import {
             id: self.id,
-            status: self.status(),
+            status: parse_stored(
+                ImportStatus::parse,
+                "imports",
+                self.id,
+                "status",
+                &self.status,
+            )?,
+            on_duplicate: parse_stored(
+                shared::api::OnDuplicate::parse,
+                "imports",
+                self.id,
+                "on_duplicate",
+                &self.on_duplicate,
+            )?,
             file_name: self.file_name,
             group_id: self.group_id,
-            on_duplicate: shared::api::OnDuplicate::parse(&self.on_duplicate).unwrap_or_default(),
             counts: shared::api::ImportCounts {
                 received: self.received,
                 processed: self.processed,
@@ -346,7 +372,7 @@ impl ImportRow {
             started_at: self.started_at,
             finished_at: self.finished_at,
             error: self.error,
-        }
+        })
     }
 }
 
@@ -369,10 +395,13 @@ struct JobRow {
     failed: i64,
 }
 
-impl From<JobRow> for Job {
-    fn from(r: JobRow) -> Self {
-        let status = ImportStatus::parse(&r.status).unwrap_or(ImportStatus::Failed);
-        Job {
+impl TryFrom<JobRow> for Job {
+    type Error = StorageError;
+
+    fn try_from(r: JobRow) -> Result<Self> {
+        let status = parse_stored(ImportStatus::parse, "jobs", r.id, "status", &r.status)?;
+        parse_stored(JobKind::parse, "jobs", r.id, "kind", &r.kind)?;
+        Ok(Job {
             id: r.id,
             kind: r.kind,
             import_id: r.import_id,
@@ -391,13 +420,13 @@ impl From<JobRow> for Job {
             started_at: r.started_at,
             finished_at: r.finished_at,
             error: r.error,
-        }
+        })
     }
 }
 
-/// An undo record: a run of consecutive customer ids an import created (`"created"`,
-/// `first_id..=last_id`, no snapshot) or one customer it updated (`"updated"`, its values
-/// before, as JSON).
+/// An undo record as `import_changes` keeps it: a run of consecutive customer ids an
+/// import created (`"created"`, `first_id..=last_id`, no snapshot) or one customer it
+/// updated (`"updated"`, its values before, as JSON).
 struct ImportChange {
     first_id: Id,
     last_id: Option<Id>,
@@ -406,33 +435,28 @@ struct ImportChange {
 }
 
 impl ImportChange {
-    fn updated(id: Id, previous: String) -> Self {
-        Self {
-            first_id: id,
-            last_id: None,
-            action: "updated",
-            previous: Some(previous),
-        }
-    }
-
-    /// The customers created, as runs of consecutive ids: one record per run, so a
-    /// million new customers need about a thousand records (ids come from one writer's
-    /// sequence, so a batch's are consecutive unless another writer took some between).
-    fn created(mut ids: Vec<Id>) -> Vec<Self> {
-        ids.sort_unstable();
-        let mut runs: Vec<Self> = Vec::new();
-        for id in ids {
-            match runs.last_mut() {
-                Some(run) if run.last_id == Some(id - 1) => run.last_id = Some(id),
-                _ => runs.push(Self {
-                    first_id: id,
-                    last_id: Some(id),
-                    action: "created",
-                    previous: None,
-                }),
-            }
-        }
-        runs
+    fn rows(undo: &[Undo]) -> Result<Vec<Self>> {
+        undo.iter()
+            .map(|u| {
+                Ok(match u {
+                    Undo::Created { first, last } => Self {
+                        first_id: *first,
+                        last_id: Some(*last),
+                        action: "created",
+                        previous: None,
+                    },
+                    Undo::Updated { id, before } => Self {
+                        first_id: *id,
+                        last_id: None,
+                        action: "updated",
+                        previous: Some(
+                            serde_json::to_string(before)
+                                .map_err(|e| StorageError::Corrupt(e.to_string()))?,
+                        ),
+                    },
+                })
+            })
+            .collect()
     }
 }
 
@@ -450,29 +474,8 @@ const EXISTING_CUSTOMERS_SQL: &str = "SELECT id, email_key, first_name, last_nam
 struct ExistingCustomer {
     id: i64,
     email_key: String,
-    first_name: String,
-    last_name: String,
-    full_name: String,
-    email: String,
-    note: String,
-    accepts_marketing: bool,
-    group_id: i64,
-    import_id: Option<i64>,
-}
-
-impl ExistingCustomer {
-    fn snapshot(&self) -> CustomerSnapshot {
-        CustomerSnapshot {
-            first_name: self.first_name.clone(),
-            last_name: self.last_name.clone(),
-            full_name: self.full_name.clone(),
-            email: self.email.clone(),
-            note: self.note.clone(),
-            accepts_marketing: self.accepts_marketing,
-            group_id: self.group_id,
-            import_id: self.import_id,
-        }
-    }
+    #[sqlx(flatten)]
+    values: CustomerSnapshot,
 }
 
 /// How many rows go into one multi-row INSERT (12 parameters a row stays far below both
@@ -528,27 +531,3 @@ fn ids_in_order(rows: &[CustomerValues], returned: Vec<(Id, String)>) -> Vec<Opt
 const BATCHES_READ_AHEAD: usize = 2;
 /// At most this many batches are read for one transaction.
 const MAX_BATCHES_PER_TRANSACTION: i64 = 64;
-
-#[cfg(test)]
-mod tests {
-    use super::ImportChange;
-
-    fn runs(ids: Vec<i64>) -> Vec<(i64, Option<i64>)> {
-        ImportChange::created(ids)
-            .into_iter()
-            .map(|c| (c.first_id, c.last_id))
-            .collect()
-    }
-
-    #[test]
-    fn created_ids_become_runs_of_consecutive_ids() {
-        assert_eq!(runs(vec![]), vec![]);
-        assert_eq!(runs(vec![7]), vec![(7, Some(7))]);
-        // Out of order, with a gap where another writer took ids 4 and 5.
-        assert_eq!(
-            runs(vec![3, 1, 2, 6, 8, 7]),
-            vec![(1, Some(3)), (6, Some(8))]
-        );
-        assert_eq!(runs((10..1010).collect()), vec![(10, Some(1009))]);
-    }
-}

@@ -140,11 +140,11 @@ impl JobKind {
             Self::Undo => "undo",
         }
     }
-    pub fn parse(s: &str) -> Self {
-        if s == "undo" {
-            Self::Undo
-        } else {
-            Self::Import
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "import" => Some(Self::Import),
+            "undo" => Some(Self::Undo),
+            _ => None,
         }
     }
 }
@@ -178,7 +178,7 @@ impl std::ops::AddAssign for Applied {
 }
 
 /// The fields of a customer that an import may overwrite, kept so undo can restore them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct CustomerSnapshot {
     pub first_name: String,
     pub last_name: String,

@@ -184,7 +184,8 @@ impl PgStorage {
                 .fetch_all(&mut *tx)
                 .await?;
         ids.sort_unstable();
-        Self::insert_changes(&mut tx, import_id, &ImportChange::created(ids.clone())).await?;
+        let created = crate::ingest::plan::created_runs(ids.clone());
+        Self::insert_changes(&mut tx, import_id, &ImportChange::rows(&created)?).await?;
         tx.commit().await?;
         Ok(ids)
     }

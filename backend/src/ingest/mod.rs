@@ -1,0 +1,3 @@
+//! Import domain logic without HTTP or SQL: what applying a batch decides.
+
+pub mod plan;
