@@ -4,7 +4,6 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use shared::api::{Id, TokenInfo, User};
 use sqlx::Row;
-
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Type};
 
 use super::engine::{Engine, Store};

@@ -8,7 +8,6 @@ use shared::api::Id;
 use sqlx::QueryBuilder;
 
 use crate::ingest::plan::{self, Undo};
-
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Type};
 
 use super::engine::{Engine, Store, Tx};

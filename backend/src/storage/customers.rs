@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use shared::api::{Customer, CustomerFilter, CustomerSort, Id, Page};
 use sqlx::QueryBuilder;
-
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Type};
 
 use super::engine::{Engine, Store};

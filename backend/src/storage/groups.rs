@@ -4,7 +4,6 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use shared::api::{Group, Id};
 use sqlx::Row;
-
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Type};
 
 use super::engine::{Engine, Store, Tx};
@@ -77,16 +76,10 @@ where
 
     async fn create_group(&self, name: &str) -> Result<Group> {
         let mut tx = self.begin_write().await?;
-        let row: Option<(i64,)> = sqlx::query_as(
-            "INSERT INTO customer_groups (name, name_key) VALUES ($1, $2) ON CONFLICT (name_key) DO NOTHING RETURNING id",
-        )
-        .bind(name.trim())
-        .bind(group_key(name))
-        .fetch_optional(&mut *tx)
-        .await?;
+        let row = Self::insert_group(&mut tx, name).await?;
         tx.commit().await?;
         match row {
-            Some((id,)) => Ok(Group {
+            Some(id) => Ok(Group {
                 id,
                 name: name.trim().to_owned(),
                 customer_count: 0,
@@ -213,31 +206,39 @@ where
     /// The id of the group with this name, created if missing.
     pub(super) async fn group_id_for_name(tx: &mut Tx<E>, name: &str) -> Result<Id> {
         let key = group_key(name);
-        if let Some((id,)) =
-            sqlx::query_as::<_, (i64,)>("SELECT id FROM customer_groups WHERE name_key = $1")
-                .bind(&key)
-                .fetch_optional(&mut **tx)
-                .await?
-        {
+        if let Some(id) = Self::group_id_by_key(tx, &key).await? {
             return Ok(id);
         }
         // Another transaction may create the same name meanwhile (PostgreSQL): then
         // take its row.
+        match Self::insert_group(tx, name).await? {
+            Some(id) => Ok(id),
+            None => Self::group_id_by_key(tx, &key)
+                .await?
+                .ok_or(StorageError::Database(sqlx::Error::RowNotFound)),
+        }
+    }
+
+    /// The id of the group whose name has this key ([`group_key`]).
+    async fn group_id_by_key(tx: &mut Tx<E>, key: &str) -> Result<Option<Id>> {
+        let found: Option<(i64,)> =
+            sqlx::query_as("SELECT id FROM customer_groups WHERE name_key = $1")
+                .bind(key)
+                .fetch_optional(&mut **tx)
+                .await?;
+        Ok(found.map(|(id,)| id))
+    }
+
+    /// A new group's id; None (nothing written) when a group has the name already.
+    async fn insert_group(tx: &mut Tx<E>, name: &str) -> Result<Option<Id>> {
         let inserted: Option<(i64,)> = sqlx::query_as(
             "INSERT INTO customer_groups (name, name_key) VALUES ($1, $2) \
              ON CONFLICT (name_key) DO NOTHING RETURNING id",
         )
         .bind(name.trim())
-        .bind(&key)
+        .bind(group_key(name))
         .fetch_optional(&mut **tx)
         .await?;
-        if let Some((id,)) = inserted {
-            return Ok(id);
-        }
-        let (id,): (i64,) = sqlx::query_as("SELECT id FROM customer_groups WHERE name_key = $1")
-            .bind(&key)
-            .fetch_one(&mut **tx)
-            .await?;
-        Ok(id)
+        Ok(inserted.map(|(id,)| id))
     }
 }

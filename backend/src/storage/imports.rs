@@ -3,9 +3,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use shared::api::{Id, Import, ImportStatus, OnDuplicate, Page};
-use sqlx::{QueryBuilder, Row};
-
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Type};
+use sqlx::{QueryBuilder, Row};
 
 use super::apply::INSERT_CHUNK;
 use super::engine::{Engine, Store, Tx};

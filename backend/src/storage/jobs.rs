@@ -4,7 +4,6 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use shared::api::{Id, ImportStatus, Job, OnDuplicate};
 use sqlx::Row;
-
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Type};
 
 use super::engine::{Engine, Store};
@@ -323,23 +322,7 @@ where
             } else if let Some(prev) = r.get::<Option<String>, _>("previous") {
                 let s: CustomerSnapshot = serde_json::from_str(&prev)
                     .map_err(|e| StorageError::Corrupt(e.to_string()))?;
-                let values = CustomerValues {
-                    email_key: shared::rules::Email::parse(&s.email)
-                        .map(|e| e.key().to_owned())
-                        .unwrap_or_else(|_| s.email.to_lowercase()),
-                    first_name: s.first_name,
-                    last_name: s.last_name,
-                    full_name: s.full_name,
-                    email: s.email,
-                    note: s.note,
-                    accepts_marketing: s.accepts_marketing,
-                    group_id: s.group_id,
-                };
-                restores.push(CustomerUpdate {
-                    id: customer_id,
-                    values,
-                    import_id: s.import_id,
-                });
+                restores.push(CustomerUpdate::restore(customer_id, s));
             }
         }
         for (first, last) in created {
