@@ -3,11 +3,10 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use shared::api::{Id, TokenInfo, User};
-use sqlx::Row;
-use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Type};
+use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Row, Type};
 
 use super::engine::{Engine, Store};
-use super::*;
+use super::{Result, StorageError};
 
 #[derive(sqlx::FromRow)]
 struct UserRow {

@@ -11,7 +11,10 @@ use crate::ingest::plan::{self, Undo};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Type};
 
 use super::engine::{Engine, Store, Tx};
-use super::*;
+use super::{
+    Applied, ClaimedJob, CustomerSnapshot, CustomerValues, PendingBatch, Result, StorageError,
+    StoredRow,
+};
 
 /// An undo record as `import_changes` keeps it: a run of consecutive customer ids an
 /// import created (`"created"`, `first_id..=last_id`, no snapshot) or one customer it

@@ -5,11 +5,10 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use shared::api::{Customer, CustomerFilter, CustomerSort, Id, Page};
-use sqlx::QueryBuilder;
-use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Type};
+use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, QueryBuilder, Type};
 
 use super::engine::{Engine, Store};
-use super::*;
+use super::{CustomerUpdate, CustomerValues, ExportRow, Result, StorageError};
 
 const CUSTOMER_COLUMNS: &str = "c.id, c.first_name, c.last_name, c.full_name, c.email, c.note, \
     c.accepts_marketing, c.group_id, g.name AS group_name, c.import_id, c.created_at, c.updated_at";

@@ -3,11 +3,10 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use shared::api::{Group, Id};
-use sqlx::Row;
-use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Type};
+use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Row, Type};
 
 use super::engine::{Engine, Store, Tx};
-use super::*;
+use super::{Result, StorageError};
 
 /// A group with its customer count, from the counters kept by triggers (on PostgreSQL a
 /// row per lane, summed); each caller adds its `WHERE` / `ORDER BY`.

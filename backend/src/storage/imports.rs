@@ -8,7 +8,10 @@ use sqlx::{QueryBuilder, Row};
 
 use super::apply::INSERT_CHUNK;
 use super::engine::{Engine, Store, Tx};
-use super::*;
+use super::{
+    CommitOutcome, ErrorReportRow, NewBatch, PutBatch, Result, StorageError, StoredRow,
+    parse_stored,
+};
 
 const IMPORT_COLUMNS: &str = "id, file_name, status, group_id, on_duplicate, received, processed, \
     created, updated, skipped, failed, created_at, started_at, finished_at, error";

@@ -3,11 +3,13 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use shared::api::{Id, ImportStatus, Job, OnDuplicate};
-use sqlx::Row;
-use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Type};
+use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Row, Type};
 
 use super::engine::{Engine, Store};
-use super::*;
+use super::{
+    Applied, ClaimedJob, CustomerSnapshot, CustomerUpdate, JobKind, PendingBatch, Result,
+    StorageError, parse_stored,
+};
 
 /// The progress of a job, from its import's counts.
 fn progress(status: ImportStatus, received: i64, processed: i64) -> f64 {
