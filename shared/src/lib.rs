@@ -22,9 +22,9 @@ pub mod export;
 pub mod field;
 pub mod import;
 pub mod rules;
+pub mod settings;
 #[cfg(feature = "snapshots")]
 pub mod snapshot;
-pub mod settings;
 #[cfg(feature = "testdata")]
 pub mod testdata;
 pub mod text;

@@ -5,10 +5,13 @@
 //!   trusts the browser), and its identity for idempotent replays.
 //! - [`spool`]: a raw upload written to the data directory (the API's body, the CLI's file).
 //! - [`split`]: a spooled CSV read with the shared rules and cut into stored batches.
+//! - [`plan`]: what applying a batch decides (later row wins, `on_duplicate`, undo records),
+//!   a pure function; storage executes the plan.
 //!
 //! The settings a spooled file is read with are [`shared::settings::ReadSettings`].
 
 pub mod batch;
+pub mod plan;
 pub mod split;
 pub mod spool;
 

@@ -1,5 +1,9 @@
-//! Row shapes that stay inside storage and the queue: what a stored batch holds and what an
-//! import changed. API types live in `shared::api`.
+//! The values storage takes and gives besides `shared::api`'s types: a customer to write
+//! ([`CustomerValues`]), a batch to store and its rows ([`NewBatch`], [`StoredRow`]), what
+//! storing or committing did, a claimed job, and what an import changed. The API and the
+//! queue build and read them, and `ingest::plan` decides with them; none crosses HTTP
+//! (the API answers with `shared::api` types). The database's own row shapes stay private
+//! to the storage modules.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -140,11 +144,11 @@ impl JobKind {
             Self::Undo => "undo",
         }
     }
-    pub fn parse(s: &str) -> Self {
-        if s == "undo" {
-            Self::Undo
-        } else {
-            Self::Import
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "import" => Some(Self::Import),
+            "undo" => Some(Self::Undo),
+            _ => None,
         }
     }
 }
@@ -178,7 +182,7 @@ impl std::ops::AddAssign for Applied {
 }
 
 /// The fields of a customer that an import may overwrite, kept so undo can restore them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct CustomerSnapshot {
     pub first_name: String,
     pub last_name: String,
@@ -236,6 +240,29 @@ pub struct CustomerUpdate {
     pub id: Id,
     pub values: CustomerValues,
     pub import_id: Option<Id>,
+}
+
+impl CustomerUpdate {
+    /// Undo's overwrite: the customer's values and import as a snapshot kept them.
+    pub fn restore(id: Id, s: CustomerSnapshot) -> Self {
+        let values = CustomerValues {
+            email_key: shared::rules::Email::parse(&s.email)
+                .map(|e| e.key().to_owned())
+                .unwrap_or_else(|_| s.email.to_lowercase()),
+            first_name: s.first_name,
+            last_name: s.last_name,
+            full_name: s.full_name,
+            email: s.email,
+            note: s.note,
+            accepts_marketing: s.accepts_marketing,
+            group_id: s.group_id,
+        };
+        Self {
+            id,
+            values,
+            import_id: s.import_id,
+        }
+    }
 }
 
 /// A customer as the export writes it: its id (the export pages by id) and its cells, the

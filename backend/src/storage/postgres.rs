@@ -5,18 +5,40 @@ mod lanes;
 
 pub use lanes::lane_of;
 
+use chrono::{DateTime, Utc};
+use shared::api::{CustomerFilter, Id};
 use sqlx::postgres::PgPoolOptions;
-use sqlx::{PgPool, Postgres};
+use sqlx::query::{Query, QueryAs};
+use sqlx::{Database, FromRow, Pool, Postgres, QueryBuilder};
 
-pub struct PgStorage {
-    read: PgPool,
-    write: PgPool,
-}
+use super::apply::{EXISTING_CUSTOMERS_SQL, ExistingCustomer, ImportChange, ids_in_order};
+use super::engine::{Engine, Store, Tx};
+use super::{Applied, ClaimedJob, CustomerUpdate, CustomerValues, ExportRow, PendingBatch, Result};
+
+/// Intake's storage on PostgreSQL.
+pub type PgStorage = Store<Postgres>;
 
 impl PgStorage {
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            // A database that is away gets a clear 503 soon rather than a 30 s hang.
+            .acquire_timeout(std::time::Duration::from_secs(5))
+            .connect(url)
+            .await?;
+        sqlx::migrate!("migrations/postgres").run(&pool).await?;
+        Ok(Self {
+            read: pool.clone(),
+            write: pool,
+            _alive: None,
+        })
+    }
+}
+
+impl Engine for Postgres {
     /// Appended to the read of an import row that a write transaction then changes.
     const LOCK_ROW: &'static str = " FOR UPDATE";
-    const ENGINE: &'static str = "postgres";
+    const NAME: &'static str = "postgres";
     /// Whether the import's job should stop before its next round: not while a batch is
     /// applied by some lanes only (a round cut short by a crash or an error), so that a
     /// cancel still stops at a batch boundary; the next round completes it first.
@@ -31,37 +53,42 @@ impl PgStorage {
                     FOR UPDATE SKIP LOCKED) \
         RETURNING id, kind, import_id, attempts, error";
 
-    pub async fn connect(url: &str) -> anyhow::Result<Self> {
-        let pool = PgPoolOptions::new()
-            .max_connections(16)
-            // A database that is away gets a clear 503 soon rather than a 30 s hang.
-            .acquire_timeout(std::time::Duration::from_secs(5))
-            .connect(url)
-            .await?;
-        sqlx::migrate!("migrations/postgres").run(&pool).await?;
-        Ok(Self {
-            read: pool.clone(),
-            write: pool,
-        })
+    fn rows_affected(done: &<Postgres as Database>::QueryResult) -> u64 {
+        done.rows_affected()
     }
 
-    async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, Postgres>> {
-        self.write.begin().await
+    async fn begin_write(write: &Pool<Postgres>) -> sqlx::Result<Tx<Postgres>> {
+        write.begin().await
+    }
+
+    fn built_as<'q, T>(
+        qb: &'q mut QueryBuilder<'_, Postgres>,
+    ) -> QueryAs<'q, Postgres, T, <Postgres as Database>::Arguments<'q>>
+    where
+        T: for<'r> FromRow<'r, <Postgres as Database>::Row>,
+    {
+        qb.build_query_as()
+    }
+
+    fn built<'q>(
+        qb: &'q mut QueryBuilder<'_, Postgres>,
+    ) -> Query<'q, Postgres, <Postgres as Database>::Arguments<'q>> {
+        qb.build()
     }
 
     /// An export page: the export's columns only, decoded by position (sqlx's named
     /// lookups of each column of each row were the export's largest cost).
     async fn export_rows(
-        &self,
+        store: &PgStorage,
         filter: &CustomerFilter,
         after_id: Id,
         up_to: Id,
         limit: i64,
     ) -> Result<Vec<ExportRow>> {
         let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("");
-        Self::push_export_page(&mut qb, filter, after_id, up_to, limit);
+        PgStorage::push_export_page(&mut qb, filter, after_id, up_to, limit);
         type Cells = (Id, String, String, String, String, bool, Id, DateTime<Utc>);
-        let rows: Vec<Cells> = qb.build_query_as().fetch_all(&self.read).await?;
+        let rows: Vec<Cells> = qb.build_query_as().fetch_all(&store.read).await?;
         Ok(rows
             .into_iter()
             .map(
@@ -95,7 +122,7 @@ impl PgStorage {
     /// email a customer already has; their ids in order (see [`ids_in_order`]). `ids`: the
     /// ids reserved for them (lanes), else the identity's next ones.
     async fn insert_customers(
-        tx: &mut sqlx::Transaction<'static, Postgres>,
+        tx: &mut Tx<Postgres>,
         rows: &[CustomerValues],
         ids: Option<&[Id]>,
         import_id: Option<Id>,
@@ -148,7 +175,7 @@ impl PgStorage {
 
     /// The customers these email keys name, in one statement (`= ANY` of one array).
     async fn existing_customers(
-        tx: &mut sqlx::Transaction<'static, Postgres>,
+        tx: &mut Tx<Postgres>,
         email_keys: &[&str],
     ) -> sqlx::Result<Vec<ExistingCustomer>> {
         sqlx::query_as(&format!(
@@ -161,7 +188,7 @@ impl PgStorage {
 
     /// Write these undo records in one statement, one array per column.
     async fn insert_changes(
-        tx: &mut sqlx::Transaction<'static, Postgres>,
+        tx: &mut Tx<Postgres>,
         import_id: Id,
         changes: &[ImportChange],
     ) -> sqlx::Result<()> {
@@ -191,7 +218,7 @@ impl PgStorage {
 
     /// Overwrite these customers in one statement: one array per column, joined by `UNNEST`.
     async fn update_customers(
-        tx: &mut sqlx::Transaction<'static, Postgres>,
+        tx: &mut Tx<Postgres>,
         rows: &[CustomerUpdate],
         now: DateTime<Utc>,
     ) -> sqlx::Result<()> {
@@ -238,6 +265,14 @@ impl PgStorage {
         .await?;
         Ok(())
     }
-}
 
-impl_storage!(PgStorage, Postgres);
+    async fn apply_round(
+        store: &PgStorage,
+        job: &ClaimedJob,
+        owner: &str,
+        lease_secs: i64,
+        batches: &[PendingBatch],
+    ) -> Result<Option<Applied>> {
+        store.apply_in_lanes(job, owner, lease_secs, batches).await
+    }
+}

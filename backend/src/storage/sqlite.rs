@@ -4,15 +4,24 @@
 use std::str::FromStr;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+use shared::api::{CustomerFilter, Id};
+use sqlx::query::{Query, QueryAs};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Connection, Sqlite, SqlitePool};
+use sqlx::{Connection, Database, FromRow, Pool, QueryBuilder, Sqlite, SqlitePool};
 
-pub struct SqliteStorage {
-    read: SqlitePool,
-    write: SqlitePool,
-    /// Held while the storage lives; the WAL checkpointer stops when it is gone.
-    _alive: std::sync::Arc<()>,
-}
+use super::apply::{
+    EXISTING_CUSTOMERS_SQL, ExistingCustomer, INSERT_CHUNK, ImportChange, ids_in_order,
+};
+use super::engine::{Engine, Store, Tx};
+use super::{
+    Applied, ClaimedJob, CustomerUpdate, CustomerValues, ExportRow, PendingBatch, Result,
+    StorageError,
+};
+
+/// Intake's storage on SQLite (the WAL checkpointer and the search indexer stop once it is
+/// dropped).
+pub type SqliteStorage = Store<Sqlite>;
 
 /// The write-ahead log size above which its frames are copied into the database.
 const WAL_COPY_BYTES: u64 = 4 << 20;
@@ -59,19 +68,6 @@ fn spawn_wal_checkpointer(
 }
 
 impl SqliteStorage {
-    /// Appended to the read of an import row that a write transaction then changes.
-    const LOCK_ROW: &'static str = "";
-    const ENGINE: &'static str = "sqlite";
-    /// Whether the import's job should stop before its next round.
-    const CANCEL_REQUESTED_SQL: &'static str = "SELECT cancel_requested FROM imports WHERE id = $1";
-    /// The text filter through the trigram index (migrations 0003, 0005), closed by `)`.
-    const TEXT_INDEX_SQL: Option<[&'static str; 2]> = Some(super::search_index::TEXT_FILTER_SQL);
-    const CLAIM_SQL: &'static str = "UPDATE jobs SET status = 'running', attempts = attempts + 1, \
-        lease_owner = $1, lease_expires_at = $2, started_at = COALESCE(started_at, $3) \
-        WHERE id = (SELECT id FROM jobs WHERE status = 'queued' \
-                    OR (status = 'running' AND lease_expires_at < $3) ORDER BY id LIMIT 1) \
-        RETURNING id, kind, import_id, attempts, error";
-
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
         Self::open(url, true).await
     }
@@ -130,7 +126,7 @@ impl SqliteStorage {
         Ok(Self {
             read,
             write,
-            _alive: alive,
+            _alive: Some(alive),
         })
     }
 
@@ -138,14 +134,48 @@ impl SqliteStorage {
     pub async fn index_search(&self, limit: i64) -> sqlx::Result<u64> {
         super::search_index::index_next(&self.write, limit).await
     }
+}
 
-    async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, Sqlite>> {
-        self.write.begin_with("BEGIN IMMEDIATE").await
+impl Engine for Sqlite {
+    /// No row locks: the single writer runs one write transaction at a time.
+    const LOCK_ROW: &'static str = "";
+    const NAME: &'static str = "sqlite";
+    /// Whether the import's job should stop before its next round.
+    const CANCEL_REQUESTED_SQL: &'static str = "SELECT cancel_requested FROM imports WHERE id = $1";
+    /// The text filter through the trigram index (migrations 0003, 0005), closed by `)`.
+    const TEXT_INDEX_SQL: Option<[&'static str; 2]> = Some(super::search_index::TEXT_FILTER_SQL);
+    const CLAIM_SQL: &'static str = "UPDATE jobs SET status = 'running', attempts = attempts + 1, \
+        lease_owner = $1, lease_expires_at = $2, started_at = COALESCE(started_at, $3) \
+        WHERE id = (SELECT id FROM jobs WHERE status = 'queued' \
+                    OR (status = 'running' AND lease_expires_at < $3) ORDER BY id LIMIT 1) \
+        RETURNING id, kind, import_id, attempts, error";
+
+    fn rows_affected(done: &<Sqlite as Database>::QueryResult) -> u64 {
+        done.rows_affected()
+    }
+
+    async fn begin_write(write: &Pool<Sqlite>) -> sqlx::Result<Tx<Sqlite>> {
+        write.begin_with("BEGIN IMMEDIATE").await
+    }
+
+    fn built_as<'q, T>(
+        qb: &'q mut QueryBuilder<'_, Sqlite>,
+    ) -> QueryAs<'q, Sqlite, T, <Sqlite as Database>::Arguments<'q>>
+    where
+        T: for<'r> FromRow<'r, <Sqlite as Database>::Row>,
+    {
+        qb.build_query_as()
+    }
+
+    fn built<'q>(
+        qb: &'q mut QueryBuilder<'_, Sqlite>,
+    ) -> Query<'q, Sqlite, <Sqlite as Database>::Arguments<'q>> {
+        qb.build()
     }
 
     /// An export page as one JSON array built by SQLite (see [`export_rows_from_json`]).
     async fn export_rows(
-        &self,
+        store: &SqliteStorage,
         filter: &CustomerFilter,
         after_id: Id,
         up_to: Id,
@@ -155,9 +185,9 @@ impl SqliteStorage {
             "SELECT json_group_array(json_array(id, first_name, last_name, email, note, \
              accepts_marketing, group_id, created_at)) FROM (",
         );
-        Self::push_export_page(&mut qb, filter, after_id, up_to, limit);
+        SqliteStorage::push_export_page(&mut qb, filter, after_id, up_to, limit);
         qb.push(")");
-        let (json,): (String,) = qb.build_query_as().fetch_one(&self.read).await?;
+        let (json,): (String,) = qb.build_query_as().fetch_one(&store.read).await?;
         crate::cpu::heavy(|| export_rows_from_json(&json))
     }
 
@@ -166,20 +196,20 @@ impl SqliteStorage {
     /// counts added. The lease check and the writes share the transaction: a worker that
     /// lost its job writes nothing, so no batch is ever applied twice.
     async fn apply_round(
-        &self,
+        store: &SqliteStorage,
         job: &ClaimedJob,
         owner: &str,
         lease_secs: i64,
         batches: &[PendingBatch],
     ) -> Result<Option<Applied>> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = store.begin_write().await?;
         let now = Utc::now();
-        if !Self::renew_lease(&mut tx, job, owner, lease_secs, now).await? {
+        if !SqliteStorage::renew_lease(&mut tx, job, owner, lease_secs, now).await? {
             return Ok(None);
         }
         let mut total = Applied::default();
         let mut groups = std::collections::HashMap::new();
-        let (_reader, mut ahead) = self.read_ahead(job.import_id, batches);
+        let (_reader, mut ahead) = store.read_ahead(job.import_id, batches);
         for batch in batches {
             let rows = ahead
                 .recv()
@@ -197,10 +227,11 @@ impl SqliteStorage {
                 continue;
             }
             total +=
-                Self::apply_batch_in(&mut tx, job, batch, &rows, None, &mut groups, now).await?;
-            Self::mark_batch_applied(&mut tx, job.import_id, batch.seq).await?;
+                SqliteStorage::apply_batch_in(&mut tx, job, batch, &rows, None, &mut groups, now)
+                    .await?;
+            SqliteStorage::mark_batch_applied(&mut tx, job.import_id, batch.seq).await?;
         }
-        Self::add_counts(&mut tx, job.import_id, &total).await?;
+        SqliteStorage::add_counts(&mut tx, job.import_id, &total).await?;
         tx.commit().await?;
         Ok(Some(total))
     }
@@ -209,7 +240,7 @@ impl SqliteStorage {
     /// email a customer already has; their ids in order (see [`ids_in_order`]). The ids
     /// are SQLite's to choose: only PostgreSQL's lanes give them (`ids`).
     async fn insert_customers(
-        tx: &mut sqlx::Transaction<'static, Sqlite>,
+        tx: &mut Tx<Sqlite>,
         rows: &[CustomerValues],
         ids: Option<&[Id]>,
         import_id: Option<Id>,
@@ -249,7 +280,7 @@ impl SqliteStorage {
 
     /// The customers these email keys name, with one `IN (...)` list per chunk.
     async fn existing_customers(
-        tx: &mut sqlx::Transaction<'static, Sqlite>,
+        tx: &mut Tx<Sqlite>,
         email_keys: &[&str],
     ) -> sqlx::Result<Vec<ExistingCustomer>> {
         let mut found = Vec::new();
@@ -268,7 +299,7 @@ impl SqliteStorage {
 
     /// Write these undo records with one multi-row `INSERT` per chunk.
     async fn insert_changes(
-        tx: &mut sqlx::Transaction<'static, Sqlite>,
+        tx: &mut Tx<Sqlite>,
         import_id: Id,
         changes: &[ImportChange],
     ) -> sqlx::Result<()> {
@@ -290,7 +321,7 @@ impl SqliteStorage {
 
     /// Overwrite these customers with one `UPDATE ... FROM (VALUES ...)` per chunk.
     async fn update_customers(
-        tx: &mut sqlx::Transaction<'static, Sqlite>,
+        tx: &mut Tx<Sqlite>,
         rows: &[CustomerUpdate],
         now: DateTime<Utc>,
     ) -> sqlx::Result<()> {
@@ -324,4 +355,36 @@ impl SqliteStorage {
     }
 }
 
-impl_storage!(SqliteStorage, Sqlite);
+/// An export page from the JSON array the database built of it: `[id, first_name,
+/// last_name, email, note, accepts_marketing (0/1), group_id, created_at (RFC 3339)]` per
+/// customer (SQLite). One result row per page rather than one per customer: sqlx passes
+/// SQLite's rows from its thread one at a time, which cost more than everything else the
+/// export does. (On PostgreSQL building the JSON cost more than it saved.)
+fn export_rows_from_json(json: &str) -> Result<Vec<ExportRow>> {
+    type Cells = (Id, String, String, String, String, i64, Id, String);
+    let cells: Vec<Cells> = serde_json::from_str(json)
+        .map_err(|e| StorageError::Corrupt(format!("export page: {e}")))?;
+    let mut rows = cells
+        .into_iter()
+        .map(
+            |(id, first_name, last_name, email, note, accepts, group_id, created)| {
+                let created_at = DateTime::parse_from_rfc3339(&created)
+                    .map_err(|e| StorageError::Corrupt(format!("created_at {created}: {e}")))?
+                    .with_timezone(&Utc);
+                Ok(ExportRow {
+                    id,
+                    first_name,
+                    last_name,
+                    email,
+                    note,
+                    accepts_marketing: accepts != 0,
+                    group_id,
+                    created_at,
+                })
+            },
+        )
+        .collect::<Result<Vec<_>>>()?;
+    // The aggregate keeps its subquery's order in practice; the export's keyset relies on it.
+    rows.sort_unstable_by_key(|r| r.id);
+    Ok(rows)
+}

@@ -250,3 +250,135 @@ async fn an_applied_batch_keeps_its_answer_but_not_its_rows() {
         assert_eq!(app.customer_emails().await.len(), 15, "{url}");
     }
 }
+
+/// A stored enum that is none of its values is a `Corrupt` error naming its table and row
+/// (not a silent default such as "failed" or "skip").
+#[tokio::test]
+async fn a_stored_status_kind_or_mode_that_is_not_valid_is_a_corrupt_error() {
+    fn assert_corrupt<T: std::fmt::Debug>(
+        got: Result<T, storage::StorageError>,
+        table: &str,
+        id: i64,
+        what: &str,
+    ) {
+        match got {
+            Err(storage::StorageError::Corrupt(message)) => assert!(
+                message.contains(table) && message.contains(&format!("row {id}")),
+                "{what}: {message}"
+            ),
+            other => panic!("{what}: expected a Corrupt error, got {other:?}"),
+        }
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    for url in crate::support::databases("corrupt_enum", dir.path()).await {
+        let store = storage::connect(&url).await.unwrap();
+        let group = store.default_group_id().await.unwrap();
+        let import = store
+            .create_import(
+                "a.csv",
+                group,
+                OnDuplicate::Update,
+                "{}",
+                None,
+                ImportStatus::Queued,
+            )
+            .await
+            .unwrap();
+        let mut db = Db::connect(&url).await;
+        let id = import.id;
+
+        db.run(&format!(
+            "UPDATE imports SET status = 'exploded' WHERE id = {id}"
+        ))
+        .await
+        .unwrap();
+        assert_corrupt(
+            store.get_import(id).await,
+            "imports",
+            id,
+            &format!("{url}: get"),
+        );
+        assert_corrupt(
+            store.list_imports(1, 10).await,
+            "imports",
+            id,
+            &format!("{url}: list"),
+        );
+        assert_corrupt(
+            store.cancel_import(id).await,
+            "imports",
+            id,
+            &format!("{url}: cancel"),
+        );
+        db.run(&format!(
+            "UPDATE imports SET status = 'queued' WHERE id = {id}"
+        ))
+        .await
+        .unwrap();
+        assert_eq!(
+            store.get_import(id).await.unwrap().status,
+            ImportStatus::Queued
+        );
+
+        let (job,): (i64,) = match &mut db {
+            Db::Sqlite(c) => sqlx::query_as("SELECT id FROM jobs")
+                .fetch_one(c)
+                .await
+                .unwrap(),
+            Db::Pg(c) => sqlx::query_as("SELECT id FROM jobs")
+                .fetch_one(c)
+                .await
+                .unwrap(),
+        };
+        db.run(&format!(
+            "UPDATE jobs SET kind = 'explode' WHERE id = {job}"
+        ))
+        .await
+        .unwrap();
+        assert_corrupt(
+            store.list_jobs(None, 1, 10).await,
+            "jobs",
+            job,
+            &format!("{url}: jobs"),
+        );
+        assert_corrupt(
+            store.claim_job("w", 60).await,
+            "jobs",
+            job,
+            &format!("{url}: claim kind"),
+        );
+        db.run(&format!("UPDATE jobs SET kind = 'import' WHERE id = {job}"))
+            .await
+            .unwrap();
+
+        db.run(&format!(
+            "UPDATE imports SET on_duplicate = 'maybe' WHERE id = {id}"
+        ))
+        .await
+        .unwrap();
+        assert_corrupt(
+            store.get_import(id).await,
+            "imports",
+            id,
+            &format!("{url}: mode"),
+        );
+        assert_corrupt(
+            store.claim_job("w", 60).await,
+            "imports",
+            id,
+            &format!("{url}: claim mode"),
+        );
+        // The failed claims changed nothing: with the mode repaired the job is claimed.
+        db.run(&format!(
+            "UPDATE imports SET on_duplicate = 'skip' WHERE id = {id}"
+        ))
+        .await
+        .unwrap();
+        let claimed = store.claim_job("w", 60).await.unwrap().expect("the job");
+        assert_eq!(
+            (claimed.job_id, claimed.on_duplicate),
+            (job, OnDuplicate::Skip)
+        );
+    }
+}

@@ -18,5 +18,5 @@ mod queue;
 mod routes;
 mod search_index;
 mod security;
-mod signin;
 mod settings;
+mod signin;

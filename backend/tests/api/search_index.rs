@@ -3,7 +3,7 @@
 //! index must match the customers at the end. Also: an older database keeps all of that
 //! through migration 0008's rebuild of the customers table.
 
-use intake::storage::{CustomerValues, SqliteStorage, Storage};
+use intake::storage::{CustomerValues, Customers, Groups, SqliteStorage};
 use shared::api::{CustomerFilter, CustomerSort};
 use sqlx::Connection;
 

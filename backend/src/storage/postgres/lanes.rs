@@ -22,10 +22,16 @@
 
 use std::collections::{HashMap, HashSet};
 
+use chrono::{DateTime, Utc};
 use futures::future::join_all;
+use shared::api::Id;
+use sqlx::Postgres;
 use tokio::sync::mpsc;
 
-use super::*;
+use super::PgStorage;
+use crate::storage::apply::ImportChange;
+use crate::storage::engine::{Engine, Tx};
+use crate::storage::{Applied, ClaimedJob, PendingBatch, Result, StorageError, StoredRow};
 
 /// Transactions applying a round at once. Every server sharing a database must use the same
 /// number: an email's lane decides which lock guards it.
@@ -59,7 +65,7 @@ struct LaneWork {
 impl PgStorage {
     /// Apply a round of batches in [`LANES`] transactions at once, then mark the batches
     /// every lane has applied. None when the lease was lost.
-    pub(super) async fn apply_round(
+    pub(super) async fn apply_in_lanes(
         &self,
         job: &ClaimedJob,
         owner: &str,
@@ -151,7 +157,7 @@ impl PgStorage {
         known: &mut HashSet<String>,
     ) -> Result<Vec<(String, Id)>> {
         let mut found = Vec::new();
-        let mut tx: Option<Tx> = None;
+        let mut tx: Option<Tx<Postgres>> = None;
         for name in rows.iter().filter_map(|r| r.group.as_deref()) {
             if name.trim().is_empty() || known.contains(name) {
                 continue;
@@ -184,14 +190,20 @@ impl PgStorage {
                 .fetch_all(&mut *tx)
                 .await?;
         ids.sort_unstable();
-        Self::insert_changes(&mut tx, import_id, &ImportChange::created(ids.clone())).await?;
+        let created = crate::ingest::plan::created_runs(ids.clone());
+        Postgres::insert_changes(&mut tx, import_id, &ImportChange::rows(&created)?).await?;
         tx.commit().await?;
         Ok(ids)
     }
 
     /// A lane's transaction, holding its lock and the lease (checked `FOR SHARE`). None
     /// when the lease was lost.
-    async fn open_lane(&self, lane: usize, job: &ClaimedJob, owner: &str) -> Result<Option<Tx>> {
+    async fn open_lane(
+        &self,
+        lane: usize,
+        job: &ClaimedJob,
+        owner: &str,
+    ) -> Result<Option<Tx<Postgres>>> {
         let mut tx = self.write.begin().await?;
         sqlx::query("SELECT pg_advisory_xact_lock($1, $2), set_config('intake.lane', $3, true)")
             .bind(LOCK_KEY)
@@ -216,7 +228,7 @@ impl PgStorage {
     async fn run_lane(
         &self,
         lane: usize,
-        mut tx: Tx,
+        mut tx: Tx<Postgres>,
         job: &ClaimedJob,
         mut work: mpsc::Receiver<LaneWork>,
         now: DateTime<Utc>,

@@ -1,0 +1,125 @@
+//! Where SQLite and PostgreSQL differ, as one sealed trait of hooks ([`Engine`], implemented
+//! by `sqlx::Sqlite` in `sqlite.rs` and `sqlx::Postgres` in `postgres.rs`), and the storage
+//! that is generic over it ([`Store`]). Everything both engines share is written once in the
+//! area modules (`accounts`, `groups`, `customers`, `imports`, `jobs`, `apply`) as
+//! `impl<E> ... for Store<E>`; each of those blocks repeats the same `where` list of what
+//! sqlx must provide for `E` (Rust does not carry such bounds over from a trait).
+
+use std::future::Future;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use shared::api::{CustomerFilter, Id};
+use sqlx::query::{Query, QueryAs};
+use sqlx::{Database, FromRow, Pool, QueryBuilder, Transaction};
+
+use super::apply::{ExistingCustomer, ImportChange};
+use super::{Applied, ClaimedJob, CustomerUpdate, CustomerValues, ExportRow, PendingBatch, Result};
+
+/// A write transaction of engine `E`.
+pub type Tx<E> = Transaction<'static, E>;
+
+/// Intake's storage on engine `E`: a read pool and a write pool (SQLite: one writer
+/// connection; PostgreSQL: the same pool).
+pub struct Store<E: Engine> {
+    pub(super) read: Pool<E>,
+    pub(super) write: Pool<E>,
+    /// Held while the storage lives: SQLite's background tasks stop once it is gone.
+    pub(super) _alive: Option<Arc<()>>,
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for sqlx::Sqlite {}
+    impl Sealed for sqlx::Postgres {}
+}
+
+/// What differs between the engines: the SQL fragments, how a write transaction starts, the
+/// bulk statements of an import (multi-row `VALUES` on SQLite, one array per column on
+/// PostgreSQL), how an export page is read and how a round of batches is applied.
+pub trait Engine: Database + sealed::Sealed {
+    /// `"sqlite"` or `"postgres"`.
+    const NAME: &'static str;
+    /// Appended to the read of an import row that a write transaction then changes.
+    const LOCK_ROW: &'static str;
+    /// Whether the import's job should stop before its next round.
+    const CANCEL_REQUESTED_SQL: &'static str;
+    /// The text filter through an index, around its two pattern binds, closed by `)`.
+    const TEXT_INDEX_SQL: Option<[&'static str; 2]>;
+    /// Claims the next job: binds owner, lease end, now; returns the job's columns.
+    const CLAIM_SQL: &'static str;
+
+    /// How many rows a statement changed.
+    fn rows_affected(done: &<Self as Database>::QueryResult) -> u64;
+
+    fn begin_write(write: &Pool<Self>) -> impl Future<Output = sqlx::Result<Tx<Self>>> + Send;
+
+    /// `qb.build_query_as()`: written per engine, where the concrete argument type lets
+    /// the builder's borrow end with the query.
+    fn built_as<'q, T>(
+        qb: &'q mut QueryBuilder<'_, Self>,
+    ) -> QueryAs<'q, Self, T, <Self as Database>::Arguments<'q>>
+    where
+        T: for<'r> FromRow<'r, <Self as Database>::Row>;
+
+    /// `qb.build()`, as [`Engine::built_as`].
+    fn built<'q>(
+        qb: &'q mut QueryBuilder<'_, Self>,
+    ) -> Query<'q, Self, <Self as Database>::Arguments<'q>>;
+
+    /// Insert these customers, leaving out those whose email a customer already has; their
+    /// ids in order (None for those left out). `ids`: the ids to give them (PostgreSQL's
+    /// lanes), else the database's next ones.
+    fn insert_customers(
+        tx: &mut Tx<Self>,
+        rows: &[CustomerValues],
+        ids: Option<&[Id]>,
+        import_id: Option<Id>,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Vec<Option<Id>>>> + Send;
+
+    /// The customers these email keys name.
+    fn existing_customers(
+        tx: &mut Tx<Self>,
+        email_keys: &[&str],
+    ) -> impl Future<Output = sqlx::Result<Vec<ExistingCustomer>>> + Send;
+
+    /// Write these undo records.
+    fn insert_changes(
+        tx: &mut Tx<Self>,
+        import_id: Id,
+        changes: &[ImportChange],
+    ) -> impl Future<Output = sqlx::Result<()>> + Send;
+
+    /// Overwrite these customers.
+    fn update_customers(
+        tx: &mut Tx<Self>,
+        rows: &[CustomerUpdate],
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = sqlx::Result<()>> + Send;
+
+    /// An export page (see `Customers::export_page`).
+    fn export_rows(
+        store: &Store<Self>,
+        filter: &CustomerFilter,
+        after_id: Id,
+        up_to: Id,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<ExportRow>>> + Send;
+
+    /// Apply a round of batches (see `Jobs::apply_batches`): one transaction on SQLite,
+    /// lanes on PostgreSQL. None when the lease was lost.
+    fn apply_round(
+        store: &Store<Self>,
+        job: &ClaimedJob,
+        owner: &str,
+        lease_secs: i64,
+        batches: &[PendingBatch],
+    ) -> impl Future<Output = Result<Option<Applied>>> + Send;
+}
+
+impl<E: Engine> Store<E> {
+    pub(super) async fn begin_write(&self) -> sqlx::Result<Tx<E>> {
+        E::begin_write(&self.write).await
+    }
+}
