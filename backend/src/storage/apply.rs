@@ -7,62 +7,12 @@ use chrono::{DateTime, Utc};
 use shared::api::Id;
 use sqlx::QueryBuilder;
 
-use crate::ingest::plan::{self, Undo};
+use crate::ingest::plan;
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Type};
 
 use super::engine::{Engine, Store, Tx};
-use super::{
-    Applied, ClaimedJob, CustomerSnapshot, CustomerValues, PendingBatch, Result, StorageError,
-    StoredRow,
-};
-
-/// An undo record as `import_changes` keeps it: a run of consecutive customer ids an
-/// import created (`"created"`, `first_id..=last_id`, no snapshot) or one customer it
-/// updated (`"updated"`, its values before, as JSON).
-pub struct ImportChange {
-    pub(super) first_id: Id,
-    pub(super) last_id: Option<Id>,
-    pub(super) action: &'static str,
-    pub(super) previous: Option<String>,
-}
-
-impl ImportChange {
-    pub(super) fn rows(undo: &[Undo]) -> Result<Vec<Self>> {
-        undo.iter()
-            .map(|u| {
-                Ok(match u {
-                    Undo::Created { first, last } => Self {
-                        first_id: *first,
-                        last_id: Some(*last),
-                        action: "created",
-                        previous: None,
-                    },
-                    Undo::Updated { id, before } => Self {
-                        first_id: *id,
-                        last_id: None,
-                        action: "updated",
-                        previous: Some(
-                            serde_json::to_string(before)
-                                .map_err(|e| StorageError::Corrupt(e.to_string()))?,
-                        ),
-                    },
-                })
-            })
-            .collect()
-    }
-}
-
-/// The columns of [`ExistingCustomer`], to which each engine adds its `WHERE`.
-pub(super) const EXISTING_CUSTOMERS_SQL: &str = "SELECT id, email_key, first_name, last_name, full_name, \
-    email, note, accepts_marketing, group_id, import_id FROM customers";
-
-#[derive(sqlx::FromRow)]
-pub struct ExistingCustomer {
-    id: i64,
-    email_key: String,
-    #[sqlx(flatten)]
-    values: CustomerSnapshot,
-}
+use super::rows::{ExistingCustomer, ImportChange};
+use super::{Applied, ClaimedJob, CustomerValues, PendingBatch, Result, StorageError, StoredRow};
 
 /// How many rows go into one multi-row INSERT (12 parameters a row stays far below both
 /// engines' parameter limits).

@@ -13,7 +13,7 @@ use shared::api::{CustomerFilter, Id};
 use sqlx::query::{Query, QueryAs};
 use sqlx::{Database, FromRow, Pool, QueryBuilder, Transaction};
 
-use super::apply::{ExistingCustomer, ImportChange};
+use super::rows::{ExistingCustomer, ImportChange};
 use super::{Applied, ClaimedJob, CustomerUpdate, CustomerValues, ExportRow, PendingBatch, Result};
 
 /// A write transaction of engine `E`.

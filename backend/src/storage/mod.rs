@@ -18,6 +18,7 @@ mod imports;
 mod jobs;
 pub mod model;
 mod postgres;
+mod rows;
 mod search_index;
 mod sqlite;
 

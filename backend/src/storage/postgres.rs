@@ -11,8 +11,9 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::query::{Query, QueryAs};
 use sqlx::{Database, FromRow, Pool, Postgres, QueryBuilder};
 
-use super::apply::{EXISTING_CUSTOMERS_SQL, ExistingCustomer, ImportChange, ids_in_order};
+use super::apply::ids_in_order;
 use super::engine::{Engine, Store, Tx};
+use super::rows::{EXISTING_CUSTOMERS_SQL, ExistingCustomer, ImportChange};
 use super::{Applied, ClaimedJob, CustomerUpdate, CustomerValues, ExportRow, PendingBatch, Result};
 
 /// Intake's storage on PostgreSQL.

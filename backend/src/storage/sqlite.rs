@@ -10,10 +10,9 @@ use sqlx::query::{Query, QueryAs};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Connection, Database, FromRow, Pool, QueryBuilder, Sqlite, SqlitePool};
 
-use super::apply::{
-    EXISTING_CUSTOMERS_SQL, ExistingCustomer, INSERT_CHUNK, ImportChange, ids_in_order,
-};
+use super::apply::{INSERT_CHUNK, ids_in_order};
 use super::engine::{Engine, Store, Tx};
+use super::rows::{EXISTING_CUSTOMERS_SQL, ExistingCustomer, ImportChange};
 use super::{
     Applied, ClaimedJob, CustomerUpdate, CustomerValues, ExportRow, PendingBatch, Result,
     StorageError,

@@ -29,8 +29,8 @@ use sqlx::Postgres;
 use tokio::sync::mpsc;
 
 use super::PgStorage;
-use crate::storage::apply::ImportChange;
 use crate::storage::engine::{Engine, Tx};
+use crate::storage::rows::ImportChange;
 use crate::storage::{Applied, ClaimedJob, PendingBatch, Result, StorageError, StoredRow};
 
 /// Transactions applying a round at once. Every server sharing a database must use the same
