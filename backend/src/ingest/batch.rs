@@ -3,7 +3,7 @@
 use sha2::{Digest, Sha256};
 use shared::api::{BatchRequest, BatchResponse, BatchRow, Consent, Field, FieldError, RejectedRow};
 
-use crate::storage::{NewBatch, StoredError, StoredRow};
+use super::records::{NewBatch, StoredError, StoredRow};
 
 /// Rows one batch may carry.
 pub const MAX_BATCH_ROWS: usize = 10_000;

@@ -1,20 +1,32 @@
-//! Ingest: the import's domain, with no HTTP in it. The REST API, the command line and the
-//! queue all call it; it never calls them.
+//! Ingest: the import's domain, with no HTTP in it. The REST API, the command line, the
+//! queue and storage all call it; it never calls them.
 //!
 //! - [`batch`]: a posted batch validated again with the shared rules (the server never
 //!   trusts the browser), and its identity for idempotent replays.
 //! - [`spool`]: a raw upload written to the data directory (the API's body, the CLI's file).
 //! - [`split`]: a spooled CSV read with the shared rules and cut into stored batches.
+//! - [`records`]: the plain records of an import (a batch's rows and errors, a customer's
+//!   values, an overwrite, an undo snapshot), which storage takes and gives.
 //! - [`plan`]: what applying a batch decides (later row wins, `on_duplicate`, undo records),
 //!   a pure function; storage executes the plan.
+//!
+//! Invariants:
+//! - Nothing here imports from the `api` or the `storage` module: the dependency runs one way,
+//!   storage -> ingest (storage stores the [`records`] and executes the [`plan`]).
+//! - [`plan`] and [`records`] do no I/O; [`spool`] and [`split`] touch only the data
+//!   directory's files.
 //!
 //! The settings a spooled file is read with are [`shared::settings::ReadSettings`].
 
 pub mod batch;
 pub mod plan;
+pub mod records;
 pub mod split;
 pub mod spool;
 
 pub use batch::{MAX_BATCH_ROWS, field_value, prepare_batch, validate_batch};
+pub use records::{
+    CustomerSnapshot, CustomerUpdate, CustomerValues, NewBatch, StoredError, StoredRow,
+};
 pub use split::{CSV_BATCH_ROWS, CsvSplitter, SplitError};
 pub use spool::{SpoolError, SpoolLimits, spool_upload};

@@ -20,7 +20,7 @@ use std::collections::HashMap;
 
 use shared::api::{Id, OnDuplicate};
 
-use crate::storage::model::{CustomerSnapshot, CustomerUpdate, CustomerValues, StoredRow};
+use super::records::{CustomerSnapshot, CustomerUpdate, CustomerValues, StoredRow};
 
 /// A stored customer that an import row's email names.
 #[derive(Debug, Clone, PartialEq)]

@@ -164,7 +164,7 @@ where
                 existing.remove(key).map(|c| plan::Stored {
                     id: c.id,
                     written_by_import: touched.contains(&c.id),
-                    values: c.values,
+                    values: c.snapshot(),
                 })
             },
             job.on_duplicate,

@@ -6,6 +6,11 @@
 //! in `sqlite.rs` and `postgres.rs`. Applying a batch runs what [`crate::ingest::plan`]
 //! decides (`apply.rs`).
 //!
+//! Storage depends on `ingest` and never the other way: the import's plain records
+//! (`StoredRow`, `NewBatch`, `CustomerValues`, ...) live in `crate::ingest::records` and are
+//! re-exported here for storage's callers; the database's own row shapes (`rows.rs`) stay
+//! private to this module.
+//!
 //! Queries are checked at run time (`sqlx::query`), because the compile-time macros can only
 //! check against one database. `$N` placeholders work in both engines.
 
@@ -27,6 +32,10 @@ use chrono::{DateTime, Utc};
 use shared::api::Id;
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Type};
 
+/// The import's records are the domain's; storage takes and gives them.
+pub use crate::ingest::records::{
+    CustomerSnapshot, CustomerUpdate, CustomerValues, NewBatch, StoredError, StoredRow,
+};
 pub use accounts::Accounts;
 pub use customers::Customers;
 pub use engine::Store;

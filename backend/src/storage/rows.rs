@@ -53,6 +53,28 @@ pub(super) const EXISTING_CUSTOMERS_SQL: &str = "SELECT id, email_key, first_nam
 pub struct ExistingCustomer {
     pub(super) id: i64,
     pub(super) email_key: String,
-    #[sqlx(flatten)]
-    pub(super) values: CustomerSnapshot,
+    first_name: String,
+    last_name: String,
+    full_name: String,
+    email: String,
+    note: String,
+    accepts_marketing: bool,
+    group_id: Id,
+    import_id: Option<Id>,
+}
+
+impl ExistingCustomer {
+    /// Its values now, as the plan sees them (and undo would restore them).
+    pub(super) fn snapshot(self) -> CustomerSnapshot {
+        CustomerSnapshot {
+            first_name: self.first_name,
+            last_name: self.last_name,
+            full_name: self.full_name,
+            email: self.email,
+            note: self.note,
+            accepts_marketing: self.accepts_marketing,
+            group_id: self.group_id,
+            import_id: self.import_id,
+        }
+    }
 }
