@@ -3,7 +3,7 @@
 //!
 //! The domain sits beside the HTTP layer, not in it: `ingest` (validating batches,
 //! spooling and splitting uploads) and `export` are called by `api`, `cli` and `queue`;
-//! nothing outside `api` uses `api`.
+//! nothing outside `api` uses `api` except [`app`], which composes its router.
 
 pub mod api;
 pub mod auth;
@@ -17,7 +17,6 @@ pub mod queue;
 pub mod server;
 pub mod storage;
 pub mod task;
-pub mod web;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -73,9 +72,10 @@ impl AppState {
     }
 }
 
-/// The whole HTTP application; tests call it in process.
+/// The whole HTTP application; tests call it in process. The one composition root: the
+/// only place outside `api` that names it.
 pub fn app(state: AppState) -> axum::Router {
-    web::router(state)
+    api::router(state)
 }
 
 /// Create the `admin` user on first start; returns the password if it was generated.

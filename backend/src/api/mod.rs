@@ -5,6 +5,11 @@
 //! OpenAPI document from the same `#[utoipa::path]` annotations (`utoipa_axum::routes!`), so a
 //! route cannot exist without being documented. Feature modules never call axum's `route`
 //! methods directly (a unit test below checks their source).
+//!
+//! The HTTP layer ends here: [`router`] (`web.rs`: the outer layer of headers, timeouts and
+//! the UI's files around [`routes`]) is the whole application, and `crate::app` is the one
+//! place outside this module that names it. Nothing outside `api` imports from `api`; the
+//! domain (`ingest`, `export`) and `storage` are called from here, never the other way.
 
 mod customers;
 mod groups;
@@ -13,6 +18,7 @@ mod jobs;
 mod session;
 mod tokens;
 mod upload;
+mod web;
 
 use std::sync::LazyLock;
 
@@ -29,6 +35,8 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::auth::require_auth;
 use crate::error::{ApiError, ApiResult};
+
+pub use web::router;
 
 /// JSON bodies (batches included) up to this size; raw CSV uploads have their own limit.
 pub const JSON_BODY_LIMIT: usize = 16 * 1024 * 1024;
@@ -254,7 +262,7 @@ mod tests {
             ("upload", include_str!("upload.rs")),
             ("jobs", include_str!("jobs.rs")),
             ("mod", include_str!("mod.rs")),
-            ("web", include_str!("../web.rs")),
+            ("web", include_str!("web.rs")),
         ] {
             for needle in [concat!(".route", "("), concat!(".route_service", "(")] {
                 assert!(
@@ -263,6 +271,40 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Nothing outside `api` imports from it: `lib.rs`, whose `app` composes the router, is
+    /// the one file outside this module that names it.
+    #[test]
+    fn nothing_outside_the_api_module_imports_from_it() {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut dirs = vec![src.clone()];
+        let mut checked = 0;
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path == src.join("api") || path == src.join("lib.rs") {
+                    continue;
+                }
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    for needle in ["crate::api", "super::api", "intake::api"] {
+                        assert!(
+                            !text.contains(needle),
+                            "{} names {needle}: only `crate::app` composes the api module",
+                            path.display()
+                        );
+                    }
+                    checked += 1;
+                }
+            }
+        }
+        assert!(
+            checked > 10,
+            "only {checked} source files found under {src:?}"
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The outer HTTP layer: `/api`, `/healthz`, the built UI from `--dist` with an index.html
 //! fallback for client routes, security headers (a CSP that allows the WASM app and exactly
-//! the inline scripts of the built index.html), request tracing.
+//! the inline scripts of the built index.html), request tracing. Part of `api` (it wraps
+//! [`super::routes`]); exposed as [`super::router`], which `crate::app` composes.
 
 use std::path::Path;
 
@@ -14,8 +15,9 @@ use tower_http::trace::TraceLayer;
 
 use crate::AppState;
 
+/// The whole HTTP application: the API routes wrapped in the outer layer.
 pub fn router(state: AppState) -> Router {
-    let (mut app, _) = crate::api::routes(Some(state.clone())).split_for_parts();
+    let (mut app, _) = super::routes(Some(state.clone())).split_for_parts();
     app = app.method_not_allowed_fallback(|| async {
         crate::error::ApiError::new(
             axum::http::StatusCode::METHOD_NOT_ALLOWED,
