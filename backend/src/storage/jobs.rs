@@ -82,6 +82,11 @@ pub trait Jobs: Send + Sync {
     ) -> Result<(Vec<Job>, i64)>;
     /// Expire every lease at start-up (SQLite: one server per database file).
     async fn release_all_leases(&self) -> Result<()>;
+    /// Claim the next job (the lowest id queued, or running with its lease expired). A job
+    /// whose stored values are corrupt (its kind, or its import's mode) cannot run: it is
+    /// marked failed with the [`StorageError::Corrupt`] message, as is its import if that
+    /// waits on it, and the claim moves on to the next job (claims take the lowest id, so
+    /// one such row would otherwise stop every job behind it).
     async fn claim_job(&self, owner: &str, lease_secs: i64) -> Result<Option<ClaimedJob>>;
     /// Extend the lease; false when another worker has taken the job over.
     async fn heartbeat(&self, job_id: Id, owner: &str, lease_secs: i64) -> Result<bool>;
@@ -171,58 +176,96 @@ where
     }
 
     async fn claim_job(&self, owner: &str, lease_secs: i64) -> Result<Option<ClaimedJob>> {
-        let mut tx = self.begin_write().await?;
-        let now = Utc::now();
-        let claimed = sqlx::query(E::CLAIM_SQL)
-            .bind(owner)
-            .bind(now + chrono::Duration::seconds(lease_secs))
-            .bind(now)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some(job) = claimed else { return Ok(None) };
-        let job_id: i64 = job.get("id");
-        let kind = parse_stored(
-            JobKind::parse,
-            "jobs",
-            job_id,
-            "kind",
-            job.get::<String, _>("kind").as_str(),
-        )?;
-        let import_id: i64 = job.get("import_id");
-        let attempts: i64 = job.get("attempts");
-        let last_error: Option<String> = job.get("error");
-        let import = sqlx::query("SELECT group_id, on_duplicate, source_path, settings, batch_count FROM imports WHERE id = $1")
-            .bind(import_id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let on_duplicate = parse_stored(
-            OnDuplicate::parse,
-            "imports",
-            import_id,
-            "on_duplicate",
-            import.get::<String, _>("on_duplicate").as_str(),
-        )?;
-        if kind == JobKind::Import {
-            sqlx::query("UPDATE imports SET status = 'running', started_at = COALESCE(started_at, $1) WHERE id = $2 AND status = 'queued'")
+        loop {
+            let mut tx = self.begin_write().await?;
+            let now = Utc::now();
+            let claimed = sqlx::query(E::CLAIM_SQL)
+                .bind(owner)
+                .bind(now + chrono::Duration::seconds(lease_secs))
                 .bind(now)
-                .bind(import_id)
-                .execute(&mut *tx)
+                .fetch_optional(&mut *tx)
                 .await?;
+            let Some(job) = claimed else { return Ok(None) };
+            let job_id: i64 = job.get("id");
+            let import_id: i64 = job.get("import_id");
+            let attempts: i64 = job.get("attempts");
+            let last_error: Option<String> = job.get("error");
+            let kind = job.get::<String, _>("kind");
+            let ready: Result<ClaimedJob> = async {
+                let kind = parse_stored(JobKind::parse, "jobs", job_id, "kind", &kind)?;
+                let import = sqlx::query("SELECT group_id, on_duplicate, source_path, settings, batch_count FROM imports WHERE id = $1")
+                    .bind(import_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let on_duplicate = parse_stored(
+                    OnDuplicate::parse,
+                    "imports",
+                    import_id,
+                    "on_duplicate",
+                    import.get::<String, _>("on_duplicate").as_str(),
+                )?;
+                if kind == JobKind::Import {
+                    sqlx::query("UPDATE imports SET status = 'running', started_at = COALESCE(started_at, $1) WHERE id = $2 AND status = 'queued'")
+                        .bind(now)
+                        .bind(import_id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                Ok(ClaimedJob {
+                    job_id,
+                    kind,
+                    import_id,
+                    owner: owner.to_owned(),
+                    attempts,
+                    last_error,
+                    group_id: import.get("group_id"),
+                    on_duplicate,
+                    source_path: import.get("source_path"),
+                    settings: import.get("settings"),
+                    batch_count: import.get("batch_count"),
+                })
+            }
+            .await;
+            match ready {
+                Ok(claimed) => {
+                    tx.commit().await?;
+                    return Ok(Some(claimed));
+                }
+                Err(corrupt @ StorageError::Corrupt(_)) => {
+                    // Failed in the claim's own transaction, which then commits: the next
+                    // round of the loop claims the job behind it.
+                    let error = corrupt.to_string();
+                    tracing::error!(
+                        job_id,
+                        import_id,
+                        error,
+                        "a job with a corrupt stored value cannot run: marked failed"
+                    );
+                    sqlx::query(
+                        "UPDATE jobs SET status = 'failed', finished_at = $1, error = $2, \
+                         lease_owner = NULL WHERE id = $3",
+                    )
+                    .bind(now)
+                    .bind(&error)
+                    .bind(job_id)
+                    .execute(&mut *tx)
+                    .await?;
+                    // The import ends too if it waits on this job (an undo job's import
+                    // has ended already and keeps its status).
+                    sqlx::query(
+                        "UPDATE imports SET status = 'failed', finished_at = $1, error = $2 \
+                         WHERE id = $3 AND status IN ('queued', 'running')",
+                    )
+                    .bind(now)
+                    .bind(&error)
+                    .bind(import_id)
+                    .execute(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                }
+                Err(other) => return Err(other),
+            }
         }
-        tx.commit().await?;
-        Ok(Some(ClaimedJob {
-            job_id,
-            kind,
-            import_id,
-            owner: owner.to_owned(),
-            attempts,
-            last_error,
-            group_id: import.get("group_id"),
-            on_duplicate,
-            source_path: import.get("source_path"),
-            settings: import.get("settings"),
-            batch_count: import.get("batch_count"),
-        }))
     }
 
     async fn heartbeat(&self, job_id: Id, owner: &str, lease_secs: i64) -> Result<bool> {

@@ -32,6 +32,27 @@ impl Db {
         }
     }
 
+    /// One text value (the first column of the first row).
+    async fn text(&mut self, sql: &str) -> String {
+        match self {
+            Db::Sqlite(c) => sqlx::query_scalar(sql).fetch_one(c).await.unwrap(),
+            Db::Pg(c) => sqlx::query_scalar(sql).fetch_one(c).await.unwrap(),
+        }
+    }
+
+    /// A job's status and error, read past the application (which refuses a corrupt row).
+    async fn job_state(&mut self, job: i64) -> (String, String) {
+        let status = self
+            .text(&format!("SELECT status FROM jobs WHERE id = {job}"))
+            .await;
+        let error = self
+            .text(&format!(
+                "SELECT COALESCE(error, '') FROM jobs WHERE id = {job}"
+            ))
+            .await;
+        (status, error)
+    }
+
     async fn count(&mut self, sql: &str) -> i64 {
         match self {
             Db::Sqlite(c) => sqlx::query_scalar(sql).fetch_one(c).await.unwrap(),
@@ -342,43 +363,115 @@ async fn a_stored_status_kind_or_mode_that_is_not_valid_is_a_corrupt_error() {
             job,
             &format!("{url}: jobs"),
         );
-        assert_corrupt(
-            store.claim_job("w", 60).await,
-            "jobs",
-            job,
-            &format!("{url}: claim kind"),
+        // A claim cannot run it: it fails, naming the row and column, and so does its import.
+        assert!(
+            store.claim_job("w", 60).await.unwrap().is_none(),
+            "{url}: claim kind"
         );
-        db.run(&format!("UPDATE jobs SET kind = 'import' WHERE id = {job}"))
-            .await
-            .unwrap();
+        let (status, error) = db.job_state(job).await;
+        assert_eq!(status, "failed", "{url}: {error}");
+        assert!(
+            error.contains(&format!("jobs row {job}")) && error.contains("kind"),
+            "{url}: {error}"
+        );
+        assert_eq!(
+            store.get_import(id).await.unwrap().status,
+            ImportStatus::Failed,
+            "{url}"
+        );
 
+        // A job whose import's mode is corrupt fails the same way, and the claim takes the
+        // job queued behind it.
+        let queue =
+            |mode| store.create_import("b.csv", group, mode, "{}", None, ImportStatus::Queued);
+        let bad = queue(OnDuplicate::Update).await.unwrap().id;
+        let good = queue(OnDuplicate::Skip).await.unwrap().id;
         db.run(&format!(
-            "UPDATE imports SET on_duplicate = 'maybe' WHERE id = {id}"
+            "UPDATE imports SET on_duplicate = 'maybe' WHERE id = {bad}"
         ))
         .await
         .unwrap();
         assert_corrupt(
-            store.get_import(id).await,
+            store.get_import(bad).await,
             "imports",
-            id,
+            bad,
             &format!("{url}: mode"),
         );
-        assert_corrupt(
-            store.claim_job("w", 60).await,
-            "imports",
-            id,
-            &format!("{url}: claim mode"),
+        let claimed = store
+            .claim_job("w", 60)
+            .await
+            .unwrap()
+            .expect("the good job");
+        assert_eq!(
+            (claimed.import_id, claimed.on_duplicate),
+            (good, OnDuplicate::Skip),
+            "{url}"
         );
-        // The failed claims changed nothing: with the mode repaired the job is claimed.
+        let bad_job: i64 = db
+            .count(&format!("SELECT id FROM jobs WHERE import_id = {bad}"))
+            .await;
+        let (status, error) = db.job_state(bad_job).await;
+        assert_eq!(status, "failed", "{url}: {error}");
+        assert!(
+            error.contains(&format!("imports row {bad}")) && error.contains("on_duplicate"),
+            "{url}: {error}"
+        );
+        assert!(store.claim_job("w", 60).await.unwrap().is_none(), "{url}");
+    }
+}
+
+/// One job with a corrupt kind does not block the queue behind it: the workers fail it, with
+/// a message naming the row and column, and go on to the import queued after it.
+#[tokio::test]
+async fn a_job_with_a_corrupt_kind_fails_and_the_queue_moves_on() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in crate::support::databases("corrupt_job", dir.path()).await {
+        let store = storage::connect(&url).await.unwrap();
+        let group = store.default_group_id().await.unwrap();
+        let stuck = store
+            .create_import(
+                "a.csv",
+                group,
+                OnDuplicate::Skip,
+                "{}",
+                None,
+                ImportStatus::Queued,
+            )
+            .await
+            .unwrap()
+            .id;
+        let mut db = Db::connect(&url).await;
+        let job = db
+            .count(&format!("SELECT id FROM jobs WHERE import_id = {stuck}"))
+            .await;
         db.run(&format!(
-            "UPDATE imports SET on_duplicate = 'skip' WHERE id = {id}"
+            "UPDATE jobs SET kind = 'explode' WHERE id = {job}"
         ))
         .await
         .unwrap();
-        let claimed = store.claim_job("w", 60).await.unwrap().expect("the job");
+        drop(store);
+
+        // The app's queue workers start with the corrupt job first in line.
+        let app = crate::support::TestApp::signed_in(&url, dir.path()).await;
+        let done = app
+            .import_batches("skip", &[crate::support::rows("after", 0, 3)])
+            .await;
+        assert_eq!(done["status"], "completed", "{url}: {done}");
+        assert_eq!(done["counts"]["created"], 3, "{url}: {done}");
+
+        let (status, error) = db.job_state(job).await;
+        assert_eq!(status, "failed", "{url}: {error}");
+        assert!(
+            error.contains(&format!("jobs row {job}"))
+                && error.contains("kind")
+                && error.contains("explode"),
+            "{url}: {error}"
+        );
         assert_eq!(
-            (claimed.job_id, claimed.on_duplicate),
-            (job, OnDuplicate::Skip)
+            db.text(&format!("SELECT status FROM imports WHERE id = {stuck}"))
+                .await,
+            "failed",
+            "{url}"
         );
     }
 }
