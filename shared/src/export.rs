@@ -220,4 +220,22 @@ mod tests {
             "\"A;B\";Petrov;ivan@x.bg;;yes;Default;2024-05-06T07:08:09Z\r\n"
         );
     }
+
+    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn full_width_formula_signs_are_neutralised_in_exports() {
+        let mut out = Vec::new();
+        write_export_row(
+            &customer("\u{FF1D}HYPERLINK(\"http://x\")", "\u{FF20}SUM(A1)"),
+            &ExportOptions::default(),
+            &mut out,
+        );
+        let line = String::from_utf8(out).unwrap();
+        assert!(
+            line.starts_with(
+                "\"'\u{FF1D}HYPERLINK(\"\"http://x\"\")\",Petrov,ivan@x.bg,'\u{FF20}SUM(A1),"
+            ),
+            "{line}"
+        );
+    }
 }

@@ -690,7 +690,7 @@ mod tests {
             };
             let file = Generator::file_of_rows(opts, 2000);
             let report = inspect(&file, &ImportSettings::default());
-            assert_eq!(report.delimiter, crate::import::delimiter_str(delimiter));
+            assert_eq!(report.delimiter, char::from(delimiter).to_string());
             assert!(report.has_header);
             assert_eq!(
                 report.columns.iter().map(|c| c.target).collect::<Vec<_>>(),

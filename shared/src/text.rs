@@ -340,18 +340,35 @@ fn clean_note_slow<'s>(s: &'s str, trimmed: &str) -> Cow<'s, str> {
     }
 }
 
-/// Characters that make a spreadsheet treat a cell as a formula.
-pub fn is_formula_trigger(c: u8) -> bool {
-    matches!(c, b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+/// Whether a cell starting with `c` is taken as a formula by a spreadsheet: `=` `+` `-` `@`,
+/// tab and carriage return, and the full-width and small forms of the four signs (U+FF1D
+/// `＝`, U+FF0B `＋`, U+FF0D `－`, U+FF20 `＠`, U+FE66, U+FE62, U+FE63), which spreadsheets
+/// with East Asian input or autocorrect turn into the ASCII ones.
+pub fn is_formula_start(c: char) -> bool {
+    matches!(
+        c,
+        '=' | '+'
+            | '-'
+            | '@'
+            | '\t'
+            | '\r'
+            | '\u{FF1D}'
+            | '\u{FF0B}'
+            | '\u{FF0D}'
+            | '\u{FF20}'
+            | '\u{FE66}'
+            | '\u{FE62}'
+            | '\u{FE63}'
+    )
 }
 
 /// True if the value must get a leading `'` on export: it starts with a formula trigger,
 /// possibly after some `'` (so that the import's un-neutralising is an exact inverse).
 pub fn needs_neutralising(s: &str) -> bool {
-    let rest = s.trim_start_matches('\'');
-    rest.as_bytes()
-        .first()
-        .is_some_and(|&c| is_formula_trigger(c))
+    s.trim_start_matches('\'')
+        .chars()
+        .next()
+        .is_some_and(is_formula_start)
 }
 
 /// Undoes the export's formula neutralising: a value of the form `'` + (a value that
@@ -526,9 +543,37 @@ mod tests {
 
     #[test]
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn full_width_and_small_formula_signs_are_neutralised() {
+        for v in [
+            "\u{FF1D}HYPERLINK(\"x\")",
+            "\u{FF0B}1",
+            "\u{FF0D}1",
+            "\u{FF20}SUM(A1)",
+        ] {
+            assert!(needs_neutralising(v), "{v}");
+        }
+        for v in ["\u{FF21}", "\u{3000}=x", "a=b", ""] {
+            assert!(!needs_neutralising(v), "{v}");
+        }
+    }
+
+    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn neutralising_round_trips() {
         for v in [
-            "=1+2", "+cmd|x", "-5", "@SUM(A1)", "'=x", "''-x", "plain", "'plain", "'",
+            "=1+2",
+            "+cmd|x",
+            "-5",
+            "@SUM(A1)",
+            "'=x",
+            "''-x",
+            "plain",
+            "'plain",
+            "'",
+            "\u{FF1D}1+2",
+            "'\u{FF20}x",
+            "\u{FE63}5",
+            "\u{FF0B}x",
         ] {
             let exported = if needs_neutralising(v) {
                 format!("'{v}")

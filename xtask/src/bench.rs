@@ -43,7 +43,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         ],
     ))?;
 
-    let bench_dir = root.join("target/bench");
+    let bench_dir = crate::paths::target_dir(root).join("bench");
     let npm_dir = bench_dir.join("npm");
     step(&format!(
         "Checking PapaParse {PAPAPARSE_VERSION} (npm, for comparison)"
@@ -82,7 +82,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     }
     std::fs::copy(&papa, site.join("papaparse.min.js"))?;
 
-    let data_dir = root.join("target/bench-data");
+    let data_dir = crate::paths::target_dir(root).join("bench-data");
     let big = data_dir.join(format!("customers-{rows}.csv"));
     let small = data_dir.join(format!("customers-{}.csv", rows / 10));
     for (path, n) in [(&big, rows), (&small, rows / 10)] {
@@ -105,7 +105,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     step("Starting a throwaway PostgreSQL cluster, set up as a dedicated server");
     let pg = crate::postgres::Cluster::start_with(crate::postgres::SERVER_SETTINGS)?;
     step("Measuring (each figure several times; medians and spread below)");
-    let mut c = Command::new(root.join("target/release/intake-bench"));
+    let mut c = Command::new(crate::paths::target_dir(root).join("release/intake-bench"));
     if let Some(only) = &only {
         c.arg(only);
     }
@@ -114,7 +114,10 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         .env("BENCH_DATA_100K", &small)
         .env("BENCH_ROWS", rows.to_string())
         .env("BENCH_RUNS", runs.to_string())
-        .env("INTAKE_BIN", root.join("target/release/intake"))
+        .env(
+            "INTAKE_BIN",
+            crate::paths::target_dir(root).join("release/intake"),
+        )
         .env("INTAKE_DIST", root.join("dist"))
         .env("BENCH_SITE", &site)
         .env("BENCH_OUT", bench_dir.join("results.json"))

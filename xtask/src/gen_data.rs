@@ -71,7 +71,8 @@ pub fn parse_args(args: &[String]) -> Result<Args> {
 }
 
 /// The default file name: `target/bench-data/customers-<rows>-<encoding>-<delimiter>.csv`.
-pub fn default_out(root: &Path, rows: u64, opts: &GenOptions) -> PathBuf {
+/// Where a generated file goes by default: under the target directory (`target`).
+pub fn default_out(target: &Path, rows: u64, opts: &GenOptions) -> PathBuf {
     let enc = match opts.encoding {
         DataEncoding::Utf8 => "utf-8",
         DataEncoding::Windows1251 => "windows-1251",
@@ -88,7 +89,8 @@ pub fn default_out(root: &Path, rows: u64, opts: &GenOptions) -> PathBuf {
     } else {
         format!("-seed{}", opts.seed)
     };
-    root.join("target/bench-data")
+    target
+        .join("bench-data")
         .join(format!("customers-{rows}-{enc}-{delim}{seed}.csv"))
 }
 
@@ -96,7 +98,7 @@ pub fn gen_data(root: &Path, args: &[String]) -> Result<PathBuf> {
     let args = parse_args(args)?;
     let out = args
         .out
-        .unwrap_or_else(|| default_out(root, args.rows, &args.opts));
+        .unwrap_or_else(|| default_out(crate::paths::target_dir(root), args.rows, &args.opts));
     step(&format!(
         "Generating {} customer rows ({:?}, delimiter {:?}, seed {}) into {}",
         args.rows,
@@ -167,7 +169,7 @@ mod tests {
         assert!(args("--rows 5 --encoding koi8").is_err());
         assert!(args("--rows").is_err());
         assert_eq!(
-            default_out(Path::new("/r"), 10, &GenOptions::default()),
+            default_out(Path::new("/r/target"), 10, &GenOptions::default()),
             Path::new("/r/target/bench-data/customers-10-utf-8-comma.csv")
         );
     }

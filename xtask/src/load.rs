@@ -28,8 +28,11 @@ pub fn run(root: &Path) -> Result<()> {
     ))?;
     step("Load test: list, search, batch upload and export while an import runs");
     run_cmd(
-        Command::new(root.join("target/release/intake-load"))
-            .env("INTAKE_BIN", root.join("target/release/intake"))
+        Command::new(crate::paths::target_dir(root).join("release/intake-load"))
+            .env(
+                "INTAKE_BIN",
+                crate::paths::target_dir(root).join("release/intake"),
+            )
             .env("INTAKE_DIST", root.join("dist")),
     )
 }

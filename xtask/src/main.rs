@@ -17,6 +17,7 @@ mod bench;
 mod fuzz;
 mod gen_data;
 mod load;
+mod paths;
 mod postgres;
 mod tools;
 
@@ -108,7 +109,7 @@ fn run(root: &Path) -> Result<()> {
         "Sign in as the user `admin`: the password is INTAKE_ADMIN_PASSWORD if you set it before"
     );
     println!("the first start, otherwise the one printed below on the first start.");
-    let mut c = Command::new(root.join("target/release/intake"));
+    let mut c = Command::new(paths::target_dir(root).join("release/intake"));
     c.args(["serve", "--dist", "dist"]);
     if std::env::var_os("INTAKE_LISTEN").is_none() {
         c.args(["--listen", "127.0.0.1:8080"]);
@@ -204,7 +205,7 @@ fn test(root: &Path) -> Result<()> {
     run_cmd(
         cmd("cargo", &["test", "-p", "tests"])
             .env("PATH", &path)
-            .env("INTAKE_BIN", root.join("target/debug/intake"))
+            .env("INTAKE_BIN", paths::target_dir(root).join("debug/intake"))
             .env("INTAKE_DIST", root.join("dist"))
             .env("CHROMEDRIVER", tools::CHROMEDRIVER)
             .env("CHROME", tools::CHROMIUM)

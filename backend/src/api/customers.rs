@@ -53,7 +53,8 @@ struct FilterParams {
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 struct PageParams {
-    /// From 1.
+    /// From 1 to 1,000,000.
+    #[param(minimum = 1, maximum = 1_000_000)]
     page: Option<i64>,
     /// 1 to 500, default 50.
     per_page: Option<i64>,

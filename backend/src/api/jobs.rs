@@ -20,7 +20,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
 struct JobsQuery {
     /// Only jobs with this status: queued, running, completed, failed or cancelled.
     status: Option<String>,
-    /// From 1.
+    /// From 1 to 1,000,000.
+    #[param(minimum = 1, maximum = 1_000_000)]
     page: Option<i64>,
     /// 1 to 200, default 50.
     per_page: Option<i64>,

@@ -232,12 +232,19 @@ pub async fn healthz(State(state): State<AppState>) -> ApiResult<Json<shared::ap
     }))
 }
 
-/// `page` from 1 and `per_page` up to `max`, with defaults.
+/// The last page a list may ask for: its offset, `(page - 1) * per_page`, then fits any
+/// engine's OFFSET with room to spare (near `i64::MAX` it overflowed).
+pub const MAX_PAGE: i64 = 1_000_000;
+
+/// `page` from 1 to [`MAX_PAGE`] and `per_page` up to `max`, with defaults.
 pub fn paging(page: Option<i64>, per_page: Option<i64>, max: i64) -> Result<(i64, i64), ApiError> {
     let page = page.unwrap_or(1);
     let per_page = per_page.unwrap_or(50);
-    if page < 1 {
-        return Err(ApiError::bad_request("invalid_page", "page starts at 1."));
+    if !(1..=MAX_PAGE).contains(&page) {
+        return Err(ApiError::bad_request(
+            "invalid_page",
+            format!("page must be between 1 and {MAX_PAGE}."),
+        ));
     }
     if !(1..=max).contains(&per_page) {
         return Err(ApiError::bad_request(

@@ -35,7 +35,7 @@ pub struct ErrorLine {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct InspectReport {
     pub encoding: String,
-    /// `,` `;` `\t` (the two characters backslash and t) or `|`.
+    /// The character itself: `,` `;` a tab (JSON `"\t"`) or `|`.
     pub delimiter: String,
     pub has_header: bool,
     pub header_line: Option<u64>,
@@ -54,7 +54,7 @@ impl InspectReport {
     fn new(det: &Detection) -> Self {
         InspectReport {
             encoding: det.encoding.clone(),
-            delimiter: det.delimiter_str(),
+            delimiter: char::from(det.delimiter).to_string(),
             has_header: det.has_header,
             header_line: det.header_line,
             columns: det.columns.clone(),
@@ -88,7 +88,10 @@ impl InspectReport {
         let _ = writeln!(
             s,
             "Encoding: {}   Delimiter: {}   Header: {}",
-            self.encoding, self.delimiter, header
+            self.encoding,
+            // A tab shows as `\t` in the terminal.
+            self.delimiter.escape_debug(),
+            header
         );
         if let Some(p) = &self.problem {
             let _ = writeln!(s, "Problem: {} ({})", p.message, p.code);
