@@ -11,7 +11,7 @@ use shared::settings::ReadSettings;
 use tokio::io::{AsyncReadExt, BufReader};
 
 use super::batch::{reader_row, stored_errors};
-use crate::storage::{NewBatch, StoredRow};
+use super::records::{NewBatch, StoredRow};
 
 /// Rows per batch when the server splits an uploaded CSV.
 pub const CSV_BATCH_ROWS: usize = 2000;
