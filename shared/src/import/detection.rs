@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::Target;
 use crate::api::FieldError;
 
-/// What [`detect`] found; the input of [`RowReader::new`].
+/// What [`detect`](super::detect) found; the input of [`RowReader::new`](super::RowReader::new).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Detection {
     /// Lowercase WHATWG name: `utf-8`, `utf-16le`, `utf-16be`, `windows-1251`, `windows-1252`...

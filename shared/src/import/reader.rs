@@ -27,7 +27,7 @@ impl RowReader {
     }
 
     /// A reader whose encodings beyond the built-in five come from `decoders` (pass the
-    /// factory given to [`detect_with`]).
+    /// factory given to [`detect_with`](super::detect_with)).
     pub fn with_decoders(
         det: &Detection,
         limits: Limits,

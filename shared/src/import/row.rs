@@ -34,7 +34,7 @@ pub(super) fn ferr(field: Field, code: ErrorCode, message: String) -> FieldError
 }
 
 /// One record mapped, normalised and validated, borrowing from the reader: the allocation-free
-/// form of [`RowOutcome`] (see [`RowReader::push_ref`]). Cells that cleaning left unchanged
+/// form of [`RowOutcome`] (see [`RowReader::push_ref`](super::RowReader::push_ref)). Cells that cleaning left unchanged
 /// are borrowed from the file's bytes; the errors and the email key from the reader's buffers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RowRef<'a> {
@@ -59,7 +59,7 @@ impl RowRef<'_> {
         self.errors.is_empty()
     }
 
-    /// The owned [`RowOutcome`] (what [`RowReader::push`] hands out), keeping the cells
+    /// The owned [`RowOutcome`] (what [`RowReader::push`](super::RowReader::push) hands out), keeping the cells
     /// that are already owned.
     pub fn into_outcome(self) -> RowOutcome {
         let own = |c: Option<Cow<'_, str>>| c.map(Cow::into_owned);

@@ -6,7 +6,7 @@
 //! [`FieldError`](crate::api::FieldError) with a stable [`ErrorCode`] and a
 //! human sentence naming the field.
 //!
-//! Invariant: every rule is here (or in a submodule: [`email`], [`consent`], [`names`]);
+//! Invariant: every rule is here (or in a submodule: `email`, `consent`, `names`);
 //! no caller validates a customer field by itself.
 
 mod consent;
