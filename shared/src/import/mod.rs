@@ -21,7 +21,7 @@
 //! - A file-level `Detection::problem` (binary file, unknown encoding label) means: do not
 
 mod check;
-mod choices;
+pub(crate) mod choices;
 mod decode;
 mod detect;
 mod detection;
@@ -37,7 +37,7 @@ mod target;
 pub use check::{
     CheckCounts, FileCheck, HitEmails, Hits, PartEmails, PartResult, estimate_rows, split_point,
 };
-pub use choices::{HeaderChoice, ImportSettings, parse_delimiter};
+pub use choices::{HeaderChoice, parse_delimiter};
 pub use decode::{
     BuiltinOnly, Decoder, DecoderFactory, MALFORMED_MARKER, MaybeSend, default_decoders,
     lookup_label,

@@ -481,12 +481,13 @@ pub fn split_point(window: &[u8], delimiter: u8) -> Option<usize> {
 mod tests {
     use super::part::TRAILER;
     use super::*;
-    use crate::import::{ImportSettings, default_decoders, detect};
+    use crate::import::{default_decoders, detect};
+    use crate::settings::ReadSettings;
 
     fn whole(bytes: &[u8], max: usize) -> (Detection, (CheckCounts, Vec<(u64, FieldError)>)) {
         let det = detect(
             &bytes[..bytes.len().min(crate::import::SAMPLE_BYTES)],
-            &ImportSettings::default(),
+            &ReadSettings::default(),
         );
         let mut c = FileCheck::new(&det, default_decoders(), max);
         for chunk in bytes.chunks(7001) {
