@@ -19,6 +19,7 @@
 //! - Duplicates by email key are decided by the consumer with [`DuplicateTracker`]: the later
 //!   row wins; the earlier one is reported as `duplicate_email`.
 //! - A file-level `Detection::problem` (binary file, unknown encoding label) means: do not
+//!   import. A `RowReader` built from such a detection emits nothing.
 
 mod check;
 pub(crate) mod choices;

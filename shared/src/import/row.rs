@@ -34,8 +34,9 @@ pub(super) fn ferr(field: Field, code: ErrorCode, message: String) -> FieldError
 }
 
 /// One record mapped, normalised and validated, borrowing from the reader: the allocation-free
-/// form of [`RowOutcome`] (see [`RowReader::push_ref`](super::RowReader::push_ref)). Cells that cleaning left unchanged
-/// are borrowed from the file's bytes; the errors and the email key from the reader's buffers.
+/// form of [`RowOutcome`] (see [`RowReader::push_ref`](super::RowReader::push_ref)). Cells
+/// that cleaning left unchanged are borrowed from the file's bytes; the errors and the email
+/// key from the reader's buffers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RowRef<'a> {
     /// 1-based physical line where the record starts.
@@ -59,8 +60,8 @@ impl RowRef<'_> {
         self.errors.is_empty()
     }
 
-    /// The owned [`RowOutcome`] (what [`RowReader::push`](super::RowReader::push) hands out), keeping the cells
-    /// that are already owned.
+    /// The owned [`RowOutcome`] (what [`RowReader::push`](super::RowReader::push) hands out),
+    /// keeping the cells that are already owned.
     pub fn into_outcome(self) -> RowOutcome {
         let own = |c: Option<Cow<'_, str>>| c.map(Cow::into_owned);
         RowOutcome {

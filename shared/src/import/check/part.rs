@@ -5,8 +5,9 @@
 use super::CheckCounts;
 use crate::api::{ErrorCode, Field, FieldError};
 
-/// What a second part found, for [`FileCheck::merge`](super::FileCheck::merge); crosses between workers as bytes
-/// ([`PartResult::into_bytes`]): a million rows' keys as JSON would cost more than the merge.
+/// What a second part found, for [`FileCheck::merge`](super::FileCheck::merge); crosses
+/// between workers as bytes ([`PartResult::into_bytes`]): a million rows' keys as JSON would
+/// cost more than the merge.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PartResult {
     pub(super) counts: CheckCounts,
