@@ -388,7 +388,7 @@ fn inspect(args: InspectArgs) -> anyhow::Result<()> {
     let bytes = std::fs::read(&args.file)
         .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.file.display()))?;
     let settings = read_settings(args.encoding, args.delimiter.as_deref(), args.header)?;
-    let report = shared::import::inspect(&bytes, &settings.to_import_settings());
+    let report = shared::import::inspect(&bytes, &settings);
     let text = if args.json {
         serde_json::to_string_pretty(&report)? + "\n"
     } else {

@@ -118,7 +118,7 @@ async fn a_whole_file_check_matches_one_pass_over_the_bytes() {
     );
     assert_eq!(progress.bytes_done, progress.bytes_total);
 
-    let report = shared::import::inspect(&bytes, &shared::import::ImportSettings::default());
+    let report = shared::import::inspect(&bytes, &shared::settings::ReadSettings::default());
     assert_eq!(progress.rows, report.rows.total);
     assert_eq!(progress.valid, report.rows.valid);
     assert_eq!(progress.invalid, report.rows.invalid);

@@ -14,10 +14,9 @@ use chrono::{TimeZone, Utc};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use shared::api::{BatchRow, Customer};
 use shared::export::{ExportOptions, write_export_row};
-use shared::import::{
-    ImportSettings, RowOutcome, RowReader, RowRef, SAMPLE_BYTES, detect, inspect,
-};
+use shared::import::{RowOutcome, RowReader, RowRef, SAMPLE_BYTES, detect, inspect};
 use shared::rules::validate_row;
+use shared::settings::ReadSettings;
 use shared::testdata::{DataEncoding, GenOptions, Generator};
 
 /// The size of the generated file of the full-pass benchmarks.
@@ -39,7 +38,7 @@ fn full_pass(c: &mut Criterion) {
             ..GenOptions::default()
         };
         let file = Generator::file_of_size(opts, FILE_BYTES);
-        let det = detect(&file[..SAMPLE_BYTES], &ImportSettings::default());
+        let det = detect(&file[..SAMPLE_BYTES], &ReadSettings::default());
         assert!(det.problem.is_none() && det.has_header);
         g.throughput(Throughput::Bytes(file.len() as u64));
         g.bench_function(format!("{name}/owned_rows"), |b| {
@@ -68,7 +67,7 @@ fn full_pass(c: &mut Criterion) {
         });
         if name == "utf8_comma" {
             g.bench_function(format!("{name}/inspect"), |b| {
-                b.iter(|| black_box(inspect(&file, &ImportSettings::default()).rows))
+                b.iter(|| black_box(inspect(&file, &ReadSettings::default()).rows))
             });
         }
     }
@@ -80,7 +79,7 @@ fn posted_rows(n: usize) -> Vec<BatchRow> {
     let file = Generator::file_of_rows(GenOptions::default(), n);
     let det = detect(
         &file[..file.len().min(SAMPLE_BYTES)],
-        &ImportSettings::default(),
+        &ReadSettings::default(),
     );
     let mut rows = Vec::with_capacity(n);
     let mut reader = RowReader::new(&det);

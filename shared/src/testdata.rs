@@ -10,9 +10,9 @@
 
 use crate::api::FieldError;
 use crate::import::{
-    Detection, DuplicateTracker, HeaderChoice, ImportSettings, RowOutcome, RowReader, detect,
-    inspect,
+    Detection, DuplicateTracker, HeaderChoice, RowOutcome, RowReader, detect, inspect,
 };
+use crate::settings::ReadSettings;
 
 /// The encoding of a generated file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -486,9 +486,9 @@ pub struct CheckSummary {
 }
 
 /// The settings a fuzz input chooses with its first byte; the rest is the file.
-pub fn split_fuzz_input(data: &[u8]) -> (ImportSettings, Vec<usize>, &[u8]) {
+pub fn split_fuzz_input(data: &[u8]) -> (ReadSettings, Vec<usize>, &[u8]) {
     let Some((&b, rest)) = data.split_first() else {
-        return (ImportSettings::default(), vec![usize::MAX], data);
+        return (ReadSettings::default(), vec![usize::MAX], data);
     };
     let encoding = match b & 7 {
         0 => Some("windows-1251"),
@@ -516,11 +516,12 @@ pub fn split_fuzz_input(data: &[u8]) -> (ImportSettings, Vec<usize>, &[u8]) {
         (b as usize * 31) % 97 + 1,
     ];
     (
-        ImportSettings {
+        ReadSettings {
             encoding,
             delimiter,
-            header,
+            has_header: header.has_header(),
             mapping: None,
+            mapping_by_name: None,
         },
         chunks,
         rest,
@@ -689,7 +690,7 @@ mod tests {
                 encoding,
             };
             let file = Generator::file_of_rows(opts, 2000);
-            let report = inspect(&file, &ImportSettings::default());
+            let report = inspect(&file, &ReadSettings::default());
             assert_eq!(report.delimiter, char::from(delimiter).to_string());
             assert!(report.has_header);
             assert_eq!(

@@ -357,7 +357,8 @@ fn thousands(n: u64) -> String {
 /// links to are those of a one-pass check of the same bytes.
 #[tokio::test]
 async fn the_whole_file_check_of_a_large_file_counts_and_lists_every_problem() -> Result<()> {
-    use shared::import::{FileCheck, ImportSettings, default_decoders, detect};
+    use shared::import::{FileCheck, default_decoders, detect};
+    use shared::settings::ReadSettings;
     use shared::testdata::{GenOptions, Generator};
 
     let mut csv = Vec::new();
@@ -376,7 +377,7 @@ async fn the_whole_file_check_of_a_large_file_counts_and_lists_every_problem() -
     // The expected answer: one pass over the bytes, every problem kept.
     let det = detect(
         &csv[..shared::import::SAMPLE_BYTES],
-        &ImportSettings::default(),
+        &ReadSettings::default(),
     );
     let mut check = FileCheck::new(&det, default_decoders(), usize::MAX);
     check.push(&csv);

@@ -64,7 +64,7 @@ impl CsvSplitter {
             }
             sample.extend_from_slice(&piece[..n]);
         }
-        let mut detection = shared::import::detect(&sample, &settings.to_import_settings());
+        let mut detection = shared::import::detect(&sample, settings);
         if let Some(problem) = &detection.problem {
             return Err(SplitError::Unreadable(problem.message.clone()));
         }
@@ -186,7 +186,7 @@ fn split_batch(seq: u32, outcomes: Vec<RowOutcome>) -> Result<NewBatch, serde_js
 
 #[cfg(test)]
 mod tests {
-    use shared::import::{ImportSettings, RowReader, detect};
+    use shared::import::{RowReader, detect};
     use shared::rules::validate_row;
 
     use super::*;
@@ -195,7 +195,7 @@ mod tests {
     fn check_one_path(name: &str, file: &[u8]) -> usize {
         let det = detect(
             &file[..file.len().min(SAMPLE_BYTES)],
-            &ImportSettings::default(),
+            &ReadSettings::default(),
         );
         let mut outcomes = Vec::new();
         let mut reader = RowReader::new(&det);

@@ -31,8 +31,7 @@ pub fn read_slice(file: &File, start: f64, end: f64) -> Result<Vec<u8>, String> 
 
 pub(super) fn detect(file: &File, settings: &ReadSettings) -> Result<(Detection, Vec<u8>), String> {
     let sample = read_slice(file, 0.0, SAMPLE.min(file.size()))?;
-    let detection =
-        shared::import::detect_with(&sample, &settings.to_import_settings(), &PlatformDecoders);
+    let detection = shared::import::detect_with(&sample, settings, &PlatformDecoders);
     Ok((detection, sample))
 }
 

@@ -17,13 +17,14 @@
 //! - The sample may end in the middle of a record or character: the record cut by the end of
 //!   a large sample is ignored.
 
+use super::choices::ReadSettings;
 use super::decode::{DecoderFactory, StreamDecoder, default_decoders, sniff};
 use super::mapping::{
     DUPLICATE_TARGET, Guess, NOT_IMPORTABLE, UNKNOWN, ValueStats, guess_header,
     guess_header_strict, guess_values, is_date, is_number, is_phone, round2, value_stats,
 };
 use super::records::{Hints, Limits, RawRecord, RecordStage};
-use super::{ColumnInfo, Detection, HeaderChoice, ImportSettings, Target};
+use super::{ColumnInfo, Detection, HeaderChoice, Target};
 use crate::api::{ErrorCode, Field, FieldError};
 use crate::rules::{Email, parse_consent};
 use crate::text::{clean_line, ellipsis, unneutralise};
@@ -231,8 +232,9 @@ fn problem(code: ErrorCode, message: &str) -> Option<FieldError> {
 }
 
 /// Detects how to read the file whose first bytes are `sample`, applying the user's
-/// `settings` (each `None`/`Auto` is detected).
-pub fn detect(sample: &[u8], settings: &ImportSettings) -> Detection {
+/// `settings` (each `None`/`Auto` is detected). `mapping_by_name` is not read here: lay it
+/// over the result with [`ReadSettings::apply_named_mapping`].
+pub fn detect(sample: &[u8], settings: &ReadSettings) -> Detection {
     detect_with(sample, settings, default_decoders())
 }
 
@@ -240,7 +242,7 @@ pub fn detect(sample: &[u8], settings: &ImportSettings) -> Detection {
 /// browser worker passes its `TextDecoder` factory; give the same one to the `RowReader`).
 pub fn detect_with(
     sample: &[u8],
-    settings: &ImportSettings,
+    settings: &ReadSettings,
     decoders: &dyn DecoderFactory,
 ) -> Detection {
     let sniffed = sniff(sample, settings.encoding.as_deref(), decoders);
@@ -302,7 +304,7 @@ pub fn detect_with(
         }
         start += 1;
     }
-    let has_header = match settings.header {
+    let has_header = match settings.header() {
         HeaderChoice::Yes => true,
         HeaderChoice::No => false,
         HeaderChoice::Auto => looks_like_header(&recs[start], &recs[start + 1..]),
@@ -511,7 +513,7 @@ mod tests {
     use expect_test::{Expect, expect};
 
     fn check(input: &str, want: Expect) {
-        let det = detect(input.as_bytes(), &ImportSettings::default());
+        let det = detect(input.as_bytes(), &ReadSettings::default());
         let mut s = format!(
             "{} {:?} header={:?} data_from={}",
             det.encoding, det.delimiter as char, det.header_line, det.data_start_line

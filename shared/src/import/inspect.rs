@@ -7,9 +7,8 @@
 
 use serde::Serialize;
 
-use super::{
-    ColumnInfo, Detection, FileCheck, ImportSettings, default_decoders, detect, estimate_rows,
-};
+use super::choices::ReadSettings;
+use super::{ColumnInfo, Detection, FileCheck, default_decoders, detect, estimate_rows};
 use crate::api::{ErrorCode, Field, FieldError};
 
 /// Most errors listed in a report (`rows` still counts everything).
@@ -171,7 +170,7 @@ impl InspectReport {
 }
 
 /// Detects, reads and validates a whole file in memory: what the importer would do with it.
-pub fn inspect(bytes: &[u8], settings: &ImportSettings) -> InspectReport {
+pub fn inspect(bytes: &[u8], settings: &ReadSettings) -> InspectReport {
     let sample = &bytes[..bytes.len().min(super::SAMPLE_BYTES)];
     let det = detect(sample, settings);
     let mut report = InspectReport::new(&det);

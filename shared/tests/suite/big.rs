@@ -2,7 +2,8 @@
 //! the limit, a huge single field (quoted and unquoted), many rows with duplicates.
 
 use shared::api::{ErrorCode, Field};
-use shared::import::{ImportSettings, Limits, RowReader, Target, inspect};
+use shared::import::{Limits, RowReader, Target, inspect};
+use shared::settings::ReadSettings;
 
 use crate::support::{assert_counts_add_up, detect_all, read_rows};
 
@@ -22,7 +23,7 @@ fn fifteen_hundred_columns() {
         }
         s.push('\n');
     }
-    let report = inspect(s.as_bytes(), &ImportSettings::default());
+    let report = inspect(s.as_bytes(), &ReadSettings::default());
     assert_eq!(report.columns.len(), n);
     assert_eq!(report.columns[0].target, Some(Target::Email));
     assert_eq!(
@@ -43,7 +44,7 @@ fn more_columns_than_the_limit_is_an_error_not_a_crash() {
         s.push_str(&format!(",x{i}"));
     }
     s.push_str("\nmaria@example.com,Maria\n");
-    let report = inspect(s.as_bytes(), &ImportSettings::default());
+    let report = inspect(s.as_bytes(), &ReadSettings::default());
     assert_counts_add_up(&report);
     assert_eq!(
         (report.rows.total, report.rows.valid, report.rows.invalid),
@@ -67,7 +68,7 @@ fn huge_fields_are_capped_and_reported() {
     // A huge unquoted email cell.
     s.resize(s.len() + 8 * 1024 * 1024, b'e');
     s.extend_from_slice(b",Maria,ok\npetar@example.com,Petar,fine\n");
-    let det = detect_all(&s, &ImportSettings::default());
+    let det = detect_all(&s, &ReadSettings::default());
     assert_eq!(
         det.mapping,
         [
@@ -101,7 +102,7 @@ fn a_huge_field_with_line_breaks_is_an_unbalanced_quote() {
     for i in 0..20_000 {
         s.push_str(&format!("user{i}@example.com,Name{i}\n"));
     }
-    let report = inspect(s.as_bytes(), &ImportSettings::default());
+    let report = inspect(s.as_bytes(), &ReadSettings::default());
     assert_counts_add_up(&report);
     assert_eq!(report.rows.total, 20_001);
     assert_eq!(report.rows.valid, 20_000);
@@ -118,7 +119,7 @@ fn many_rows_with_duplicates() {
     for i in 0..30_000 {
         s.push_str(&format!("USER{}@example.com,Name{i}\n", i % 10_000));
     }
-    let report = inspect(s.as_bytes(), &ImportSettings::default());
+    let report = inspect(s.as_bytes(), &ReadSettings::default());
     assert_counts_add_up(&report);
     assert_eq!(
         (report.rows.total, report.rows.valid, report.rows.duplicates),
@@ -132,7 +133,7 @@ fn many_rows_with_duplicates() {
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn reader_with_small_limits() {
     let s = b"email,note\nivan@example.com,0123456789abcdef\n";
-    let det = detect_all(s, &ImportSettings::default());
+    let det = detect_all(s, &ReadSettings::default());
     let mut reader = RowReader::with_limits(
         &det,
         Limits {

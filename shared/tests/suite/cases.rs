@@ -10,7 +10,8 @@ use std::path::PathBuf;
 use expect_test::ExpectFile;
 use expect_test::expect;
 use shared::api::ErrorCode;
-use shared::import::{HeaderChoice, ImportSettings, Target, inspect};
+use shared::import::{HeaderChoice, Target, inspect};
+use shared::settings::ReadSettings;
 
 #[cfg(not(target_arch = "wasm32"))]
 use crate::support::assert_counts_add_up;
@@ -21,19 +22,20 @@ fn corpus_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
 }
 
-fn settings(encoding: Option<&str>, delimiter: Option<u8>, header: HeaderChoice) -> ImportSettings {
-    ImportSettings {
+fn settings(encoding: Option<&str>, delimiter: Option<u8>, header: HeaderChoice) -> ReadSettings {
+    ReadSettings {
         encoding: encoding.map(str::to_string),
         delimiter,
-        header,
+        has_header: header.has_header(),
         mapping: None,
+        mapping_by_name: None,
     }
 }
 
 /// Every fixture with the settings it is read with.
 #[cfg(not(target_arch = "wasm32"))]
-fn cases() -> Vec<(&'static str, ImportSettings)> {
-    let auto = ImportSettings::default;
+fn cases() -> Vec<(&'static str, ReadSettings)> {
+    let auto = ReadSettings::default;
     vec![
         ("utf8_bom.csv", auto()),
         ("utf8_no_bom_bulgarian.csv", auto()),
@@ -165,9 +167,9 @@ fn corpus_snapshots() {
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn user_mapping_overrides_suggestions() {
     let bytes: &[u8] = include_bytes!("../corpus/no_header.csv");
-    let settings = ImportSettings {
+    let settings = ReadSettings {
         mapping: Some(vec![Some(Target::Email), Some(Target::Note), None]),
-        ..ImportSettings::default()
+        ..ReadSettings::default()
     };
     let det = detect_all(bytes, &settings);
     assert_eq!(det.mapping, [Some(Target::Email), Some(Target::Note), None]);
@@ -209,7 +211,7 @@ fn header_and_delimiter_overrides() {
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn windows_1251_forced_label_and_auto_agree() {
     let bytes: &[u8] = include_bytes!("../corpus/cloudcart_bg.csv");
-    let auto = inspect(bytes, &ImportSettings::default());
+    let auto = inspect(bytes, &ReadSettings::default());
     let forced = inspect(bytes, &settings(Some("cp1251"), None, HeaderChoice::Auto));
     assert_eq!(auto, forced);
     assert_eq!(auto.encoding, "windows-1251");
@@ -219,7 +221,7 @@ fn windows_1251_forced_label_and_auto_agree() {
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn render_table_is_readable() {
     let bytes: &[u8] = include_bytes!("../corpus/cloudcart_bg.csv");
-    let report = inspect(bytes, &ImportSettings::default());
+    let report = inspect(bytes, &ReadSettings::default());
     expect![[r#"
         Encoding: windows-1251   Delimiter: ;   Header: line 1
 

@@ -5,8 +5,9 @@ use chrono::{TimeZone, Utc};
 use proptest::prelude::*;
 use shared::api::{BatchRow, Consent, Customer};
 use shared::export::{ExportOptions, write_export_header, write_export_row};
-use shared::import::{ImportSettings, inspect};
+use shared::import::inspect;
 use shared::rules::validate_row;
+use shared::settings::ReadSettings;
 
 use crate::support::{assert_counts_add_up, detect_all, read_rows};
 
@@ -46,7 +47,7 @@ proptest! {
     #[test]
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn chunking_never_changes_rows(bytes in prop_oneof![csvish(), csv_lines()], chunks in prop::collection::vec(1usize..40, 1..8)) {
-        let det = detect_all(&bytes, &ImportSettings::default());
+        let det = detect_all(&bytes, &ReadSettings::default());
         let whole = read_rows(&bytes, &det, &[usize::MAX]);
         prop_assert_eq!(&read_rows(&bytes, &det, &chunks), &whole);
         prop_assert_eq!(&read_rows(&bytes, &det, &[1]), &whole);
@@ -55,11 +56,11 @@ proptest! {
     #[test]
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn counts_add_up_on_any_bytes(bytes in prop_oneof![csvish(), csv_lines(), prop::collection::vec(any::<u8>(), 0..400)]) {
-        let report = inspect(&bytes, &ImportSettings::default());
+        let report = inspect(&bytes, &ReadSettings::default());
         assert_counts_add_up(&report);
         prop_assert!(report.errors.len() as u64 <= report.errors_total);
         if report.problem.is_none() {
-            let det = detect_all(&bytes, &ImportSettings::default());
+            let det = detect_all(&bytes, &ReadSettings::default());
             prop_assert_eq!(read_rows(&bytes, &det, &[usize::MAX]).len() as u64, report.rows.total);
         }
     }
@@ -77,7 +78,7 @@ proptest! {
         for c in &people {
             write_export_row(c, &opts, &mut file);
         }
-        let det = detect_all(&file, &ImportSettings::default());
+        let det = detect_all(&file, &ReadSettings::default());
         prop_assert_eq!(det.delimiter, delimiter);
         prop_assert_eq!(det.header_line, Some(1));
         let rows = read_rows(&file, &det, &[usize::MAX]);

@@ -2,7 +2,8 @@
 
 pub use shared::snapshot::render_rows;
 
-use shared::import::{Detection, ImportSettings, InspectReport, RowOutcome, RowReader, detect};
+use shared::import::{Detection, InspectReport, RowOutcome, RowReader, detect};
+use shared::settings::ReadSettings;
 
 /// Reads `bytes` with a `RowReader` fed in the given chunk sizes (cycled).
 pub fn read_rows(bytes: &[u8], det: &Detection, chunks: &[usize]) -> Vec<RowOutcome> {
@@ -21,7 +22,7 @@ pub fn read_rows(bytes: &[u8], det: &Detection, chunks: &[usize]) -> Vec<RowOutc
     out
 }
 
-pub fn detect_all(bytes: &[u8], settings: &ImportSettings) -> Detection {
+pub fn detect_all(bytes: &[u8], settings: &ReadSettings) -> Detection {
     detect(
         &bytes[..bytes.len().min(shared::import::SAMPLE_BYTES)],
         settings,

@@ -1,0 +1,261 @@
+//! How to read a file: [`ReadSettings`], the one settings type of the browser worker's
+//! protocol, the REST API's raw upload, the command line, the `imports.settings` column and
+//! [`detect`](super::detect), with the one parser of each setting given as text
+//! ([`HeaderChoice::parse`], [`parse_delimiter`]). Invariant: `None`/`Auto` means "detect".
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Detection, Target};
+
+/// Whether the file has a header line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HeaderChoice {
+    /// Decide from the content.
+    #[default]
+    Auto,
+    Yes,
+    No,
+}
+
+impl HeaderChoice {
+    /// The one parser of a header setting given as text (the API's `has_header`, the CLI's
+    /// `--header`): exactly `auto`, `true`/`yes` or `false`/`no`; anything else is `None`.
+    pub fn parse(s: &str) -> Option<HeaderChoice> {
+        match s {
+            "auto" => Some(HeaderChoice::Auto),
+            "true" | "yes" => Some(HeaderChoice::Yes),
+            "false" | "no" => Some(HeaderChoice::No),
+            _ => None,
+        }
+    }
+
+    /// From "does the file have a header line?": `None` means detect.
+    pub fn from_has_header(has_header: Option<bool>) -> HeaderChoice {
+        match has_header {
+            None => HeaderChoice::Auto,
+            Some(true) => HeaderChoice::Yes,
+            Some(false) => HeaderChoice::No,
+        }
+    }
+
+    /// The reverse of [`HeaderChoice::from_has_header`].
+    pub fn has_header(self) -> Option<bool> {
+        match self {
+            HeaderChoice::Auto => None,
+            HeaderChoice::Yes => Some(true),
+            HeaderChoice::No => Some(false),
+        }
+    }
+}
+
+/// Parses a delimiter setting: `auto` (or empty) -> `Ok(None)`; `,` `comma`; `;`
+/// `semicolon`; `\t` `tab` or a tab; `|` `pipe` -> `Ok(Some(byte))`. Anything else is an
+/// error message.
+pub fn parse_delimiter(s: &str) -> Result<Option<u8>, String> {
+    let d = match s {
+        "\t" | "\\t" => return Ok(Some(b'\t')),
+        _ => s.trim(),
+    };
+    match d.to_ascii_lowercase().as_str() {
+        "" | "auto" => Ok(None),
+        "," | "comma" => Ok(Some(b',')),
+        ";" | "semicolon" => Ok(Some(b';')),
+        "tab" | "\\t" => Ok(Some(b'\t')),
+        "|" | "pipe" => Ok(Some(b'|')),
+        _ => Err(format!(
+            "Unknown delimiter \"{s}\": use auto, comma (,), semicolon (;), tab or pipe (|)."
+        )),
+    }
+}
+
+/// How to read a file. Serialised with every key (the stored shape):
+/// `{"encoding","delimiter","has_header","mapping","mapping_by_name"}`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReadSettings {
+    /// A WHATWG encoding label (`utf-8`, `windows-1251`, ...).
+    #[serde(default)]
+    pub encoding: Option<String>,
+    #[serde(default)]
+    pub delimiter: Option<u8>,
+    /// Whether the file has a header line (the worker protocol's and the REST API's name).
+    #[serde(default)]
+    pub has_header: Option<bool>,
+    /// The target of each column by index; `None` = use the suggestions.
+    #[serde(default)]
+    pub mapping: Option<Vec<Option<Target>>>,
+    /// Targets by header name or column index, laid over the detected mapping once the file
+    /// is read (the REST API's object form of `mapping`, resolved in the job).
+    #[serde(default)]
+    pub mapping_by_name: Option<BTreeMap<String, Option<Target>>>,
+}
+
+/// A named mapping names a column the file does not have.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("The mapping names the column {0:?}, which the file does not have.")]
+pub struct UnknownColumn(pub String);
+
+impl ReadSettings {
+    /// Reads the stored JSON; anything but this type's shape is an error.
+    pub fn parse_stored(json: &str) -> Result<ReadSettings, serde_json::Error> {
+        // An object only: serde would also read a struct from a list of its fields.
+        let value: serde_json::Value = serde_json::from_str(json)?;
+        if !value.is_object() {
+            return Err(serde::de::Error::custom(
+                "the settings are not a JSON object",
+            ));
+        }
+        serde_json::from_value(value)
+    }
+
+    /// The stored JSON.
+    pub fn to_stored(&self) -> String {
+        // Strings, small integers, booleans and enums: serialising cannot fail.
+        serde_json::to_string(self).expect("settings serialise")
+    }
+
+    pub fn header(&self) -> HeaderChoice {
+        HeaderChoice::from_has_header(self.has_header)
+    }
+
+    /// Lays [`ReadSettings::mapping_by_name`] over the detected columns: a key is a header
+    /// (case and surrounding spaces ignored) or else a column index.
+    pub fn apply_named_mapping(&self, detection: &mut Detection) -> Result<(), UnknownColumn> {
+        let Some(named) = &self.mapping_by_name else {
+            return Ok(());
+        };
+        let columns = detection.columns.len().max(detection.mapping.len());
+        detection.mapping.resize(columns, None);
+        for (key, target) in named {
+            let by_header = detection.columns.iter().position(|c| {
+                c.header
+                    .as_deref()
+                    .is_some_and(|h| h.trim().to_lowercase() == key.trim().to_lowercase())
+            });
+            let index = by_header
+                .or_else(|| key.trim().parse::<usize>().ok().filter(|i| *i < columns))
+                .ok_or_else(|| UnknownColumn(key.clone()))?;
+            // A target chosen for one column leaves the column that had it automatically.
+            if let Some(t) = target {
+                for other in detection.mapping.iter_mut() {
+                    if other.as_ref() == Some(t) {
+                        *other = None;
+                    }
+                }
+            }
+            detection.mapping[index] = *target;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn settings_parsing() {
+        assert_eq!(parse_delimiter("auto"), Ok(None));
+        assert_eq!(parse_delimiter(","), Ok(Some(b',')));
+        assert_eq!(parse_delimiter("semicolon"), Ok(Some(b';')));
+        assert_eq!(parse_delimiter("tab"), Ok(Some(b'\t')));
+        assert_eq!(parse_delimiter("\t"), Ok(Some(b'\t')));
+        assert_eq!(parse_delimiter("\\t"), Ok(Some(b'\t')));
+        assert_eq!(parse_delimiter("pipe"), Ok(Some(b'|')));
+        assert!(parse_delimiter("x").is_err());
+        assert_eq!(HeaderChoice::parse("true"), Some(HeaderChoice::Yes));
+        for h in [None, Some(true), Some(false)] {
+            assert_eq!(HeaderChoice::from_has_header(h).has_header(), h);
+        }
+        assert_eq!(HeaderChoice::parse("yes"), Some(HeaderChoice::Yes));
+        assert_eq!(HeaderChoice::parse("no"), Some(HeaderChoice::No));
+        assert_eq!(HeaderChoice::parse("false"), Some(HeaderChoice::No));
+        assert_eq!(HeaderChoice::parse("auto"), Some(HeaderChoice::Auto));
+        // Exactly the words the API has always accepted.
+        for s in ["maybe", "", "1", "TRUE", " yes"] {
+            assert_eq!(HeaderChoice::parse(s), None, "{s:?}");
+        }
+        assert_eq!(Target::parse("customer_group"), Some(Target::CustomerGroup));
+        assert_eq!(
+            serde_json::to_string(&Target::AcceptsMarketing).unwrap(),
+            "\"accepts_marketing\""
+        );
+    }
+}
+
+#[cfg(test)]
+mod stored_tests {
+    use super::*;
+    use crate::import::detect;
+
+    #[test]
+    fn the_stored_shape_has_every_key_and_reads_back() {
+        let s = ReadSettings {
+            encoding: Some("windows-1251".into()),
+            delimiter: Some(b';'),
+            has_header: Some(true),
+            mapping: Some(vec![Some(Target::Email), None]),
+            mapping_by_name: None,
+        };
+        let json = s.to_stored();
+        assert_eq!(
+            json,
+            r#"{"encoding":"windows-1251","delimiter":59,"has_header":true,"mapping":["email",null],"mapping_by_name":null}"#
+        );
+        assert_eq!(ReadSettings::parse_stored(&json).unwrap(), s);
+    }
+
+    #[test]
+    fn a_bad_stored_value_is_an_error_not_a_default() {
+        for bad in [
+            "",
+            "not json",
+            "[]",
+            r#"{"has_header":"yes"}"#,
+            r#"{"mapping":{"E-mail":"email"}}"#,
+            r#"{"mapping":["no_such_target"]}"#,
+            r#"{"delimiter":300}"#,
+            r#"{"header":"auto"}"#,
+        ] {
+            assert!(ReadSettings::parse_stored(bad).is_err(), "{bad:?} parsed");
+        }
+    }
+
+    #[test]
+    fn the_worker_protocol_shape_without_a_named_mapping_still_reads() {
+        let s = ReadSettings::parse_stored(
+            r#"{"encoding":null,"delimiter":null,"has_header":false,"mapping":null}"#,
+        )
+        .unwrap();
+        assert_eq!(s.header(), HeaderChoice::No);
+        assert_eq!(s.mapping_by_name, None);
+    }
+
+    #[test]
+    fn a_named_mapping_moves_a_target_to_the_named_column() {
+        let file = b"Name,E-mail,Other\nAnn,ann@example.com,x@example.com\n";
+        let mut det = detect(file, &ReadSettings::default());
+        assert_eq!(det.mapping[1], Some(Target::Email));
+        let s = ReadSettings {
+            mapping_by_name: Some(BTreeMap::from([
+                ("other".to_owned(), Some(Target::Email)),
+                ("0".to_owned(), None),
+            ])),
+            ..ReadSettings::default()
+        };
+        s.apply_named_mapping(&mut det).unwrap();
+        assert_eq!(det.mapping, [None, None, Some(Target::Email)]);
+        let missing = ReadSettings {
+            mapping_by_name: Some(BTreeMap::from([("Phone".to_owned(), None)])),
+            ..ReadSettings::default()
+        };
+        assert_eq!(
+            missing.apply_named_mapping(&mut det),
+            Err(UnknownColumn("Phone".into()))
+        );
+    }
+}

@@ -1,0 +1,55 @@
+//! What detection found about a file: [`Detection`] and its [`ColumnInfo`]s. Invariant: a
+//! `Detection` with a `problem` imports nothing.
+
+use serde::{Deserialize, Serialize};
+
+use super::Target;
+use crate::api::FieldError;
+
+/// What [`detect`](super::detect) found; the input of [`RowReader::new`](super::RowReader::new).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Detection {
+    /// Lowercase WHATWG name: `utf-8`, `utf-16le`, `utf-16be`, `windows-1251`, `windows-1252`...
+    pub encoding: String,
+    pub delimiter: u8,
+    pub has_header: bool,
+    /// 1-based line of the header; `None` without a header.
+    pub header_line: Option<u64>,
+    pub columns: Vec<ColumnInfo>,
+    /// The effective target of each column (the user's mapping if given, else the suggestions).
+    pub mapping: Vec<Option<Target>>,
+    /// A file-level problem (`empty_file`, `binary_file`, `unknown_encoding`,
+    /// `invalid_delimiter`): nothing can be imported.
+    pub problem: Option<FieldError>,
+    /// Records starting before this line (preamble, header) are not data.
+    pub data_start_line: u64,
+}
+
+impl Detection {
+    /// The delimiter as shown in the inspect output: `,` `;` `\t` `|`.
+    pub fn delimiter_str(&self) -> String {
+        delimiter_str(self.delimiter)
+    }
+}
+
+pub(crate) fn delimiter_str(d: u8) -> String {
+    match d {
+        b'\t' => "\\t".to_string(),
+        d => (d as char).to_string(),
+    }
+}
+
+/// One column of the file, as shown to the user (and in `intake inspect --json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColumnInfo {
+    pub index: usize,
+    pub header: Option<String>,
+    pub target: Option<Target>,
+    /// 0..1; 0 for ignored columns.
+    pub confidence: f32,
+    /// Up to 5 distinct non-empty values from the first records.
+    pub samples: Vec<String>,
+    /// Why `target` is null: `not_importable`, `unknown` or `duplicate_target`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ignored_reason: Option<String>,
+}
