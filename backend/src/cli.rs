@@ -410,16 +410,10 @@ fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
 async fn import(args: ImportArgs) -> anyhow::Result<()> {
     let storage = storage::connect(&args.db.database_url).await?;
     let settings = read_settings(args.encoding, args.delimiter.as_deref(), args.header)?;
-    let group_id = match storage
-        .list_groups()
-        .await?
-        .into_iter()
-        .find(|g| storage::group_key(&g.name) == storage::group_key(&args.group))
-    {
-        Some(g) => g.id,
-        None => storage.create_group(&args.group).await?.id,
-    };
-    let source = tokio::fs::File::open(&args.file).await?;
+    // The file first: a file that cannot be read creates no group.
+    let source = tokio::fs::File::open(&args.file)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.file.display()))?;
     let dest = ingest::spool_upload(
         &args.db.data_dir,
         // Pieces of 1 MiB: a big file is copied in few writes.
@@ -427,6 +421,20 @@ async fn import(args: ImportArgs) -> anyhow::Result<()> {
         SpoolLimits::local(),
     )
     .await?;
+    let group_id = match find_group(storage.as_ref(), &args.group).await {
+        Ok(Some(g)) => g.id,
+        Ok(None) => match storage.create_group(&args.group).await {
+            Ok(g) => g.id,
+            Err(e) => {
+                ingest::spool::discard(&dest).await;
+                return Err(e.into());
+            }
+        },
+        Err(e) => {
+            ingest::spool::discard(&dest).await;
+            return Err(e);
+        }
+    };
     let file_name = args
         .file
         .file_name()
@@ -454,6 +462,19 @@ async fn import(args: ImportArgs) -> anyhow::Result<()> {
         wait_for(storage.as_ref(), import.id).await?;
     }
     Ok(())
+}
+
+/// The group called `name`, matched as the API matches group names (case-insensitively).
+async fn find_group(
+    storage: &dyn Storage,
+    name: &str,
+) -> anyhow::Result<Option<shared::api::Group>> {
+    let key = storage::group_key(name);
+    Ok(storage
+        .list_groups()
+        .await?
+        .into_iter()
+        .find(|g| storage::group_key(&g.name) == key))
 }
 
 async fn wait_for(storage: &dyn Storage, id: i64) -> anyhow::Result<()> {
@@ -488,11 +509,8 @@ async fn export(args: ExportArgs) -> anyhow::Result<()> {
     let group_id = match &args.group {
         None => None,
         Some(name) => Some(
-            storage
-                .list_groups()
+            find_group(storage.as_ref(), name)
                 .await?
-                .into_iter()
-                .find(|g| storage::group_key(&g.name) == storage::group_key(name))
                 .ok_or_else(|| anyhow::anyhow!("there is no group {name}"))?
                 .id,
         ),

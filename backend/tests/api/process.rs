@@ -713,3 +713,36 @@ async fn two_servers_on_one_postgres_share_the_queue_and_run_each_job_once() {
     let distinct: BTreeSet<_> = emails.iter().collect();
     assert_eq!(distinct.len(), emails.len());
 }
+
+/// `intake import` of a file that cannot be read fails before anything is stored: before, it
+/// created the group it was given.
+#[tokio::test]
+async fn an_import_of_a_missing_file_creates_no_group() {
+    let dir = tempfile::tempdir().unwrap();
+    for db in databases("cli_missing", dir.path()).await {
+        let out = intake(&[
+            "import",
+            &dir.path().join("missing.csv").to_string_lossy(),
+            "--group",
+            "Ghost",
+            "--database-url",
+            &db,
+            "--data-dir",
+            &dir.path().to_string_lossy(),
+        ])
+        .output()
+        .unwrap();
+        assert!(!out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("cannot read"), "{stderr}");
+        let storage = intake::storage::connect(&db).await.unwrap();
+        let groups: Vec<String> = storage
+            .list_groups()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|g| g.name)
+            .collect();
+        assert!(!groups.iter().any(|g| g == "Ghost"), "{db}: {groups:?}");
+    }
+}

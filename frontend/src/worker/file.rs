@@ -15,7 +15,7 @@ use crate::protocol::ReadSettings;
 /// Bytes read per slice.
 pub(super) const SLICE: f64 = 1024.0 * 1024.0;
 /// Bytes used to detect encoding, delimiter, header and mapping.
-pub const SAMPLE: f64 = 256.0 * 1024.0;
+pub const SAMPLE: f64 = shared::import::SAMPLE_BYTES as f64;
 
 /// Read `[start, end)` of the file.
 pub fn read_slice(file: &File, start: f64, end: f64) -> Result<Vec<u8>, String> {
