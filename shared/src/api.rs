@@ -305,6 +305,8 @@ pub enum Consent {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BatchRow {
+    /// At most 9,223,372,036,854,775,807 (a signed 64-bit number).
+    #[cfg_attr(feature = "openapi", schema(maximum = 9_223_372_036_854_775_807_u64))]
     pub line: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,

@@ -163,7 +163,7 @@ async fn create(
         (status = 404, body = ErrorBody),
         (status = 409, description = "The import takes no more batches (`import_not_receiving`)", body = ErrorBody),
         (status = 413, description = "Body over the JSON limit or more rows than a batch may carry", body = ErrorBody),
-        (status = 422, description = "This seq was received with other rows (`batch_mismatch`)", body = ErrorBody),
+        (status = 422, description = "This seq was received with other rows (`batch_mismatch`), or a row names a line over 2^63-1 (`invalid_line`)", body = ErrorBody),
     )
 )]
 async fn put_batch(
@@ -176,6 +176,15 @@ async fn put_batch(
             "A batch may carry at most {MAX_BATCH_ROWS} rows; this one has {}.",
             req.rows.len()
         )));
+    }
+    if let Some(line) = ingest::batch::line_out_of_range(&req.rows) {
+        return Err(ApiError::unprocessable(
+            "invalid_line",
+            format!(
+                "A row names line {line}; lines run up to {}.",
+                ingest::batch::MAX_LINE
+            ),
+        ));
     }
     let (batch, response) =
         crate::cpu::heavy(|| ingest::prepare_batch(seq, &req)).map_err(ApiError::internal)?;

@@ -8,6 +8,15 @@ use super::records::{NewBatch, StoredError, StoredRow};
 /// Rows one batch may carry.
 pub const MAX_BATCH_ROWS: usize = 10_000;
 
+/// The highest line number a row may name: lines are stored as a signed 64-bit number
+/// (`u64::MAX` came back as -1 in `errors.csv`).
+pub const MAX_LINE: u64 = i64::MAX as u64;
+
+/// The first line number of a posted batch that is out of range, if any.
+pub fn line_out_of_range(rows: &[BatchRow]) -> Option<u64> {
+    rows.iter().map(|r| r.line).find(|&line| line > MAX_LINE)
+}
+
 /// The raw value of a field of a posted row, for the error report.
 pub fn field_value(row: &BatchRow, field: Field) -> String {
     let text = |v: &Option<String>| v.clone().unwrap_or_default();

@@ -510,3 +510,53 @@ async fn a_page_past_the_bound_is_refused_on_every_list() {
         }
     });
 }
+
+/// A row's `line` is stored as a signed 64-bit number: `u64::MAX` came back as -1 in
+/// `errors.csv`. Lines past `i64::MAX` are refused with the row's line named.
+#[tokio::test]
+async fn a_batch_row_line_past_the_signed_range_is_refused() {
+    crate::each_engine!("huge_line", |app| {
+        let import = app
+            .post(
+                "/api/imports",
+                serde_json::json!({"file_name": "lines.csv"}),
+            )
+            .await
+            .expect(StatusCode::CREATED)
+            .json();
+        let id = import["id"].as_i64().unwrap();
+        let rows = serde_json::json!({"rows": [
+            {"line": 2, "email": "ok@example.com"},
+            {"line": u64::MAX, "email": "bad"},
+        ]});
+        let reply = app
+            .put(&format!("/api/imports/{id}/batches/0"), rows)
+            .await
+            .expect(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(reply.json()["error"]["code"], "invalid_line");
+        assert!(
+            reply.text().contains(&u64::MAX.to_string()),
+            "{}",
+            reply.text()
+        );
+        // The highest storable line is kept as it is.
+        let rows = serde_json::json!({"rows": [{"line": i64::MAX, "email": "bad"}]});
+        app.put(&format!("/api/imports/{id}/batches/0"), rows)
+            .await
+            .expect(StatusCode::OK);
+        app.post(
+            &format!("/api/imports/{id}/commit"),
+            serde_json::json!({"batch_count": 1, "row_count": 1}),
+        )
+        .await
+        .expect(StatusCode::ACCEPTED);
+        app.wait_for_import(id).await;
+        let csv = app
+            .get(&format!("/api/imports/{id}/errors.csv"))
+            .await
+            .expect(StatusCode::OK)
+            .text();
+        assert!(csv.contains(&i64::MAX.to_string()), "{csv}");
+        assert!(!csv.contains(",-1,") && !csv.contains("\n-1,"), "{csv}");
+    });
+}
