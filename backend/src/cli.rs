@@ -435,10 +435,11 @@ async fn import(args: ImportArgs) -> anyhow::Result<()> {
             return Err(e);
         }
     };
+    // The API's rule for names; a file named otherwise is listed as `import.csv`.
     let file_name = args
         .file
         .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
+        .and_then(|n| ingest::file_name(&n.to_string_lossy()).ok())
         .unwrap_or_else(|| "import.csv".into());
     let import = match storage
         .create_import(

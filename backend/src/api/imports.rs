@@ -123,19 +123,13 @@ async fn create(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<CreateImport>,
 ) -> ApiResult<(StatusCode, Json<Import>)> {
-    let file_name = req.file_name.trim();
-    if file_name.is_empty() || file_name.chars().count() > 255 {
-        return Err(ApiError::unprocessable(
-            "invalid_file_name",
-            "file_name must have 1 to 255 characters.",
-        ));
-    }
+    let file_name = ingest::file_name(&req.file_name).map_err(invalid_file_name)?;
     let group_id = resolve_group(&state, req.group_id).await?;
     let settings = kept_settings(req.mapping.as_ref()).to_stored();
     let import = state
         .storage
         .create_import(
-            file_name,
+            &file_name,
             group_id,
             req.on_duplicate,
             &settings,
@@ -362,4 +356,9 @@ async fn errors_csv(State(state): State<AppState>, Path(id): Path<Id>) -> ApiRes
         Body::from_stream(header.chain(rows)),
     )
         .into_response())
+}
+
+/// A refused file name, as both import routes answer it.
+pub(super) fn invalid_file_name(e: ingest::FileNameError) -> ApiError {
+    ApiError::unprocessable("invalid_file_name", e.to_string())
 }

@@ -120,7 +120,7 @@ fn encoding_label(label: &str) -> Option<String> {
         (status = 202, description = "Stored and queued", body = Import),
         (status = 400, description = "A bad option (`invalid_delimiter`, `invalid_mapping`, ...)", body = ErrorBody),
         (status = 413, description = "Larger than the upload limit (`payload_too_large`)", body = ErrorBody),
-        (status = 422, description = "`unknown_group`", body = ErrorBody),
+        (status = 422, description = "`unknown_group`, or a file_name that is empty, over 255 characters or holds control characters (`invalid_file_name`)", body = ErrorBody),
     )
 )]
 async fn upload_csv(
@@ -155,6 +155,10 @@ async fn store_upload(
         return Err(too_large(limit));
     }
     let settings = parse_csv_query(&q)?;
+    let file_name = match q.file_name.as_deref() {
+        None => "upload.csv".to_owned(),
+        Some(name) => ingest::file_name(name).map_err(super::imports::invalid_file_name)?,
+    };
     let on_duplicate = match q.on_duplicate.as_deref() {
         None => OnDuplicate::Skip,
         Some(s) => OnDuplicate::parse(s).ok_or_else(|| {
@@ -168,7 +172,6 @@ async fn store_upload(
     let path = ingest::spool_upload(&state.config.data_dir, stream, SpoolLimits::upload(limit))
         .await
         .map_err(spool_error)?;
-    let file_name = q.file_name.clone().unwrap_or_else(|| "upload.csv".into());
     let created = state
         .storage
         .create_import(

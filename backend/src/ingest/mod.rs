@@ -3,6 +3,7 @@
 //!
 //! - [`batch`]: a posted batch validated again with the shared rules (the server never
 //!   trusts the browser), and its identity for idempotent replays.
+//! - [`file_name`]: the name an import is listed under, one rule for every way in.
 //! - [`spool`]: a raw upload written to the data directory (the API's body, the CLI's file).
 //! - [`split`]: a spooled CSV read with the shared rules and cut into stored batches.
 //! - [`records`]: the plain records of an import (a batch's rows and errors, a customer's
@@ -19,12 +20,14 @@
 //! The settings a spooled file is read with are [`shared::settings::ReadSettings`].
 
 pub mod batch;
+pub mod file_name;
 pub mod plan;
 pub mod records;
 pub mod split;
 pub mod spool;
 
 pub use batch::{MAX_BATCH_ROWS, field_value, prepare_batch, validate_batch};
+pub use file_name::{FileNameError, file_name};
 pub use records::{
     CustomerSnapshot, CustomerUpdate, CustomerValues, NewBatch, StoredError, StoredRow,
 };

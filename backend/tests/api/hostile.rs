@@ -560,3 +560,50 @@ async fn a_batch_row_line_past_the_signed_range_is_refused() {
         assert!(!csv.contains(",-1,") && !csv.contains("\n-1,"), "{csv}");
     });
 }
+
+/// Both ways to create an import take the same names: the raw upload accepted empty,
+/// 65,000-character, NUL and CRLF names that the JSON route refused (or let through).
+#[tokio::test]
+async fn both_import_routes_refuse_the_same_file_names() {
+    crate::each_engine!("file_names", |app| {
+        // As long as a URI may be (the JSON route took 65,000 characters too).
+        let long = "a".repeat(60_000);
+        for bad in [
+            "",
+            "   ",
+            long.as_str(),
+            "a\0b.csv",
+            "evil\r\nX-Header: 1.csv",
+        ] {
+            let reply = app
+                .post("/api/imports", serde_json::json!({"file_name": bad}))
+                .await
+                .expect(StatusCode::UNPROCESSABLE_ENTITY);
+            assert_eq!(reply.json()["error"]["code"], "invalid_file_name");
+            let query: String = bad
+                .bytes()
+                .map(|b| match b {
+                    b'a'..=b'z' | b'.' => char::from(b).to_string(),
+                    _ => format!("%{b:02X}"),
+                })
+                .collect();
+            let upload = app
+                .builder(Method::POST, &format!("/api/imports/csv?file_name={query}"))
+                .header("content-type", "text/csv")
+                .body(Body::from("email\na@example.com\n"))
+                .unwrap();
+            let reply = app
+                .raw(upload)
+                .await
+                .expect(StatusCode::UNPROCESSABLE_ENTITY);
+            assert_eq!(reply.json()["error"]["code"], "invalid_file_name");
+        }
+        let upload = app
+            .builder(Method::POST, "/api/imports/csv?file_name=%20shop.csv%20")
+            .header("content-type", "text/csv")
+            .body(Body::from("email\na@example.com\n"))
+            .unwrap();
+        let import = app.raw(upload).await.expect(StatusCode::ACCEPTED).json();
+        assert_eq!(import["file_name"], "shop.csv");
+    });
+}
