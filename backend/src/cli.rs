@@ -296,6 +296,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         // One server per SQLite file: a job left running was left by a dead process.
         storage.release_all_leases().await?;
     }
+    sweep_uploads(storage.as_ref(), &args.db.data_dir).await?;
     if let Some(dist) = &args.dist
         && !dist.join("index.html").exists()
     {
@@ -461,6 +462,21 @@ async fn import(args: ImportArgs) -> anyhow::Result<()> {
     println!("queued import {}", import.id);
     if args.wait {
         wait_for(storage.as_ref(), import.id).await?;
+    }
+    Ok(())
+}
+
+/// Delete uploads no import needs any more (see `ingest::spool::sweep_orphans`).
+async fn sweep_uploads(storage: &dyn Storage, data_dir: &std::path::Path) -> anyhow::Result<()> {
+    let in_use = storage
+        .upload_paths_in_use()
+        .await?
+        .into_iter()
+        .map(std::path::PathBuf::from)
+        .collect();
+    let removed = ingest::spool::sweep_orphans(data_dir, &in_use).await?;
+    if removed > 0 {
+        tracing::info!(removed, "deleted uploads no import needs any more");
     }
     Ok(())
 }

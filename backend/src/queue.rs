@@ -186,7 +186,11 @@ pub async fn run_job(storage: &dyn Storage, config: &QueueConfig, job: ClaimedJo
     if let Outcome::Finished(status, error) = &outcome {
         match storage.finish_job(&job, *status, error.as_deref()).await {
             Ok(true) => {
-                tracing::info!(job = job.job_id, status = status.as_str(), "job finished")
+                tracing::info!(job = job.job_id, status = status.as_str(), "job finished");
+                // Cancelled or failed before its split ended: the upload goes now.
+                if let Some(path) = &job.source_path {
+                    crate::ingest::spool::discard(path.as_ref()).await;
+                }
             }
             Ok(false) => return Outcome::LeaseLost,
             // Left running: the lease expires and the job is taken up again.
@@ -325,6 +329,8 @@ async fn split_csv(
             i64::from(splitter.batch_count()),
         )
         .await?;
+    // Every row is in the database now: the customer data leaves the disk.
+    crate::ingest::spool::discard(path).await;
     Ok(SplitEnd::Stored)
 }
 

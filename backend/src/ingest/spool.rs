@@ -69,7 +69,7 @@ where
     B: AsRef<[u8]>,
     E: std::fmt::Display,
 {
-    let dir = data_dir.join("uploads");
+    let dir = uploads_dir(data_dir);
     tokio::fs::create_dir_all(&dir)
         .await
         .map_err(SpoolError::Directory)?;
@@ -82,7 +82,50 @@ where
     Ok(path)
 }
 
-/// Removes a spooled file that will not be imported.
+/// Where uploads are spooled under the data directory.
+pub fn uploads_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("uploads")
+}
+
+/// How old an unclaimed file must be before the sweep deletes it: one being written now (by
+/// another server sharing the directory) is younger.
+pub const ORPHAN_MIN_AGE: Duration = Duration::from_secs(3600);
+
+/// Whether a file in the uploads directory is an orphan: no import still needs it, and it
+/// was last written `age` ago, long enough not to be an upload in progress.
+pub fn is_orphan(path: &Path, in_use: &std::collections::HashSet<PathBuf>, age: Duration) -> bool {
+    !in_use.contains(path) && age >= ORPHAN_MIN_AGE
+}
+
+/// Delete the orphans under the uploads directory (at start-up: files of imports that ended
+/// while the server was down, or of a crash between a split and its clean-up). Returns how
+/// many went.
+pub async fn sweep_orphans(
+    data_dir: &Path,
+    in_use: &std::collections::HashSet<PathBuf>,
+) -> std::io::Result<usize> {
+    let mut entries = match tokio::fs::read_dir(uploads_dir(data_dir)).await {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let mut removed = 0;
+    while let Some(entry) = entries.next_entry().await? {
+        let meta = entry.metadata().await?;
+        if !meta.is_file() {
+            continue;
+        }
+        let path = std::path::absolute(entry.path())?;
+        let age = meta.modified()?.elapsed().unwrap_or_default();
+        if is_orphan(&path, in_use, age) {
+            discard(&path).await;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+/// Removes a spooled file once it is no longer needed (split into batches, or refused).
 pub async fn discard(path: &Path) {
     let _ = tokio::fs::remove_file(path).await;
 }
@@ -137,6 +180,32 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn the_sweep_deletes_old_unclaimed_files_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let uploads = uploads_dir(dir.path());
+        std::fs::create_dir_all(&uploads).unwrap();
+        let old = std::time::SystemTime::now() - ORPHAN_MIN_AGE - Duration::from_secs(5);
+        let file = |name: &str, modified: Option<std::time::SystemTime>| {
+            let path = std::path::absolute(uploads.join(name)).unwrap();
+            let f = std::fs::File::create(&path).unwrap();
+            if let Some(t) = modified {
+                f.set_modified(t).unwrap();
+            }
+            path
+        };
+        let orphan = file("orphan.csv", Some(old));
+        let needed = file("needed.csv", Some(old));
+        let fresh = file("fresh.csv", None);
+        let in_use = std::collections::HashSet::from([needed.clone()]);
+        assert_eq!(sweep_orphans(dir.path(), &in_use).await.unwrap(), 1);
+        assert!(!orphan.exists());
+        assert!(needed.exists() && fresh.exists());
+        // No uploads directory yet: nothing to do.
+        let empty = tempfile::tempdir().unwrap();
+        assert_eq!(sweep_orphans(empty.path(), &in_use).await.unwrap(), 0);
+    }
 
     fn chunks(
         parts: &[&'static [u8]],

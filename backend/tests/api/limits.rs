@@ -156,13 +156,17 @@ async fn an_upload_over_the_limit_gets_413_with_the_error_body_whether_or_not_it
         );
         assert!(answer.contains("\"unauthorized\""), "{answer}");
     }
-    // Under the limit the same socket path works, and nothing of the refused files is left.
+    // Under the limit the same socket path works, and nothing of the refused files is left
+    // (nor of the accepted one, once its rows are stored).
     let answer = raw_upload(addr, &token, 4096, true, false).await;
     assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");
+    let body = &answer[answer.find("\r\n\r\n").unwrap() + 4..];
+    let import: serde_json::Value = serde_json::from_str(body).unwrap();
+    app.wait_for_import(import["id"].as_i64().unwrap()).await;
     let uploads: Vec<_> = std::fs::read_dir(dir.path().join("uploads"))
         .unwrap()
         .collect();
-    assert_eq!(uploads.len(), 1, "refused uploads leave no files");
+    assert_eq!(uploads.len(), 0, "uploads left on disk: {uploads:?}");
 }
 
 #[tokio::test]

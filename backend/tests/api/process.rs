@@ -746,3 +746,28 @@ async fn an_import_of_a_missing_file_creates_no_group() {
         assert!(!groups.iter().any(|g| g == "Ghost"), "{db}: {groups:?}");
     }
 }
+
+/// At start-up the server deletes uploads no import needs (left by imports that ended
+/// while it was down), but not one that may still be being written.
+#[tokio::test]
+async fn the_server_sweeps_orphaned_uploads_at_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("sweep.db").display());
+    let uploads = dir.path().join("uploads");
+    std::fs::create_dir_all(&uploads).unwrap();
+    let orphan = uploads.join("left-behind.csv");
+    let fresh = uploads.join("being-written.csv");
+    std::fs::write(&orphan, "email\nold@example.com\n").unwrap();
+    std::fs::write(&fresh, "email\nnew@example.com\n").unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&orphan)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - Duration::from_secs(2 * 3600))
+        .unwrap();
+    let server = Server::start(&db, dir.path(), "sweep", &[]);
+    assert!(!orphan.exists(), "the orphaned upload is still there");
+    assert!(fresh.exists(), "a recent upload was deleted");
+    let log = std::fs::read_to_string(&server.log).unwrap();
+    assert!(log.contains("deleted uploads no import needs"), "{log}");
+}
