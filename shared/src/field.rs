@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Field {
@@ -58,6 +58,16 @@ impl Field {
     /// The reverse of [`Field::as_str`].
     pub fn parse(s: &str) -> Option<Field> {
         Field::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+}
+
+/// Read back through [`Field::parse`]: serde's derived visitor is the same match again,
+/// over a kilobyte of the parse worker's wasm (which reads them in batch answers).
+impl<'de> Deserialize<'de> for Field {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Field::parse(&s)
+            .ok_or_else(|| serde::de::Error::custom(format_args!("unknown field {s:?}")))
     }
 }
 

@@ -6,4 +6,4 @@
 //! The type is defined beside detection (`import`, which reads it), so that `import` does
 //! not depend on this module; this is its public path.
 
-pub use crate::import::choices::{ReadSettings, UnknownColumn};
+pub use crate::import::choices::{NamedMapping, ReadSettings, UnknownColumn};

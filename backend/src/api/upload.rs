@@ -93,7 +93,7 @@ fn parse_csv_query(q: &CsvQuery) -> ApiResult<ReadSettings> {
     let (mapping, mapping_by_name) = match mapping {
         None => (None, None),
         Some(MappingSpec::Columns(targets)) => (Some(targets), None),
-        Some(MappingSpec::Named(named)) => (None, Some(named)),
+        Some(MappingSpec::Named(named)) => (None, Some(named.into())),
     };
     Ok(ReadSettings {
         encoding,

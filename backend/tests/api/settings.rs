@@ -113,7 +113,9 @@ async fn settings_stored_in_the_old_shapes_are_rewritten_to_the_one_shape() {
         let targets = |t: &[Option<Target>]| Some(t.to_vec());
         let want = [
             ReadSettings {
-                mapping_by_name: Some(BTreeMap::from([("Third".into(), Some(Target::Email))])),
+                mapping_by_name: Some(
+                    BTreeMap::from([("Third".into(), Some(Target::Email))]).into(),
+                ),
                 ..ReadSettings::default()
             },
             ReadSettings {

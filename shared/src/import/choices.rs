@@ -74,7 +74,6 @@ pub fn parse_delimiter(s: &str) -> Result<Option<u8>, String> {
 /// How to read a file. Serialised with every key (the stored shape):
 /// `{"encoding","delimiter","has_header","mapping","mapping_by_name"}`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ReadSettings {
     /// A WHATWG encoding label (`utf-8`, `windows-1251`, ...).
     #[serde(default)]
@@ -90,7 +89,55 @@ pub struct ReadSettings {
     /// Targets by header name or column index, laid over the detected mapping once the file
     /// is read (the REST API's object form of `mapping`, resolved in the job).
     #[serde(default)]
-    pub mapping_by_name: Option<BTreeMap<String, Option<Target>>>,
+    pub mapping_by_name: Option<NamedMapping>,
+}
+
+/// Targets by header name or column index, in the order given; a JSON object. Kept as a
+/// list rather than a `BTreeMap`: the parse worker reads `ReadSettings` in every message,
+/// and a map type's code cost its wasm over a kilobyte for a field the page never sends.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NamedMapping(pub Vec<(String, Option<Target>)>);
+
+impl From<BTreeMap<String, Option<Target>>> for NamedMapping {
+    fn from(map: BTreeMap<String, Option<Target>>) -> Self {
+        NamedMapping(map.into_iter().collect())
+    }
+}
+
+impl Serialize for NamedMapping {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (key, target) in &self.0 {
+            map.serialize_entry(key, target)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for NamedMapping {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Entries;
+        impl<'de> serde::de::Visitor<'de> for Entries {
+            type Value = NamedMapping;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object from header or column index to target")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut entries: A,
+            ) -> Result<NamedMapping, A::Error> {
+                let mut list: Vec<(String, Option<Target>)> = Vec::new();
+                while let Some((key, target)) = entries.next_entry()? {
+                    // A key given twice: the later one counts, as in a map.
+                    list.retain(|(k, _)| *k != key);
+                    list.push((key, target));
+                }
+                Ok(NamedMapping(list))
+            }
+        }
+        d.deserialize_map(Entries)
+    }
 }
 
 /// A named mapping names a column the file does not have.
@@ -103,10 +150,24 @@ impl ReadSettings {
     pub fn parse_stored(json: &str) -> Result<ReadSettings, serde_json::Error> {
         // An object only: serde would also read a struct from a list of its fields.
         let value: serde_json::Value = serde_json::from_str(json)?;
-        if !value.is_object() {
+        let Some(object) = value.as_object() else {
             return Err(serde::de::Error::custom(
                 "the settings are not a JSON object",
             ));
+        };
+        // Unknown keys are refused here rather than by `deny_unknown_fields`, which would
+        // put that check into the parse worker's wasm for every message.
+        const KEYS: [&str; 5] = [
+            "encoding",
+            "delimiter",
+            "has_header",
+            "mapping",
+            "mapping_by_name",
+        ];
+        if let Some(key) = object.keys().find(|k| !KEYS.contains(&k.as_str())) {
+            return Err(serde::de::Error::custom(format_args!(
+                "unknown field `{key}` in the settings"
+            )));
         }
         serde_json::from_value(value)
     }
@@ -129,7 +190,7 @@ impl ReadSettings {
         };
         let columns = detection.columns.len().max(detection.mapping.len());
         detection.mapping.resize(columns, None);
-        for (key, target) in named {
+        for (key, target) in &named.0 {
             let by_header = detection.columns.iter().position(|c| {
                 c.header
                     .as_deref()
@@ -210,6 +271,23 @@ mod stored_tests {
     }
 
     #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn a_named_mapping_keeps_its_order_and_a_repeated_key_counts_once() {
+        let s: ReadSettings =
+            serde_json::from_str(r#"{"mapping_by_name":{"b":"email","a":null,"b":"note"}}"#)
+                .unwrap();
+        let named = s.mapping_by_name.clone().unwrap();
+        assert_eq!(
+            named.0,
+            [("a".to_owned(), None), ("b".to_owned(), Some(Target::Note))]
+        );
+        assert_eq!(
+            serde_json::to_string(&named).unwrap(),
+            r#"{"a":null,"b":"note"}"#
+        );
+    }
+
+    #[test]
     fn a_bad_stored_value_is_an_error_not_a_default() {
         for bad in [
             "",
@@ -241,16 +319,19 @@ mod stored_tests {
         let mut det = detect(file, &ReadSettings::default());
         assert_eq!(det.mapping[1], Some(Target::Email));
         let s = ReadSettings {
-            mapping_by_name: Some(BTreeMap::from([
-                ("other".to_owned(), Some(Target::Email)),
-                ("0".to_owned(), None),
-            ])),
+            mapping_by_name: Some(
+                BTreeMap::from([
+                    ("other".to_owned(), Some(Target::Email)),
+                    ("0".to_owned(), None),
+                ])
+                .into(),
+            ),
             ..ReadSettings::default()
         };
         s.apply_named_mapping(&mut det).unwrap();
         assert_eq!(det.mapping, [None, None, Some(Target::Email)]);
         let missing = ReadSettings {
-            mapping_by_name: Some(BTreeMap::from([("Phone".to_owned(), None)])),
+            mapping_by_name: Some(BTreeMap::from([("Phone".to_owned(), None)]).into()),
             ..ReadSettings::default()
         };
         assert_eq!(
