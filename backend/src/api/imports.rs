@@ -155,7 +155,7 @@ async fn create(
         (status = 200, body = BatchResponse),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 404, body = ErrorBody),
-        (status = 409, description = "The import takes no more batches (`import_not_receiving`)", body = ErrorBody),
+        (status = 409, description = "The import takes no more batches (`import_not_receiving`): after commit, anything but an exact replay of a received batch (which gets its stored answer, 200)", body = ErrorBody),
         (status = 413, description = "Body over the JSON limit or more rows than a batch may carry", body = ErrorBody),
         (status = 422, description = "This seq was received with other rows (`batch_mismatch`), or a row names a line over 2^63-1 (`invalid_line`)", body = ErrorBody),
     )

@@ -68,6 +68,20 @@ async fn batches_are_idempotent_per_seq_and_refused_after_commit() {
         )
         .await
         .expect(StatusCode::CONFLICT);
+        // After commit an exact replay still gets its stored answer (a client retrying after a
+        // lost response); any other body under that seq is 409, as the contract says.
+        let replayed = app
+            .put(&format!("/api/imports/{id}/batches/0"), body.clone())
+            .await
+            .expect(StatusCode::OK)
+            .json();
+        assert_eq!(first, replayed);
+        app.put(
+            &format!("/api/imports/{id}/batches/0"),
+            json!({"rows": [row(2, "x@example.com", "X")]}),
+        )
+        .await
+        .expect(StatusCode::CONFLICT);
 
         let done = app.wait_for_import(id).await;
         assert_eq!(done["status"], "completed");
