@@ -81,17 +81,21 @@ impl ErrorCode {
 
     /// The reverse of [`ErrorCode::as_str`].
     pub fn parse(s: &str) -> Option<ErrorCode> {
-        ErrorCode::ALL.into_iter().find(|c| c.as_str() == s)
+        crate::wire::parse(s)
     }
 }
 
-/// Read back through [`ErrorCode::parse`]: serde's derived visitor is the same match again,
-/// over a kilobyte of the parse worker's wasm (which reads them in batch answers).
+impl crate::wire::WireName for ErrorCode {
+    const VARIANTS: &'static [Self] = &ErrorCode::ALL;
+    const KIND: &'static str = "error code";
+    fn wire(self) -> &'static str {
+        self.as_str()
+    }
+}
+
 impl<'de> Deserialize<'de> for ErrorCode {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        ErrorCode::parse(&s)
-            .ok_or_else(|| serde::de::Error::custom(format_args!("unknown error code {s:?}")))
+        crate::wire::deserialize(d)
     }
 }
 

@@ -57,17 +57,21 @@ impl Field {
 
     /// The reverse of [`Field::as_str`].
     pub fn parse(s: &str) -> Option<Field> {
-        Field::ALL.into_iter().find(|f| f.as_str() == s)
+        crate::wire::parse(s)
     }
 }
 
-/// Read back through [`Field::parse`]: serde's derived visitor is the same match again,
-/// over a kilobyte of the parse worker's wasm (which reads them in batch answers).
+impl crate::wire::WireName for Field {
+    const VARIANTS: &'static [Self] = &Field::ALL;
+    const KIND: &'static str = "field";
+    fn wire(self) -> &'static str {
+        self.as_str()
+    }
+}
+
 impl<'de> Deserialize<'de> for Field {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Field::parse(&s)
-            .ok_or_else(|| serde::de::Error::custom(format_args!("unknown field {s:?}")))
+        crate::wire::deserialize(d)
     }
 }
 

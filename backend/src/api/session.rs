@@ -59,14 +59,12 @@ async fn login(
     }
     let limiter = &state.login_limiter;
     let shown = LoggedName(&req.username);
-    let attempt = limiter.reserve(ip, &req.username).map_err(|refusal| {
+    let refuse = |refusal: Refusal| {
         tracing::warn!(address = ?ip, user = %shown, reason = refusal.reason(), "sign-in refused");
         refused(refusal)
-    })?;
-    let slot = limiter.hash_slot().await.map_err(|refusal| {
-        tracing::warn!(address = ?ip, user = %shown, reason = refusal.reason(), "sign-in refused");
-        refused(refusal)
-    })?;
+    };
+    let attempt = limiter.reserve(ip, &req.username).map_err(refuse)?;
+    let slot = limiter.hash_slot().await.map_err(refuse)?;
     let found = state.storage.user_with_hash(&req.username).await?;
     // Verify against a dummy hash for unknown users so timing does not tell who exists.
     let (user, ok) = match found {
