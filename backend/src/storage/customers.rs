@@ -142,7 +142,7 @@ where
             qb
         } else {
             let mut qb = QueryBuilder::new("SELECT COUNT(*) FROM customers c WHERE TRUE");
-            Self::push_filter(&mut qb, filter);
+            Self::push_filter(&mut qb, filter, None);
             qb
         };
         let (total,): (i64,) = E::built_as(&mut count).fetch_one(&self.read).await?;
@@ -151,7 +151,7 @@ where
         // walk, not thousands of row lookups). Two statements rather than a join, so
         // that no query planner can turn it back into a scan.
         let mut ids: QueryBuilder<E> = QueryBuilder::new("SELECT c.id FROM customers c WHERE TRUE");
-        Self::push_filter(&mut ids, filter);
+        Self::push_filter(&mut ids, filter, None);
         ids.push(format!(" ORDER BY {} LIMIT ", order_by(sort)));
         ids.push_bind(per_page);
         ids.push(" OFFSET ");
@@ -329,15 +329,20 @@ where
         qb.push_bind(after_id);
         qb.push(" AND c.id <= ");
         qb.push_bind(up_to);
-        Self::push_filter(qb, filter);
+        Self::push_filter(qb, filter, Some((after_id, up_to)));
         qb.push(" ORDER BY c.id LIMIT ");
         qb.push_bind(limit);
     }
 
     /// Append the filter's active conditions (` AND ...`), so that the query planner
     /// sees only real predicates and can use the indexes (a `$1 IS NULL OR ...` form
-    /// defeats them in both engines).
-    pub(super) fn push_filter(qb: &mut QueryBuilder<'_, E>, filter: &CustomerFilter) {
+    /// defeats them in both engines). `ids`, the range `(after, up_to]` the statement is
+    /// limited to, if any, also limits the text index's part.
+    pub(super) fn push_filter(
+        qb: &mut QueryBuilder<'_, E>,
+        filter: &CustomerFilter,
+        ids: Option<(Id, Id)>,
+    ) {
         if let Some(g) = filter.group_id {
             qb.push(" AND c.group_id = ").push_bind(g);
         }
@@ -345,16 +350,24 @@ where
             qb.push(" AND c.accepts_marketing = ").push_bind(m);
         }
         if let Some(p) = like_pattern(&filter.q) {
-            match E::TEXT_INDEX_SQL {
+            match E::TEXT_INDEX {
                 // A trigram index takes a LIKE of three or more characters, but only
                 // without ESCAPE (so not for text with `%`, `_` or `\`).
-                Some([before, between]) if !p.contains('\\') && p.chars().count() >= 5 => {
-                    qb.push(" AND ")
-                        .push(before)
-                        .push_bind(p.clone())
-                        .push(between)
-                        .push_bind(p)
-                        .push(")");
+                Some(index) if !p.contains('\\') && p.chars().count() >= 5 => {
+                    qb.push(" AND c.id IN (").push(index.index);
+                    if let Some((after, up_to)) = ids {
+                        qb.push(index.index_id).push(" > ").push_bind(after);
+                        qb.push(" AND ").push(index.index_id).push(" <= ");
+                        qb.push_bind(up_to).push(" AND ");
+                    }
+                    qb.push("search_text LIKE ").push_bind(p.clone());
+                    qb.push(index.tail);
+                    if let Some((after, up_to)) = ids {
+                        qb.push("id > ").push_bind(after);
+                        qb.push(" AND id <= ").push_bind(up_to).push(" AND ");
+                    }
+                    qb.push(index.tail_condition);
+                    qb.push(" AND search_text LIKE ").push_bind(p).push(")");
                 }
                 _ => {
                     qb.push(" AND c.search_text LIKE ")

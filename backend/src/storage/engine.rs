@@ -7,6 +7,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, Utc};
 use shared::api::{CustomerFilter, Id};
@@ -24,6 +25,8 @@ pub type Tx<E> = Transaction<'static, E>;
 pub struct Store<E: Engine> {
     pub(super) read: Pool<E>,
     pub(super) write: Pool<E>,
+    /// Write transactions waiting for a connection of `write` (see [`Store::writer_wanted`]).
+    pub(super) write_waiting: AtomicUsize,
     /// Held while the storage lives: SQLite's background tasks stop once it is gone.
     pub(super) _alive: Option<Arc<()>>,
 }
@@ -44,8 +47,8 @@ pub trait Engine: Database + sealed::Sealed {
     const LOCK_ROW: &'static str;
     /// Whether the import's job should stop before its next round.
     const CANCEL_REQUESTED_SQL: &'static str;
-    /// The text filter through an index, around its two pattern binds, closed by `)`.
-    const TEXT_INDEX_SQL: Option<[&'static str; 2]>;
+    /// The text filter through an index, when the engine has one.
+    const TEXT_INDEX: Option<TextIndexSql>;
     /// Claims the next job: binds owner, lease end, now; returns the job's columns.
     const CLAIM_SQL: &'static str;
 
@@ -119,7 +122,52 @@ pub trait Engine: Database + sealed::Sealed {
 }
 
 impl<E: Engine> Store<E> {
+    pub(super) fn new(read: Pool<E>, write: Pool<E>, alive: Option<Arc<()>>) -> Self {
+        Self {
+            read,
+            write,
+            write_waiting: AtomicUsize::new(0),
+            _alive: alive,
+        }
+    }
+
     pub(super) async fn begin_write(&self) -> sqlx::Result<Tx<E>> {
+        self.write_waiting.fetch_add(1, Ordering::Relaxed);
+        let _waited = Waiting(&self.write_waiting);
         E::begin_write(&self.write).await
     }
+
+    /// Whether another write transaction waits for the writer. SQLite has one: a round of
+    /// an import (up to `--rows-per-transaction` rows, a second or more) then ends at its
+    /// next batch, so that a batch upload or an edit waits for one batch, not the round.
+    pub(super) fn writer_wanted(&self) -> bool {
+        self.write_waiting.load(Ordering::Relaxed) > 0
+    }
+}
+
+/// Counts a wait for the writer until dropped (also when the wait is cancelled).
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// A text filter through an index, as `c.id IN (<index> [range on index_id AND] search_text
+/// LIKE p <tail> [range on id AND] <tail_condition> AND search_text LIKE p)`: the id range, when a statement
+/// has one (an export page), goes inside both parts, so that each page reads only its own
+/// part of the index and of the unindexed customers (a filtered export of a million
+/// customers is 500 pages; without it each page read every match and the whole tail).
+pub struct TextIndexSql {
+    /// The index's select, up to its WHERE (which the range and the pattern follow).
+    pub index: &'static str,
+    /// The index's name for the customer id.
+    pub index_id: &'static str,
+    /// The rest: customers not yet in the index, up to its WHERE ...
+    pub tail: &'static str,
+    /// ... and its condition. The range goes before it: SQLite's planner takes the first
+    /// lower bound on the id for its range scan (after it, each page of a filtered
+    /// export scanned the whole unindexed tail: 0.85 s instead of 0.06 s for 110 pages).
+    pub tail_condition: &'static str,
 }

@@ -28,11 +28,7 @@ impl PgStorage {
             .connect(url)
             .await?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
-        Ok(Self {
-            read: pool.clone(),
-            write: pool,
-            _alive: None,
-        })
+        Ok(Self::new(pool.clone(), pool, None))
     }
 }
 
@@ -46,7 +42,7 @@ impl Engine for Postgres {
     const CANCEL_REQUESTED_SQL: &'static str = "SELECT cancel_requested AND NOT EXISTS \
         (SELECT 1 FROM import_batch_lanes WHERE import_id = $1) FROM imports WHERE id = $1";
     /// No text index: the text filter scans (a pg_trgm index would need the extension).
-    const TEXT_INDEX_SQL: Option<[&'static str; 2]> = None;
+    const TEXT_INDEX: Option<super::engine::TextIndexSql> = None;
     const CLAIM_SQL: &'static str = "UPDATE jobs SET status = 'running', attempts = attempts + 1, \
         lease_owner = $1, lease_expires_at = $2, started_at = COALESCE(started_at, $3) \
         WHERE id = (SELECT id FROM jobs WHERE status = 'queued' \

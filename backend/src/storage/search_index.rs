@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use sqlx::SqlitePool;
 
+use super::engine::TextIndexSql;
+
 /// Customers indexed per step (one statement on the writer).
 pub const CHUNK: i64 = 4000;
 /// How long the indexer waits before looking again when everything is indexed.
@@ -21,13 +23,14 @@ const SHARE_DURING_IMPORT: f64 = 0.1;
 /// Otherwise it leaves the writer free for at least this share of the time between chunks.
 const SHARE_LEFT_FOR_OTHERS: f64 = 0.2;
 
-/// The filter's SQL around its two pattern binds: the indexed customers through the index,
-/// the rest (above the mark) by a scan of their ids. Closed by `)`.
-pub const TEXT_FILTER_SQL: [&str; 2] = [
-    "c.id IN (SELECT rowid FROM customers_search WHERE search_text LIKE ",
-    " UNION ALL SELECT id FROM customers WHERE id > (SELECT indexed_through FROM search_index_state) \
-     AND search_text LIKE ",
-];
+/// The text filter: the indexed customers through the index, the rest (above the mark) by a
+/// scan of their ids.
+pub const TEXT_INDEX: TextIndexSql = TextIndexSql {
+    index: "SELECT rowid FROM customers_search WHERE ",
+    index_id: "rowid",
+    tail: " UNION ALL SELECT id FROM customers WHERE ",
+    tail_condition: "id > (SELECT indexed_through FROM search_index_state)",
+};
 
 /// Index up to `limit` customers above the mark; returns how many.
 pub async fn index_next(write: &SqlitePool, limit: i64) -> sqlx::Result<u64> {

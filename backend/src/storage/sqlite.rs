@@ -122,11 +122,7 @@ impl SqliteStorage {
         if search_indexer {
             super::search_index::spawn(write.clone(), std::sync::Arc::downgrade(&alive));
         }
-        Ok(Self {
-            read,
-            write,
-            _alive: Some(alive),
-        })
+        Ok(Self::new(read, write, Some(alive)))
     }
 
     /// Add up to `limit` customers not yet in the search index to it; returns how many.
@@ -141,8 +137,8 @@ impl Engine for Sqlite {
     const NAME: &'static str = "sqlite";
     /// Whether the import's job should stop before its next round.
     const CANCEL_REQUESTED_SQL: &'static str = "SELECT cancel_requested FROM imports WHERE id = $1";
-    /// The text filter through the trigram index (migrations 0003, 0005), closed by `)`.
-    const TEXT_INDEX_SQL: Option<[&'static str; 2]> = Some(super::search_index::TEXT_FILTER_SQL);
+    /// The text filter through the trigram index (migrations 0003, 0005).
+    const TEXT_INDEX: Option<super::engine::TextIndexSql> = Some(super::search_index::TEXT_INDEX);
     const CLAIM_SQL: &'static str = "UPDATE jobs SET status = 'running', attempts = attempts + 1, \
         lease_owner = $1, lease_expires_at = $2, started_at = COALESCE(started_at, $3) \
         WHERE id = (SELECT id FROM jobs WHERE status = 'queued' \
@@ -229,6 +225,10 @@ impl Engine for Sqlite {
                 SqliteStorage::apply_batch_in(&mut tx, job, batch, &rows, None, &mut groups, now)
                     .await?;
             SqliteStorage::mark_batch_applied(&mut tx, job.import_id, batch.seq).await?;
+            if store.writer_wanted() {
+                // The rest of the round waits for the next one (see `writer_wanted`).
+                break;
+            }
         }
         SqliteStorage::add_counts(&mut tx, job.import_id, &total).await?;
         tx.commit().await?;

@@ -34,6 +34,28 @@ async fn emails(storage: &SqliteStorage, q: &str) -> Vec<String> {
     found
 }
 
+/// The export's answer for `q`, read in pages of one id range each (`span` ids wide), as
+/// the export reads them: each page's range also limits the index and the scan above the
+/// mark, so a customer must be found by exactly the page whose range holds it.
+async fn exported(storage: &SqliteStorage, q: &str, span: i64) -> Vec<String> {
+    let filter = CustomerFilter {
+        q: Some(q.into()),
+        ..CustomerFilter::default()
+    };
+    let (first, last, _) = storage.customer_id_span().await.unwrap().unwrap();
+    let mut found = Vec::new();
+    for after in (first - 1..last).step_by(span as usize) {
+        let page = storage
+            .export_page(&filter, after, (after + span).min(last), 100)
+            .await
+            .unwrap();
+        assert!(page.iter().all(|r| r.id > after && r.id <= after + span));
+        found.extend(page.into_iter().map(|r| r.email));
+    }
+    found.sort();
+    found
+}
+
 /// The ids the index alone answers for `q` (customers above the mark are not in it).
 async fn indexed_ids(db: &mut sqlx::SqliteConnection, q: &str) -> Vec<i64> {
     sqlx::query_as::<_, (i64,)>(
@@ -101,6 +123,14 @@ async fn the_sqlite_text_filter_is_exact_before_and_after_the_indexer_reaches_a_
         emails(&storage, "example").await,
         ["one@example.com", "petar@example.net", "zoe@example.org"]
     );
+    // Export pages of one and of two ids, below and above the mark, find the same.
+    for span in [1, 2, 10] {
+        assert_eq!(
+            exported(&storage, "example", span).await,
+            emails(&storage, "example").await,
+            "pages of {span} ids"
+        );
+    }
     assert_eq!(storage.index_search(100).await.unwrap(), 2);
     assert_eq!(storage.index_search(100).await.unwrap(), 0);
     assert_eq!(indexed_ids(&mut db, "abcd").await, [ids[4]]);

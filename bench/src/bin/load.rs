@@ -222,7 +222,10 @@ async fn main() -> Result<()> {
         .map(Into::into)
         .context("INTAKE_BIN (run through `cargo xtask load`)")?;
     let dist = std::env::var_os("INTAKE_DIST").map(Into::into);
+    // SQLite in a temporary directory, or the PostgreSQL database given.
+    let database_url = std::env::var("LOAD_DATABASE_URL").ok();
     let server = Server::start_with(ServerOptions {
+        database_url,
         bin: Some(bin),
         dist,
         ..ServerOptions::default()
