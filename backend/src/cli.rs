@@ -80,7 +80,7 @@ pub struct ServeArgs {
     /// Queue workers in this process.
     #[arg(long, env = "INTAKE_WORKERS", default_value_t = 2)]
     pub workers: usize,
-    /// Seconds a worker's claim on a job lasts without a heartbeat (2 to 86,400: a lease
+    /// Seconds a worker's claim on a job lasts without a heartbeat (1 to 86,400: a lease
     /// of 0 expires as it is taken, so every import would fail).
     #[arg(long, env = "INTAKE_LEASE_SECS", default_value_t = 30,
           value_parser = clap::value_parser!(i64).range(MIN_LEASE_SECS..=86_400))]
@@ -124,7 +124,7 @@ pub struct ServeArgs {
 }
 
 /// The shortest job lease, in seconds.
-const MIN_LEASE_SECS: i64 = 2;
+const MIN_LEASE_SECS: i64 = 1;
 /// The shortest pause between idle workers' looks for jobs, in milliseconds.
 const MIN_POLL_MS: u64 = 10;
 
