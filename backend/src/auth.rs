@@ -3,8 +3,10 @@
 //! route.
 
 mod limiter;
+mod token_use;
 
 pub use limiter::{Attempt, LoginLimiter, Policy as LoginPolicy, Refusal};
+pub use token_use::TokenUses;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -19,6 +21,7 @@ use shared::api::User;
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::storage::TokenUser;
 
 pub const SESSION_COOKIE: &str = "intake_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
@@ -54,6 +57,14 @@ pub fn random_token(bytes: usize) -> String {
 /// if the database leaks.
 pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// A new API token's secret (shown once) and the hash stored for it; the API and
+/// `intake token create` both mint them here.
+pub fn mint_token() -> (String, String) {
+    let secret = format!("intk_{}", random_token(32));
+    let hash = token_hash(&secret);
+    (secret, hash)
 }
 
 /// Compares a secret the caller sent with ours in time that does not depend on where they
@@ -108,13 +119,14 @@ async fn authenticate(
         .map(str::trim)
         .map(str::to_owned);
     let current = if let Some(token) = bearer {
-        let user = state
+        let found = state
             .storage
             .token_user(&token_hash(&token))
             .await?
             .ok_or_else(ApiError::unauthorized)?;
+        record_token_use(state, &found);
         CurrentUser {
-            user,
+            user: found.user,
             csrf_token: None,
             session_hash: None,
         }
@@ -143,6 +155,27 @@ async fn authenticate(
         return Err(ApiError::unauthorized());
     };
     Ok(current)
+}
+
+/// Note that a token was used (see [`token_use`]): at most once a minute per token, in the
+/// background, a failure only logged.
+fn record_token_use(state: &AppState, found: &TokenUser) {
+    let now = chrono::Utc::now();
+    if !token_use::due(found.last_used_at, now)
+        || !state
+            .token_uses
+            .claim(found.token_id, std::time::Instant::now())
+    {
+        return;
+    }
+    let storage = state.storage.clone();
+    let token_id = found.token_id;
+    tokio::spawn(async move {
+        let unless_since = token_use::unless_since(now);
+        if let Err(e) = storage.record_token_use(token_id, now, unless_since).await {
+            tracing::warn!(token_id, error = %e, "recording an API token's last use failed");
+        }
+    });
 }
 
 #[cfg(test)]

@@ -13,7 +13,8 @@ use shared::settings::ReadSettings;
 use crate::export;
 use crate::ingest::{self, SpoolLimits};
 use crate::queue::QueueConfig;
-use crate::storage::{self, Storage};
+use crate::rules;
+use crate::storage::{self, DatabaseUrl, Storage};
 use crate::{AppState, Config};
 
 #[derive(Parser, Debug)]
@@ -55,13 +56,15 @@ pub enum Command {
 
 #[derive(Args, Debug, Clone)]
 pub struct DbArgs {
-    /// `sqlite://path` (created if missing) or `postgres://...`.
+    /// `sqlite://path` or a file path (created if missing), or `postgres://...`; any other
+    /// scheme is refused.
     #[arg(
         long,
         env = "INTAKE_DATABASE_URL",
-        default_value = "sqlite://data/intake.db"
+        default_value = "sqlite://data/intake.db",
+        value_parser = parse_database_url
     )]
-    pub database_url: String,
+    pub database_url: DatabaseUrl,
     /// Where uploads and the default SQLite database live.
     #[arg(long, env = "INTAKE_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
@@ -77,12 +80,16 @@ pub struct ServeArgs {
     /// Queue workers in this process.
     #[arg(long, env = "INTAKE_WORKERS", default_value_t = 2)]
     pub workers: usize,
-    /// Seconds a worker's claim on a job lasts without a heartbeat.
-    #[arg(long, env = "INTAKE_LEASE_SECS", default_value_t = 30)]
+    /// Seconds a worker's claim on a job lasts without a heartbeat (1 to 86,400: a lease
+    /// of 0 expires as it is taken, so every import would fail).
+    #[arg(long, env = "INTAKE_LEASE_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(i64).range(MIN_LEASE_SECS..=86_400))]
     pub lease_secs: i64,
     /// How often idle workers look for jobs, in milliseconds (jobs queued by this server
     /// wake them at once; this bounds the wait for jobs queued elsewhere, e.g. `intake import`).
-    #[arg(long, env = "INTAKE_POLL_MS", default_value_t = 500)]
+    /// 10 to 60,000: polling with no pause would keep a core busy.
+    #[arg(long, env = "INTAKE_POLL_MS", default_value_t = 500,
+          value_parser = clap::value_parser!(u64).range(MIN_POLL_MS..=60_000))]
     pub poll_ms: u64,
     /// Delay before retrying a failed job attempt, in milliseconds (times the attempt number).
     #[arg(long, env = "INTAKE_RETRY_DELAY_MS", default_value_t = 2000)]
@@ -114,6 +121,22 @@ pub struct ServeArgs {
     pub secure_cookies: bool,
     #[command(flatten)]
     pub db: DbArgs,
+}
+
+/// The shortest job lease, in seconds.
+const MIN_LEASE_SECS: i64 = 1;
+/// The shortest pause between idle workers' looks for jobs, in milliseconds.
+const MIN_POLL_MS: u64 = 10;
+
+/// `--database-url`: refused here, before anything is opened or created, unless it names
+/// an engine Intake has.
+fn parse_database_url(s: &str) -> Result<DatabaseUrl, String> {
+    DatabaseUrl::parse(s).map_err(|e| e.to_string())
+}
+
+/// A value refused by one of the [`rules`], named by the flag it came in.
+fn refused(flag: &str, e: rules::RuleError) -> anyhow::Error {
+    anyhow::anyhow!("{flag}: {e}")
 }
 
 /// `--header`: the words [`shared::import::HeaderChoice::parse`] takes.
@@ -239,31 +262,28 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User {
             command: UserCommand::Create { username, db, .. },
         } => {
+            let username = rules::username(&username).map_err(|e| refused("--username", e))?;
             let mut password = String::new();
             std::io::stdin().read_to_string(&mut password)?;
-            let password = password.trim_end_matches(['\r', '\n']);
-            anyhow::ensure!(
-                password.len() >= 8,
-                "the password needs at least 8 characters"
-            );
-            let storage = storage::connect(&db.database_url).await?;
+            let password = rules::password(password.trim_end_matches(['\r', '\n']))
+                .map_err(|e| refused("the password on standard input", e))?;
+            let storage = storage::connect(db.database_url.as_str()).await?;
             let hash = crate::auth::hash_password(password)?;
-            let user = storage.create_user(&username, &hash).await?;
+            let user = storage.create_user(username, &hash).await?;
             println!("created user {} (id {})", user.username, user.id);
             Ok(())
         }
         Command::Token {
             command: TokenCommand::Create { name, username, db },
         } => {
-            let storage = storage::connect(&db.database_url).await?;
+            let name = rules::token_name(&name).map_err(|e| refused("--name", e))?;
+            let storage = storage::connect(db.database_url.as_str()).await?;
             let (user, _) = storage
                 .user_with_hash(&username)
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("there is no user {username}"))?;
-            let secret = format!("intk_{}", crate::auth::random_token(32));
-            storage
-                .create_token(user.id, &name, &crate::auth::token_hash(&secret))
-                .await?;
+            let (secret, hash) = crate::auth::mint_token();
+            storage.create_token(user.id, name, &hash).await?;
             println!("{secret}");
             Ok(())
         }
@@ -282,7 +302,7 @@ pub fn init_tracing() {
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     init_tracing();
-    let storage = storage::connect(&args.db.database_url).await?;
+    let storage = storage::connect(args.db.database_url.as_str()).await?;
     if let Some(password) = crate::ensure_admin(
         storage.as_ref(),
         std::env::var("INTAKE_ADMIN_PASSWORD").ok(),
@@ -409,7 +429,9 @@ fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 async fn import(args: ImportArgs) -> anyhow::Result<()> {
-    let storage = storage::connect(&args.db.database_url).await?;
+    // The API's rule for a group name, before anything is opened or stored.
+    let group = rules::group_name(&args.group).map_err(|e| refused("--group", e))?;
+    let storage = storage::connect(args.db.database_url.as_str()).await?;
     let settings = read_settings(args.encoding, args.delimiter.as_deref(), args.header)?;
     // The file first: a file that cannot be read creates no group.
     let source = tokio::fs::File::open(&args.file)
@@ -422,9 +444,9 @@ async fn import(args: ImportArgs) -> anyhow::Result<()> {
         SpoolLimits::local(),
     )
     .await?;
-    let group_id = match find_group(storage.as_ref(), &args.group).await {
+    let group_id = match find_group(storage.as_ref(), group).await {
         Ok(Some(g)) => g.id,
-        Ok(None) => match storage.create_group(&args.group).await {
+        Ok(None) => match storage.create_group(group).await {
             Ok(g) => g.id,
             Err(e) => {
                 ingest::spool::discard(&dest).await;
@@ -522,7 +544,7 @@ async fn wait_for(storage: &dyn Storage, id: i64) -> anyhow::Result<()> {
 }
 
 async fn export(args: ExportArgs) -> anyhow::Result<()> {
-    let storage: Arc<dyn Storage> = storage::connect(&args.db.database_url).await?;
+    let storage: Arc<dyn Storage> = storage::connect(args.db.database_url.as_str()).await?;
     let group_id = match &args.group {
         None => None,
         Some(name) => Some(

@@ -18,6 +18,13 @@ pub struct ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// A refused name or password: 422 with the rule's code and message.
+impl From<crate::rules::RuleError> for ApiError {
+    fn from(e: crate::rules::RuleError) -> Self {
+        Self::unprocessable(e.code(), e.to_string())
+    }
+}
+
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self {

@@ -14,6 +14,7 @@ pub mod export;
 pub mod extract;
 pub mod ingest;
 pub mod queue;
+pub mod rules;
 pub mod server;
 pub mod storage;
 pub mod task;
@@ -54,6 +55,8 @@ pub struct AppState {
     pub storage: Arc<dyn Storage>,
     pub config: Arc<Config>,
     pub login_limiter: Arc<auth::LoginLimiter>,
+    /// When this process last began to record each API token's use.
+    pub token_uses: Arc<auth::TokenUses>,
     /// Wakes idle queue workers when a job is queued.
     pub queue_wakeup: Arc<Notify>,
     /// Verified against for unknown user names, so sign-in takes as long either way.
@@ -66,6 +69,7 @@ impl AppState {
             storage,
             config: Arc::new(config),
             login_limiter: Arc::new(auth::LoginLimiter::new(auth::LoginPolicy::default())),
+            token_uses: Arc::default(),
             queue_wakeup: Arc::new(Notify::new()),
             dummy_hash: auth::hash_password(&auth::random_token(16))?,
         })
@@ -78,7 +82,8 @@ pub fn app(state: AppState) -> axum::Router {
     api::router(state)
 }
 
-/// Create the `admin` user on first start; returns the password if it was generated.
+/// Create the `admin` user on first start; returns the password if it was generated. A
+/// given password shorter than [`rules::MIN_PASSWORD_CHARS`] is an error.
 pub async fn ensure_admin(
     storage: &dyn Storage,
     password: Option<String>,
@@ -87,7 +92,11 @@ pub async fn ensure_admin(
         return Ok(None);
     }
     let (password, generated) = match password.filter(|p| !p.is_empty()) {
-        Some(p) => (p, false),
+        Some(p) => {
+            // The same minimum as every other password, checked before anything is stored.
+            rules::password(&p).map_err(|e| anyhow::anyhow!("INTAKE_ADMIN_PASSWORD: {e}"))?;
+            (p, false)
+        }
         None => (auth::random_token(12), true),
     };
     let hash = tokio::task::spawn_blocking({

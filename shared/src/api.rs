@@ -70,6 +70,8 @@ pub struct TokenInfo {
     pub id: Id,
     pub name: String,
     pub created_at: DateTime<Utc>,
+    /// The last bearer request made with the token (recorded at most once a minute); null
+    /// if it was never used.
     pub last_used_at: Option<DateTime<Utc>>,
 }
 

@@ -12,23 +12,13 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery};
+use crate::rules;
 use crate::storage::StorageError;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
         .routes(routes!(one, rename, remove))
-}
-
-fn valid_name(name: &str) -> ApiResult<&str> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::unprocessable(
-            "invalid_name",
-            "A group name must have 1 to 100 characters.",
-        ));
-    }
-    Ok(name)
 }
 
 fn name_taken(e: StorageError) -> ApiError {
@@ -71,7 +61,7 @@ async fn create(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<GroupName>,
 ) -> ApiResult<(StatusCode, Json<Group>)> {
-    let name = valid_name(&req.name)?;
+    let name = rules::group_name(&req.name)?;
     let group = state.storage.create_group(name).await.map_err(name_taken)?;
     Ok((StatusCode::CREATED, Json(group)))
 }
@@ -95,7 +85,7 @@ async fn rename(
     Path(id): Path<Id>,
     ApiJson(req): ApiJson<GroupName>,
 ) -> ApiResult<Json<Group>> {
-    let name = valid_name(&req.name)?;
+    let name = rules::group_name(&req.name)?;
     Ok(Json(
         state
             .storage

@@ -113,8 +113,8 @@ async fn login(
 /// Largest sign-in request body.
 const LOGIN_BODY_LIMIT: usize = 64 * 1024;
 
-/// Longest user name a sign-in may send.
-const MAX_USERNAME_CHARS: usize = 255;
+/// Longest user name a sign-in may send: no account has a longer one.
+const MAX_USERNAME_CHARS: usize = crate::rules::MAX_USERNAME_CHARS;
 
 /// A submitted user name as the log shows it: at most 64 characters, control characters
 /// escaped (it is the caller's text).

@@ -10,8 +10,9 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::auth::{self, CurrentUser};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::ApiJson;
+use crate::rules;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -44,24 +45,14 @@ async fn create(
     Extension(me): Extension<CurrentUser>,
     ApiJson(req): ApiJson<CreateTokenRequest>,
 ) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
-    let name = req.name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::unprocessable(
-            "invalid_name",
-            "A token needs a name of 1 to 100 characters.",
-        ));
-    }
+    let name = rules::token_name(&req.name)?;
     let created = create_token(&state, me.user.id, name).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
-/// Shared by the API and `intake token create`.
-pub async fn create_token(state: &AppState, user_id: Id, name: &str) -> ApiResult<CreatedToken> {
-    let secret = format!("intk_{}", auth::random_token(32));
-    let info = state
-        .storage
-        .create_token(user_id, name, &auth::token_hash(&secret))
-        .await?;
+async fn create_token(state: &AppState, user_id: Id, name: &str) -> ApiResult<CreatedToken> {
+    let (secret, hash) = auth::mint_token();
+    let info = state.storage.create_token(user_id, name, &hash).await?;
     Ok(CreatedToken {
         id: info.id,
         name: info.name,

@@ -25,6 +25,14 @@ impl From<UserRow> for User {
     }
 }
 
+/// Who a bearer token acts as, and which token it is.
+#[derive(Debug, Clone)]
+pub struct TokenUser {
+    pub user: User,
+    pub token_id: Id,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
 /// Users, sessions and API tokens.
 #[async_trait]
 pub trait Accounts: Send + Sync {
@@ -44,7 +52,15 @@ pub trait Accounts: Send + Sync {
     async fn create_token(&self, user_id: Id, name: &str, token_hash: &str) -> Result<TokenInfo>;
     async fn list_tokens(&self, user_id: Id) -> Result<Vec<TokenInfo>>;
     async fn delete_token(&self, user_id: Id, id: Id) -> Result<()>;
-    async fn token_user(&self, token_hash: &str) -> Result<Option<User>>;
+    async fn token_user(&self, token_hash: &str) -> Result<Option<TokenUser>>;
+    /// Record a use of the token at `now`, unless one at or after `unless_since` is already
+    /// recorded (another request or server got there): true if it was written.
+    async fn record_token_use(
+        &self,
+        token_id: Id,
+        now: DateTime<Utc>,
+        unless_since: DateTime<Utc>,
+    ) -> Result<bool>;
 }
 
 #[async_trait]
@@ -220,14 +236,42 @@ where
         }
     }
 
-    async fn token_user(&self, token_hash: &str) -> Result<Option<User>> {
-        let row: Option<UserRow> = sqlx::query_as(
-            "SELECT u.id, u.username, u.created_at FROM api_tokens t JOIN users u ON u.id = t.user_id \
-             WHERE t.token_hash = $1",
+    async fn token_user(&self, token_hash: &str) -> Result<Option<TokenUser>> {
+        let row = sqlx::query(
+            "SELECT u.id, u.username, u.created_at, t.id AS token_id, t.last_used_at \
+             FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
         )
         .bind(token_hash)
         .fetch_optional(&self.read)
         .await?;
-        Ok(row.map(User::from))
+        Ok(row.map(|r| TokenUser {
+            user: User {
+                id: r.get("id"),
+                username: r.get("username"),
+                created_at: r.get("created_at"),
+            },
+            token_id: r.get("token_id"),
+            last_used_at: r.get("last_used_at"),
+        }))
+    }
+
+    async fn record_token_use(
+        &self,
+        token_id: Id,
+        now: DateTime<Utc>,
+        unless_since: DateTime<Utc>,
+    ) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "UPDATE api_tokens SET last_used_at = $2 \
+             WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $3)",
+        )
+        .bind(token_id)
+        .bind(now)
+        .bind(unless_since)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(E::rows_affected(&done) > 0)
     }
 }

@@ -26,6 +26,7 @@ mod postgres;
 mod rows;
 mod search_index;
 mod sqlite;
+mod url;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -36,7 +37,7 @@ use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Type};
 pub use crate::ingest::records::{
     CustomerSnapshot, CustomerUpdate, CustomerValues, NewBatch, StoredError, StoredRow,
 };
-pub use accounts::Accounts;
+pub use accounts::{Accounts, TokenUser};
 pub use customers::Customers;
 pub use engine::Store;
 pub use groups::{Groups, group_key};
@@ -46,6 +47,7 @@ pub use model::*;
 pub use postgres::{PgStorage, lane_of};
 pub use search_index::CHUNK as SEARCH_INDEX_CHUNK;
 pub use sqlite::SqliteStorage;
+pub use url::{DatabaseUrl, DatabaseUrlError};
 
 use engine::Engine;
 
@@ -94,15 +96,13 @@ fn parse_stored<T>(
     })
 }
 
-/// Which engine a database URL names.
+/// Open the database a URL names, on its engine ([`DatabaseUrl`]); a URL of another
+/// scheme is an error before anything is created.
 pub async fn connect(database_url: &str) -> anyhow::Result<std::sync::Arc<dyn Storage>> {
-    if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
-        Ok(std::sync::Arc::new(PgStorage::connect(database_url).await?))
-    } else {
-        Ok(std::sync::Arc::new(
-            SqliteStorage::connect(database_url).await?,
-        ))
-    }
+    Ok(match DatabaseUrl::parse(database_url)? {
+        DatabaseUrl::Postgres(url) => std::sync::Arc::new(PgStorage::connect(&url).await?),
+        DatabaseUrl::Sqlite(url) => std::sync::Arc::new(SqliteStorage::connect(&url).await?),
+    })
 }
 
 /// Everything Intake keeps: the union of the areas. Implemented once, for both engines.

@@ -124,3 +124,59 @@ async fn a_bearer_token_works_without_csrf_and_stops_working_when_revoked() {
             .expect(StatusCode::UNAUTHORIZED);
     });
 }
+
+/// A bearer token's `last_used_at` is written when it is used (it never was), at most once
+/// a minute: a second use right after leaves it as it was.
+#[tokio::test]
+async fn using_a_token_records_its_last_use_at_most_once_a_minute() {
+    each_engine!("token_last_used", |app| {
+        let created = app
+            .post("/api/tokens", json!({"name": "script"}))
+            .await
+            .expect(StatusCode::CREATED)
+            .json();
+        let id = created["id"].clone();
+        let last_used = |listed: serde_json::Value| {
+            listed
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|t| t["id"] == id)
+                .unwrap()["last_used_at"]
+                .clone()
+        };
+        let listed = app.get("/api/tokens").await.expect(StatusCode::OK).json();
+        assert!(last_used(listed).is_null(), "never used yet");
+
+        let mut script = crate::support::TestApp::new_sharing(&app);
+        script.use_bearer(created["token"].as_str().unwrap());
+        let before = chrono::Utc::now();
+        script.get("/api/groups").await.expect(StatusCode::OK);
+        // Written off the request's path: wait for it, briefly.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let first = loop {
+            let seen = last_used(app.get("/api/tokens").await.expect(StatusCode::OK).json());
+            if !seen.is_null() {
+                break seen;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "last_used_at was never written"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        };
+        let at: chrono::DateTime<chrono::Utc> = first.as_str().unwrap().parse().unwrap();
+        assert!(
+            at >= before - chrono::TimeDelta::seconds(1) && at <= chrono::Utc::now(),
+            "{at} is not the time of the use ({before})"
+        );
+
+        for _ in 0..5 {
+            script.get("/api/customers").await.expect(StatusCode::OK);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        // The session's own requests are not token uses either.
+        let again = last_used(app.get("/api/tokens").await.expect(StatusCode::OK).json());
+        assert_eq!(again, first, "a use within the minute was written again");
+    });
+}

@@ -5,6 +5,7 @@
 mod support;
 
 mod accounts;
+mod cli_rules;
 mod connections;
 mod customers;
 mod faults;
