@@ -224,6 +224,11 @@ async fn main() -> Result<()> {
     let dist = std::env::var_os("INTAKE_DIST").map(Into::into);
     // SQLite in a temporary directory, or the PostgreSQL database given.
     let database_url = std::env::var("LOAD_DATABASE_URL").ok();
+    let engine = if database_url.is_some() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
     let server = Server::start_with(ServerOptions {
         database_url,
         bin: Some(bin),
@@ -291,7 +296,7 @@ async fn main() -> Result<()> {
     let background_done = background.is_finished();
     let samples = load.samples.lock().await;
     println!(
-        "\n{} requests in {elapsed:.1} s ({LIST_CLIENTS} list clients; search, batch and export at fixed rates) while a {BACKGROUND_ROWS}-row import ran{}",
+        "\n{engine}: {} requests in {elapsed:.1} s ({LIST_CLIENTS} list clients; search, batch and export at fixed rates) while a {BACKGROUND_ROWS}-row import ran{}",
         samples.len(),
         if background_done {
             " (it finished during the run)"
