@@ -131,39 +131,42 @@ where
                 q: None,
                 ..filter.clone()
             } == CustomerFilter::default();
-        let mut count: QueryBuilder<E> = if by_group_only {
-            // Kept by triggers (migration 0002): no scan of the customers.
-            let mut qb = QueryBuilder::new(
-                "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM customer_counts WHERE TRUE",
-            );
-            if let Some(g) = filter.group_id {
-                qb.push(" AND group_id = ").push_bind(g);
-            }
-            qb
-        } else {
-            let mut qb = QueryBuilder::new("SELECT COUNT(*) FROM customers c WHERE TRUE");
-            Self::push_filter(&mut qb, filter, None);
-            qb
-        };
-        let (total,): (i64,) = E::built_as(&mut count).fetch_one(&self.read).await?;
         // The page's ids first, from the sort's index alone, then their rows: rows
         // skipped by OFFSET are never read (a deep page of a million costs an index
         // walk, not thousands of row lookups). Two statements rather than a join, so
         // that no query planner can turn it back into a scan.
-        let mut ids: QueryBuilder<E> = QueryBuilder::new("SELECT c.id FROM customers c WHERE TRUE");
+        let mut ids: QueryBuilder<E> = QueryBuilder::new("SELECT c.id");
+        if !by_group_only {
+            // A filter other than the group scans the matches anyway: the total comes
+            // with the page from the same scan (a search used to scan twice).
+            ids.push(", COUNT(*) OVER ()");
+        }
+        ids.push(" FROM customers c WHERE TRUE");
         Self::push_filter(&mut ids, filter, None);
         ids.push(format!(" ORDER BY {} LIMIT ", order_by(sort)));
         ids.push_bind(per_page);
         ids.push(" OFFSET ");
         ids.push_bind((page - 1) * per_page);
-        let ids: Vec<(i64,)> = E::built_as(&mut ids).fetch_all(&self.read).await?;
+        let (ids, total): (Vec<i64>, Option<i64>) = if by_group_only {
+            let ids: Vec<(i64,)> = E::built_as(&mut ids).fetch_all(&self.read).await?;
+            (ids.into_iter().map(|(id,)| id).collect(), None)
+        } else {
+            let rows: Vec<(i64, i64)> = E::built_as(&mut ids).fetch_all(&self.read).await?;
+            let total = rows.first().map(|&(_, total)| total);
+            (rows.into_iter().map(|(id, _)| id).collect(), total)
+        };
+        let total = match total {
+            Some(total) => total,
+            // Counted by triggers, or a page past the last match (no row to carry it).
+            None => self.count_customers(filter, by_group_only).await?,
+        };
         let mut items = Vec::with_capacity(ids.len());
         if !ids.is_empty() {
             let mut qb: QueryBuilder<E> = QueryBuilder::new(format!(
                 "SELECT {CUSTOMER_COLUMNS} FROM customers c JOIN customer_groups g ON g.id = c.group_id WHERE c.id IN ("
             ));
             let mut sep = qb.separated(", ");
-            for (id,) in &ids {
+            for id in &ids {
                 sep.push_bind(*id);
             }
             qb.push(")");
@@ -173,7 +176,7 @@ where
             // A customer deleted between the two reads is left out of the page.
             items.extend(
                 ids.iter()
-                    .filter_map(|(id,)| by_id.remove(id))
+                    .filter_map(|id| by_id.remove(id))
                     .map(Customer::from),
             );
         }
@@ -313,6 +316,26 @@ where
     String: Type<E> + for<'q> Encode<'q, E> + for<'r> Decode<'r, E>,
     DateTime<Utc>: Type<E> + for<'q> Encode<'q, E> + for<'r> Decode<'r, E>,
 {
+    /// How many customers the filter matches: from the counters kept by triggers
+    /// (migration 0002, no scan) when it filters by group only, else counted.
+    async fn count_customers(&self, filter: &CustomerFilter, by_group_only: bool) -> Result<i64> {
+        let mut count: QueryBuilder<E> = if by_group_only {
+            let mut qb = QueryBuilder::new(
+                "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM customer_counts WHERE TRUE",
+            );
+            if let Some(g) = filter.group_id {
+                qb.push(" AND group_id = ").push_bind(g);
+            }
+            qb
+        } else {
+            let mut qb = QueryBuilder::new("SELECT COUNT(*) FROM customers c WHERE TRUE");
+            Self::push_filter(&mut qb, filter, None);
+            qb
+        };
+        let (total,): (i64,) = E::built_as(&mut count).fetch_one(&self.read).await?;
+        Ok(total)
+    }
+
     /// The export page's query: the exported columns of the matching customers after
     /// `after_id`, in id order (each engine reads it its own way).
     pub(super) fn push_export_page(
@@ -363,8 +386,9 @@ where
                     qb.push("search_text LIKE ").push_bind(p.clone());
                     qb.push(index.tail);
                     if let Some((after, up_to)) = ids {
-                        qb.push("id > ").push_bind(after);
-                        qb.push(" AND id <= ").push_bind(up_to).push(" AND ");
+                        qb.push(index.tail_id).push(" > ").push_bind(after);
+                        qb.push(" AND ").push(index.tail_id).push(" <= ");
+                        qb.push_bind(up_to).push(" AND ");
                     }
                     qb.push(index.tail_condition);
                     qb.push(" AND search_text LIKE ").push_bind(p).push(")");

@@ -2,6 +2,7 @@
 //! share the database and its queue (jobs are claimed with `FOR UPDATE SKIP LOCKED`).
 
 mod lanes;
+mod search;
 
 pub use lanes::lane_of;
 
@@ -21,6 +22,12 @@ pub type PgStorage = Store<Postgres>;
 
 impl PgStorage {
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        Self::open(url, true).await
+    }
+
+    /// Open (and migrate) the database; `search_indexer` starts the background search
+    /// indexer (tests leave it off to drive [`Self::index_search`] themselves).
+    pub async fn open(url: &str, search_indexer: bool) -> anyhow::Result<Self> {
         let pool = PgPoolOptions::new()
             .max_connections(16)
             // A database that is away gets a clear 503 soon rather than a 30 s hang.
@@ -28,7 +35,16 @@ impl PgStorage {
             .connect(url)
             .await?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
-        Ok(Self::new(pool.clone(), pool, None))
+        let alive = std::sync::Arc::new(());
+        if search_indexer {
+            search::spawn(pool.clone(), std::sync::Arc::downgrade(&alive));
+        }
+        Ok(Self::new(pool.clone(), pool, Some(alive)))
+    }
+
+    /// Move up to `limit` pending customers into the search index; returns how many.
+    pub async fn index_search(&self, limit: i64) -> sqlx::Result<u64> {
+        search::index_next(&self.write, limit).await
     }
 }
 
@@ -41,8 +57,8 @@ impl Engine for Postgres {
     /// cancel still stops at a batch boundary; the next round completes it first.
     const CANCEL_REQUESTED_SQL: &'static str = "SELECT cancel_requested AND NOT EXISTS \
         (SELECT 1 FROM import_batch_lanes WHERE import_id = $1) FROM imports WHERE id = $1";
-    /// No text index: the text filter scans (a pg_trgm index would need the extension).
-    const TEXT_INDEX: Option<super::engine::TextIndexSql> = None;
+    /// The text filter through the trigram index (migration 0013).
+    const TEXT_INDEX: Option<super::engine::TextIndexSql> = Some(search::TEXT_INDEX);
     const CLAIM_SQL: &'static str = "UPDATE jobs SET status = 'running', attempts = attempts + 1, \
         lease_owner = $1, lease_expires_at = $2, started_at = COALESCE(started_at, $3) \
         WHERE id = (SELECT id FROM jobs WHERE status = 'queued' \

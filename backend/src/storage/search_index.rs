@@ -29,6 +29,7 @@ pub const TEXT_INDEX: TextIndexSql = TextIndexSql {
     index: "SELECT rowid FROM customers_search WHERE ",
     index_id: "rowid",
     tail: " UNION ALL SELECT id FROM customers WHERE ",
+    tail_id: "id",
     tail_condition: "id > (SELECT indexed_through FROM search_index_state)",
 };
 
@@ -60,30 +61,44 @@ pub async fn index_next(write: &SqlitePool, limit: i64) -> sqlx::Result<u64> {
     Ok(count as u64)
 }
 
-/// Whether an import job is being applied (its lease still running).
-async fn import_running(write: &SqlitePool) -> sqlx::Result<bool> {
-    let (running,): (bool,) = sqlx::query_as(
-        "SELECT EXISTS (SELECT 1 FROM jobs WHERE status = 'running' AND kind = 'import' \
-         AND lease_expires_at > $1)",
-    )
-    .bind(chrono::Utc::now())
-    .fetch_one(write)
-    .await?;
-    Ok(running)
+/// Whether an import job is being applied (its lease still running); binds now.
+pub(super) const IMPORT_RUNNING_SQL: &str = "SELECT EXISTS (SELECT 1 FROM jobs \
+    WHERE status = 'running' AND kind = 'import' AND lease_expires_at > $1)";
+
+/// Runs SQLite's indexer until the storage is dropped.
+pub fn spawn(write: SqlitePool, alive: Weak<()>) {
+    spawn_paced(alive, move || {
+        let write = write.clone();
+        async move {
+            let indexed = index_next(&write, CHUNK).await?;
+            let (running,): (bool,) = sqlx::query_as(IMPORT_RUNNING_SQL)
+                .bind(chrono::Utc::now())
+                .fetch_one(&write)
+                .await?;
+            Ok((indexed, running))
+        }
+    });
 }
 
-/// Runs the indexer until the storage is dropped.
-pub fn spawn(write: SqlitePool, alive: Weak<()>) {
+/// Runs an indexer's steps (each: how many customers it indexed, and whether an import is
+/// running) until the storage is dropped, pacing them to the shares above. Both engines'
+/// indexers run this way.
+pub(super) fn spawn_paced<S, F>(alive: Weak<()>, mut step: S)
+where
+    S: FnMut() -> F + Send + 'static,
+    F: std::future::Future<Output = sqlx::Result<(u64, bool)>> + Send,
+{
     tokio::spawn(async move {
         while alive.strong_count() > 0 {
             let started = Instant::now();
-            let pause = match index_next(&write, CHUNK).await {
-                Ok(0) => IDLE,
-                Ok(_) => {
+            let pause = match step().await {
+                Ok((0, _)) => IDLE,
+                Ok((_, import_running)) => {
                     let took = started.elapsed();
-                    let share = match import_running(&write).await {
-                        Ok(true) => SHARE_DURING_IMPORT,
-                        _ => 1.0 - SHARE_LEFT_FOR_OTHERS,
+                    let share = if import_running {
+                        SHARE_DURING_IMPORT
+                    } else {
+                        1.0 - SHARE_LEFT_FOR_OTHERS
                     };
                     took.mul_f64((1.0 - share) / share)
                 }

@@ -14,6 +14,7 @@ mod imports;
 mod integrity;
 mod lanes;
 mod limits;
+mod pg_search;
 mod process;
 mod queue;
 mod routes;
