@@ -12,7 +12,6 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery};
-use crate::storage::StorageError;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -29,13 +28,6 @@ fn valid_name(name: &str) -> ApiResult<&str> {
         ));
     }
     Ok(name)
-}
-
-fn name_taken(e: StorageError) -> ApiError {
-    match e {
-        StorageError::Conflict(msg) => ApiError::conflict("group_exists", msg),
-        other => other.into(),
-    }
 }
 
 /// Every group with its customer count; `Default` always exists.
@@ -72,7 +64,7 @@ async fn create(
     ApiJson(req): ApiJson<GroupName>,
 ) -> ApiResult<(StatusCode, Json<Group>)> {
     let name = valid_name(&req.name)?;
-    let group = state.storage.create_group(name).await.map_err(name_taken)?;
+    let group = state.storage.create_group(name).await?;
     Ok((StatusCode::CREATED, Json(group)))
 }
 
@@ -86,7 +78,7 @@ async fn create(
     responses(
         (status = 200, body = Group),
         (status = 404, body = ErrorBody),
-        (status = 409, description = "The name exists (`group_exists`)", body = ErrorBody),
+        (status = 409, description = "The name exists (`group_exists`), or the group is `Default`, which keeps its name (`default_group`)", body = ErrorBody),
         (status = 422, description = "Invalid name (`invalid_name`)", body = ErrorBody),
     )
 )]
@@ -96,13 +88,7 @@ async fn rename(
     ApiJson(req): ApiJson<GroupName>,
 ) -> ApiResult<Json<Group>> {
     let name = valid_name(&req.name)?;
-    Ok(Json(
-        state
-            .storage
-            .rename_group(id, name)
-            .await
-            .map_err(name_taken)?,
-    ))
+    Ok(Json(state.storage.rename_group(id, name).await?))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -112,7 +98,9 @@ struct DeleteQuery {
     reassign_to: Option<i64>,
 }
 
-/// Delete a group; refused while it has customers unless `reassign_to` names another group.
+/// Delete a group; refused while it has customers unless `reassign_to` names another group,
+/// and while an import that has not finished targets it (its customers would have nowhere
+/// to go). A finished import that named the group names `reassign_to` (or `Default`) after.
 #[utoipa::path(
     delete,
     path = "/groups/{id}",
@@ -121,7 +109,7 @@ struct DeleteQuery {
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, body = ErrorBody),
-        (status = 409, description = "The group has customers, or is `Default` (`group_in_use`)", body = ErrorBody),
+        (status = 409, description = "The group has customers and no `reassign_to` (`group_in_use`); is `Default` (`default_group`); or an import that has not finished (receiving, queued or running) targets it (`group_import_open`, details `import_id` and `status`): delete it once that import has finished, or cancel the import", body = ErrorBody),
         (status = 422, description = "`reassign_to` names no other group (`unknown_group`)", body = ErrorBody),
     )
 )]
@@ -130,28 +118,7 @@ async fn remove(
     Path(id): Path<Id>,
     ApiQuery(q): ApiQuery<DeleteQuery>,
 ) -> ApiResult<StatusCode> {
-    if let Some(target) = q.reassign_to {
-        let unknown = || {
-            ApiError::unprocessable(
-                "unknown_group",
-                format!("reassign_to must name another existing group, not {target}."),
-            )
-        };
-        if target == id {
-            return Err(unknown());
-        }
-        state.storage.get_group(target).await.map_err(|e| match e {
-            StorageError::NotFound => unknown(),
-            other => other.into(),
-        })?;
-    }
-    state
-        .storage
-        .delete_group(id, q.reassign_to)
-        .await
-        .map_err(|e| match e {
-            StorageError::Conflict(msg) => ApiError::conflict("group_in_use", msg),
-            other => other.into(),
-        })?;
+    // Every check is made in the deleting transaction (storage), so none can go stale.
+    state.storage.delete_group(id, q.reassign_to).await?;
     Ok(StatusCode::NO_CONTENT)
 }

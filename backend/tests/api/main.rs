@@ -8,6 +8,7 @@ mod accounts;
 mod connections;
 mod customers;
 mod faults;
+mod groups;
 mod hostile;
 mod imports;
 mod integrity;
