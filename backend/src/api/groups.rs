@@ -20,14 +20,15 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 fn valid_name(name: &str) -> ApiResult<&str> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
+    // The length as sent, as the OpenAPI document's maxLength counts it; stored trimmed.
+    let trimmed = name.trim();
+    if trimmed.is_empty() || name.chars().count() > 100 {
         return Err(ApiError::unprocessable(
             "invalid_name",
             "A group name must have 1 to 100 characters.",
         ));
     }
-    Ok(name)
+    Ok(trimmed)
 }
 
 /// Every group with its customer count; `Default` always exists.

@@ -44,8 +44,9 @@ async fn create(
     Extension(me): Extension<CurrentUser>,
     ApiJson(req): ApiJson<CreateTokenRequest>,
 ) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
+    // The length as sent, as the OpenAPI document's maxLength counts it; stored trimmed.
     let name = req.name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
+    if name.is_empty() || req.name.chars().count() > 100 {
         return Err(ApiError::unprocessable(
             "invalid_name",
             "A token needs a name of 1 to 100 characters.",
