@@ -54,13 +54,13 @@ pub struct SessionResponse {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateTokenRequest {
-    /// 1 to 100 characters, not all white space (stored trimmed).
+    /// 1 to 100 characters, not all white space, no control characters (stored trimmed).
     #[cfg_attr(
         feature = "openapi",
         schema(
             min_length = 1,
             max_length = 100,
-            pattern = "[^\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+            pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\u0000-\\u0020\\u007f-\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000-\\u001f\\u007f-\\u009f]*$"
         )
     )]
     pub name: String,
@@ -97,13 +97,13 @@ pub struct Group {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GroupName {
-    /// 1 to 100 characters, not all white space (stored trimmed).
+    /// 1 to 100 characters, not all white space, no control characters (stored trimmed).
     #[cfg_attr(
         feature = "openapi",
         schema(
             min_length = 1,
             max_length = 100,
-            pattern = "[^\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+            pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\u0000-\\u0020\\u007f-\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000-\\u001f\\u007f-\\u009f]*$"
         )
     )]
     pub name: String,

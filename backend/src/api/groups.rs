@@ -20,15 +20,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 fn valid_name(name: &str) -> ApiResult<&str> {
-    // The length as sent, as the OpenAPI document's maxLength counts it; stored trimmed.
-    let trimmed = name.trim();
-    if trimmed.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::unprocessable(
+    super::display_name(name, 100).ok_or_else(|| {
+        ApiError::unprocessable(
             "invalid_name",
-            "A group name must have 1 to 100 characters.",
-        ));
-    }
-    Ok(trimmed)
+            "A group name must have 1 to 100 characters, not all spaces, and no control characters.",
+        )
+    })
 }
 
 /// Every group with its customer count; `Default` always exists.
@@ -57,7 +54,7 @@ async fn one(State(state): State<AppState>, Path(id): Path<Id>) -> ApiResult<Jso
     responses(
         (status = 201, body = Group),
         (status = 409, description = "The name exists (`group_exists`)", body = ErrorBody),
-        (status = 422, description = "A name of 1 to 100 characters is needed (`invalid_name`)", body = ErrorBody),
+        (status = 422, description = "A name of 1 to 100 characters, not all spaces, without control characters is needed (`invalid_name`)", body = ErrorBody),
     )
 )]
 async fn create(

@@ -288,6 +288,15 @@ pub async fn healthz(State(state): State<AppState>) -> ApiResult<Json<shared::ap
     }))
 }
 
+/// A group's or token's name as stored (trimmed), if `raw` is one: at most `max` characters
+/// as sent (the document's maxLength counts them so), not all white space, and no control
+/// characters (names are shown and exported; PostgreSQL refuses NUL).
+pub fn display_name(raw: &str, max: usize) -> Option<&str> {
+    let name = raw.trim();
+    let ok = !name.is_empty() && raw.chars().count() <= max && !raw.chars().any(char::is_control);
+    ok.then_some(name)
+}
+
 /// The last page a list may ask for: its offset, `(page - 1) * per_page`, then fits any
 /// engine's OFFSET with room to spare (near `i64::MAX` it overflowed).
 pub const MAX_PAGE: i64 = 1_000_000;
@@ -368,6 +377,26 @@ mod tests {
             checked > 10,
             "only {checked} source files found under {src:?}"
         );
+    }
+
+    #[test]
+    fn a_display_name_is_bounded_as_sent_not_blank_and_free_of_control_characters() {
+        use super::display_name;
+        assert_eq!(display_name("  VIP ", 100), Some("VIP"));
+        let long = "я".repeat(100);
+        assert_eq!(display_name(&long, 100), Some(long.as_str()));
+        assert_eq!(display_name(&format!(" {} ", "a".repeat(99)), 100), None);
+        for bad in [
+            "",
+            "   ",
+            "\u{3000}\u{a0}",
+            "a\0b",
+            "a\nb",
+            "\u{85}x",
+            "x\u{1f}",
+        ] {
+            assert_eq!(display_name(bad, 100), None, "{bad:?}");
+        }
     }
 
     #[test]

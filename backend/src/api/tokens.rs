@@ -36,7 +36,7 @@ async fn list(
     request_body = CreateTokenRequest,
     responses(
         (status = 201, body = CreatedToken),
-        (status = 422, description = "A name of 1 to 100 characters is needed (`invalid_name`)", body = ErrorBody),
+        (status = 422, description = "A name of 1 to 100 characters, not all spaces, without control characters is needed (`invalid_name`)", body = ErrorBody),
     )
 )]
 async fn create(
@@ -44,14 +44,12 @@ async fn create(
     Extension(me): Extension<CurrentUser>,
     ApiJson(req): ApiJson<CreateTokenRequest>,
 ) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
-    // The length as sent, as the OpenAPI document's maxLength counts it; stored trimmed.
-    let name = req.name.trim();
-    if name.is_empty() || req.name.chars().count() > 100 {
-        return Err(ApiError::unprocessable(
+    let name = super::display_name(&req.name, 100).ok_or_else(|| {
+        ApiError::unprocessable(
             "invalid_name",
-            "A token needs a name of 1 to 100 characters.",
-        ));
-    }
+            "A token needs a name of 1 to 100 characters, not all spaces, and no control characters.",
+        )
+    })?;
     let created = create_token(&state, me.user.id, name).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }

@@ -247,9 +247,9 @@ where
                     .push_bind(seq)
                     .push_bind(e.line as i64)
                     .push_bind(e.error.field.as_str())
-                    .push_bind(e.value.clone())
+                    .push_bind(without_nul(&e.value))
                     .push_bind(e.error.code.as_str())
-                    .push_bind(e.error.message.clone());
+                    .push_bind(without_nul(&e.error.message));
             });
             E::built(&mut qb).execute(&mut *tx).await?;
         }
@@ -467,4 +467,10 @@ where
         .await?
         .ok_or(StorageError::NotFound)
     }
+}
+
+/// A reported value or message as stored: a rejected cell is kept as sent, but PostgreSQL
+/// refuses NUL in text (a batch holding one answered 500), so both engines drop it.
+fn without_nul(s: &str) -> String {
+    s.replace('\0', "")
 }
