@@ -6,6 +6,7 @@ mod support;
 
 mod accounts;
 mod connections;
+mod contract;
 mod customers;
 mod faults;
 mod groups;
