@@ -135,8 +135,15 @@ fn run_one(root: &Path, st: &Path, dir: &Path, database_url: &str) -> Result<()>
     let base_url = format!("http://{}", server.addr);
     let max_examples = MAX_EXAMPLES.to_string();
     let seed = SEED.to_string();
+    let config = root.join("xtask/schemathesis");
+    // A fresh working directory: Schemathesis keeps its example database and crash cache
+    // there, and a run must not depend on an earlier one.
+    let work = dir.join("work");
+    std::fs::create_dir_all(&work)?;
     let mut c = Command::new(st);
-    c.args(["--config-file", "schemathesis.toml", "run"])
+    c.arg("--config-file")
+        .arg(config.join("schemathesis.toml"))
+        .arg("run")
         .arg(&document)
         .args(["--url", &base_url])
         .args(["--phases", "examples,coverage,fuzzing,stateful"])
@@ -145,7 +152,8 @@ fn run_one(root: &Path, st: &Path, dir: &Path, database_url: &str) -> Result<()>
         .args(["--no-color", "--workers", "1"])
         .env("INTAKE_FUZZ_TOKEN", &token)
         .env("INTAKE_FUZZ_TOKEN_ID", token_id.to_string())
-        .current_dir(root.join("xtask/schemathesis"));
+        .env("SCHEMATHESIS_HOOKS", config.join("hooks.py"))
+        .current_dir(&work);
     let result = run_cmd(&mut c);
     drop(server);
     result.with_context(|| format!("Schemathesis found failures on {engine}"))
