@@ -21,7 +21,7 @@ use crate::{cmd, paths, postgres, run_cmd, step};
 /// The Schemathesis release the run is pinned to.
 pub const VERSION: &str = "4.32.5";
 /// Test cases per operation and phase: both engines together take a few minutes.
-pub const MAX_EXAMPLES: u32 = 30;
+pub const MAX_EXAMPLES: u32 = 50;
 /// One seed, so a failure found in CI is found again locally.
 pub const SEED: u64 = 19;
 /// Every check Schemathesis has that applies to this API (see `xtask/schemathesis/` and
