@@ -5,7 +5,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use shared::api::{ErrorBody, ErrorInfo};
 
-use crate::storage::StorageError;
+use crate::storage::{GroupRefusal, StorageError};
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -105,8 +105,18 @@ impl ApiError {
 impl From<StorageError> for ApiError {
     fn from(e: StorageError) -> Self {
         match e {
-            StorageError::NotFound => Self::not_found("The resource"),
+            StorageError::NotFound | StorageError::Database(sqlx::Error::RowNotFound) => {
+                Self::not_found("The resource")
+            }
             StorageError::Conflict(msg) => Self::conflict("conflict", msg),
+            StorageError::Group(refusal) => group_refused(refusal),
+            // A row this request names was deleted by another request meanwhile.
+            StorageError::Database(sqlx::Error::Database(d)) if d.is_foreign_key_violation() => {
+                Self::conflict(
+                    "conflict",
+                    "Something this request names was changed or deleted meanwhile; reload and try again.",
+                )
+            }
             StorageError::Database(e) if database_unavailable(&e) => {
                 tracing::warn!(error = %e, "the database is unavailable");
                 let mut err = Self::new(
@@ -120,6 +130,39 @@ impl From<StorageError> for ApiError {
             StorageError::Database(e) if storage_full(&e) => Self::storage_full(e),
             other => Self::internal(other),
         }
+    }
+}
+
+/// A refused change to a group, with the contract's code (docs/api.md, "Customer groups").
+fn group_refused(refusal: GroupRefusal) -> ApiError {
+    match refusal {
+        GroupRefusal::NameTaken(name) => ApiError::conflict(
+            "group_exists",
+            format!("A group named {name} already exists."),
+        ),
+        GroupRefusal::IsDefault => ApiError::conflict(
+            "default_group",
+            "The Default group keeps its name and cannot be deleted: customers without a group go there.",
+        ),
+        GroupRefusal::HasCustomers(n) => ApiError::conflict(
+            "group_in_use",
+            format!(
+                "The group has {n} customers: pass reassign_to to move them to another group first."
+            ),
+        ),
+        GroupRefusal::ImportOpen { import_id, status } => ApiError::conflict(
+            "group_import_open",
+            format!(
+                "Import {import_id} is {} and puts its customers into this group: \
+                 delete the group once the import has finished, or cancel the import.",
+                status.as_str()
+            ),
+        )
+        .with_details(serde_json::json!({ "import_id": import_id, "status": status })),
+        GroupRefusal::Unknown(id) => ApiError::unprocessable(
+            "unknown_group",
+            format!("There is no other customer group {id}."),
+        ),
     }
 }
 

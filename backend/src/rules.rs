@@ -14,9 +14,13 @@ pub const MIN_PASSWORD_CHARS: usize = 8;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum RuleError {
-    #[error("A group name must have 1 to 100 characters.")]
+    #[error(
+        "A group name must have 1 to 100 characters, not all spaces, and no control characters."
+    )]
     GroupName,
-    #[error("A token needs a name of 1 to 100 characters.")]
+    #[error(
+        "A token needs a name of 1 to 100 characters, not all spaces, and no control characters."
+    )]
     TokenName,
     #[error(
         "A user name must have 1 to 255 characters, without spaces, line breaks or other \
@@ -38,14 +42,23 @@ impl RuleError {
     }
 }
 
-/// A group name as stored: trimmed, 1 to [`MAX_GROUP_NAME_CHARS`] characters.
+/// A group name as stored (trimmed), if `raw` is one (see [`display_name`]).
 pub fn group_name(raw: &str) -> Result<&str, RuleError> {
-    bounded(raw.trim(), MAX_GROUP_NAME_CHARS).ok_or(RuleError::GroupName)
+    display_name(raw, MAX_GROUP_NAME_CHARS).ok_or(RuleError::GroupName)
 }
 
-/// An API token name as stored: trimmed, 1 to [`MAX_TOKEN_NAME_CHARS`] characters.
+/// An API token name as stored (trimmed), if `raw` is one (see [`display_name`]).
 pub fn token_name(raw: &str) -> Result<&str, RuleError> {
-    bounded(raw.trim(), MAX_TOKEN_NAME_CHARS).ok_or(RuleError::TokenName)
+    display_name(raw, MAX_TOKEN_NAME_CHARS).ok_or(RuleError::TokenName)
+}
+
+/// A name shown and exported (a group's, a token's), trimmed, if `raw` is one: at most
+/// `max` characters as sent (the OpenAPI document's maxLength counts them so), not all
+/// white space, and no control characters (PostgreSQL refuses NUL).
+fn display_name(raw: &str, max: usize) -> Option<&str> {
+    let name = raw.trim();
+    let ok = !name.is_empty() && raw.chars().count() <= max && !raw.chars().any(char::is_control);
+    ok.then_some(name)
 }
 
 /// A new user's name: 1 to [`MAX_USERNAME_CHARS`] characters with no whitespace or control
@@ -125,5 +138,24 @@ mod tests {
         assert_eq!(RuleError::TokenName.code(), "invalid_name");
         assert_eq!(RuleError::Username.code(), "invalid_username");
         assert_eq!(RuleError::Password.code(), "invalid_password");
+    }
+
+    #[test]
+    fn a_display_name_is_bounded_as_sent_not_blank_and_free_of_control_characters() {
+        assert_eq!(display_name("  VIP ", 100), Some("VIP"));
+        let long = "я".repeat(100);
+        assert_eq!(display_name(&long, 100), Some(long.as_str()));
+        assert_eq!(display_name(&format!(" {} ", "a".repeat(99)), 100), None);
+        for bad in [
+            "",
+            "   ",
+            "\u{3000}\u{a0}",
+            "a\0b",
+            "a\nb",
+            "\u{85}x",
+            "x\u{1f}",
+        ] {
+            assert_eq!(display_name(bad, 100), None, "{bad:?}");
+        }
     }
 }

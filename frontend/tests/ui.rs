@@ -2,7 +2,7 @@
 //! sign-in form's controls have accessible names.
 
 use frontend::api::ApiFailure;
-use frontend::i18n::{Key, Lang, format_count, reason_key, text};
+use frontend::i18n::{Key, Lang, format_count, group_refusal_key, reason_key, text};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -36,6 +36,20 @@ fn an_unknown_reason_code_gets_the_general_message_in_both_languages() {
     assert_eq!(unknown, Key::ImportReasonUnknown);
     assert!(!text(Lang::En, unknown).is_empty() && !text(Lang::Bg, unknown).is_empty());
     assert_ne!(text(Lang::En, unknown), "??");
+}
+
+/// A group the server refuses to delete or rename says why in both languages; other codes
+/// keep the server's message.
+#[wasm_bindgen_test]
+fn a_refused_group_change_is_explained_in_both_languages() {
+    for (code, key) in [
+        ("group_import_open", Key::GroupsRefusedImportOpen),
+        ("default_group", Key::GroupsRefusedDefault),
+    ] {
+        assert_eq!(group_refusal_key(code), Some(key));
+        assert_ne!(text(Lang::En, key), text(Lang::Bg, key));
+    }
+    assert_eq!(group_refusal_key("group_in_use"), None);
 }
 
 #[wasm_bindgen_test]

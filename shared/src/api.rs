@@ -30,6 +30,8 @@ pub struct ErrorInfo {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginRequest {
+    /// At most 255 characters.
+    #[cfg_attr(feature = "openapi", schema(max_length = 255))]
     pub username: String,
     pub password: String,
 }
@@ -52,6 +54,15 @@ pub struct SessionResponse {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateTokenRequest {
+    /// 1 to 100 characters, not all white space, no control characters (stored trimmed).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 100,
+            pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\u0000-\\u0020\\u007f-\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000-\\u001f\\u007f-\\u009f]*$"
+        )
+    )]
     pub name: String,
 }
 
@@ -88,6 +99,15 @@ pub struct Group {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GroupName {
+    /// 1 to 100 characters, not all white space, no control characters (stored trimmed).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 100,
+            pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\u0000-\\u0020\\u007f-\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000-\\u001f\\u007f-\\u009f]*$"
+        )
+    )]
     pub name: String,
 }
 
@@ -126,7 +146,11 @@ pub struct CustomerInput {
     pub note: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accepts_marketing: Option<Consent>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::whole::option"
+    )]
     pub group_id: Option<Id>,
 }
 
@@ -282,8 +306,21 @@ pub struct Import {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateImport {
+    /// 1 to 255 characters, not all white space, no control characters (stored trimmed).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 255,
+            pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\u0000-\\u0020\\u007f-\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000-\\u001f\\u007f-\\u009f]*$"
+        )
+    )]
     pub file_name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::whole::option"
+    )]
     pub group_id: Option<Id>,
     #[serde(default)]
     pub on_duplicate: OnDuplicate,
@@ -309,6 +346,7 @@ pub enum Consent {
 pub struct BatchRow {
     /// At most 9,223,372,036,854,775,807 (a signed 64-bit number).
     #[cfg_attr(feature = "openapi", schema(maximum = 9_223_372_036_854_775_807_u64))]
+    #[serde(deserialize_with = "crate::whole::deserialize")]
     pub line: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
@@ -350,6 +388,7 @@ pub struct RejectedRow {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BatchResponse {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64, minimum = 0, maximum = 4_294_967_295_i64))]
     pub seq: u32,
     pub accepted: u32,
     pub rejected: Vec<RejectedRow>,
@@ -358,7 +397,13 @@ pub struct BatchResponse {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CommitRequest {
+    /// 0 to 4,294,967,295.
+    #[cfg_attr(feature = "openapi", schema(value_type = i64, minimum = 0, maximum = 4_294_967_295_i64))]
+    #[serde(deserialize_with = "crate::whole::deserialize")]
     pub batch_count: u32,
+    /// 0 to 18,446,744,073,709,551,615.
+    #[cfg_attr(feature = "openapi", schema(maximum = 18_446_744_073_709_551_615_u64))]
+    #[serde(deserialize_with = "crate::whole::deserialize")]
     pub row_count: u64,
 }
 

@@ -28,6 +28,7 @@ pub mod snapshot;
 #[cfg(feature = "testdata")]
 pub mod testdata;
 pub mod text;
+pub mod whole;
 pub mod wire;
 
 // The unit tests run natively and, with `--target wasm32-unknown-unknown`, in headless

@@ -4,7 +4,7 @@
 //!   Intake on http://127.0.0.1:8080 with SQLite under `data/`.
 //! - `test`: install what is missing, then every test: native, a 30 s fuzz run of the import
 //!   pipeline, wasm (shared and frontend) in headless Chromium, storage on SQLite and on a throwaway PostgreSQL,
-//!   end-to-end in Chromium.
+//!   end-to-end in Chromium, Schemathesis against the API on both engines.
 //! - `dist`: only build the UI into `dist/`.
 //! - `lint`: rustfmt and clippy, as CI would want them.
 //! - `fuzz [--secs N]`: the cargo-fuzz target over the import pipeline, for N seconds.
@@ -12,6 +12,8 @@
 //! - `bench [--rows N] [--runs K] [--only size|browser|sqlite|sqlite-import|postgres]`: the performance
 //!   figures, side by side with their peers, into `target/bench/results.json`.
 //! - `load`: a bounded load test on loopback (see RELIABILITY.md).
+//! - `schemathesis`: the OpenAPI fuzzer against the real server on SQLite and PostgreSQL (the
+//!   last step of `test`).
 
 mod bench;
 mod fuzz;
@@ -19,6 +21,7 @@ mod gen_data;
 mod load;
 mod paths;
 mod postgres;
+mod schemathesis;
 mod tools;
 
 use std::path::{Path, PathBuf};
@@ -42,6 +45,7 @@ fn main() -> Result<()> {
         Some("gen-data") => gen_data::gen_data(&root, &args[1..]).map(|_| ()),
         Some("bench") => bench::run(&root, &args[1..]),
         Some("load") => load::run(&root),
+        Some("schemathesis") => schemathesis::run_standalone(&root),
         _ => {
             eprintln!(
                 "usage: cargo xtask <command>\n\n  run    build everything and start Intake on http://127.0.0.1:8080\n  \
@@ -51,7 +55,8 @@ fn main() -> Result<()> {
                  gen-data --rows N [--encoding utf-8|windows-1251|utf-16le] [--delimiter ,|;|tab|pipe]\n         \
                  [--seed N] [--out PATH]  write a generated customer CSV (default under target/bench-data/)\n  \
                  bench  [--rows N] [--runs K] [--only size|browser|sqlite|sqlite-import|postgres]  measure against the peers\n  \
-                 load   a bounded load test (list, search, batches, export while an import runs)",
+                 load   a bounded load test (list, search, batches, export while an import runs)\n  \
+                 schemathesis  the OpenAPI fuzzer against the server on SQLite and PostgreSQL",
                 fuzz::DEFAULT_SECS
             );
             bail!("unknown command {:?}", args.first());
@@ -126,6 +131,7 @@ const TEST_FUZZ_SECS: u64 = 30;
 fn test(root: &Path) -> Result<()> {
     tools::ensure_frontend_tools(root)?;
     tools::ensure_test_tools()?;
+    let schemathesis = schemathesis::ensure_installed(root)?;
     let path = tools::path_with_tools(root);
 
     step("Native tests: shared, backend (SQLite), xtask");
@@ -212,6 +218,8 @@ fn test(root: &Path) -> Result<()> {
             .env("INTAKE_TEST_POSTGRES_URL", pg.url())
             .env("INTAKE_REQUIRE_POSTGRES", "1"),
     )?;
+    // The same binary, against its own OpenAPI document.
+    schemathesis::run_engines(root, &schemathesis, &pg)?;
     drop(pg);
     step("All tests passed");
     Ok(())

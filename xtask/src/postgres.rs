@@ -115,6 +115,23 @@ impl Cluster {
         format!("postgres://intake@127.0.0.1:{}/intake", self.port)
     }
 
+    /// A new, empty database in the cluster; its URL.
+    pub fn create_database(&self, name: &str) -> Result<String> {
+        self.pg(
+            "createdb",
+            &[
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "intake",
+                name,
+            ],
+        )?;
+        Ok(format!("postgres://intake@127.0.0.1:{}/{name}", self.port))
+    }
+
     fn pg(&self, tool: &str, args: &[&str]) -> Result<()> {
         let program = self.bin.join(tool);
         let mut c = if self.as_postgres {

@@ -57,8 +57,10 @@ struct PageParams {
     #[param(minimum = 1, maximum = 1_000_000)]
     page: Option<i64>,
     /// 1 to 500, default 50.
+    #[param(minimum = 1, maximum = 500)]
     per_page: Option<i64>,
     /// `created_at`, `-created_at` (default), `email` or `last_name`.
+    #[param(pattern = "^(created_at|-created_at|email|last_name)$")]
     sort: Option<String>,
 }
 
@@ -67,7 +69,8 @@ struct PageParams {
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 struct ExportParams {
-    /// `comma` (default), `semicolon` or `tab`.
+    /// `comma` (default), `semicolon` or `tab` (or the character itself).
+    #[param(pattern = "^(comma|semicolon|tab|,|;|\t)$")]
     delimiter: Option<String>,
     /// Start with a UTF-8 byte-order mark (for Excel).
     bom: Option<bool>,

@@ -10,22 +10,14 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::rules;
-use crate::storage::StorageError;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
         .routes(routes!(one, rename, remove))
-}
-
-fn name_taken(e: StorageError) -> ApiError {
-    match e {
-        StorageError::Conflict(msg) => ApiError::conflict("group_exists", msg),
-        other => other.into(),
-    }
 }
 
 /// Every group with its customer count; `Default` always exists.
@@ -54,7 +46,7 @@ async fn one(State(state): State<AppState>, Path(id): Path<Id>) -> ApiResult<Jso
     responses(
         (status = 201, body = Group),
         (status = 409, description = "The name exists (`group_exists`)", body = ErrorBody),
-        (status = 422, description = "A name of 1 to 100 characters is needed (`invalid_name`)", body = ErrorBody),
+        (status = 422, description = "A name of 1 to 100 characters, not all spaces, without control characters is needed (`invalid_name`)", body = ErrorBody),
     )
 )]
 async fn create(
@@ -62,7 +54,7 @@ async fn create(
     ApiJson(req): ApiJson<GroupName>,
 ) -> ApiResult<(StatusCode, Json<Group>)> {
     let name = rules::group_name(&req.name)?;
-    let group = state.storage.create_group(name).await.map_err(name_taken)?;
+    let group = state.storage.create_group(name).await?;
     Ok((StatusCode::CREATED, Json(group)))
 }
 
@@ -76,7 +68,7 @@ async fn create(
     responses(
         (status = 200, body = Group),
         (status = 404, body = ErrorBody),
-        (status = 409, description = "The name exists (`group_exists`)", body = ErrorBody),
+        (status = 409, description = "The name exists (`group_exists`), or the group is `Default`, which keeps its name (`default_group`)", body = ErrorBody),
         (status = 422, description = "Invalid name (`invalid_name`)", body = ErrorBody),
     )
 )]
@@ -86,13 +78,7 @@ async fn rename(
     ApiJson(req): ApiJson<GroupName>,
 ) -> ApiResult<Json<Group>> {
     let name = rules::group_name(&req.name)?;
-    Ok(Json(
-        state
-            .storage
-            .rename_group(id, name)
-            .await
-            .map_err(name_taken)?,
-    ))
+    Ok(Json(state.storage.rename_group(id, name).await?))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -102,7 +88,9 @@ struct DeleteQuery {
     reassign_to: Option<i64>,
 }
 
-/// Delete a group; refused while it has customers unless `reassign_to` names another group.
+/// Delete a group; refused while it has customers unless `reassign_to` names another group,
+/// and while an import that has not finished targets it (its customers would have nowhere
+/// to go). A finished import that named the group names `reassign_to` (or `Default`) after.
 #[utoipa::path(
     delete,
     path = "/groups/{id}",
@@ -111,7 +99,7 @@ struct DeleteQuery {
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, body = ErrorBody),
-        (status = 409, description = "The group has customers, or is `Default` (`group_in_use`)", body = ErrorBody),
+        (status = 409, description = "The group has customers and no `reassign_to` (`group_in_use`); is `Default` (`default_group`); or an import that has not finished (receiving, queued or running) targets it (`group_import_open`, details `import_id` and `status`): delete it once that import has finished, or cancel the import", body = ErrorBody),
         (status = 422, description = "`reassign_to` names no other group (`unknown_group`)", body = ErrorBody),
     )
 )]
@@ -120,28 +108,7 @@ async fn remove(
     Path(id): Path<Id>,
     ApiQuery(q): ApiQuery<DeleteQuery>,
 ) -> ApiResult<StatusCode> {
-    if let Some(target) = q.reassign_to {
-        let unknown = || {
-            ApiError::unprocessable(
-                "unknown_group",
-                format!("reassign_to must name another existing group, not {target}."),
-            )
-        };
-        if target == id {
-            return Err(unknown());
-        }
-        state.storage.get_group(target).await.map_err(|e| match e {
-            StorageError::NotFound => unknown(),
-            other => other.into(),
-        })?;
-    }
-    state
-        .storage
-        .delete_group(id, q.reassign_to)
-        .await
-        .map_err(|e| match e {
-            StorageError::Conflict(msg) => ApiError::conflict("group_in_use", msg),
-            other => other.into(),
-        })?;
+    // Every check is made in the deleting transaction (storage), so none can go stale.
+    state.storage.delete_group(id, q.reassign_to).await?;
     Ok(StatusCode::NO_CONTENT)
 }

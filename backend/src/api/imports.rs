@@ -41,6 +41,7 @@ struct ListQuery {
     #[param(minimum = 1, maximum = 1_000_000)]
     page: Option<i64>,
     /// 1 to 500, default 50.
+    #[param(minimum = 1, maximum = 500)]
     per_page: Option<i64>,
 }
 
@@ -148,7 +149,7 @@ async fn create(
     tag = "imports",
     params(
         ("id" = i64, Path, description = "Import id"),
-        ("seq" = u32, Path, description = "Batch number, from 0"),
+        ("seq" = i64, Path, minimum = 0, maximum = 4_294_967_295_i64, description = "Batch number, from 0 to 4,294,967,295"),
     ),
     request_body = BatchRequest,
     responses(

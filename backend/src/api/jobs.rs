@@ -18,12 +18,15 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 struct JobsQuery {
-    /// Only jobs with this status: queued, running, completed, failed or cancelled.
+    /// Only jobs with this status: queued, running, completed, failed or cancelled (empty:
+    /// any).
+    #[param(pattern = "^(|receiving|queued|running|completed|failed|cancelled|undone)$")]
     status: Option<String>,
     /// From 1 to 1,000,000.
     #[param(minimum = 1, maximum = 1_000_000)]
     page: Option<i64>,
     /// 1 to 200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     per_page: Option<i64>,
 }
 

@@ -160,6 +160,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
             {
                 op.operation_id = Some(format!("{tag}_{id}"));
             }
+            add_request_errors(op, &error);
             if is_open(method, path) {
                 op.security = Some(Vec::new());
                 continue;
@@ -187,6 +188,61 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         }
     }
     doc
+}
+
+/// The refusals the extractors give before a handler runs (`crate::extract`), on every
+/// operation that has what they read: a path or query value that does not parse (400), and
+/// for a JSON body, one that is not JSON (400), not sent as JSON (415), over the limit (413)
+/// or not of the body's shape (422).
+fn add_request_errors(
+    op: &mut utoipa::openapi::path::Operation,
+    error: &dyn Fn(&str) -> utoipa::openapi::Response,
+) {
+    use utoipa::openapi::path::ParameterIn;
+    let params = op.parameters.as_deref().unwrap_or_default();
+    let mut refusals: Vec<(&str, &str)> = Vec::new();
+    if params
+        .iter()
+        .any(|p| matches!(p.parameter_in, ParameterIn::Path))
+    {
+        refusals.push(("400", "A path value that is not valid (`invalid_path`)"));
+    }
+    if params
+        .iter()
+        .any(|p| matches!(p.parameter_in, ParameterIn::Query))
+    {
+        refusals.push((
+            "400",
+            "A query value that is not valid (`invalid_query`, or a code naming the parameter)",
+        ));
+    }
+    let json_body = op
+        .request_body
+        .as_ref()
+        .is_some_and(|b| b.content.contains_key("application/json"));
+    if json_body {
+        refusals.extend([
+            ("400", "The body is not JSON (`malformed_json`)"),
+            (
+                "413",
+                "The body is over the size limit (`payload_too_large`)",
+            ),
+            (
+                "415",
+                "The body is not sent as `application/json` (`unsupported_media_type`)",
+            ),
+            (
+                "422",
+                "The body is not of the documented shape (`invalid_body`)",
+            ),
+        ]);
+    }
+    let responses = &mut op.responses.responses;
+    for (status, text) in refusals {
+        responses
+            .entry(status.into())
+            .or_insert_with(|| error(text).into());
+    }
 }
 
 /// Routes that need no authentication.

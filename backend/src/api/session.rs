@@ -65,7 +65,11 @@ async fn login(
     };
     let attempt = limiter.reserve(ip, &req.username).map_err(refuse)?;
     let slot = limiter.hash_slot().await.map_err(refuse)?;
-    let found = state.storage.user_with_hash(&req.username).await?;
+    // No user name holds NUL, and PostgreSQL refuses it in a parameter: no such user.
+    let found = match req.username.contains('\0') {
+        true => None,
+        false => state.storage.user_with_hash(&req.username).await?,
+    };
     // Verify against a dummy hash for unknown users so timing does not tell who exists.
     let (user, ok) = match found {
         Some((user, hash)) => {

@@ -37,7 +37,7 @@ async fn list(
     request_body = CreateTokenRequest,
     responses(
         (status = 201, body = CreatedToken),
-        (status = 422, description = "A name of 1 to 100 characters is needed (`invalid_name`)", body = ErrorBody),
+        (status = 422, description = "A name of 1 to 100 characters, not all spaces, without control characters is needed (`invalid_name`)", body = ErrorBody),
     )
 )]
 async fn create(

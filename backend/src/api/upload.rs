@@ -30,10 +30,14 @@ struct CsvQuery {
     /// The customers' group (default: `Default`).
     group_id: Option<i64>,
     /// `skip` (default), `update` or `update_non_blank`.
+    #[param(pattern = "^(skip|update|update_non_blank)$")]
     on_duplicate: Option<String>,
-    /// `auto` (default), `true` or `false`.
+    /// `auto` (default), `true` or `false` (`yes`, `no`).
+    #[param(pattern = "^(auto|true|false|yes|no)$")]
     has_header: Option<String>,
-    /// `auto` (default), `,`, `;`, `tab` or `pipe`.
+    /// `auto` (default; also empty), `,` (`comma`), `;` (`semicolon`), `tab` (the character,
+    /// or `\t`) or `|` (`pipe`); names in any case, spaces around them ignored.
+    #[param(pattern = "^(|auto|,|comma|;|semicolon|tab|\t|\\\\t|\\||pipe)$")]
     delimiter: Option<String>,
     /// `auto` (default) or a WHATWG label such as `utf-8`, `windows-1251`, `utf-16le`.
     encoding: Option<String>,
@@ -42,7 +46,13 @@ struct CsvQuery {
     /// name to target, e.g. `{"E-mail": "email", "3": null}`. Targets: first_name, last_name,
     /// full_name, email, note, accepts_marketing, customer_group.
     mapping: Option<String>,
-    /// The name shown in the import list (default `upload.csv`).
+    /// The name shown in the import list (default `upload.csv`): 1 to 255 characters, not all
+    /// white space, no control characters.
+    #[param(
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\u0000-\\u0020\\u007f-\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000-\\u001f\\u007f-\\u009f]*$"
+    )]
     file_name: Option<String>,
 }
 
@@ -115,7 +125,9 @@ fn encoding_label(label: &str) -> Option<String> {
     path = "/imports/csv",
     tag = "imports",
     params(CsvQuery),
-    request_body(content = String, content_type = "text/csv", description = "The file's bytes, in any supported encoding"),
+    // Any bytes are a file to read (what they hold is the import's report): no body is
+    // invalid, so the schema is the empty one.
+    request_body(content = serde_json::Value, content_type = "text/csv", description = "The file's bytes, in any supported encoding"),
     responses(
         (status = 202, description = "Stored and queued", body = Import),
         (status = 400, description = "A bad option (`invalid_delimiter`, `invalid_mapping`, ...)", body = ErrorBody),

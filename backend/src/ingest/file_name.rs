@@ -16,7 +16,8 @@ pub enum FileNameError {
 /// The name as stored: `raw` trimmed, if it is a valid name.
 pub fn file_name(raw: &str) -> Result<String, FileNameError> {
     let name = raw.trim();
-    if name.is_empty() || name.chars().count() > MAX_FILE_NAME_CHARS {
+    // The length as sent, as the OpenAPI document's maxLength counts it.
+    if name.is_empty() || raw.chars().count() > MAX_FILE_NAME_CHARS {
         return Err(FileNameError::Length);
     }
     if name.chars().any(char::is_control) {
@@ -36,6 +37,8 @@ mod tests {
         assert_eq!(file_name(""), Err(FileNameError::Length));
         assert_eq!(file_name("   "), Err(FileNameError::Length));
         assert_eq!(file_name(&"a".repeat(256)), Err(FileNameError::Length));
+        let padded = format!(" {} ", "a".repeat(254));
+        assert_eq!(file_name(&padded), Err(FileNameError::Length));
         assert_eq!(file_name(&"a".repeat(65_000)), Err(FileNameError::Length));
         for bad in ["a\0b.csv", "a\r\nb.csv", "a\nb", "a\tb"] {
             assert_eq!(file_name(bad), Err(FileNameError::Control), "{bad:?}");

@@ -21,7 +21,8 @@ fn like_pattern(q: &Option<String>) -> Option<String> {
     }
     let mut p = String::with_capacity(q.len() + 2);
     p.push('%');
-    for ch in q.to_lowercase().chars() {
+    // NUL is never stored (the rules drop it) and PostgreSQL refuses it in a parameter.
+    for ch in q.to_lowercase().chars().filter(|c| *c != '\0') {
         if matches!(ch, '%' | '_' | '\\') {
             p.push('\\');
         }

@@ -6,7 +6,8 @@ use shared::api::{Group, Id};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Row, Type};
 
 use super::engine::{Engine, Store, Tx};
-use super::{Result, StorageError};
+use super::{GroupRefusal, Result, StorageError, parse_stored};
+use shared::api::ImportStatus;
 
 /// A group with its customer count, from the counters kept by triggers (on PostgreSQL a
 /// row per lane, summed); each caller adds its `WHERE` / `ORDER BY`.
@@ -83,15 +84,27 @@ where
                 name: name.trim().to_owned(),
                 customer_count: 0,
             }),
-            None => Err(StorageError::Conflict(format!(
-                "a group named {} already exists",
-                name.trim()
-            ))),
+            None => Err(name_taken(name)),
         }
     }
 
     async fn rename_group(&self, id: Id, name: &str) -> Result<Group> {
         let mut tx = self.begin_write().await?;
+        let current: Option<(String,)> = sqlx::query_as(&format!(
+            "SELECT name_key FROM customer_groups WHERE id = $1{}",
+            E::LOCK_ROW
+        ))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((current_key,)) = current else {
+            return Err(StorageError::NotFound);
+        };
+        // Customers without a group go to the group whose key is `default`: renaming it
+        // away left none, and every later default lookup failed.
+        if current_key == DEFAULT_KEY && group_key(name) != DEFAULT_KEY {
+            return Err(StorageError::Group(GroupRefusal::IsDefault));
+        }
         let clash: Option<(i64,)> =
             sqlx::query_as("SELECT id FROM customer_groups WHERE name_key = $1 AND id <> $2")
                 .bind(group_key(name))
@@ -99,74 +112,77 @@ where
                 .fetch_optional(&mut *tx)
                 .await?;
         if clash.is_some() {
-            return Err(StorageError::Conflict(format!(
-                "a group named {} already exists",
-                name.trim()
-            )));
+            return Err(name_taken(name));
         }
-        let done = sqlx::query("UPDATE customer_groups SET name = $1, name_key = $2 WHERE id = $3")
+        sqlx::query("UPDATE customer_groups SET name = $1, name_key = $2 WHERE id = $3")
             .bind(name.trim())
             .bind(group_key(name))
             .bind(id)
             .execute(&mut *tx)
-            .await?;
+            .await
+            .map_err(|e| match e {
+                // A concurrent rename or create took the name (PostgreSQL).
+                sqlx::Error::Database(d) if d.is_unique_violation() => name_taken(name),
+                other => other.into(),
+            })?;
         tx.commit().await?;
-        if E::rows_affected(&done) == 0 {
-            return Err(StorageError::NotFound);
-        }
         self.get_group(id).await
     }
 
     async fn delete_group(&self, id: Id, reassign_to: Option<Id>) -> Result<()> {
-        let default_id = self.default_group_id().await?;
-        if id == default_id {
-            return Err(StorageError::Conflict(
-                "the Default group cannot be deleted".into(),
-            ));
-        }
         let mut tx = self.begin_write().await?;
-        let exists: Option<(i64,)> = sqlx::query_as("SELECT id FROM customer_groups WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if exists.is_none() {
+        // Both rows locked in id order (PostgreSQL; SQLite has one writer): an import or a
+        // customer that names either group waits for this transaction, so nothing can
+        // start targeting the group between the checks below and the delete.
+        let locked: Vec<(i64, String)> = sqlx::query_as(&format!(
+            "SELECT id, name_key FROM customer_groups WHERE id IN ($1, $2) ORDER BY id{}",
+            E::LOCK_ROW
+        ))
+        .bind(id)
+        .bind(reassign_to.unwrap_or(id))
+        .fetch_all(&mut *tx)
+        .await?;
+        let Some((_, key)) = locked.iter().find(|(g, _)| *g == id) else {
             return Err(StorageError::NotFound);
+        };
+        if key == DEFAULT_KEY {
+            return Err(StorageError::Group(GroupRefusal::IsDefault));
+        }
+        let open: Option<(i64, String)> = sqlx::query_as(
+            "SELECT id, status FROM imports WHERE group_id = $1 \
+             AND status IN ('receiving', 'queued', 'running') ORDER BY id LIMIT 1",
+        )
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some((import_id, status)) = open {
+            let status =
+                parse_stored(ImportStatus::parse, "imports", import_id, "status", &status)?;
+            return Err(StorageError::Group(GroupRefusal::ImportOpen {
+                import_id,
+                status,
+            }));
         }
         let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM customers WHERE group_id = $1")
             .bind(id)
             .fetch_one(&mut *tx)
             .await?;
         let target = match reassign_to {
-            Some(t) if t == id => {
-                return Err(StorageError::Conflict(
-                    "cannot reassign a group to itself".into(),
-                ));
+            Some(t) if t == id || !locked.iter().any(|(g, _)| *g == t) => {
+                return Err(StorageError::Group(GroupRefusal::Unknown(t)));
             }
-            Some(t) => {
-                let ok: Option<(i64,)> =
-                    sqlx::query_as("SELECT id FROM customer_groups WHERE id = $1")
-                        .bind(t)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                if ok.is_none() {
-                    return Err(StorageError::Conflict(format!(
-                        "the group {t} to reassign to does not exist"
-                    )));
-                }
-                t
-            }
+            Some(t) => t,
             None if count > 0 => {
-                return Err(StorageError::Conflict(format!(
-                    "the group has {count} customers: pass reassign_to to move them first"
-                )));
+                return Err(StorageError::Group(GroupRefusal::HasCustomers(count)));
             }
-            None => default_id,
+            None => Self::default_group_in(&mut tx).await?,
         };
         sqlx::query("UPDATE customers SET group_id = $1 WHERE group_id = $2")
             .bind(target)
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        // Only finished imports are left naming the group: they keep a group that exists.
         sqlx::query("UPDATE imports SET group_id = $1 WHERE group_id = $2")
             .bind(target)
             .bind(id)
@@ -181,12 +197,29 @@ where
     }
 
     async fn default_group_id(&self) -> Result<Id> {
-        let (id,): (i64,) =
-            sqlx::query_as("SELECT id FROM customer_groups WHERE name_key = 'default'")
-                .fetch_one(&self.read)
-                .await?;
-        Ok(id)
+        let found: Option<(i64,)> = sqlx::query_as(DEFAULT_GROUP_SQL)
+            .fetch_optional(&self.read)
+            .await?;
+        match found {
+            Some((id,)) => Ok(id),
+            // A database where `Default` was renamed before that was refused: give it back.
+            None => {
+                let mut tx = self.begin_write().await?;
+                let id = Self::group_id_for_name(&mut tx, "Default").await?;
+                tx.commit().await?;
+                Ok(id)
+            }
+        }
     }
+}
+
+/// The key of the `Default` group, which always exists.
+const DEFAULT_KEY: &str = "default";
+
+const DEFAULT_GROUP_SQL: &str = "SELECT id FROM customer_groups WHERE name_key = 'default'";
+
+fn name_taken(name: &str) -> StorageError {
+    StorageError::Group(GroupRefusal::NameTaken(name.trim().to_owned()))
 }
 
 impl<E> Store<E>
@@ -202,6 +235,17 @@ where
     String: Type<E> + for<'q> Encode<'q, E> + for<'r> Decode<'r, E>,
     DateTime<Utc>: Type<E> + for<'q> Encode<'q, E> + for<'r> Decode<'r, E>,
 {
+    /// The `Default` group's id, read inside a write transaction.
+    async fn default_group_in(tx: &mut Tx<E>) -> Result<Id> {
+        let found: Option<(i64,)> = sqlx::query_as(DEFAULT_GROUP_SQL)
+            .fetch_optional(&mut **tx)
+            .await?;
+        match found {
+            Some((id,)) => Ok(id),
+            None => Self::group_id_for_name(tx, "Default").await,
+        }
+    }
+
     /// The id of the group with this name, created if missing.
     pub(super) async fn group_id_for_name(tx: &mut Tx<E>, name: &str) -> Result<Id> {
         let key = group_key(name);

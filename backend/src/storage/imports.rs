@@ -9,8 +9,8 @@ use sqlx::{QueryBuilder, Row};
 use super::apply::INSERT_CHUNK;
 use super::engine::{Engine, Store, Tx};
 use super::{
-    CommitOutcome, ErrorReportRow, NewBatch, PutBatch, Result, StorageError, StoredRow,
-    parse_stored,
+    CommitOutcome, ErrorReportRow, GroupRefusal, NewBatch, PutBatch, Result, StorageError,
+    StoredRow, parse_stored,
 };
 
 const IMPORT_COLUMNS: &str = "id, file_name, status, group_id, on_duplicate, received, processed, \
@@ -149,7 +149,15 @@ where
         .bind(source_path)
         .bind(now)
         .fetch_one(&mut *tx)
-        .await?;
+        .await
+        .map_err(|e| match e {
+            // The group was deleted since the caller looked it up: the foreign key's check
+            // waits for a deleting transaction, so this is where that race ends.
+            sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
+                StorageError::Group(GroupRefusal::Unknown(group_id))
+            }
+            other => other.into(),
+        })?;
         if status == ImportStatus::Queued {
             sqlx::query("INSERT INTO jobs (kind, import_id, status, created_at) VALUES ('import', $1, 'queued', $2)")
                 .bind(row.id)
@@ -239,9 +247,9 @@ where
                     .push_bind(seq)
                     .push_bind(e.line as i64)
                     .push_bind(e.error.field.as_str())
-                    .push_bind(e.value.clone())
+                    .push_bind(without_nul(&e.value))
                     .push_bind(e.error.code.as_str())
-                    .push_bind(e.error.message.clone());
+                    .push_bind(without_nul(&e.error.message));
             });
             E::built(&mut qb).execute(&mut *tx).await?;
         }
@@ -459,4 +467,10 @@ where
         .await?
         .ok_or(StorageError::NotFound)
     }
+}
+
+/// A reported value or message as stored: a rejected cell is kept as sent, but PostgreSQL
+/// refuses NUL in text (a batch holding one answered 500), so both engines drop it.
+fn without_nul(s: &str) -> String {
+    s.replace('\0', "")
 }

@@ -35,6 +35,43 @@ pub enum CommitOutcome {
     NotFound,
 }
 
+/// Why a change to a group was refused (`StorageError::Group`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum GroupRefusal {
+    /// Another group has this name (compared case-insensitively).
+    NameTaken(String),
+    /// `Default` is where customers without a group go: it keeps its name and stays.
+    IsDefault,
+    /// Deleting without `reassign_to` a group that has customers.
+    HasCustomers(i64),
+    /// Deleting a group that an import not finished yet (receiving, queued or running)
+    /// puts its customers into.
+    ImportOpen { import_id: Id, status: ImportStatus },
+    /// The group named (`reassign_to`, an import's or a customer's group) does not exist,
+    /// or is the group being deleted.
+    Unknown(Id),
+}
+
+impl std::fmt::Display for GroupRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NameTaken(name) => write!(f, "a group named {name} already exists"),
+            Self::IsDefault => {
+                f.write_str("the Default group keeps its name and cannot be deleted")
+            }
+            Self::HasCustomers(n) => write!(f, "the group has {n} customers"),
+            Self::ImportOpen { import_id, status } => {
+                write!(
+                    f,
+                    "import {import_id} ({}) targets the group",
+                    status.as_str()
+                )
+            }
+            Self::Unknown(id) => write!(f, "there is no group {id}"),
+        }
+    }
+}
+
 /// A queue job claimed by one worker, with the import settings it needs.
 #[derive(Debug, Clone)]
 pub struct ClaimedJob {

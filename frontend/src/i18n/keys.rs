@@ -126,6 +126,8 @@ pub enum Key {
     GroupsMoveTo,
     GroupsName,
     GroupsNewName,
+    GroupsRefusedDefault,
+    GroupsRefusedImportOpen,
     GroupsRename,
     GroupsSave,
     ImportAuto,
@@ -149,7 +151,7 @@ pub enum Key {
 
 impl Key {
     /// Every key, for tests that look at all of them.
-    pub const ALL: [Key; 140] = [
+    pub const ALL: [Key; 142] = [
         Key::AppName,
         Key::NavCustomers,
         Key::NavGroups,
@@ -271,6 +273,8 @@ impl Key {
         Key::GroupsMoveTo,
         Key::GroupsName,
         Key::GroupsNewName,
+        Key::GroupsRefusedDefault,
+        Key::GroupsRefusedImportOpen,
         Key::GroupsRename,
         Key::GroupsSave,
         Key::ImportAuto,
@@ -464,6 +468,14 @@ impl Key {
             Key::GroupsMoveTo => ("Move customers of", "Премести клиентите на"),
             Key::GroupsName => ("Group name", "Име на групата"),
             Key::GroupsNewName => ("New group name", "Име на новата група"),
+            Key::GroupsRefusedDefault => (
+                "The Default group keeps its name and cannot be deleted: customers without a group go there.",
+                "Групата Default запазва името си и не може да бъде изтрита: в нея отиват клиентите без група.",
+            ),
+            Key::GroupsRefusedImportOpen => (
+                "An import into this group has not finished yet. Delete the group once it has finished, or cancel the import.",
+                "Импорт в тази група още не е завършил. Изтрийте групата, след като завърши, или отменете импорта.",
+            ),
             Key::GroupsRename => ("Rename", "Преименувай"),
             Key::GroupsSave => ("Save", "Запази"),
             Key::ImportAuto => ("Detect", "Разпознай"),

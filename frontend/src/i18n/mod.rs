@@ -46,6 +46,16 @@ pub fn reason_key(reason: &str) -> Key {
     }
 }
 
+/// The text of a refused change to a group, by the server's code (`group_import_open`,
+/// `default_group`); other codes keep the server's own message.
+pub fn group_refusal_key(code: &str) -> Option<Key> {
+    match code {
+        "group_import_open" => Some(Key::GroupsRefusedImportOpen),
+        "default_group" => Some(Key::GroupsRefusedDefault),
+        _ => None,
+    }
+}
+
 /// The text of an import's or job's status.
 pub fn status_key(status: ImportStatus) -> Key {
     match status {

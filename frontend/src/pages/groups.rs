@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use shared::api::{Group, GroupName};
 
 use crate::api;
-use crate::i18n::{Key, Locale, format_count, use_t};
+use crate::i18n::{Key, Locale, format_count, group_refusal_key, use_t};
 use crate::pages::error_note::ErrorNote;
 use crate::session::Session;
 
@@ -98,7 +98,7 @@ fn GroupRow(
                     error.set(None);
                     on_change.run(());
                 }
-                Err(e) => error.set(Some(e.message)),
+                Err(e) => error.set(Some(refusal_text(t, e))),
             }
         });
     };
@@ -111,7 +111,7 @@ fn GroupRow(
                     error.set(None);
                     on_change.run(());
                 }
-                Err(e) => error.set(Some(e.message)),
+                Err(e) => error.set(Some(refusal_text(t, e))),
             }
         });
     };
@@ -142,5 +142,14 @@ fn GroupRow(
                 })}
             </td>
         </tr>
+    }
+}
+
+/// A refused rename or delete in the chosen language where the UI knows the server's code;
+/// otherwise the server's own message.
+fn refusal_text(t: impl Fn(Key) -> &'static str, e: api::ApiFailure) -> String {
+    match group_refusal_key(&e.code) {
+        Some(key) => t(key).to_owned(),
+        None => e.message,
     }
 }
