@@ -203,13 +203,8 @@ async fn validated(
         (None, None) => storage.default_group_id().await?,
     };
     Ok(CustomerValues {
-        first_name: draft.first_name,
-        last_name: draft.last_name,
-        full_name: draft.full_name,
-        email: draft.email.as_str().to_owned(),
-        email_key: draft.email.key().to_owned(),
-        note: draft.note,
-        accepts_marketing: draft.accepts_marketing.unwrap_or(false),
+        fields: draft.fields.into_stored(),
+        email_key: draft.email_key,
         group_id,
     })
 }

@@ -226,10 +226,15 @@ where
         if taken.is_some() {
             return Err(StorageError::Conflict(format!(
                 "a customer with the email {} already exists",
-                values.email
+                values.fields.email
             )));
         }
-        let taken = || format!("a customer with the email {} already exists", values.email);
+        let taken = || {
+            format!(
+                "a customer with the email {} already exists",
+                values.fields.email
+            )
+        };
         let ids = E::insert_customers(
             &mut tx,
             std::slice::from_ref(values),
@@ -259,7 +264,7 @@ where
         if taken.is_some() {
             return Err(StorageError::Conflict(format!(
                 "a customer with the email {} already exists",
-                values.email
+                values.fields.email
             )));
         }
         let import_id: Option<(Option<i64>,)> =
@@ -275,7 +280,12 @@ where
             values: values.clone(),
             import_id,
         };
-        let taken = || format!("a customer with the email {} already exists", values.email);
+        let taken = || {
+            format!(
+                "a customer with the email {} already exists",
+                values.fields.email
+            )
+        };
         E::update_customers(&mut tx, std::slice::from_ref(&update), Utc::now())
             .await
             .map_err(|e| StorageError::from(e).unique_violation_as(taken))?;

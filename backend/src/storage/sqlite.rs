@@ -257,13 +257,13 @@ impl Engine for Sqlite {
                  note, accepts_marketing, group_id, import_id, search_text, created_at, updated_at) ",
             );
             qb.push_values(chunk, |mut b, v| {
-                b.push_bind(v.first_name.clone())
-                    .push_bind(v.last_name.clone())
-                    .push_bind(v.full_name.clone())
-                    .push_bind(v.email.clone())
+                b.push_bind(v.fields.first_name.clone())
+                    .push_bind(v.fields.last_name.clone())
+                    .push_bind(v.fields.full_name.clone())
+                    .push_bind(v.fields.email.clone())
                     .push_bind(v.email_key.clone())
-                    .push_bind(v.note.clone())
-                    .push_bind(v.accepts_marketing)
+                    .push_bind(v.fields.note.clone())
+                    .push_bind(v.fields.accepts_marketing)
                     .push_bind(v.group_id)
                     .push_bind(import_id)
                     .push_bind(v.search_text())
@@ -336,13 +336,13 @@ impl Engine for Sqlite {
             qb.push_values(chunk, |mut b, u| {
                 let v = &u.values;
                 b.push_bind(u.id)
-                    .push_bind(v.first_name.clone())
-                    .push_bind(v.last_name.clone())
-                    .push_bind(v.full_name.clone())
-                    .push_bind(v.email.clone())
+                    .push_bind(v.fields.first_name.clone())
+                    .push_bind(v.fields.last_name.clone())
+                    .push_bind(v.fields.full_name.clone())
+                    .push_bind(v.fields.email.clone())
                     .push_bind(v.email_key.clone())
-                    .push_bind(v.note.clone())
-                    .push_bind(v.accepts_marketing)
+                    .push_bind(v.fields.note.clone())
+                    .push_bind(v.fields.accepts_marketing)
                     .push_bind(v.group_id)
                     .push_bind(v.search_text())
                     .push_bind(u.import_id);
