@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 /// whose blank cell means "not given" (a new customer then has no consent, an update with
 /// `update_non_blank` keeps the stored one).
 ///
-/// Serialised as its fields (the undo snapshot embeds it with `#[serde(flatten)]`).
+/// Serialised as its fields: [`crate::api::Customer`] and the server's undo snapshot embed
+/// it with `#[serde(flatten)]`, so their JSON objects keep the fields' keys in place.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomerFields<M = bool> {
     pub first_name: String,
@@ -45,5 +46,60 @@ impl CustomerFields<Option<bool>> {
     #[inline]
     pub fn into_stored(self) -> CustomerFields {
         self.map_consent(|c| c.unwrap_or(false))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+    use crate::api::Customer;
+
+    /// A customer's JSON is flat, its keys in the order they always had: the fields are
+    /// flattened in place. Pinned byte for byte, and read back.
+    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn a_customer_is_one_flat_json_object() {
+        let t = Utc.with_ymd_and_hms(2024, 5, 6, 7, 8, 9).unwrap();
+        let customer = Customer {
+            id: 4,
+            fields: CustomerFields {
+                first_name: "Ann".into(),
+                last_name: "Lee".into(),
+                full_name: "Ann Lee".into(),
+                email: "ann@x.io".into(),
+                note: "n".into(),
+                accepts_marketing: true,
+            },
+            group_id: 2,
+            group_name: "VIP".into(),
+            import_id: None,
+            created_at: t,
+            updated_at: t,
+        };
+        let json = r#"{"id":4,"first_name":"Ann","last_name":"Lee","full_name":"Ann Lee","email":"ann@x.io","note":"n","accepts_marketing":true,"group_id":2,"group_name":"VIP","import_id":null,"created_at":"2024-05-06T07:08:09Z","updated_at":"2024-05-06T07:08:09Z"}"#;
+        assert_eq!(serde_json::to_string(&customer).unwrap(), json);
+        assert_eq!(serde_json::from_str::<Customer>(json).unwrap(), customer);
+        // As before: a missing `import_id` reads as none.
+        let without_import = json.replace(r#""import_id":null,"#, "");
+        assert_eq!(
+            serde_json::from_str::<Customer>(&without_import).unwrap(),
+            customer
+        );
+    }
+
+    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn a_blank_consent_becomes_none_given() {
+        let row = CustomerFields {
+            first_name: "Ann".into(),
+            accepts_marketing: None,
+            ..CustomerFields::default()
+        };
+        let stored = row.clone().into_stored();
+        assert!(!stored.accepts_marketing);
+        assert_eq!(stored.first_name, "Ann");
+        assert!(row.map_consent(|c| c.unwrap_or(true)).accepts_marketing);
     }
 }

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use shared::api::{Customer, CustomerFilter, CustomerSort, Id, Page};
+use shared::customer::CustomerFields;
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, QueryBuilder, Type};
 
 use super::engine::{Engine, Store};
@@ -40,6 +41,7 @@ fn order_by(sort: CustomerSort) -> &'static str {
     }
 }
 
+/// A customer as [`CUSTOMER_COLUMNS`] reads it; `From` is the one conversion to the API's.
 #[derive(sqlx::FromRow)]
 struct CustomerRow {
     id: i64,
@@ -60,12 +62,14 @@ impl From<CustomerRow> for Customer {
     fn from(r: CustomerRow) -> Self {
         Customer {
             id: r.id,
-            first_name: r.first_name,
-            last_name: r.last_name,
-            full_name: r.full_name,
-            email: r.email,
-            note: r.note,
-            accepts_marketing: r.accepts_marketing,
+            fields: CustomerFields {
+                first_name: r.first_name,
+                last_name: r.last_name,
+                full_name: r.full_name,
+                email: r.email,
+                note: r.note,
+                accepts_marketing: r.accepts_marketing,
+            },
             group_id: r.group_id,
             group_name: r.group_name,
             import_id: r.import_id,

@@ -7,6 +7,7 @@ pub use lanes::lane_of;
 
 use chrono::{DateTime, Utc};
 use shared::api::{CustomerFilter, Id};
+use shared::export::ExportRecord;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::query::{Query, QueryAs};
 use sqlx::{Database, FromRow, Pool, Postgres, QueryBuilder};
@@ -101,13 +102,15 @@ impl Engine for Postgres {
                 )| {
                     ExportRow {
                         id,
-                        first_name,
-                        last_name,
-                        email,
-                        note,
-                        accepts_marketing,
                         group_id,
-                        created_at,
+                        record: ExportRecord {
+                            first_name,
+                            last_name,
+                            email,
+                            note,
+                            accepts_marketing,
+                            created_at,
+                        },
                     }
                 },
             )

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use shared::api::{CustomerFilter, Id};
+use shared::export::ExportRecord;
 use sqlx::query::{Query, QueryAs};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Connection, Database, FromRow, Pool, QueryBuilder, Sqlite, SqlitePool};
@@ -372,13 +373,15 @@ fn export_rows_from_json(json: &str) -> Result<Vec<ExportRow>> {
                     .with_timezone(&Utc);
                 Ok(ExportRow {
                     id,
-                    first_name,
-                    last_name,
-                    email,
-                    note,
-                    accepts_marketing: accepts != 0,
                     group_id,
-                    created_at,
+                    record: ExportRecord {
+                        first_name,
+                        last_name,
+                        email,
+                        note,
+                        accepts_marketing: accepts != 0,
+                        created_at,
+                    },
                 })
             },
         )

@@ -32,7 +32,7 @@ async fn emails(storage: &SqliteStorage, q: &str) -> Vec<String> {
         .list_customers(&filter, CustomerSort::Email, 1, 100)
         .await
         .unwrap();
-    let found: Vec<String> = page.items.into_iter().map(|c| c.email).collect();
+    let found: Vec<String> = page.items.into_iter().map(|c| c.fields.email).collect();
     assert_eq!(page.total, found.len() as i64, "{q}");
     found
 }
@@ -53,7 +53,7 @@ async fn exported(storage: &SqliteStorage, q: &str, span: i64) -> Vec<String> {
             .await
             .unwrap();
         assert!(page.iter().all(|r| r.id > after && r.id <= after + span));
-        found.extend(page.into_iter().map(|r| r.email));
+        found.extend(page.into_iter().map(|r| r.record.email));
     }
     found.sort();
     found
