@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use futures::StreamExt;
 use shared::api::{CustomerFilter, Id};
-use shared::export::{ExportOptions, ExportRecord};
+use shared::export::ExportOptions;
 
 use crate::storage::{Storage, StorageError};
 
@@ -139,17 +139,9 @@ async fn write_export_pages(
         let out = crate::cpu::heavy(|| {
             let mut out = Vec::with_capacity(page.len() * 112);
             for r in &page {
-                let record = ExportRecord {
-                    first_name: &r.first_name,
-                    last_name: &r.last_name,
-                    email: &r.email,
-                    note: &r.note,
-                    accepts_marketing: r.accepts_marketing,
-                    // A group deleted since the page was read: its customers moved.
-                    group_name: groups.get(&r.group_id).map_or("", String::as_str),
-                    created_at: r.created_at,
-                };
-                shared::export::write_export_record(&record, opts, &mut out);
+                // A group deleted since the page was read: its customers moved.
+                let group_name = groups.get(&r.group_id).map_or("", String::as_str);
+                shared::export::write_export_record(&r.record, group_name, opts, &mut out);
             }
             out
         });

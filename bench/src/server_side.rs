@@ -333,14 +333,14 @@ async fn bare_insert_sqlite(rows: &[BatchRow], samples: &mut Samples) -> Result<
                  group_id, import_id, search_text, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 1, NULL, $8, $9, $9) \
                  ON CONFLICT (email_key) DO NOTHING",
             )
-            .bind(&d.first_name)
-            .bind(&d.last_name)
-            .bind(&d.full_name)
-            .bind(d.email.as_str())
-            .bind(d.email.key())
-            .bind(&d.note)
-            .bind(d.accepts_marketing.unwrap_or(false))
-            .bind(format!("{} {}", d.full_name, d.email.as_str()).to_lowercase())
+            .bind(&d.fields.first_name)
+            .bind(&d.fields.last_name)
+            .bind(&d.fields.full_name)
+            .bind(&d.fields.email)
+            .bind(&d.email_key)
+            .bind(&d.fields.note)
+            .bind(d.fields.accepts_marketing.unwrap_or(false))
+            .bind(format!("{} {}", d.fields.full_name, d.fields.email).to_lowercase())
             .bind(now)
             .execute(&mut *tx)
             .await?;

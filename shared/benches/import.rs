@@ -110,12 +110,7 @@ fn export(c: &mut Criterion) {
         .enumerate()
         .map(|(i, d)| Customer {
             id: i as i64 + 1,
-            first_name: d.first_name,
-            last_name: d.last_name,
-            full_name: d.full_name,
-            email: d.email.as_str().to_string(),
-            note: d.note,
-            accepts_marketing: d.accepts_marketing.unwrap_or(false),
+            fields: d.fields.into_stored(),
             group_id: 1,
             group_name: d.group.unwrap_or_else(|| "Default".into()),
             import_id: None,

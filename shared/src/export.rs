@@ -99,45 +99,56 @@ pub fn write_export_header(opts: &ExportOptions, out: &mut Vec<u8>) {
     terminator(&mut w, out);
 }
 
-/// One exported customer's cells, borrowed: what [`write_export_record`] writes.
-pub struct ExportRecord<'a> {
-    pub first_name: &'a str,
-    pub last_name: &'a str,
-    pub email: &'a str,
-    pub note: &'a str,
+/// One exported customer's cells besides its group (which the caller names), in
+/// [`EXPORT_HEADER`]'s order: the customer's fields less the full name, and when it was
+/// created. Owned (`String`) in a page read from storage, borrowed (`&str`) from a
+/// [`Customer`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportRecord<S = String> {
+    pub first_name: S,
+    pub last_name: S,
+    pub email: S,
+    pub note: S,
     pub accepts_marketing: bool,
-    pub group_name: &'a str,
     pub created_at: DateTime<Utc>,
+}
+
+impl<'a> From<&'a Customer> for ExportRecord<&'a str> {
+    fn from(c: &'a Customer) -> Self {
+        let f = &c.fields;
+        ExportRecord {
+            first_name: &f.first_name,
+            last_name: &f.last_name,
+            email: &f.email,
+            note: &f.note,
+            accepts_marketing: f.accepts_marketing,
+            created_at: c.created_at,
+        }
+    }
 }
 
 /// Writes one customer as a record.
 pub fn write_export_row(c: &Customer, opts: &ExportOptions, out: &mut Vec<u8>) {
-    write_export_record(
-        &ExportRecord {
-            first_name: &c.first_name,
-            last_name: &c.last_name,
-            email: &c.email,
-            note: &c.note,
-            accepts_marketing: c.accepts_marketing,
-            group_name: &c.group_name,
-            created_at: c.created_at,
-        },
-        opts,
-        out,
-    );
+    write_export_record(&ExportRecord::from(c), &c.group_name, opts, out);
 }
 
-/// Writes one record of the export (the columns of [`EXPORT_HEADER`]).
-pub fn write_export_record(r: &ExportRecord<'_>, opts: &ExportOptions, out: &mut Vec<u8>) {
+/// Writes one record of the export (the columns of [`EXPORT_HEADER`]), its group named
+/// `group_name`.
+pub fn write_export_record<S: AsRef<str>>(
+    r: &ExportRecord<S>,
+    group_name: &str,
+    opts: &ExportOptions,
+    out: &mut Vec<u8>,
+) {
     let mut w = writer(opts);
     let created = r.created_at.to_rfc3339_opts(SecondsFormat::Secs, true);
     let cells: [&str; 7] = [
-        r.first_name,
-        r.last_name,
-        r.email,
-        r.note,
+        r.first_name.as_ref(),
+        r.last_name.as_ref(),
+        r.email.as_ref(),
+        r.note.as_ref(),
         if r.accepts_marketing { "yes" } else { "no" },
-        r.group_name,
+        group_name,
         &created,
     ];
     for (i, cell) in cells.iter().enumerate() {
@@ -162,18 +173,21 @@ pub fn write_csv_record(cells: &[&str], delimiter: u8, out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::customer::CustomerFields;
     use chrono::{TimeZone, Utc};
 
     pub(crate) fn customer(first: &str, note: &str) -> Customer {
         let t = Utc.with_ymd_and_hms(2024, 5, 6, 7, 8, 9).unwrap();
         Customer {
             id: 1,
-            first_name: first.into(),
-            last_name: "Petrov".into(),
-            full_name: format!("{first} Petrov"),
-            email: "ivan@x.bg".into(),
-            note: note.into(),
-            accepts_marketing: true,
+            fields: CustomerFields {
+                first_name: first.into(),
+                last_name: "Petrov".into(),
+                full_name: format!("{first} Petrov"),
+                email: "ivan@x.bg".into(),
+                note: note.into(),
+                accepts_marketing: true,
+            },
             group_id: 1,
             group_name: "Default".into(),
             import_id: None,

@@ -5,6 +5,8 @@
 //! Invariant: no I/O, no async runtime, no web framework. It builds for native and wasm32.
 //!
 //! - [`api`]: the HTTP DTOs.
+//! - [`customer`]: a customer's own values (`CustomerFields`), which every other shape of a
+//!   customer embeds or converts from.
 //! - [`codes`] and [`field`]: what a `FieldError` names, as enums serialised as the
 //!   contract's strings.
 //! - [`rules`]: validation of one record (`validate_row`, `Email`, `parse_consent`).
@@ -18,6 +20,7 @@
 
 pub mod api;
 pub mod codes;
+pub mod customer;
 pub mod export;
 pub mod field;
 pub mod import;

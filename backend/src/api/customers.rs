@@ -171,20 +171,20 @@ async fn validated(
             (Some(f.to_owned()), Some(l.to_owned()))
         }
         _ => (
-            pick(&input.first_name, base.map(|b| &b.first_name)),
-            pick(&input.last_name, base.map(|b| &b.last_name)),
+            pick(&input.first_name, base.map(|b| &b.fields.first_name)),
+            pick(&input.last_name, base.map(|b| &b.fields.last_name)),
         ),
     };
     let row = BatchRow {
         line: 0,
         first_name,
         last_name,
-        email: pick(&input.email, base.map(|b| &b.email)),
-        note: pick(&input.note, base.map(|b| &b.note)),
+        email: pick(&input.email, base.map(|b| &b.fields.email)),
+        note: pick(&input.note, base.map(|b| &b.fields.note)),
         accepts_marketing: input
             .accepts_marketing
             .clone()
-            .or(base.map(|b| shared::api::Consent::Bool(b.accepts_marketing))),
+            .or(base.map(|b| shared::api::Consent::Bool(b.fields.accepts_marketing))),
         group: None,
     };
     let draft = shared::rules::validate_row(&row).map_err(|errors| {
@@ -206,13 +206,8 @@ async fn validated(
         (None, None) => storage.default_group_id().await?,
     };
     Ok(CustomerValues {
-        first_name: draft.first_name,
-        last_name: draft.last_name,
-        full_name: draft.full_name,
-        email: draft.email.as_str().to_owned(),
-        email_key: draft.email.key().to_owned(),
-        note: draft.note,
-        accepts_marketing: draft.accepts_marketing.unwrap_or(false),
+        fields: draft.fields.into_stored(),
+        email_key: draft.email_key,
         group_id,
     })
 }

@@ -2,6 +2,7 @@
 
 use sha2::{Digest, Sha256};
 use shared::api::{BatchRequest, BatchResponse, BatchRow, Consent, Field, FieldError, RejectedRow};
+use shared::customer::CustomerFields;
 
 use super::records::{NewBatch, StoredError, StoredRow};
 
@@ -57,16 +58,18 @@ pub fn reader_row(row: BatchRow, email_key: String) -> StoredRow {
     let last_name = row.last_name.unwrap_or_default();
     StoredRow {
         line: row.line,
-        full_name: shared::rules::join_name(&first_name, &last_name),
-        first_name,
-        last_name,
-        email: row.email.unwrap_or_default(),
-        email_key,
-        note: row.note.unwrap_or_default(),
-        accepts_marketing: match row.accepts_marketing {
-            Some(Consent::Bool(b)) => Some(b),
-            _ => None,
+        fields: CustomerFields {
+            full_name: shared::rules::join_name(&first_name, &last_name),
+            first_name,
+            last_name,
+            email: row.email.unwrap_or_default(),
+            note: row.note.unwrap_or_default(),
+            accepts_marketing: match row.accepts_marketing {
+                Some(Consent::Bool(b)) => Some(b),
+                _ => None,
+            },
         },
+        email_key,
         group: row.group.filter(|g| !g.is_empty()),
     }
 }

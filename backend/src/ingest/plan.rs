@@ -19,6 +19,7 @@
 use std::collections::HashMap;
 
 use shared::api::{Id, OnDuplicate};
+use shared::customer::CustomerFields;
 
 use super::records::{CustomerSnapshot, CustomerUpdate, CustomerValues, StoredRow};
 
@@ -81,13 +82,8 @@ pub fn values_of(
     default_group: Id,
 ) -> CustomerValues {
     CustomerValues {
-        first_name: row.first_name.clone(),
-        last_name: row.last_name.clone(),
-        full_name: row.full_name.clone(),
-        email: row.email.clone(),
+        fields: row.fields.clone().into_stored(),
         email_key: row.email_key.clone(),
-        note: row.note.clone(),
-        accepts_marketing: row.accepts_marketing.unwrap_or(false),
         group_id: row
             .group
             .as_deref()
@@ -97,16 +93,20 @@ pub fn values_of(
 }
 
 /// The stored values with the row's non-blank ones over them (`UpdateNonBlank`).
+/// Each field decides here (a new field must too: the struct is built whole).
 fn merge_non_blank(row: &StoredRow, new: CustomerValues, old: &CustomerSnapshot) -> CustomerValues {
     let pick = |new: String, old: &str| if new.is_empty() { old.to_owned() } else { new };
+    let (n, o) = (new.fields, &old.fields);
     CustomerValues {
-        first_name: pick(new.first_name, &old.first_name),
-        last_name: pick(new.last_name, &old.last_name),
-        full_name: pick(new.full_name, &old.full_name),
-        email: new.email,
+        fields: CustomerFields {
+            first_name: pick(n.first_name, &o.first_name),
+            last_name: pick(n.last_name, &o.last_name),
+            full_name: pick(n.full_name, &o.full_name),
+            email: n.email,
+            note: pick(n.note, &o.note),
+            accepts_marketing: row.fields.accepts_marketing.unwrap_or(o.accepts_marketing),
+        },
         email_key: new.email_key,
-        note: pick(new.note, &old.note),
-        accepts_marketing: row.accepts_marketing.unwrap_or(old.accepts_marketing),
         group_id: if names_group(row) {
             new.group_id
         } else {
@@ -221,25 +221,29 @@ mod tests {
     fn row(line: u64, email: &str, first: &str, note: &str) -> StoredRow {
         StoredRow {
             line,
-            first_name: first.into(),
-            last_name: String::new(),
-            full_name: first.into(),
-            email: email.into(),
+            fields: CustomerFields {
+                first_name: first.into(),
+                last_name: String::new(),
+                full_name: first.into(),
+                email: email.into(),
+                note: note.into(),
+                accepts_marketing: None,
+            },
             email_key: email.to_lowercase(),
-            note: note.into(),
-            accepts_marketing: None,
             group: None,
         }
     }
 
     fn snapshot(email: &str, first: &str) -> CustomerSnapshot {
         CustomerSnapshot {
-            first_name: first.into(),
-            last_name: "Stored".into(),
-            full_name: format!("{first} Stored"),
-            email: email.into(),
-            note: "kept".into(),
-            accepts_marketing: true,
+            fields: CustomerFields {
+                first_name: first.into(),
+                last_name: "Stored".into(),
+                full_name: format!("{first} Stored"),
+                email: email.into(),
+                note: "kept".into(),
+                accepts_marketing: true,
+            },
             group_id: VIP,
             import_id: None,
         }
@@ -280,7 +284,7 @@ mod tests {
             assert_eq!(p.insert[0].1.email_key, "ann@example.com");
             assert_eq!(p.insert[0].1.group_id, VIP);
             assert_eq!(p.insert[1].1.group_id, DEFAULT_GROUP);
-            assert!(!p.insert[1].1.accepts_marketing);
+            assert!(!p.insert[1].1.fields.accepts_marketing);
             assert_eq!(
                 (p.update.len(), p.undo.len(), p.updated, p.skipped),
                 (0, 0, 0, 0)
@@ -318,13 +322,13 @@ mod tests {
         assert_eq!(p.update.len(), 1);
         let u = &p.update[0];
         assert_eq!((u.id, u.import_id), (100, Some(IMPORT)));
-        assert_eq!(u.values.first_name, "Ann");
+        assert_eq!(u.values.fields.first_name, "Ann");
         assert_eq!(
-            u.values.last_name, "",
+            u.values.fields.last_name, "",
             "a blank cell overwrites with Update"
         );
-        assert_eq!(u.values.note, "");
-        assert!(!u.values.accepts_marketing);
+        assert_eq!(u.values.fields.note, "");
+        assert!(!u.values.fields.accepts_marketing);
         assert_eq!(u.values.group_id, DEFAULT_GROUP);
         assert_eq!(
             p.undo,
@@ -338,7 +342,7 @@ mod tests {
     #[test]
     fn update_non_blank_overwrites_only_the_cells_that_have_a_value() {
         let mut r = row(2, "ann@example.com", "Ann", "");
-        r.accepts_marketing = Some(false);
+        r.fields.accepts_marketing = Some(false);
         let p = run(
             &[r],
             one_stored("ann@example.com", false),
@@ -346,11 +350,14 @@ mod tests {
         );
         assert_eq!((p.updated, p.skipped), (1, 0));
         let v = &p.update[0].values;
-        assert_eq!(v.first_name, "Ann");
-        assert_eq!(v.full_name, "Ann");
-        assert_eq!(v.last_name, "Stored", "a blank cell keeps the stored value");
-        assert_eq!(v.note, "kept");
-        assert!(!v.accepts_marketing, "a given consent overwrites");
+        assert_eq!(v.fields.first_name, "Ann");
+        assert_eq!(v.fields.full_name, "Ann");
+        assert_eq!(
+            v.fields.last_name, "Stored",
+            "a blank cell keeps the stored value"
+        );
+        assert_eq!(v.fields.note, "kept");
+        assert!(!v.fields.accepts_marketing, "a given consent overwrites");
         assert_eq!(v.group_id, VIP, "no group named: the stored group stays");
         assert_eq!(p.undo.len(), 1);
 
@@ -364,7 +371,11 @@ mod tests {
         );
         let v = &p.update[0].values;
         assert_eq!(
-            (v.first_name.as_str(), v.accepts_marketing, v.group_id),
+            (
+                v.fields.first_name.as_str(),
+                v.fields.accepts_marketing,
+                v.group_id
+            ),
             ("Old", true, VIP)
         );
         let mut stored = one_stored("ann@example.com", false);
@@ -391,7 +402,7 @@ mod tests {
             assert_eq!((p.updated, p.skipped), (0, 1), "{mode:?}");
             assert_eq!(p.update.len(), 1);
             // The later row wins entirely: blank cells overwrite too.
-            assert_eq!(p.update[0].values.note, "");
+            assert_eq!(p.update[0].values.fields.note, "");
             assert!(
                 p.undo.is_empty(),
                 "its first record already holds the values before"
@@ -412,7 +423,7 @@ mod tests {
         let inserted: Vec<(usize, &str)> = p
             .insert
             .iter()
-            .map(|(i, v)| (*i, v.first_name.as_str()))
+            .map(|(i, v)| (*i, v.fields.first_name.as_str()))
             .collect();
         assert_eq!(inserted, vec![(1, "Bob"), (3, "Third")]);
         assert_eq!(p.skipped, 2);
@@ -426,7 +437,7 @@ mod tests {
             (p.insert.len(), p.update.len(), p.updated, p.skipped),
             (1, 1, 1, 2)
         );
-        assert_eq!(p.update[0].values.first_name, "Third");
+        assert_eq!(p.update[0].values.fields.first_name, "Third");
     }
 
     #[test]
@@ -464,8 +475,8 @@ mod tests {
         )
             .prop_map(|(e, first, note, consent, group)| {
                 let mut r = row(0, EMAILS[e], first, note);
-                r.last_name = first.to_lowercase();
-                r.accepts_marketing = consent;
+                r.fields.last_name = first.to_lowercase();
+                r.fields.accepts_marketing = consent;
                 r.group = group.map(str::to_owned);
                 r
             })
@@ -492,10 +503,10 @@ mod tests {
 
     fn values(v: &CustomerValues) -> Values {
         (
-            v.first_name.clone(),
-            v.last_name.clone(),
-            v.note.clone(),
-            v.accepts_marketing,
+            v.fields.first_name.clone(),
+            v.fields.last_name.clone(),
+            v.fields.note.clone(),
+            v.fields.accepts_marketing,
             v.group_id,
         )
     }
@@ -519,7 +530,7 @@ mod tests {
                 .filter_map(|(i, s)| s.as_ref().map(|s| (i, s)))
                 .map(|(i, (written, first, consent))| {
                     let mut values = snapshot(EMAILS[i], first);
-                    values.accepts_marketing = *consent;
+                    values.fields.accepts_marketing = *consent;
                     (EMAILS[i].to_owned(), Stored { id: 100 + i as Id, values, written_by_import: *written })
                 })
                 .collect();
@@ -536,8 +547,9 @@ mod tests {
                     continue;
                 }
                 let group = match r.group.as_deref() { Some("VIP") => VIP, _ => DEFAULT_GROUP };
-                let full: Values = (r.first_name.clone(), r.last_name.clone(), r.note.clone(),
-                    r.accepts_marketing == Some(true), group);
+                let f = &r.fields;
+                let full: Values = (f.first_name.clone(), f.last_name.clone(), f.note.clone(),
+                    f.accepts_marketing == Some(true), group);
                 match store.get(&r.email_key) {
                     None => { created += 1; expect.insert(r.email_key.clone(), full); }
                     Some(s) if s.written_by_import => { skipped += 1; expect.insert(r.email_key.clone(), full); }
@@ -547,8 +559,9 @@ mod tests {
                         undo_ids.push(s.id);
                         let v = if mode == OnDuplicate::Update { full } else {
                             let or = |new: &str, old: &str| if new.is_empty() { old.to_owned() } else { new.to_owned() };
-                            (or(&r.first_name, &s.values.first_name), or(&r.last_name, &s.values.last_name),
-                             or(&r.note, &s.values.note), r.accepts_marketing.unwrap_or(s.values.accepts_marketing),
+                            let o = &s.values.fields;
+                            (or(&f.first_name, &o.first_name), or(&f.last_name, &o.last_name),
+                             or(&f.note, &o.note), f.accepts_marketing.unwrap_or(o.accepts_marketing),
                              if r.group.as_deref() == Some("VIP") { VIP } else { s.values.group_id })
                         };
                         expect.insert(r.email_key.clone(), v);

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use shared::api::{Customer, CustomerFilter, CustomerSort, Id, Page};
+use shared::customer::CustomerFields;
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, QueryBuilder, Type};
 
 use super::engine::{Engine, Store};
@@ -41,6 +42,7 @@ fn order_by(sort: CustomerSort) -> &'static str {
     }
 }
 
+/// A customer as [`CUSTOMER_COLUMNS`] reads it; `From` is the one conversion to the API's.
 #[derive(sqlx::FromRow)]
 struct CustomerRow {
     id: i64,
@@ -61,12 +63,14 @@ impl From<CustomerRow> for Customer {
     fn from(r: CustomerRow) -> Self {
         Customer {
             id: r.id,
-            first_name: r.first_name,
-            last_name: r.last_name,
-            full_name: r.full_name,
-            email: r.email,
-            note: r.note,
-            accepts_marketing: r.accepts_marketing,
+            fields: CustomerFields {
+                first_name: r.first_name,
+                last_name: r.last_name,
+                full_name: r.full_name,
+                email: r.email,
+                note: r.note,
+                accepts_marketing: r.accepts_marketing,
+            },
             group_id: r.group_id,
             group_name: r.group_name,
             import_id: r.import_id,
@@ -230,10 +234,15 @@ where
         if taken.is_some() {
             return Err(StorageError::Conflict(format!(
                 "a customer with the email {} already exists",
-                values.email
+                values.fields.email
             )));
         }
-        let taken = || format!("a customer with the email {} already exists", values.email);
+        let taken = || {
+            format!(
+                "a customer with the email {} already exists",
+                values.fields.email
+            )
+        };
         let ids = E::insert_customers(
             &mut tx,
             std::slice::from_ref(values),
@@ -263,7 +272,7 @@ where
         if taken.is_some() {
             return Err(StorageError::Conflict(format!(
                 "a customer with the email {} already exists",
-                values.email
+                values.fields.email
             )));
         }
         let import_id: Option<(Option<i64>,)> =
@@ -279,7 +288,12 @@ where
             values: values.clone(),
             import_id,
         };
-        let taken = || format!("a customer with the email {} already exists", values.email);
+        let taken = || {
+            format!(
+                "a customer with the email {} already exists",
+                values.fields.email
+            )
+        };
         E::update_customers(&mut tx, std::slice::from_ref(&update), Utc::now())
             .await
             .map_err(|e| StorageError::from(e).unique_violation_as(taken))?;

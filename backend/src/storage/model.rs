@@ -5,8 +5,8 @@
 //! crosses HTTP (the API answers with `shared::api` types). The database's own row shapes
 //! stay private to the storage modules.
 
-use chrono::{DateTime, Utc};
 use shared::api::{Id, ImportStatus, OnDuplicate};
+use shared::export::ExportRecord;
 
 /// What storing a batch did.
 #[derive(Debug, Clone, PartialEq)]
@@ -152,16 +152,11 @@ pub struct ErrorReportRow {
     pub message: String,
 }
 
-/// A customer as the export writes it: its id (the export pages by id) and its cells, the
-/// group as an id (the export names it from a map of the groups).
+/// A customer as the export writes it: its id (the export pages by id), its cells, and
+/// its group as an id (the export names it from a map of the groups).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExportRow {
     pub id: Id,
-    pub first_name: String,
-    pub last_name: String,
-    pub email: String,
-    pub note: String,
-    pub accepts_marketing: bool,
     pub group_id: Id,
-    pub created_at: DateTime<Utc>,
+    pub record: ExportRecord,
 }

@@ -8,6 +8,7 @@ pub use lanes::lane_of;
 
 use chrono::{DateTime, Utc};
 use shared::api::{CustomerFilter, Id};
+use shared::export::ExportRecord;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::query::{Query, QueryAs};
 use sqlx::{Database, FromRow, Pool, Postgres, QueryBuilder};
@@ -117,13 +118,15 @@ impl Engine for Postgres {
                 )| {
                     ExportRow {
                         id,
-                        first_name,
-                        last_name,
-                        email,
-                        note,
-                        accepts_marketing,
                         group_id,
-                        created_at,
+                        record: ExportRecord {
+                            first_name,
+                            last_name,
+                            email,
+                            note,
+                            accepts_marketing,
+                            created_at,
+                        },
                     }
                 },
             )
@@ -161,15 +164,15 @@ impl Engine for Postgres {
                     group_id, search_text, id) \
              ON CONFLICT (email_key) DO NOTHING RETURNING id, email_key",
         )
-            .bind(column(|v| &v.first_name))
-            .bind(column(|v| &v.last_name))
-            .bind(column(|v| &v.full_name))
-            .bind(column(|v| &v.email))
+            .bind(column(|v| &v.fields.first_name))
+            .bind(column(|v| &v.fields.last_name))
+            .bind(column(|v| &v.fields.full_name))
+            .bind(column(|v| &v.fields.email))
             .bind(column(|v| &v.email_key))
-            .bind(column(|v| &v.note))
+            .bind(column(|v| &v.fields.note))
             .bind(
                 rows.iter()
-                    .map(|v| v.accepts_marketing)
+                    .map(|v| v.fields.accepts_marketing)
                     .collect::<Vec<bool>>(),
             )
             .bind(rows.iter().map(|v| v.group_id).collect::<Vec<Id>>())
@@ -251,15 +254,15 @@ impl Engine for Postgres {
              WHERE c.id = v.id",
         )
         .bind(rows.iter().map(|u| u.id).collect::<Vec<Id>>())
-        .bind(column(|u| &u.values.first_name))
-        .bind(column(|u| &u.values.last_name))
-        .bind(column(|u| &u.values.full_name))
-        .bind(column(|u| &u.values.email))
+        .bind(column(|u| &u.values.fields.first_name))
+        .bind(column(|u| &u.values.fields.last_name))
+        .bind(column(|u| &u.values.fields.full_name))
+        .bind(column(|u| &u.values.fields.email))
         .bind(column(|u| &u.values.email_key))
-        .bind(column(|u| &u.values.note))
+        .bind(column(|u| &u.values.fields.note))
         .bind(
             rows.iter()
-                .map(|u| u.values.accepts_marketing)
+                .map(|u| u.values.fields.accepts_marketing)
                 .collect::<Vec<bool>>(),
         )
         .bind(rows.iter().map(|u| u.values.group_id).collect::<Vec<Id>>())

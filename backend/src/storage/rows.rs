@@ -4,6 +4,7 @@
 //! those imports these and neither imports the other's types.
 
 use shared::api::Id;
+use shared::customer::CustomerFields;
 
 use super::{CustomerSnapshot, Result, StorageError};
 use crate::ingest::plan::Undo;
@@ -48,7 +49,9 @@ impl ImportChange {
 pub(super) const EXISTING_CUSTOMERS_SQL: &str = "SELECT id, email_key, first_name, last_name, full_name, \
     email, note, accepts_marketing, group_id, import_id FROM customers";
 
-/// A stored customer that an import row's email names, as read for the plan.
+/// A stored customer that an import row's email names, as read for the plan. Its columns
+/// are the SQL's own list (see [`EXISTING_CUSTOMERS_SQL`]); [`Self::snapshot`] is the one
+/// conversion to the domain's values.
 #[derive(sqlx::FromRow)]
 pub struct ExistingCustomer {
     pub(super) id: i64,
@@ -67,12 +70,14 @@ impl ExistingCustomer {
     /// Its values now, as the plan sees them (and undo would restore them).
     pub(super) fn snapshot(self) -> CustomerSnapshot {
         CustomerSnapshot {
-            first_name: self.first_name,
-            last_name: self.last_name,
-            full_name: self.full_name,
-            email: self.email,
-            note: self.note,
-            accepts_marketing: self.accepts_marketing,
+            fields: CustomerFields {
+                first_name: self.first_name,
+                last_name: self.last_name,
+                full_name: self.full_name,
+                email: self.email,
+                note: self.note,
+                accepts_marketing: self.accepts_marketing,
+            },
             group_id: self.group_id,
             import_id: self.import_id,
         }

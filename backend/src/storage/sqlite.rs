@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use shared::api::{CustomerFilter, Id};
+use shared::export::ExportRecord;
 use sqlx::query::{Query, QueryAs};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Connection, Database, FromRow, Pool, QueryBuilder, Sqlite, SqlitePool};
@@ -257,13 +258,13 @@ impl Engine for Sqlite {
                  note, accepts_marketing, group_id, import_id, search_text, created_at, updated_at) ",
             );
             qb.push_values(chunk, |mut b, v| {
-                b.push_bind(v.first_name.clone())
-                    .push_bind(v.last_name.clone())
-                    .push_bind(v.full_name.clone())
-                    .push_bind(v.email.clone())
+                b.push_bind(v.fields.first_name.clone())
+                    .push_bind(v.fields.last_name.clone())
+                    .push_bind(v.fields.full_name.clone())
+                    .push_bind(v.fields.email.clone())
                     .push_bind(v.email_key.clone())
-                    .push_bind(v.note.clone())
-                    .push_bind(v.accepts_marketing)
+                    .push_bind(v.fields.note.clone())
+                    .push_bind(v.fields.accepts_marketing)
                     .push_bind(v.group_id)
                     .push_bind(import_id)
                     .push_bind(v.search_text())
@@ -336,13 +337,13 @@ impl Engine for Sqlite {
             qb.push_values(chunk, |mut b, u| {
                 let v = &u.values;
                 b.push_bind(u.id)
-                    .push_bind(v.first_name.clone())
-                    .push_bind(v.last_name.clone())
-                    .push_bind(v.full_name.clone())
-                    .push_bind(v.email.clone())
+                    .push_bind(v.fields.first_name.clone())
+                    .push_bind(v.fields.last_name.clone())
+                    .push_bind(v.fields.full_name.clone())
+                    .push_bind(v.fields.email.clone())
                     .push_bind(v.email_key.clone())
-                    .push_bind(v.note.clone())
-                    .push_bind(v.accepts_marketing)
+                    .push_bind(v.fields.note.clone())
+                    .push_bind(v.fields.accepts_marketing)
                     .push_bind(v.group_id)
                     .push_bind(v.search_text())
                     .push_bind(u.import_id);
@@ -372,13 +373,15 @@ fn export_rows_from_json(json: &str) -> Result<Vec<ExportRow>> {
                     .with_timezone(&Utc);
                 Ok(ExportRow {
                     id,
-                    first_name,
-                    last_name,
-                    email,
-                    note,
-                    accepts_marketing: accepts != 0,
                     group_id,
-                    created_at,
+                    record: ExportRecord {
+                        first_name,
+                        last_name,
+                        email,
+                        note,
+                        accepts_marketing: accepts != 0,
+                        created_at,
+                    },
                 })
             },
         )

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use intake::storage::{self, CustomerValues};
 use shared::api::{ImportStatus, OnDuplicate};
+use shared::customer::CustomerFields;
 use sqlx::Connection;
 use sqlx::error::ErrorKind;
 
@@ -87,13 +88,15 @@ async fn the_database_refuses_references_to_missing_groups_and_imports() {
         assert_ne!(group, default_group);
         let customer = store
             .create_customer(&CustomerValues {
-                first_name: "Ana".into(),
-                last_name: "Petrova".into(),
-                full_name: "Ana Petrova".into(),
-                email: "ana@example.com".into(),
+                fields: CustomerFields {
+                    first_name: "Ana".into(),
+                    last_name: "Petrova".into(),
+                    full_name: "Ana Petrova".into(),
+                    email: "ana@example.com".into(),
+                    note: String::new(),
+                    accepts_marketing: true,
+                },
                 email_key: "ana@example.com".into(),
-                note: String::new(),
-                accepts_marketing: true,
                 group_id: group,
             })
             .await

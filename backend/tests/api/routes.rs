@@ -42,6 +42,49 @@ fn fill(template: &str) -> String {
     out
 }
 
+/// `Customer`'s schema is a flat twin of the type (whose fields are flattened in, see
+/// `shared::api::customer_schema`): it names exactly the keys a serialised customer has.
+#[test]
+fn the_customer_schema_names_the_keys_a_customer_has() {
+    let doc = serde_json::to_value(intake::api::openapi()).unwrap();
+    let schema = &doc["components"]["schemas"]["Customer"];
+    let mut declared: Vec<String> = schema["properties"]
+        .as_object()
+        .expect("a flat object schema")
+        .keys()
+        .cloned()
+        .collect();
+    let t = chrono::Utc::now();
+    let customer = shared::api::Customer {
+        id: 1,
+        fields: shared::customer::CustomerFields::default(),
+        group_id: 1,
+        group_name: String::new(),
+        import_id: Some(1),
+        created_at: t,
+        updated_at: t,
+    };
+    let json = serde_json::to_value(&customer).unwrap();
+    let mut keys: Vec<String> = json.as_object().unwrap().keys().cloned().collect();
+    declared.sort();
+    keys.sort();
+    assert_eq!(declared, keys);
+    let mut required: Vec<&str> = schema["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_str().unwrap())
+        .collect();
+    required.sort();
+    let mut not_null: Vec<&str> = keys
+        .iter()
+        .map(String::as_str)
+        .filter(|&k| k != "import_id")
+        .collect();
+    not_null.sort();
+    assert_eq!(required, not_null);
+}
+
 #[tokio::test]
 async fn the_served_document_lists_every_route_of_the_contract() {
     each_engine!("openapi_doc", |app| {

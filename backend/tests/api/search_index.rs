@@ -5,17 +5,20 @@
 
 use intake::storage::{CustomerValues, Customers, Groups, SqliteStorage};
 use shared::api::{CustomerFilter, CustomerSort};
+use shared::customer::CustomerFields;
 use sqlx::Connection;
 
 fn values(first: &str, last: &str, email: &str, group_id: i64) -> CustomerValues {
     CustomerValues {
-        first_name: first.into(),
-        last_name: last.into(),
-        full_name: format!("{first} {last}"),
-        email: email.into(),
+        fields: CustomerFields {
+            first_name: first.into(),
+            last_name: last.into(),
+            full_name: format!("{first} {last}"),
+            email: email.into(),
+            note: String::new(),
+            accepts_marketing: false,
+        },
         email_key: email.to_lowercase(),
-        note: String::new(),
-        accepts_marketing: false,
         group_id,
     }
 }
@@ -29,7 +32,7 @@ async fn emails(storage: &SqliteStorage, q: &str) -> Vec<String> {
         .list_customers(&filter, CustomerSort::Email, 1, 100)
         .await
         .unwrap();
-    let found: Vec<String> = page.items.into_iter().map(|c| c.email).collect();
+    let found: Vec<String> = page.items.into_iter().map(|c| c.fields.email).collect();
     assert_eq!(page.total, found.len() as i64, "{q}");
     found
 }
@@ -50,7 +53,7 @@ async fn exported(storage: &SqliteStorage, q: &str, span: i64) -> Vec<String> {
             .await
             .unwrap();
         assert!(page.iter().all(|r| r.id > after && r.id <= after + span));
-        found.extend(page.into_iter().map(|r| r.email));
+        found.extend(page.into_iter().map(|r| r.record.email));
     }
     found.sort();
     found
@@ -192,10 +195,10 @@ async fn the_background_indexer_reaches_every_customer() {
              accepts_marketing, group_id, search_text, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, '', FALSE, $6, $7, $8, $8)",
         )
-        .bind(&c.first_name)
-        .bind(&c.last_name)
-        .bind(&c.full_name)
-        .bind(&c.email)
+        .bind(&c.fields.first_name)
+        .bind(&c.fields.last_name)
+        .bind(&c.fields.full_name)
+        .bind(&c.fields.email)
         .bind(&c.email_key)
         .bind(group)
         .bind(c.search_text())

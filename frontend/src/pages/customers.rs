@@ -197,14 +197,14 @@ pub fn Customers() -> impl IntoView {
                                 </tr></thead>
                                 <tbody>
                                     <For each=move || list.items.clone() key=|c| c.id children=move |c| {
-                                        let edit_label = format!("{} {}", t(Key::CustomersEdit), c.email);
+                                        let edit_label = format!("{} {}", t(Key::CustomersEdit), c.fields.email);
                                         let row = c.clone();
                                         view! {
                                             <tr>
-                                                <td>{c.full_name}</td>
-                                                <td>{c.email}</td>
+                                                <td>{c.fields.full_name}</td>
+                                                <td>{c.fields.email}</td>
                                                 <td>{c.group_name}</td>
-                                                <td>{if c.accepts_marketing { t(Key::CommonYes) } else { t(Key::CommonNo) }}</td>
+                                                <td>{if c.fields.accepts_marketing { t(Key::CommonYes) } else { t(Key::CommonNo) }}</td>
                                                 <td>{format_time(lang, &c.created_at)}</td>
                                                 <td><button aria-label=edit_label on:click=move |_| open_edit(row.clone())>{t(Key::CustomersEdit)}</button></td>
                                             </tr>
@@ -240,28 +240,32 @@ fn CustomerForm(
     let first = RwSignal::new(
         customer
             .as_ref()
-            .map(|c| c.first_name.clone())
+            .map(|c| c.fields.first_name.clone())
             .unwrap_or_default(),
     );
     let last = RwSignal::new(
         customer
             .as_ref()
-            .map(|c| c.last_name.clone())
+            .map(|c| c.fields.last_name.clone())
             .unwrap_or_default(),
     );
     let email = RwSignal::new(
         customer
             .as_ref()
-            .map(|c| c.email.clone())
+            .map(|c| c.fields.email.clone())
             .unwrap_or_default(),
     );
     let note = RwSignal::new(
         customer
             .as_ref()
-            .map(|c| c.note.clone())
+            .map(|c| c.fields.note.clone())
             .unwrap_or_default(),
     );
-    let marketing = RwSignal::new(customer.as_ref().is_some_and(|c| c.accepts_marketing));
+    let marketing = RwSignal::new(
+        customer
+            .as_ref()
+            .is_some_and(|c| c.fields.accepts_marketing),
+    );
     let group = RwSignal::new(
         customer
             .as_ref()

@@ -322,6 +322,12 @@ impl Email {
     pub fn key(&self) -> &str {
         &self.key
     }
+
+    /// The display form and the key, owned (one copy of the key when they are the same).
+    pub fn into_parts(self) -> (String, String) {
+        let display = self.display.unwrap_or_else(|| self.key.clone());
+        (display, self.key)
+    }
 }
 
 impl std::fmt::Display for Email {

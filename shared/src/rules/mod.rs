@@ -17,6 +17,7 @@ use std::borrow::Cow;
 
 use crate::api::{BatchRow, Consent, FieldError};
 use crate::codes::ErrorCode;
+use crate::customer::CustomerFields;
 use crate::field::Field;
 use crate::text::{clean_line, clean_note};
 
@@ -45,16 +46,13 @@ fn err(field: Field, code: ErrorCode, message: String) -> FieldError {
 
 /// A validated customer, ready to store. Names are cleaned (trimmed, inner whitespace
 /// collapsed, control characters removed, NFC); `full_name` is the first and last name
-/// joined by a space; empty strings mean "not given".
+/// joined by a space; empty strings mean "not given". `fields.email` is the address's
+/// display form and `email_key` its dedupe key, both from [`Email::parse`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct CustomerDraft {
     pub line: u64,
-    pub first_name: String,
-    pub last_name: String,
-    pub full_name: String,
-    pub email: Email,
-    pub note: String,
-    pub accepts_marketing: Option<bool>,
+    pub fields: CustomerFields<Option<bool>>,
+    pub email_key: String,
     pub group: Option<String>,
 }
 
@@ -233,14 +231,18 @@ pub(crate) fn validate_ref(row: &BatchRow, cells: Cells) -> Result<DraftRef<'_>,
 pub fn validate_row(row: &BatchRow) -> Result<CustomerDraft, Vec<FieldError>> {
     let d = validate_ref(row, Cells::Raw)?;
     let full_name = join_name(&d.first_name, &d.last_name);
+    let (email, email_key) = d.email.into_parts();
     Ok(CustomerDraft {
         line: row.line,
-        first_name: d.first_name.into_owned(),
-        last_name: d.last_name.into_owned(),
-        full_name,
-        email: d.email,
-        note: d.note.into_owned(),
-        accepts_marketing: d.accepts_marketing,
+        fields: CustomerFields {
+            first_name: d.first_name.into_owned(),
+            last_name: d.last_name.into_owned(),
+            full_name,
+            email,
+            note: d.note.into_owned(),
+            accepts_marketing: d.accepts_marketing,
+        },
+        email_key,
         group: d.group.map(Cow::into_owned),
     })
 }
@@ -263,11 +265,12 @@ mod tests {
         };
         let d = validate_row(&row).unwrap();
         assert_eq!(d.line, 3);
-        assert_eq!(d.first_name, "Ivan");
-        assert_eq!(d.full_name, "Ivan Petrov");
-        assert_eq!(d.email.as_str(), "ivan@x.bg");
-        assert_eq!(d.note, "a\nb");
-        assert_eq!(d.accepts_marketing, Some(true));
+        assert_eq!(d.fields.first_name, "Ivan");
+        assert_eq!(d.fields.full_name, "Ivan Petrov");
+        assert_eq!(d.fields.email, "ivan@x.bg");
+        assert_eq!(d.email_key, "ivan@x.bg");
+        assert_eq!(d.fields.note, "a\nb");
+        assert_eq!(d.fields.accepts_marketing, Some(true));
         assert_eq!(d.group.as_deref(), Some("VIP"));
     }
 

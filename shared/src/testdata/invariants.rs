@@ -155,8 +155,8 @@ pub fn check_import(data: &[u8]) -> CheckSummary {
             let email = o.row.email.as_deref().expect("a valid row has an email");
             match crate::rules::validate_row(&o.row) {
                 Ok(d) => {
-                    assert_eq!(d.email.key(), key, "line {}", o.line);
-                    assert_eq!(d.email.as_str(), email, "line {}", o.line);
+                    assert_eq!(d.email_key, key, "line {}", o.line);
+                    assert_eq!(d.fields.email, email, "line {}", o.line);
                 }
                 Err(e) => panic!(
                     "line {}: valid in the reader, invalid on the server: {} ({:?})",

@@ -86,11 +86,11 @@ proptest! {
         for (o, c) in rows.iter().zip(&people) {
             prop_assert!(o.errors.is_empty(), "{:?}", o.errors);
             let d = validate_row(&o.row).unwrap();
-            prop_assert_eq!(&d.first_name, &c.first_name);
-            prop_assert_eq!(&d.last_name, &c.last_name);
-            prop_assert_eq!(d.email.as_str(), c.email.as_str());
-            prop_assert_eq!(&d.note, &c.note);
-            prop_assert_eq!(d.accepts_marketing, Some(c.accepts_marketing));
+            prop_assert_eq!(&d.fields.first_name, &c.fields.first_name);
+            prop_assert_eq!(&d.fields.last_name, &c.fields.last_name);
+            prop_assert_eq!(d.fields.email.as_str(), c.fields.email.as_str());
+            prop_assert_eq!(&d.fields.note, &c.fields.note);
+            prop_assert_eq!(d.fields.accepts_marketing, Some(c.fields.accepts_marketing));
             prop_assert_eq!(d.group.as_deref(), Some(c.group_name.as_str()));
         }
     }
@@ -140,12 +140,7 @@ fn customer() -> impl Strategy<Value = Customer> {
                 let t = Utc.timestamp_opt(secs, 0).single()?;
                 Some(Customer {
                     id: 1,
-                    first_name: d.first_name,
-                    last_name: d.last_name,
-                    full_name: d.full_name,
-                    email: d.email.as_str().to_string(),
-                    note: d.note,
-                    accepts_marketing: marketing,
+                    fields: d.fields.map_consent(|_| marketing),
                     group_id: 1,
                     group_name: d.group?,
                     import_id: None,
