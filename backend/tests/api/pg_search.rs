@@ -6,18 +6,21 @@
 
 use intake::storage::{CustomerValues, Customers, Groups, PgStorage};
 use shared::api::{CustomerFilter, CustomerSort};
+use shared::customer::CustomerFields;
 
 use crate::support;
 
 fn values(first: &str, last: &str, email: &str, group_id: i64) -> CustomerValues {
     CustomerValues {
-        first_name: first.into(),
-        last_name: last.into(),
-        full_name: format!("{first} {last}"),
-        email: email.into(),
+        fields: CustomerFields {
+            first_name: first.into(),
+            last_name: last.into(),
+            full_name: format!("{first} {last}"),
+            email: email.into(),
+            note: String::new(),
+            accepts_marketing: false,
+        },
         email_key: email.to_lowercase(),
-        note: String::new(),
-        accepts_marketing: false,
         group_id,
     }
 }
@@ -35,7 +38,7 @@ async fn emails(storage: &PgStorage, q: &str) -> Vec<String> {
         .list_customers(&text(q), CustomerSort::Email, 1, 100)
         .await
         .unwrap();
-    let found: Vec<String> = page.items.into_iter().map(|c| c.email).collect();
+    let found: Vec<String> = page.items.into_iter().map(|c| c.fields.email).collect();
     assert_eq!(page.total, found.len() as i64, "{q}");
     found
 }
@@ -49,7 +52,7 @@ async fn exported(storage: &PgStorage, q: &str, span: i64) -> Vec<String> {
             .export_page(&text(q), after, (after + span).min(last), 100)
             .await
             .unwrap();
-        found.extend(page.into_iter().map(|r| r.email));
+        found.extend(page.into_iter().map(|r| r.record.email));
     }
     found.sort();
     found
