@@ -7,42 +7,66 @@ use serde::de::{self, Deserializer, Visitor};
 
 struct Whole;
 
+/// A whole number as read: 64-bit halves rather than `i128`, whose arithmetic costs the
+/// parse worker's wasm a kilobyte.
+enum Num {
+    Signed(i64),
+    Unsigned(u64),
+}
+
+/// 2^64, the first float past `u64::MAX`; 2^63 likewise for `i64`.
+const TWO_64: f64 = 18_446_744_073_709_551_616.0;
+const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+
 impl Visitor<'_> for Whole {
-    type Value = i128;
+    type Value = Num;
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         f.write_str("a whole number")
     }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<i128, E> {
-        Ok(i128::from(v))
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Num, E> {
+        Ok(Num::Signed(v))
     }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<i128, E> {
-        Ok(i128::from(v))
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Num, E> {
+        Ok(Num::Unsigned(v))
     }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<i128, E> {
-        // Past 2^100 no field's range is near: the bound only keeps the cast exact.
-        if v.fract() == 0.0 && v.abs() < 1e30 {
-            Ok(v as i128)
-        } else {
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Num, E> {
+        if v.fract() != 0.0 || !v.is_finite() {
             Err(E::invalid_value(de::Unexpected::Float(v), &self))
+        } else if (0.0..TWO_64).contains(&v) {
+            Ok(Num::Unsigned(v as u64))
+        } else if (-TWO_63..0.0).contains(&v) {
+            Ok(Num::Signed(v as i64))
+        } else {
+            Err(E::custom("the number is out of range for this field"))
         }
     }
 }
 
-fn in_range<T: TryFrom<i128>, E: de::Error>(v: i128) -> Result<T, E> {
-    T::try_from(v).map_err(|_| E::custom(format_args!("{v} is out of range for this field")))
+fn in_range<T: TryFrom<i64> + TryFrom<u64>, E: de::Error>(v: Num) -> Result<T, E> {
+    match v {
+        Num::Signed(n) => T::try_from(n).ok(),
+        Num::Unsigned(n) => T::try_from(n).ok(),
+    }
+    .ok_or_else(|| E::custom("the number is out of range for this field"))
 }
 
-/// `#[serde(deserialize_with = "crate::whole::deserialize")]`
-pub fn deserialize<'de, D: Deserializer<'de>, T: TryFrom<i128>>(d: D) -> Result<T, D::Error> {
-    in_range(d.deserialize_any(Whole)?)
+/// `#[serde(deserialize_with = "crate::whole::deserialize")]`. Read as `u64` is hinted:
+/// serde_json reads any number for that hint and hands it over as it was written (a
+/// negative or fractional one too), and the hint keeps out the code for other JSON types.
+pub fn deserialize<'de, D: Deserializer<'de>, T: TryFrom<i64> + TryFrom<u64>>(
+    d: D,
+) -> Result<T, D::Error> {
+    in_range(d.deserialize_u64(Whole)?)
 }
 
 /// `#[serde(default, deserialize_with = "crate::whole::option")]`: `null` is `None`.
-pub fn option<'de, D: Deserializer<'de>, T: TryFrom<i128>>(d: D) -> Result<Option<T>, D::Error> {
+pub fn option<'de, D: Deserializer<'de>, T: TryFrom<i64> + TryFrom<u64>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
     struct MaybeWhole;
     impl<'de> Visitor<'de> for MaybeWhole {
-        type Value = Option<i128>;
+        type Value = Option<Num>;
         fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
             f.write_str("a whole number or null")
         }
@@ -53,7 +77,7 @@ pub fn option<'de, D: Deserializer<'de>, T: TryFrom<i128>>(d: D) -> Result<Optio
             Ok(None)
         }
         fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_any(Whole).map(Some)
+            d.deserialize_u64(Whole).map(Some)
         }
     }
     d.deserialize_option(MaybeWhole)?.map(in_range).transpose()
