@@ -3,8 +3,8 @@
 //! [`RuleError`] to 422 with [`RuleError::code`]; the CLI prints its message and exits
 //! non-zero. (An import's file name has its rule beside the import: `ingest::file_name`.)
 
-/// The longest group name, in characters.
-pub const MAX_GROUP_NAME_CHARS: usize = 100;
+/// The longest group name, in characters (also the bound on a group an import's rows name).
+pub const MAX_GROUP_NAME_CHARS: usize = shared::rules::MAX_GROUP_CHARS;
 /// The longest API token name, in characters.
 pub const MAX_TOKEN_NAME_CHARS: usize = 100;
 /// The longest user name, in characters (sign-in refuses longer names at the edge).

@@ -140,11 +140,15 @@ where
         // skipped by OFFSET are never read (a deep page of a million costs an index
         // walk, not thousands of row lookups). Two statements rather than a join, so
         // that no query planner can turn it back into a scan.
-        let mut ids: QueryBuilder<E> = QueryBuilder::new("SELECT c.id");
-        if !by_group_only {
+        let mut ids: QueryBuilder<E> = QueryBuilder::new("SELECT c.id, ");
+        if by_group_only {
+            // The total, kept by triggers (migration 0002), comes with the page: one
+            // round trip fewer per page.
+            Self::push_counted_total(&mut ids, filter);
+        } else {
             // A filter other than the group scans the matches anyway: the total comes
             // with the page from the same scan (a search used to scan twice).
-            ids.push(", COUNT(*) OVER ()");
+            ids.push("COUNT(*) OVER ()");
         }
         ids.push(" FROM customers c WHERE TRUE");
         Self::push_filter(&mut ids, filter, None);
@@ -152,17 +156,12 @@ where
         ids.push_bind(per_page);
         ids.push(" OFFSET ");
         ids.push_bind((page - 1) * per_page);
-        let (ids, total): (Vec<i64>, Option<i64>) = if by_group_only {
-            let ids: Vec<(i64,)> = E::built_as(&mut ids).fetch_all(&self.read).await?;
-            (ids.into_iter().map(|(id,)| id).collect(), None)
-        } else {
-            let rows: Vec<(i64, i64)> = E::built_as(&mut ids).fetch_all(&self.read).await?;
-            let total = rows.first().map(|&(_, total)| total);
-            (rows.into_iter().map(|(id, _)| id).collect(), total)
-        };
+        let rows: Vec<(i64, i64)> = E::built_as(&mut ids).fetch_all(&self.read).await?;
+        let total = rows.first().map(|&(_, total)| total);
+        let ids: Vec<i64> = rows.into_iter().map(|(id, _)| id).collect();
         let total = match total {
             Some(total) => total,
-            // Counted by triggers, or a page past the last match (no row to carry it).
+            // A page past the last match: no row carried the total.
             None => self.count_customers(filter, by_group_only).await?,
         };
         let mut items = Vec::with_capacity(ids.len());
@@ -331,16 +330,22 @@ where
     String: Type<E> + for<'q> Encode<'q, E> + for<'r> Decode<'r, E>,
     DateTime<Utc>: Type<E> + for<'q> Encode<'q, E> + for<'r> Decode<'r, E>,
 {
+    /// The number of customers in the filter's group (or in all), from the counters kept
+    /// by triggers (migration 0002), as a scalar subquery.
+    fn push_counted_total(qb: &mut QueryBuilder<'_, E>, filter: &CustomerFilter) {
+        qb.push("(SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM customer_counts WHERE TRUE");
+        if let Some(g) = filter.group_id {
+            qb.push(" AND group_id = ").push_bind(g);
+        }
+        qb.push(")");
+    }
+
     /// How many customers the filter matches: from the counters kept by triggers
     /// (migration 0002, no scan) when it filters by group only, else counted.
     async fn count_customers(&self, filter: &CustomerFilter, by_group_only: bool) -> Result<i64> {
         let mut count: QueryBuilder<E> = if by_group_only {
-            let mut qb = QueryBuilder::new(
-                "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM customer_counts WHERE TRUE",
-            );
-            if let Some(g) = filter.group_id {
-                qb.push(" AND group_id = ").push_bind(g);
-            }
+            let mut qb = QueryBuilder::new("SELECT ");
+            Self::push_counted_total(&mut qb, filter);
             qb
         } else {
             let mut qb = QueryBuilder::new("SELECT COUNT(*) FROM customers c WHERE TRUE");

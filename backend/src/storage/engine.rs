@@ -53,6 +53,9 @@ pub trait Engine: Database + sealed::Sealed {
     /// Claims the next job: binds owner, lease end, now; returns the job's columns.
     const CLAIM_SQL: &'static str;
 
+    /// After many customers were written or deleted at once (an import, an undo).
+    fn after_bulk_change(write: &Pool<Self>) -> impl Future<Output = sqlx::Result<()>> + Send;
+
     /// How many rows a statement changed.
     fn rows_affected(done: &<Self as Database>::QueryResult) -> u64;
 

@@ -113,6 +113,9 @@ pub trait Storage: Accounts + Groups + Customers + Imports + Jobs + Send + Sync 
     /// `"sqlite"` or `"postgres"`.
     fn engine(&self) -> &'static str;
     async fn ping(&self) -> Result<()>;
+    /// After an import or undo has changed many customers: let the engine catch up on
+    /// what it would otherwise do later (see `Engine::after_bulk_change`).
+    async fn after_bulk_change(&self) -> Result<()>;
 }
 
 #[async_trait]
@@ -136,5 +139,9 @@ where
     async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.read).await?;
         Ok(())
+    }
+
+    async fn after_bulk_change(&self) -> Result<()> {
+        Ok(E::after_bulk_change(&self.write).await?)
     }
 }

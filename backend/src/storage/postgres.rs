@@ -67,6 +67,20 @@ impl Engine for Postgres {
                     FOR UPDATE SKIP LOCKED) \
         RETURNING id, kind, import_id, attempts, error";
 
+    /// `VACUUM (ANALYZE) customers`: a list page is an index-only scan, which reads a
+    /// table row for every index entry it passes (deep pages pass thousands) until the
+    /// visibility map says the row is visible to all, and only VACUUM sets that; autovacuum
+    /// gets there a minute or more after a large import. Measured on 220,000 customers right
+    /// after an import, page 181 of the list: 3.5-4.3 ms before, 1.3 ms after. It also
+    /// gives the planner the new row counts. It skips the pages already all-visible, so its
+    /// cost follows the rows the import changed.
+    async fn after_bulk_change(write: &Pool<Postgres>) -> sqlx::Result<()> {
+        sqlx::raw_sql("VACUUM (ANALYZE) customers")
+            .execute(write)
+            .await
+            .map(drop)
+    }
+
     fn rows_affected(done: &<Postgres as Database>::QueryResult) -> u64 {
         done.rows_affected()
     }

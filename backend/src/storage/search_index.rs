@@ -4,6 +4,8 @@
 //! from the lowest id not yet indexed. Customers up to the mark `indexed_through` are in the
 //! index (triggers keep them in step when they change or go); the text filter reads the index
 //! for those and scans the few above the mark directly, so a search is exact at every moment.
+//! The pacing of the indexer ([`spawn_paced`]) is shared with PostgreSQL's
+//! (`postgres/search.rs`).
 
 use std::sync::Weak;
 use std::time::{Duration, Instant};
@@ -12,7 +14,7 @@ use sqlx::SqlitePool;
 
 use super::engine::TextIndexSql;
 
-/// Customers indexed per step (one statement on the writer).
+/// Customers indexed per step (one statement on the writer; on PostgreSQL, on the pool).
 pub const CHUNK: i64 = 4000;
 /// How long the indexer waits before looking again when everything is indexed.
 const IDLE: Duration = Duration::from_millis(250);

@@ -175,3 +175,44 @@ async fn the_postgres_text_filter_is_exact_before_and_after_the_indexer_reaches_
     assert_eq!(emails(&storage, "e_ex").await, Vec::<String>::new());
     assert!(emails(&storage, "100%").await.is_empty());
 }
+
+/// After an import completes, PostgreSQL's customers are vacuumed (`after_bulk_change`): a
+/// list page is an index-only scan, which reads a table row for every index entry it passes
+/// until VACUUM marks the pages all-visible (autovacuum comes a minute or more later).
+#[tokio::test]
+async fn a_completed_import_leaves_the_customers_vacuumed_on_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(url) = support::databases("pg_vacuum", dir.path())
+        .await
+        .into_iter()
+        .find(|u| u.starts_with("postgres"))
+    else {
+        return;
+    };
+    let app = support::TestApp::signed_in(&url, dir.path()).await;
+    let vacuums = || async {
+        use sqlx::Connection;
+        let mut db = sqlx::PgConnection::connect(&url).await.unwrap();
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'customers'",
+        )
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+        n
+    };
+    let before = vacuums().await;
+    let done = app
+        .import_batches("skip", &[support::rows("vac", 0, 50)])
+        .await;
+    assert_eq!(done["status"], "completed", "{done}");
+    // The worker vacuums right after marking the job completed: allow it a moment.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while vacuums().await == before {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "customers not vacuumed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

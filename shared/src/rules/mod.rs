@@ -27,8 +27,9 @@ pub use names::{join_name, split_full_name};
 
 /// Longest first or last name, in characters.
 pub const MAX_NAME_CHARS: usize = 255;
-/// Longest group name, in characters.
-pub const MAX_GROUP_CHARS: usize = 255;
+/// Longest group name, in characters: the same bound as a group made through the API or
+/// the CLI (an import's rows may name new groups).
+pub const MAX_GROUP_CHARS: usize = 100;
 /// Longest note, in bytes of UTF-8.
 pub const MAX_NOTE_BYTES: usize = 65_535;
 /// RFC 5321 limit of the local part, in octets.
@@ -272,6 +273,26 @@ mod tests {
         assert_eq!(d.fields.note, "a\nb");
         assert_eq!(d.fields.accepts_marketing, Some(true));
         assert_eq!(d.group.as_deref(), Some("VIP"));
+    }
+
+    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn a_group_named_by_a_row_has_the_api_bound() {
+        let row = |group: String| BatchRow {
+            line: 2,
+            email: Some("a@b.bg".into()),
+            group: Some(group),
+            ..Default::default()
+        };
+        let fits = validate_row(&row("я".repeat(100))).unwrap();
+        assert_eq!(fits.group.map(|g| g.chars().count()), Some(100));
+        let errs = validate_row(&row("я".repeat(101))).unwrap_err();
+        assert_eq!(
+            errs.iter()
+                .map(|e| (e.field.as_str(), e.code.as_str()))
+                .collect::<Vec<_>>(),
+            [("group", "field_too_long")]
+        );
     }
 
     #[test]
