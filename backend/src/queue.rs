@@ -187,10 +187,10 @@ pub async fn run_job(storage: &dyn Storage, config: &QueueConfig, job: ClaimedJo
         match storage.finish_job(&job, *status, error.as_deref()).await {
             Ok(true) => {
                 tracing::info!(job = job.job_id, status = status.as_str(), "job finished");
-                if matches!(status, ImportStatus::Completed | ImportStatus::Undone) {
-                    if let Err(e) = storage.after_bulk_change().await {
-                        tracing::warn!(error = %e, "tidying up after the job failed");
-                    }
+                if matches!(status, ImportStatus::Completed | ImportStatus::Undone)
+                    && let Err(e) = storage.after_bulk_change().await
+                {
+                    tracing::warn!(error = %e, "tidying up after the job failed");
                 }
                 // Cancelled or failed before its split ended: the upload goes now.
                 if let Some(path) = &job.source_path {
