@@ -140,15 +140,21 @@ where
         // skipped by OFFSET are never read (a deep page of a million costs an index
         // walk, not thousands of row lookups). Two statements rather than a join, so
         // that no query planner can turn it back into a scan.
+        let searched = like_pattern(&filter.q).is_some();
         let mut ids: QueryBuilder<E> = QueryBuilder::new("SELECT c.id, ");
         if by_group_only {
             // The total, kept by triggers (migration 0002), comes with the page: one
             // round trip fewer per page.
             Self::push_counted_total(&mut ids, filter);
-        } else {
-            // A filter other than the group scans the matches anyway: the total comes
-            // with the page from the same scan (a search used to scan twice).
+        } else if searched {
+            // A text filter reads every match anyway: the total comes from the same
+            // statement (a search used to read them twice: 116 ms against 70 for 22,000
+            // matches of 220,000 customers).
             ids.push("COUNT(*) OVER ()");
+        } else {
+            // Other filters walk the sort's index and stop after the page; a total over
+            // the window would read every match first (100 ms against 29 + 0.1).
+            ids.push("CAST(0 AS BIGINT)");
         }
         ids.push(" FROM customers c WHERE TRUE");
         Self::push_filter(&mut ids, filter, None);
@@ -157,11 +163,14 @@ where
         ids.push(" OFFSET ");
         ids.push_bind((page - 1) * per_page);
         let rows: Vec<(i64, i64)> = E::built_as(&mut ids).fetch_all(&self.read).await?;
-        let total = rows.first().map(|&(_, total)| total);
+        let total = rows
+            .first()
+            .filter(|_| by_group_only || searched)
+            .map(|&(_, total)| total);
         let ids: Vec<i64> = rows.into_iter().map(|(id, _)| id).collect();
         let total = match total {
             Some(total) => total,
-            // A page past the last match: no row carried the total.
+            // Counted apart, or a page past the last match (no row carried the total).
             None => self.count_customers(filter, by_group_only).await?,
         };
         let mut items = Vec::with_capacity(ids.len());
