@@ -58,35 +58,26 @@ async fn exported(storage: &PgStorage, q: &str, span: i64) -> Vec<String> {
     found
 }
 
+/// The ids a query returns, in order.
+async fn ids(db: &mut sqlx::PgConnection, sql: &'static str) -> Vec<i64> {
+    let rows: Vec<(i64,)> = sqlx::query_as(sql).fetch_all(db).await.unwrap();
+    rows.into_iter().map(|(id,)| id).collect()
+}
+
 /// (indexed, pending) customer ids; also checks each customer is in exactly one, and
 /// that the index holds each indexed customer's current text.
 async fn parts(url: &str) -> (Vec<i64>, Vec<i64>) {
     use sqlx::Connection;
     let mut db = sqlx::PgConnection::connect(url).await.unwrap();
-    let ids = |sql: &'static str| sqlx::query_as::<_, (i64,)>(sql);
-    let indexed: Vec<i64> = ids("SELECT id FROM customers_search ORDER BY id")
-        .fetch_all(&mut db)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|(id,)| id)
-        .collect();
-    let pending: Vec<i64> = ids("SELECT id FROM customers_search_pending ORDER BY id")
-        .fetch_all(&mut db)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|(id,)| id)
-        .collect();
+    let indexed = ids(&mut db, "SELECT id FROM customers_search ORDER BY id").await;
+    let pending = ids(
+        &mut db,
+        "SELECT id FROM customers_search_pending ORDER BY id",
+    )
+    .await;
     let mut both: Vec<i64> = indexed.iter().chain(&pending).copied().collect();
     both.sort();
-    let all: Vec<i64> = ids("SELECT id FROM customers ORDER BY id")
-        .fetch_all(&mut db)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|(id,)| id)
-        .collect();
+    let all = ids(&mut db, "SELECT id FROM customers ORDER BY id").await;
     assert_eq!(both, all, "every customer is indexed or pending, not both");
     let (stale,): (i64,) = sqlx::query_as(
         "SELECT COUNT(*) FROM customers_search s JOIN customers c USING (id) \
