@@ -141,6 +141,9 @@ where
         // walk, not thousands of row lookups). Two statements rather than a join, so
         // that no query planner can turn it back into a scan.
         let searched = like_pattern(&filter.q).is_some();
+        if searched {
+            self.searches.searched();
+        }
         let mut ids: QueryBuilder<E> = QueryBuilder::new("SELECT c.id, ");
         if by_group_only {
             // The total, kept by triggers (migration 0002), comes with the page: one
@@ -219,6 +222,9 @@ where
         up_to: Id,
         limit: i64,
     ) -> Result<Vec<ExportRow>> {
+        if like_pattern(&filter.q).is_some() {
+            self.searches.searched();
+        }
         E::export_rows(self, filter, after_id, up_to, limit).await
     }
 

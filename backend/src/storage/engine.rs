@@ -15,6 +15,7 @@ use sqlx::query::{Query, QueryAs};
 use sqlx::{Database, FromRow, Pool, QueryBuilder, Transaction};
 
 use super::rows::{ExistingCustomer, ImportChange};
+use super::search_index::SearchDemand;
 use super::{Applied, ClaimedJob, CustomerUpdate, CustomerValues, ExportRow, PendingBatch, Result};
 
 /// A write transaction of engine `E`.
@@ -27,6 +28,8 @@ pub struct Store<E: Engine> {
     pub(super) write: Pool<E>,
     /// Write transactions waiting for a connection of `write` (see [`Store::writer_wanted`]).
     pub(super) write_waiting: AtomicUsize,
+    /// When a text filter last ran (the search indexer's pace depends on it).
+    pub(super) searches: Arc<SearchDemand>,
     /// Held while the storage lives: its background tasks (the search indexer; on SQLite
     /// also the checkpointer) stop once it is gone.
     pub(super) _alive: Option<Arc<()>>,
@@ -126,11 +129,17 @@ pub trait Engine: Database + sealed::Sealed {
 }
 
 impl<E: Engine> Store<E> {
-    pub(super) fn new(read: Pool<E>, write: Pool<E>, alive: Option<Arc<()>>) -> Self {
+    pub(super) fn new(
+        read: Pool<E>,
+        write: Pool<E>,
+        searches: Arc<SearchDemand>,
+        alive: Option<Arc<()>>,
+    ) -> Self {
         Self {
             read,
             write,
             write_waiting: AtomicUsize::new(0),
+            searches,
             _alive: alive,
         }
     }

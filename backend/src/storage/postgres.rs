@@ -9,7 +9,7 @@ pub use lanes::lane_of;
 use chrono::{DateTime, Utc};
 use shared::api::{CustomerFilter, Id};
 use shared::export::ExportRecord;
-use sqlx::postgres::PgPoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::query::{Query, QueryAs};
 use sqlx::{Database, FromRow, Pool, Postgres, QueryBuilder};
 
@@ -29,18 +29,28 @@ impl PgStorage {
     /// Open (and migrate) the database; `search_indexer` starts the background search
     /// indexer (tests leave it off to drive [`Self::index_search`] themselves).
     pub async fn open(url: &str, search_indexer: bool) -> anyhow::Result<Self> {
+        let options = url.parse::<PgConnectOptions>()?.options([
+            // Short statements from many clients at once: a parallel plan's extra
+            // processes (started per statement) take the cores the others wait for.
+            ("max_parallel_workers_per_gather", "0"),
+        ]);
         let pool = PgPoolOptions::new()
             .max_connections(16)
             // A database that is away gets a clear 503 soon rather than a 30 s hang.
             .acquire_timeout(std::time::Duration::from_secs(5))
-            .connect(url)
+            .connect_with(options)
             .await?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
         let alive = std::sync::Arc::new(());
+        let searches = super::search_index::SearchDemand::new();
         if search_indexer {
-            search::spawn(pool.clone(), std::sync::Arc::downgrade(&alive));
+            search::spawn(
+                pool.clone(),
+                searches.clone(),
+                std::sync::Arc::downgrade(&alive),
+            );
         }
-        Ok(Self::new(pool.clone(), pool, Some(alive)))
+        Ok(Self::new(pool.clone(), pool, searches, Some(alive)))
     }
 
     /// Move up to `limit` pending customers into the search index; returns how many.

@@ -120,10 +120,12 @@ impl SqliteStorage {
             .await?;
         let alive = std::sync::Arc::new(());
         spawn_wal_checkpointer(checkpointer, wal, std::sync::Arc::downgrade(&alive));
+        let searches = super::search_index::SearchDemand::new();
         if search_indexer {
-            super::search_index::spawn(write.clone(), std::sync::Arc::downgrade(&alive));
+            let alive = std::sync::Arc::downgrade(&alive);
+            super::search_index::spawn(write.clone(), searches.clone(), alive);
         }
-        Ok(Self::new(read, write, Some(alive)))
+        Ok(Self::new(read, write, searches, Some(alive)))
     }
 
     /// Add up to `limit` customers not yet in the search index to it; returns how many.

@@ -1,23 +1,30 @@
-//! PostgreSQL's trigram search index (migration 0013), kept up to date in the background:
+//! PostgreSQL's trigram search index (migrations 0013 and 0014), kept up to date in the background:
 //! an import's customers wait in `customers_search_pending` and this indexer moves them
 //! into `customers_search` (with its pg_trgm index) a chunk at a time; triggers keep the
 //! indexed ones in step when they change or go. The text filter reads the index for the
 //! indexed customers and scans the pending ones, so a search is exact at every moment.
 
-use std::sync::Weak;
+use std::sync::{Arc, Weak};
 
 use sqlx::PgPool;
 
 use crate::storage::engine::TextIndexSql;
-use crate::storage::search_index::{CHUNK, IMPORT_RUNNING_SQL, spawn_paced};
+use crate::storage::search_index::{
+    CHUNK, IMPORT_RUNNING_SQL, Pacing, SHARE_DURING_IMPORT, SearchDemand, spawn_paced,
+};
 
-/// The text filter: the indexed customers through the index, the pending ones by a scan.
+/// While people search during an import, the indexer takes this share of one connection's
+/// time: here it does not hold a single writer, and every search would otherwise scan the
+/// customers it has not indexed yet (see [`Pacing`]).
+const SHARE_WHILE_SEARCHED: f64 = 0.5;
+
+/// The text filter: the indexed customers through the index, the pending ones by a scan of
+/// the pending list alone (it keeps their text: migration 0014).
 pub const TEXT_INDEX: TextIndexSql = TextIndexSql {
     index: "SELECT id FROM customers_search WHERE ",
     index_id: "id",
-    tail: " UNION ALL SELECT p.id FROM customers_search_pending p \
-           JOIN customers t ON t.id = p.id WHERE ",
-    tail_id: "t.id",
+    tail: " UNION ALL SELECT id FROM customers_search_pending WHERE ",
+    tail_id: "id",
     tail_condition: "TRUE",
 };
 
@@ -47,8 +54,12 @@ pub async fn index_next(pool: &PgPool, limit: i64) -> sqlx::Result<u64> {
 }
 
 /// Runs the indexer until the storage is dropped.
-pub fn spawn(pool: PgPool, alive: Weak<()>) {
-    spawn_paced(alive, move || {
+pub fn spawn(pool: PgPool, searches: Arc<SearchDemand>, alive: Weak<()>) {
+    let pacing = Pacing {
+        during_import: SHARE_DURING_IMPORT,
+        during_import_while_searched: SHARE_WHILE_SEARCHED,
+    };
+    spawn_paced(alive, searches, pacing, move || {
         let pool = pool.clone();
         async move {
             let indexed = index_next(&pool, CHUNK).await?;
