@@ -191,6 +191,10 @@ pub struct ImportArgs {
     pub delimiter: Option<String>,
     #[arg(long, value_parser = parse_header, default_value = "auto")]
     pub header: shared::import::HeaderChoice,
+    /// Map the columns with this saved mapping profile (by name). Without it, a profile
+    /// saved for the file's headers applies, if there is one.
+    #[arg(long)]
+    pub profile: Option<String>,
     /// Follow the job until it ends, printing progress.
     #[arg(long)]
     pub wait: bool,
@@ -432,7 +436,14 @@ async fn import(args: ImportArgs) -> anyhow::Result<()> {
     // The API's rule for a group name, before anything is opened or stored.
     let group = rules::group_name(&args.group).map_err(|e| refused("--group", e))?;
     let storage = storage::connect(args.db.database_url.as_str()).await?;
-    let settings = read_settings(args.encoding, args.delimiter.as_deref(), args.header)?;
+    let mut settings = read_settings(args.encoding, args.delimiter.as_deref(), args.header)?;
+    if let Some(name) = &args.profile {
+        let profile = storage
+            .profile_by_name(name)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("there is no mapping profile named \"{name}\""))?;
+        settings.mapping_by_name = Some(profile.mapping.into());
+    }
     // The file first: a file that cannot be read creates no group.
     let source = tokio::fs::File::open(&args.file)
         .await

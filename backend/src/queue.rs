@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use shared::api::ImportStatus;
-use shared::settings::ReadSettings;
+use shared::settings::{NamedMapping, ReadSettings};
 use tokio::sync::Notify;
 
 use crate::ingest::{CSV_BATCH_ROWS, CsvSplitter, SplitError};
@@ -301,7 +301,14 @@ async fn split_csv(
         SplitError::Io(e) => Err(anyhow::Error::from(e)),
         other => Err(anyhow::Error::from(other)),
     };
-    let mut splitter = match CsvSplitter::open(path, settings).await {
+    // Saved mapping profiles, for a file that comes without a mapping.
+    let profiles: Vec<(String, NamedMapping)> = storage
+        .list_profiles()
+        .await?
+        .into_iter()
+        .map(|p| (p.fingerprint, p.mapping.into()))
+        .collect();
+    let mut splitter = match CsvSplitter::open(path, settings, &profiles).await {
         Ok(splitter) => splitter,
         Err(e) => return unreadable(e),
     };

@@ -11,6 +11,12 @@ pub const MAX_TOKEN_NAME_CHARS: usize = 100;
 pub const MAX_USERNAME_CHARS: usize = 255;
 /// The shortest password, in characters.
 pub const MIN_PASSWORD_CHARS: usize = 8;
+/// The longest mapping profile name, in characters.
+pub const MAX_PROFILE_NAME_CHARS: usize = 100;
+/// The most headers a mapping profile keeps (the reader's column limit).
+pub const MAX_PROFILE_HEADERS: usize = 1000;
+/// The longest header a mapping profile keeps, in characters.
+pub const MAX_PROFILE_HEADER_CHARS: usize = 1000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum RuleError {
@@ -29,13 +35,23 @@ pub enum RuleError {
     Username,
     #[error("A password needs at least 8 characters.")]
     Password,
+    #[error(
+        "A profile needs a name of 1 to 100 characters, not all spaces, and no control characters."
+    )]
+    ProfileName,
+    #[error(
+        "A profile keeps 1 to 1,000 headers of at most 1,000 characters each, without control \
+         characters, not all blank, and maps only those headers."
+    )]
+    ProfileHeaders,
 }
 
 impl RuleError {
     /// The contract's error code for this refusal.
     pub fn code(self) -> &'static str {
         match self {
-            RuleError::GroupName | RuleError::TokenName => "invalid_name",
+            RuleError::GroupName | RuleError::TokenName | RuleError::ProfileName => "invalid_name",
+            RuleError::ProfileHeaders => "invalid_profile",
             RuleError::Username => "invalid_username",
             RuleError::Password => "invalid_password",
         }
@@ -45,6 +61,35 @@ impl RuleError {
 /// A group name as stored (trimmed), if `raw` is one (see [`display_name`]).
 pub fn group_name(raw: &str) -> Result<&str, RuleError> {
     display_name(raw, MAX_GROUP_NAME_CHARS).ok_or(RuleError::GroupName)
+}
+
+/// A mapping profile's name as stored (trimmed), if `raw` is one (see [`display_name`]).
+pub fn profile_name(raw: &str) -> Result<&str, RuleError> {
+    display_name(raw, MAX_PROFILE_NAME_CHARS).ok_or(RuleError::ProfileName)
+}
+
+/// The headers a mapping profile is made for and its mapping by header: bounded, no control
+/// characters (a tab is one: headers are cells of one line), and every key one of the
+/// headers (compared as a mapping by name compares them), so that it can apply.
+pub fn profile_headers<'a>(
+    headers: &[String],
+    mapping_keys: impl IntoIterator<Item = &'a str>,
+) -> Result<(), RuleError> {
+    let fits =
+        |h: &str| h.chars().count() <= MAX_PROFILE_HEADER_CHARS && !h.chars().any(char::is_control);
+    let ok = (1..=MAX_PROFILE_HEADERS).contains(&headers.len())
+        && headers.iter().all(|h| fits(h))
+        && headers.iter().any(|h| !h.trim().is_empty());
+    let known = |key: &str| {
+        let key = key.trim().to_lowercase();
+        headers.iter().any(|h| h.trim().to_lowercase() == key)
+    };
+    let mut keys = mapping_keys.into_iter();
+    if ok && keys.all(known) {
+        Ok(())
+    } else {
+        Err(RuleError::ProfileHeaders)
+    }
 }
 
 /// An API token name as stored (trimmed), if `raw` is one (see [`display_name`]).

@@ -112,6 +112,90 @@ pub struct GroupName {
     pub name: String,
 }
 
+// ---- Mapping profiles ----
+
+/// A column mapping saved on the server for files with the same headers
+/// (`import::profile`): applied when such a file arrives, by every user and door.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Profile {
+    pub id: Id,
+    pub name: String,
+    /// The fingerprint of the headers it was made for (their set, trimmed, lower-cased).
+    pub fingerprint: String,
+    /// The headers it was made for, as they were.
+    pub headers: Vec<String>,
+    /// By header: its target, or null for "do not import".
+    #[cfg_attr(feature = "openapi", schema(value_type = std::collections::HashMap<String, TargetOrNull>))]
+    pub mapping: std::collections::BTreeMap<String, Option<crate::import::Target>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A mapping profile to save.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewProfile {
+    /// 1 to 100 characters, not all white space, no control characters (stored trimmed);
+    /// unique case-insensitively.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 100,
+            pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\u0000-\\u0020\\u007f-\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000-\\u001f\\u007f-\\u009f]*$"
+        )
+    )]
+    pub name: String,
+    /// The file's header line, cell by cell: 1 to 1,000 headers of at most 1,000
+    /// characters, no control characters, not all blank.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 1000))]
+    pub headers: Vec<String>,
+    /// By header (one of `headers`, case and surrounding spaces ignored): its target, or
+    /// null for "do not import". Headers left out keep the automatic mapping.
+    #[cfg_attr(feature = "openapi", schema(value_type = std::collections::HashMap<String, TargetOrNull>))]
+    pub mapping: std::collections::BTreeMap<String, Option<crate::import::Target>>,
+}
+
+/// A mapping profile's new name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProfileRename {
+    /// As [`NewProfile::name`].
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 100,
+            pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\u0000-\\u0020\\u007f-\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000-\\u001f\\u007f-\\u009f]*$"
+        )
+    )]
+    pub name: String,
+}
+
+/// A mapping target as the contract spells it, or null ("do not import"): the OpenAPI
+/// document's name for `Option<`[`crate::import::Target`]`>` as a map value.
+#[cfg(feature = "openapi")]
+pub struct TargetOrNull;
+
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for TargetOrNull {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+        let values = crate::import::Target::ALL
+            .iter()
+            .map(|t| serde_json::json!(t))
+            .chain([serde_json::Value::Null]);
+        ObjectBuilder::new()
+            .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+            .enum_values(Some(values))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for TargetOrNull {}
+
 // ---- Customers ----
 
 /// A stored customer. Its JSON object is flat: `id`, the fields' keys, then the rest (its

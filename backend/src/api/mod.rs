@@ -15,6 +15,7 @@ mod customers;
 mod groups;
 mod imports;
 mod jobs;
+mod profiles;
 mod session;
 mod tokens;
 mod upload;
@@ -61,6 +62,7 @@ pub const BEARER_SCHEME: &str = "bearer_token";
         (name = "session", description = "Sign in, who am I, sign out"),
         (name = "tokens", description = "API tokens for scripts"),
         (name = "groups", description = "Customer groups"),
+        (name = "profiles", description = "Mapping profiles: a saved mapping, applied to files with the same headers"),
         (name = "customers", description = "Customers, their list and the CSV export"),
         (name = "imports", description = "Imports: batches, commit, raw CSV upload, cancel, undo"),
         (name = "jobs", description = "The import queue"),
@@ -76,6 +78,7 @@ pub fn routes(state: Option<AppState>) -> OpenApiRouter<AppState> {
         .merge(session::protected_routes())
         .merge(tokens::routes())
         .merge(groups::routes())
+        .merge(profiles::routes())
         .merge(customers::routes())
         .merge(imports::routes())
         .merge(upload::routes())
@@ -320,6 +323,7 @@ mod tests {
             ("session", include_str!("session.rs")),
             ("tokens", include_str!("tokens.rs")),
             ("groups", include_str!("groups.rs")),
+            ("profiles", include_str!("profiles.rs")),
             ("customers", include_str!("customers.rs")),
             ("imports", include_str!("imports.rs")),
             ("upload", include_str!("upload.rs")),

@@ -46,6 +46,10 @@ struct CsvQuery {
     /// name to target, e.g. `{"E-mail": "email", "3": null}`. Targets: first_name, last_name,
     /// full_name, email, note, accepts_marketing, customer_group.
     mapping: Option<String>,
+    /// The name of a saved mapping profile to map the file with (instead of `mapping`).
+    /// Without either, a profile saved for the file's headers applies, if there is one.
+    #[param(min_length = 1, max_length = 100)]
+    profile: Option<String>,
     /// The name shown in the import list (default `upload.csv`): 1 to 255 characters, not all
     /// white space, no control characters.
     #[param(
@@ -130,9 +134,9 @@ fn encoding_label(label: &str) -> Option<String> {
     request_body(content = serde_json::Value, content_type = "text/csv", description = "The file's bytes, in any supported encoding"),
     responses(
         (status = 202, description = "Stored and queued", body = Import),
-        (status = 400, description = "A bad option (`invalid_delimiter`, `invalid_mapping`, ...)", body = ErrorBody),
+        (status = 400, description = "A bad option (`invalid_delimiter`, `invalid_mapping` (also: both `mapping` and `profile`), ...)", body = ErrorBody),
         (status = 413, description = "Larger than the upload limit (`payload_too_large`)", body = ErrorBody),
-        (status = 422, description = "`unknown_group`, or a file_name that is empty, over 255 characters or holds control characters (`invalid_file_name`)", body = ErrorBody),
+        (status = 422, description = "`unknown_group`, `unknown_profile`, or a file_name that is empty, over 255 characters or holds control characters (`invalid_file_name`)", body = ErrorBody),
     )
 )]
 async fn upload_csv(
@@ -166,7 +170,22 @@ async fn store_upload(
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large(limit));
     }
-    let settings = parse_csv_query(&q)?;
+    let mut settings = parse_csv_query(&q)?;
+    if let Some(name) = q.profile.as_deref() {
+        if q.mapping.is_some() {
+            return Err(ApiError::bad_request(
+                "invalid_mapping",
+                "Give a mapping or a profile, not both.",
+            ));
+        }
+        let profile = state.storage.profile_by_name(name).await?.ok_or_else(|| {
+            ApiError::unprocessable(
+                "unknown_profile",
+                format!("There is no profile named \"{name}\"."),
+            )
+        })?;
+        settings.mapping_by_name = Some(profile.mapping.into());
+    }
     let file_name = match q.file_name.as_deref() {
         None => "upload.csv".to_owned(),
         Some(name) => ingest::file_name(name).map_err(super::imports::invalid_file_name)?,

@@ -7,7 +7,7 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 use shared::api::{BatchResponse, RejectedRow};
 use shared::import::{RowOutcome, RowReader, SAMPLE_BYTES};
-use shared::settings::ReadSettings;
+use shared::settings::{NamedMapping, ReadSettings};
 use tokio::io::{AsyncReadExt, BufReader};
 
 use super::batch::{reader_row, stored_errors};
@@ -50,7 +50,13 @@ pub struct CsvSplitter {
 impl CsvSplitter {
     /// Opens the file and detects its encoding, delimiter, header and mapping from the start
     /// of it, as the browser does.
-    pub async fn open(path: &Path, settings: &ReadSettings) -> Result<CsvSplitter, SplitError> {
+    /// Without a mapping in `settings`, the first of `profiles` (fingerprint, mapping) made
+    /// for the file's headers maps it.
+    pub async fn open(
+        path: &Path,
+        settings: &ReadSettings,
+        profiles: &[(String, NamedMapping)],
+    ) -> Result<CsvSplitter, SplitError> {
         let file = tokio::fs::File::open(path).await.map_err(|e| {
             SplitError::Unreadable(format!("the uploaded file cannot be read: {e}"))
         })?;
@@ -67,6 +73,18 @@ impl CsvSplitter {
         let mut detection = shared::import::detect(&sample, settings);
         if let Some(problem) = &detection.problem {
             return Err(SplitError::Unreadable(problem.message.clone()));
+        }
+        let profiled;
+        let mut settings = settings;
+        if settings.mapping.is_none()
+            && settings.mapping_by_name.is_none()
+            && let Some(saved) = shared::import::profile::matching_profile(&detection, profiles)
+        {
+            profiled = ReadSettings {
+                mapping_by_name: Some(saved.clone()),
+                ..settings.clone()
+            };
+            settings = &profiled;
         }
         settings
             .apply_named_mapping(&mut detection)

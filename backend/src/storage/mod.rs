@@ -23,6 +23,7 @@ mod imports;
 mod jobs;
 pub mod model;
 mod postgres;
+mod profiles;
 mod rows;
 mod search_index;
 mod sqlite;
@@ -45,6 +46,7 @@ pub use imports::Imports;
 pub use jobs::Jobs;
 pub use model::*;
 pub use postgres::{PgStorage, lane_of};
+pub use profiles::{ProfileMapping, Profiles};
 pub use search_index::CHUNK as SEARCH_INDEX_CHUNK;
 pub use sqlite::SqliteStorage;
 pub use url::{DatabaseUrl, DatabaseUrlError};
@@ -109,7 +111,9 @@ pub async fn connect(database_url: &str) -> anyhow::Result<std::sync::Arc<dyn St
 
 /// Everything Intake keeps: the union of the areas. Implemented once, for both engines.
 #[async_trait]
-pub trait Storage: Accounts + Groups + Customers + Imports + Jobs + Send + Sync + 'static {
+pub trait Storage:
+    Accounts + Groups + Customers + Imports + Jobs + Profiles + Send + Sync + 'static
+{
     /// `"sqlite"` or `"postgres"`.
     fn engine(&self) -> &'static str;
     async fn ping(&self) -> Result<()>;

@@ -18,6 +18,7 @@ mod lanes;
 mod limits;
 mod pg_search;
 mod process;
+mod profiles;
 mod queue;
 mod routes;
 mod search_index;

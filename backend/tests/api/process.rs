@@ -653,6 +653,43 @@ async fn the_command_line_creates_users_and_tokens_imports_and_exports() {
             .output()
             .unwrap();
         assert!(!missing.status.success());
+
+        // A saved mapping profile, named with --profile: its code column is the first name.
+        let (status, body) = client
+            .send(
+                reqwest::Method::POST,
+                "/api/profiles",
+                Some(
+                    json!({"name": "Ledger", "headers": ["Code", "Mail", "Other"],
+                            "mapping": {"Code": "first_name", "Mail": "email"}}),
+                ),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        let ledger = data.join("ledger.csv");
+        std::fs::write(
+            &ledger,
+            "Mail,Code
+cyril@example.com,C-17
+",
+        )
+        .unwrap();
+        let ledger = ledger.to_string_lossy().into_owned();
+        let unknown = cli(&["import", &ledger, "--profile", "Nobody"])
+            .output()
+            .unwrap();
+        assert!(!unknown.status.success());
+        assert!(
+            String::from_utf8_lossy(&unknown.stderr)
+                .contains("no mapping profile named \"Nobody\""),
+            "{unknown:?}"
+        );
+        run(
+            cli(&["import", &ledger, "--profile", "ledger", "--wait"]),
+            "",
+        );
+        let all = run(cli(&["export"]), "");
+        assert!(all.contains("C-17,,cyril@example.com,"), "{all}");
     }
 }
 

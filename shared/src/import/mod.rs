@@ -30,6 +30,7 @@ mod dups;
 mod inspect;
 mod mapper;
 mod mapping;
+pub mod profile;
 mod reader;
 mod records;
 mod row;
