@@ -7,7 +7,8 @@ use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::{Deserialize, Serialize};
 use shared::api::{
     BatchRequest, BatchResponse, CommitRequest, CreateImport, Customer, CustomerInput, FieldError,
-    Group, GroupName, Id, Import, JobList, LoginRequest, Page, SessionResponse,
+    Group, GroupName, Id, Import, JobList, LoginRequest, NewProfile, Page, Profile, ProfileRename,
+    SessionResponse,
 };
 
 /// An API call that did not succeed: the status (0 when the network failed) and the
@@ -223,6 +224,30 @@ pub async fn delete_group(id: Id, reassign_to: Option<&str>, csrf: &str) -> Resu
         None => format!("/api/groups/{id}"),
     };
     send_empty(Method::Delete, &path, csrf).await
+}
+
+/// `GET /api/profiles`: saved mapping profiles, the most recent first.
+pub async fn profiles() -> Result<Vec<Profile>, ApiFailure> {
+    get("/api/profiles").await
+}
+
+/// `POST /api/profiles`.
+pub async fn create_profile(profile: &NewProfile, csrf: &str) -> Result<Profile, ApiFailure> {
+    send(Method::Post, "/api/profiles", profile, csrf).await
+}
+
+/// `PATCH /api/profiles/{id}`: rename.
+pub async fn rename_profile(
+    id: Id,
+    name: &ProfileRename,
+    csrf: &str,
+) -> Result<Profile, ApiFailure> {
+    send(Method::Patch, &format!("/api/profiles/{id}"), name, csrf).await
+}
+
+/// `DELETE /api/profiles/{id}`.
+pub async fn delete_profile(id: Id, csrf: &str) -> Result<(), ApiFailure> {
+    send_empty(Method::Delete, &format!("/api/profiles/{id}"), csrf).await
 }
 
 /// `GET /api/customers?{query}` (the query string the customers page builds).

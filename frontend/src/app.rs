@@ -42,6 +42,7 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("/customers/import") view=pages::import::ImportWizard/>
                             <Route path=path!("/settings/jobs") view=pages::jobs::Jobs/>
                             <Route path=path!("/groups") view=pages::groups::Groups/>
+                            <Route path=path!("/profiles") view=pages::profiles::Profiles/>
                         </Routes>
                     </main>
                 </Show>
@@ -68,6 +69,7 @@ fn TopBar() -> impl IntoView {
             <nav aria-label="Main">
                 <A href="/customers">{move || t(Key::NavCustomers)}</A>
                 <A href="/groups">{move || t(Key::NavGroups)}</A>
+                <A href="/profiles">{move || t(Key::NavProfiles)}</A>
                 <A href="/settings/jobs">{move || t(Key::NavJobs)}</A>
             </nav>
             <div class="user">

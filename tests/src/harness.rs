@@ -273,10 +273,12 @@ impl Browser {
         Ok(())
     }
 
-    /// The button or link whose visible name is `name`.
+    /// The button or link whose accessible name is `name`: its `aria-label`, or else its
+    /// visible text.
     pub async fn by_name(&self, name: &str) -> Result<Element> {
         let xpath = format!(
-            "//button[normalize-space()={q}] | //a[normalize-space()={q}]",
+            "//button[@aria-label={q} or (not(@aria-label) and normalize-space()={q})] \
+             | //a[@aria-label={q} or (not(@aria-label) and normalize-space()={q})]",
             q = xpath_literal(name)
         );
         self.wait_for(Locator::XPath(&xpath))

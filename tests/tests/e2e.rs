@@ -476,3 +476,93 @@ async fn the_whole_file_check_of_a_large_file_counts_and_lists_every_problem() -
     browser.quit().await?;
     result
 }
+
+/// A mapping saved as a profile on the import page maps the next file with the same headers
+/// (in another order) by itself; the profiles page renames and deletes it.
+#[tokio::test]
+async fn a_saved_mapping_profile_maps_the_next_file_with_the_same_headers() -> Result<()> {
+    let server = Server::start(None).await?;
+    let browser = Browser::start().await?;
+    let result = async {
+        browser.sign_in(&server.url).await?;
+        browser
+            .client
+            .goto(&format!("{}/customers/import", server.url))
+            .await?;
+        let first = "Name,Email,Code\nAna Petrova,one@example.com,X17\n";
+        let path = fixture(server.dir.path(), "ledger-1.csv", first.as_bytes());
+        browser
+            .by_label("CSV file")
+            .await?
+            .send_keys(&path.display().to_string())
+            .await?;
+        browser.wait_for_text("one@example.com").await?;
+        browser
+            .by_label("Code")
+            .await?
+            .select_by_value("first_name")
+            .await?;
+        browser
+            .by_label("Name")
+            .await?
+            .select_by_value("note")
+            .await?;
+        browser
+            .by_label("Profile name")
+            .await?
+            .send_keys("Ledger")
+            .await?;
+        browser
+            .by_name("Save this mapping as a profile")
+            .await?
+            .click()
+            .await?;
+        browser
+            .wait_for_text("Saved: files with these headers will be mapped this way.")
+            .await?;
+        browser.screenshot("profiles-01-saved").await?;
+
+        // Next month's file: the same headers in another order and case.
+        browser
+            .client
+            .goto(&format!("{}/customers/import", server.url))
+            .await?;
+        let second = "code,EMAIL,name\nY18,two@example.com,Bob Stone\n";
+        let path = fixture(server.dir.path(), "ledger-2.csv", second.as_bytes());
+        browser
+            .by_label("CSV file")
+            .await?
+            .send_keys(&path.display().to_string())
+            .await?;
+        browser
+            .wait_for_text("Columns mapped with the saved profile")
+            .await?;
+        browser.wait_for_text("two@example.com").await?;
+        browser.screenshot("profiles-02-applied").await?;
+        browser.by_name("Import").await?.click().await?;
+        browser.wait_for_text("Import finished").await?;
+        browser
+            .by_name("See the imported customers")
+            .await?
+            .click()
+            .await?;
+        browser.wait_for_text("two@example.com").await?;
+        browser.wait_for_text("Y18").await?;
+
+        browser.by_name("Mapping profiles").await?.click().await?;
+        browser.wait_for_text("Name, Email, Code").await?;
+        browser.by_name("Rename Ledger").await?.click().await?;
+        let name = browser.by_label("Name Ledger").await?;
+        name.clear().await?;
+        name.send_keys("Ledger 2026").await?;
+        browser.by_name("Save").await?.click().await?;
+        browser.wait_for_text("Ledger 2026").await?;
+        browser.by_name("Delete Ledger 2026").await?.click().await?;
+        browser.wait_for_text("No saved profiles yet").await?;
+        browser.screenshot("profiles-03-deleted").await?;
+        anyhow::Ok(())
+    }
+    .await;
+    browser.quit().await?;
+    result
+}

@@ -7,3 +7,4 @@ pub mod groups;
 pub mod import;
 pub mod jobs;
 pub mod login;
+pub mod profiles;

@@ -55,6 +55,30 @@ pub fn matching_profile<'p>(
         .map(|(_, mapping)| mapping)
 }
 
+/// A column mapping with a profile's mapping (by header) laid over `current`: a column
+/// whose header the profile names gets the profile's target (or none); the rest keep theirs.
+pub fn by_header<'a>(
+    headers: impl IntoIterator<Item = &'a str>,
+    current: &[Option<super::Target>],
+    saved: &std::collections::BTreeMap<String, Option<super::Target>>,
+) -> Vec<Option<super::Target>> {
+    let saved: Vec<(String, Option<super::Target>)> = saved
+        .iter()
+        .map(|(k, t)| (k.trim().to_lowercase(), *t))
+        .collect();
+    headers
+        .into_iter()
+        .zip(current)
+        .map(|(h, now)| {
+            let key = h.trim().to_lowercase();
+            saved
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map_or(*now, |(_, t)| *t)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,5 +117,18 @@ mod tests {
         assert_eq!(matching_profile(&file, &profiles), Some(&saved));
         assert_eq!(matching_profile(&other, &profiles), None);
         assert!(!headerless.has_header || matching_profile(&headerless, &profiles).is_none());
+    }
+
+    #[test]
+    fn a_profile_sets_the_columns_it_names_and_leaves_the_rest() {
+        let saved = std::collections::BTreeMap::from([
+            ("code ".to_owned(), Some(Target::FirstName)),
+            ("Name".to_owned(), None),
+        ]);
+        let current = [Some(Target::FullName), Some(Target::Email), None];
+        assert_eq!(
+            by_header(["NAME", "Email", " Code"], &current, &saved),
+            [None, Some(Target::Email), Some(Target::FirstName)]
+        );
     }
 }

@@ -4,12 +4,14 @@
 //!
 //! [`phase`] is the state machine (plain data, tested without a page); this module holds the
 //! signals, talks to the parse worker and the API, and puts the parts together: [`mapping`],
-//! [`preview`], [`check`] and [`progress`]. [`saved`] is what localStorage keeps.
+//! [`preview`], [`check`], [`progress`] and [`profile`] (mapping profiles saved on the server).
+//! [`saved`] is what localStorage keeps.
 
 mod check;
 mod mapping;
 pub mod phase;
 mod preview;
+mod profile;
 mod progress;
 mod saved;
 
@@ -25,6 +27,7 @@ use self::check::{CheckPanel, Checked, problems_link};
 use self::mapping::{ColumnMapping, ImportOptions, NEW_GROUP, ReadOptions};
 use self::phase::{Phase, apply, choose_target, rate as transfer_rate};
 use self::preview::{Fix, PreviewTable, set_cell};
+use self::profile::{SaveProfile, profile_mapping};
 use self::progress::PhasePanel;
 use self::saved::PendingUpload;
 use crate::api;
@@ -69,6 +72,9 @@ pub fn ImportWizard() -> impl IntoView {
     let corrections = RwSignal::new(HashMap::<u64, PreviewRow>::new());
     let resumable = RwSignal::new(None::<PendingUpload>);
     let restored_mapping = RwSignal::new(false);
+    // The saved mapping profiles, and the name of the one that mapped this file.
+    let profiles = LocalResource::new(|| async { api::profiles().await });
+    let applied_profile = RwSignal::new(None::<String>);
     let drag_over = RwSignal::new(false);
 
     let groups = LocalResource::new(move || async move {
@@ -163,11 +169,24 @@ pub fn ImportWizard() -> impl IntoView {
         match &answer {
             FromWorker::Preview(p) => {
                 error.set(p.problem.as_ref().map(|e| e.message.clone()));
-                // A file with the same headers as an earlier import gets that import's mapping.
+                // A file with the same headers as a saved profile gets its mapping; else one
+                // with the same headers as an earlier import here gets that import's.
                 if settings.get_untracked().mapping.is_none() && !restored_mapping.get_untracked() {
                     restored_mapping.set(true);
                     let current: Vec<Option<Target>> = p.columns.iter().map(|c| c.target).collect();
-                    if let Some(mapping) = saved::saved_mapping(p).filter(|m| *m != current) {
+                    let saved_profiles = profiles
+                        .get_untracked()
+                        .and_then(Result::ok)
+                        .unwrap_or_default();
+                    if let Some((profile, mapping)) = profile_mapping(p, &saved_profiles) {
+                        applied_profile.set(Some(profile.name.clone()));
+                        if mapping != current {
+                            settings.update(|s| s.mapping = Some(mapping));
+                            refresh_preview();
+                            return;
+                        }
+                    } else if let Some(mapping) = saved::saved_mapping(p).filter(|m| *m != current)
+                    {
                         settings.update(|s| s.mapping = Some(mapping));
                         refresh_preview();
                         return;
@@ -250,6 +269,7 @@ pub fn ImportWizard() -> impl IntoView {
         phase.set(Phase::Choose);
         settings.set(ReadSettings::default());
         restored_mapping.set(false);
+        applied_profile.set(None);
         resumable.set(saved::pending_upload(&f));
         file.set(Some(f));
         refresh_preview();
@@ -471,6 +491,7 @@ pub fn ImportWizard() -> impl IntoView {
         <Show when=move || preview.get().is_some_and(|p| p.problem.is_none())>
             <ImportOptions groups group_id new_group on_duplicate busy/>
             <ColumnMapping preview busy on_target/>
+            <SaveProfile preview applied=applied_profile on_saved=Callback::new(move |_| profiles.refetch())/>
 
             <section class="panel">
                 <h2>{move || t(Key::ImportPreview)}</h2>

@@ -1,0 +1,106 @@
+//! Mapping profiles on the import page: the saved profile for a file's headers maps its
+//! columns ([`profile_mapping`]), and the mapping shown can be saved as one ([`SaveProfile`]).
+
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+use shared::api::{NewProfile, Profile};
+use shared::import::Target;
+use shared::import::profile::{by_header, fingerprint};
+
+use crate::api;
+use crate::i18n::{Key, use_t};
+use crate::protocol::Preview;
+use crate::session::Session;
+
+/// The headers of a previewed file (none without a header line).
+fn headers(p: &Preview) -> Option<Vec<String>> {
+    p.has_header.then(|| {
+        p.columns
+            .iter()
+            .map(|c| c.header.clone().unwrap_or_default())
+            .collect()
+    })
+}
+
+/// The profile saved for `p`'s headers (the most recently saved: `profiles` come so) and the
+/// columns' targets it gives.
+pub fn profile_mapping<'a>(
+    p: &Preview,
+    profiles: &'a [Profile],
+) -> Option<(&'a Profile, Vec<Option<Target>>)> {
+    let headers = headers(p)?;
+    let print = fingerprint(headers.iter().map(String::as_str))?;
+    let profile = profiles.iter().find(|pr| pr.fingerprint == print)?;
+    let current: Vec<Option<Target>> = p.columns.iter().map(|c| c.target).collect();
+    let mapping = by_header(
+        headers.iter().map(String::as_str),
+        &current,
+        &profile.mapping,
+    );
+    Some((profile, mapping))
+}
+
+/// Saves the mapping shown as a profile for files with these headers.
+#[component]
+pub fn SaveProfile(
+    preview: RwSignal<Option<Preview>>,
+    applied: RwSignal<Option<String>>,
+    on_saved: Callback<()>,
+) -> impl IntoView {
+    let t = use_t();
+    let session = expect_context::<Session>();
+    let name = RwSignal::new(String::new());
+    let note = RwSignal::new(None::<(bool, String)>);
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(p) = preview.get_untracked() else {
+            return;
+        };
+        let Some(headers) = headers(&p) else {
+            return;
+        };
+        let mapping: BTreeMap<String, Option<Target>> = headers
+            .iter()
+            .zip(&p.columns)
+            .filter(|(h, _)| !h.trim().is_empty())
+            .map(|(h, c)| (h.clone(), c.target))
+            .collect();
+        let body = NewProfile {
+            name: name.get_untracked(),
+            headers,
+            mapping,
+        };
+        let csrf = session.csrf();
+        leptos::task::spawn_local(async move {
+            match api::create_profile(&body, &csrf).await {
+                Ok(saved) => {
+                    applied.set(Some(saved.name));
+                    note.set(Some((true, t(Key::ImportProfileSaved).to_owned())));
+                    on_saved.run(());
+                }
+                Err(e) if e.code == "profile_exists" => {
+                    note.set(Some((false, t(Key::ProfilesExists).to_owned())));
+                }
+                Err(e) => note.set(Some((false, e.message))),
+            }
+        });
+    };
+    view! {
+        <Show when=move || preview.with(|p| p.as_ref().is_some_and(|p| p.has_header))>
+            <form class="panel filters" on:submit=save>
+                {move || applied.get().map(|n| view! {
+                    <p role="status">{t(Key::ImportProfileApplied)} ": " <strong>{n}</strong></p>
+                })}
+                <div class="field">
+                    <label for="profile-name">{move || t(Key::ImportProfileName)}</label>
+                    <input id="profile-name" bind:value=name required maxlength="100"/>
+                </div>
+                <button type="submit">{move || t(Key::ImportSaveProfile)}</button>
+                {move || note.get().map(|(ok, m)| view! {
+                    <p role=if ok { "status" } else { "alert" } class:error=!ok>{m}</p>
+                })}
+            </form>
+        </Show>
+    }
+}
