@@ -442,7 +442,7 @@ async fn import(args: ImportArgs) -> anyhow::Result<()> {
             .profile_by_name(name)
             .await?
             .ok_or_else(|| anyhow::anyhow!("there is no mapping profile named \"{name}\""))?;
-        settings.mapping_by_name = Some(profile.mapping.into());
+        settings.mapping_by_name = Some(profile.mapping);
     }
     // The file first: a file that cannot be read creates no group.
     let source = tokio::fs::File::open(&args.file)

@@ -306,7 +306,7 @@ async fn split_csv(
         .list_profiles()
         .await?
         .into_iter()
-        .map(|p| (p.fingerprint, p.mapping.into()))
+        .map(|p| (p.fingerprint, p.mapping))
         .collect();
     let mut splitter = match CsvSplitter::open(path, settings, &profiles).await {
         Ok(splitter) => splitter,

@@ -127,7 +127,7 @@ pub struct Profile {
     pub headers: Vec<String>,
     /// By header: its target, or null for "do not import".
     #[cfg_attr(feature = "openapi", schema(value_type = std::collections::HashMap<String, TargetOrNull>))]
-    pub mapping: std::collections::BTreeMap<String, Option<crate::import::Target>>,
+    pub mapping: crate::settings::NamedMapping,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -154,7 +154,7 @@ pub struct NewProfile {
     /// By header (one of `headers`, case and surrounding spaces ignored): its target, or
     /// null for "do not import". Headers left out keep the automatic mapping.
     #[cfg_attr(feature = "openapi", schema(value_type = std::collections::HashMap<String, TargetOrNull>))]
-    pub mapping: std::collections::BTreeMap<String, Option<crate::import::Target>>,
+    pub mapping: crate::settings::NamedMapping,
 }
 
 /// A mapping profile's new name.

@@ -66,7 +66,7 @@ async fn create(
     ApiJson(req): ApiJson<NewProfile>,
 ) -> ApiResult<(StatusCode, Json<Profile>)> {
     let name = rules::profile_name(&req.name)?;
-    rules::profile_headers(&req.headers, req.mapping.keys().map(String::as_str))?;
+    rules::profile_headers(&req.headers, req.mapping.0.iter().map(|(k, _)| k.as_str()))?;
     let print = fingerprint(req.headers.iter().map(String::as_str))
         .ok_or(rules::RuleError::ProfileHeaders)?;
     let saved = state

@@ -184,7 +184,7 @@ async fn store_upload(
                 format!("There is no profile named \"{name}\"."),
             )
         })?;
-        settings.mapping_by_name = Some(profile.mapping.into());
+        settings.mapping_by_name = Some(profile.mapping);
     }
     let file_name = match q.file_name.as_deref() {
         None => "upload.csv".to_owned(),

@@ -1,12 +1,9 @@
 //! Mapping profiles (migration 0015): a mapping by header name saved under a name (unique
 //! case-insensitively) and the fingerprint of the headers it was made for.
 
-use std::collections::BTreeMap;
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use shared::api::{Id, Profile};
-use shared::import::Target;
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Type};
 
 use super::engine::{Engine, Store};
@@ -16,7 +13,7 @@ use super::{Result, StorageError, parse_stored};
 pub const MATCHED_PROFILES: i64 = 1000;
 
 /// What a profile maps: by header, a target or "do not import".
-pub type ProfileMapping = BTreeMap<String, Option<Target>>;
+pub type ProfileMapping = shared::settings::NamedMapping;
 
 /// Mapping profiles.
 #[async_trait]

@@ -13,17 +13,22 @@ use crate::session::Session;
 pub fn Profiles() -> impl IntoView {
     let t = use_t();
     let locale = expect_context::<Locale>();
-    let profiles = LocalResource::new(|| async { api::profiles().await });
+    // A plain signal filled by a task, not a resource: a resource of a new type costs the
+    // main wasm its own copy of the async machinery, and its budget is tight.
+    let profiles = RwSignal::new(None::<Result<Vec<Profile>, api::ApiFailure>>);
+    let load =
+        move || leptos::task::spawn_local(async move { profiles.set(Some(api::profiles().await)) });
+    load();
     let error = RwSignal::new(None::<String>);
     view! {
         <div class="page-head"><h1>{move || t(Key::ProfilesTitle)}</h1></div>
         <p class="muted">{move || t(Key::ProfilesNote)}</p>
         {move || error.get().map(|m| view! { <ErrorNote message=m/> })}
-        <Transition fallback=move || view! { <p class="muted">{t(Key::CommonLoading)}</p> }>
-            {move || profiles.get().map(|result| match result {
-                Err(e) => view! { <ErrorNote message=e.message retry=Callback::new(move |_| profiles.refetch())/> }.into_any(),
-                Ok(list) if list.is_empty() => view! { <p class="panel">{t(Key::ProfilesEmpty)}</p> }.into_any(),
-                Ok(list) => {
+        {move || match profiles.get() {
+                None => view! { <p class="muted">{t(Key::CommonLoading)}</p> }.into_any(),
+                Some(Err(e)) => view! { <ErrorNote message=e.message retry=Callback::new(move |_| load())/> }.into_any(),
+                Some(Ok(list)) if list.is_empty() => view! { <p class="panel">{t(Key::ProfilesEmpty)}</p> }.into_any(),
+                Some(Ok(list)) => {
                     let lang = locale.0.get();
                     view! {
                         <div class="table-wrap"><table>
@@ -34,16 +39,15 @@ pub fn Profiles() -> impl IntoView {
                                 <th scope="col">{t(Key::ProfilesActions)}</th>
                             </tr></thead>
                             <tbody>
-                                <For each=move || list.clone() key=|p| (p.id, p.name.clone()) children=move |p| {
+                                {list.into_iter().map(|p| {
                                     let saved = format_time(lang, &p.updated_at);
-                                    view! { <ProfileRow profile=p saved on_change=Callback::new(move |_| profiles.refetch()) error/> }
-                                }/>
+                                    view! { <ProfileRow profile=p saved on_change=Callback::new(move |_| load()) error/> }
+                                }).collect_view()}
                             </tbody>
                         </table></div>
                     }.into_any()
                 }
-            })}
-        </Transition>
+            }}
     }
 }
 

@@ -60,9 +60,10 @@ pub fn matching_profile<'p>(
 pub fn by_header<'a>(
     headers: impl IntoIterator<Item = &'a str>,
     current: &[Option<super::Target>],
-    saved: &std::collections::BTreeMap<String, Option<super::Target>>,
+    saved: &NamedMapping,
 ) -> Vec<Option<super::Target>> {
     let saved: Vec<(String, Option<super::Target>)> = saved
+        .0
         .iter()
         .map(|(k, t)| (k.trim().to_lowercase(), *t))
         .collect();
@@ -121,7 +122,7 @@ mod tests {
 
     #[test]
     fn a_profile_sets_the_columns_it_names_and_leaves_the_rest() {
-        let saved = std::collections::BTreeMap::from([
+        let saved = NamedMapping(vec![
             ("code ".to_owned(), Some(Target::FirstName)),
             ("Name".to_owned(), None),
         ]);

@@ -73,7 +73,16 @@ pub fn ImportWizard() -> impl IntoView {
     let resumable = RwSignal::new(None::<PendingUpload>);
     let restored_mapping = RwSignal::new(false);
     // The saved mapping profiles, and the name of the one that mapped this file.
-    let profiles = LocalResource::new(|| async { api::profiles().await });
+    // (A plain signal, not a resource: see `pages::profiles`.)
+    let profiles = RwSignal::new(Vec::<shared::api::Profile>::new());
+    let load_profiles = move || {
+        leptos::task::spawn_local(async move {
+            if let Ok(list) = api::profiles().await {
+                profiles.set(list);
+            }
+        })
+    };
+    load_profiles();
     let applied_profile = RwSignal::new(None::<String>);
     let drag_over = RwSignal::new(false);
 
@@ -174,10 +183,7 @@ pub fn ImportWizard() -> impl IntoView {
                 if settings.get_untracked().mapping.is_none() && !restored_mapping.get_untracked() {
                     restored_mapping.set(true);
                     let current: Vec<Option<Target>> = p.columns.iter().map(|c| c.target).collect();
-                    let saved_profiles = profiles
-                        .get_untracked()
-                        .and_then(Result::ok)
-                        .unwrap_or_default();
+                    let saved_profiles = profiles.get_untracked();
                     if let Some((profile, mapping)) = profile_mapping(p, &saved_profiles) {
                         applied_profile.set(Some(profile.name.clone()));
                         if mapping != current {
@@ -491,7 +497,7 @@ pub fn ImportWizard() -> impl IntoView {
         <Show when=move || preview.get().is_some_and(|p| p.problem.is_none())>
             <ImportOptions groups group_id new_group on_duplicate busy/>
             <ColumnMapping preview busy on_target/>
-            <SaveProfile preview applied=applied_profile on_saved=Callback::new(move |_| profiles.refetch())/>
+            <SaveProfile preview applied=applied_profile on_saved=Callback::new(move |_| load_profiles())/>
 
             <section class="panel">
                 <h2>{move || t(Key::ImportPreview)}</h2>

@@ -1,12 +1,11 @@
 //! Mapping profiles on the import page: the saved profile for a file's headers maps its
 //! columns ([`profile_mapping`]), and the mapping shown can be saved as one ([`SaveProfile`]).
 
-use std::collections::BTreeMap;
-
 use leptos::prelude::*;
 use shared::api::{NewProfile, Profile};
 use shared::import::Target;
 use shared::import::profile::{by_header, fingerprint};
+use shared::settings::NamedMapping;
 
 use crate::api;
 use crate::i18n::{Key, use_t};
@@ -51,7 +50,8 @@ pub fn SaveProfile(
     let t = use_t();
     let session = expect_context::<Session>();
     let name = RwSignal::new(String::new());
-    let note = RwSignal::new(None::<(bool, String)>);
+    let done = RwSignal::new(None::<String>);
+    let refused = RwSignal::new(None::<String>);
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let Some(p) = preview.get_untracked() else {
@@ -60,12 +60,14 @@ pub fn SaveProfile(
         let Some(headers) = headers(&p) else {
             return;
         };
-        let mapping: BTreeMap<String, Option<Target>> = headers
-            .iter()
-            .zip(&p.columns)
-            .filter(|(h, _)| !h.trim().is_empty())
-            .map(|(h, c)| (h.clone(), c.target))
-            .collect();
+        let mapping = NamedMapping(
+            headers
+                .iter()
+                .zip(&p.columns)
+                .filter(|(h, _)| !h.trim().is_empty())
+                .map(|(h, c)| (h.clone(), c.target))
+                .collect(),
+        );
         let body = NewProfile {
             name: name.get_untracked(),
             headers,
@@ -76,13 +78,18 @@ pub fn SaveProfile(
             match api::create_profile(&body, &csrf).await {
                 Ok(saved) => {
                     applied.set(Some(saved.name));
-                    note.set(Some((true, t(Key::ImportProfileSaved).to_owned())));
+                    refused.set(None);
+                    done.set(Some(t(Key::ImportProfileSaved).to_owned()));
                     on_saved.run(());
                 }
-                Err(e) if e.code == "profile_exists" => {
-                    note.set(Some((false, t(Key::ProfilesExists).to_owned())));
+                Err(e) => {
+                    done.set(None);
+                    refused.set(Some(if e.code == "profile_exists" {
+                        t(Key::ProfilesExists).to_owned()
+                    } else {
+                        e.message
+                    }));
                 }
-                Err(e) => note.set(Some((false, e.message))),
             }
         });
     };
@@ -97,9 +104,8 @@ pub fn SaveProfile(
                     <input id="profile-name" bind:value=name required maxlength="100"/>
                 </div>
                 <button type="submit">{move || t(Key::ImportSaveProfile)}</button>
-                {move || note.get().map(|(ok, m)| view! {
-                    <p role=if ok { "status" } else { "alert" } class:error=!ok>{m}</p>
-                })}
+                {move || done.get().map(|m| view! { <p role="status">{m}</p> })}
+                {move || refused.get().map(|m| view! { <p role="alert" class="error">{m}</p> })}
             </form>
         </Show>
     }
