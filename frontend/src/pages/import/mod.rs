@@ -7,9 +7,9 @@
 //! [`preview`], [`check`] and [`progress`]. [`saved`] is what localStorage keeps.
 
 mod check;
-mod mapping;
+pub mod mapping;
 pub mod phase;
-mod preview;
+pub mod preview;
 mod progress;
 mod saved;
 
