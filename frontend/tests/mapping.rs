@@ -39,7 +39,7 @@ fn wide() -> Vec<PreviewColumn> {
                 i,
                 &format!("Field{i}"),
                 None,
-                MatchReason::Values(ValueEvidence::new(ValueKind::Dates, 1.0)),
+                MatchReason::values(ValueEvidence::new(ValueKind::Dates, 1.0)),
             )
         })
         .collect();
@@ -119,7 +119,7 @@ fn reasons_read_in_both_languages() {
         describe_reason(Lang::Bg, &r, None, &header_of),
         "Заглавието подсказва „Име“, но 100% от примерните стойности приличат на дати"
     );
-    let v = MatchReason::Values(ValueEvidence::new(ValueKind::Emails, 0.92));
+    let v = MatchReason::values(ValueEvidence::new(ValueKind::Emails, 0.92));
     assert_eq!(
         describe_reason(Lang::En, &v, None, &header_of),
         "92% of the sampled values look like emails"

@@ -65,10 +65,9 @@ pub fn describe(
         MatchReason::Fuzzy { synonym, score } => {
             fill(t(Key::ImportReasonFuzzy), &[synonym, &percent(*score)])
         }
-        MatchReason::Values(e) => fill(
-            t(Key::ImportReasonValues),
-            &[&percent(e.share), values(&e.values)],
-        ),
+        MatchReason::Values { values: v, share } => {
+            fill(t(Key::ImportReasonValues), &[&percent(*share), values(v)])
+        }
         MatchReason::Chosen => t(Key::ImportReasonChosen).to_string(),
         MatchReason::NotImportable => t(Key::ImportReasonNotImportable).to_string(),
         MatchReason::Unknown => t(Key::ImportReasonNothingSays).to_string(),

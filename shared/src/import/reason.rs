@@ -87,7 +87,7 @@ pub enum MatchReason {
     /// The header is close to a known name (a typo): which one and how close (0..1).
     Fuzzy { synonym: String, score: f32 },
     /// Without a telling header: what the values look like.
-    Values(ValueEvidence),
+    Values { values: ValueKind, share: f32 },
     /// The user chose this target (or chose not to import the column).
     Chosen,
     /// The header names something the importer cannot take (a phone, an address, an order).
@@ -113,6 +113,14 @@ pub enum MatchReason {
 }
 
 impl MatchReason {
+    /// [`MatchReason::Values`] of an evidence.
+    pub fn values(e: ValueEvidence) -> Self {
+        MatchReason::Values {
+            values: e.values,
+            share: e.share,
+        }
+    }
+
     /// A sentence in English (the CLI's table). `headers` names columns by index.
     pub fn describe(&self, header_of: &dyn Fn(usize) -> String) -> String {
         match self {
@@ -121,7 +129,7 @@ impl MatchReason {
             MatchReason::Fuzzy { synonym, score } => {
                 format!("header resembles \"{synonym}\" ({score:.2})")
             }
-            MatchReason::Values(e) => e.describe(),
+            MatchReason::Values { values, share } => ValueEvidence::new(*values, *share).describe(),
             MatchReason::Chosen => "chosen".to_string(),
             MatchReason::NotImportable => {
                 "cannot be imported (phones, addresses, orders...)".to_string()
@@ -213,10 +221,7 @@ mod tests {
             serde_json::to_string(&old).unwrap(),
             r#""another_column_chosen""#
         );
-        let v = MatchReason::Values(ValueEvidence {
-            values: ValueKind::Emails,
-            share: 0.92,
-        });
+        let v = MatchReason::values(ValueEvidence::new(ValueKind::Emails, 0.92));
         assert_eq!(
             v.describe(&|i| i.to_string()),
             "92% of sampled values look like emails"

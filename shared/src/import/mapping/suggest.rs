@@ -72,18 +72,18 @@ fn support(guess: Guess, st: &ValueStats) -> MatchReason {
         Guess::NotImportable => {
             return st
                 .strongest(&[ValueKind::Phones, ValueKind::Companies])
-                .map_or(MatchReason::NotImportable, MatchReason::Values);
+                .map_or(MatchReason::NotImportable, MatchReason::values);
         }
         Guess::Unknown => return unknown(st),
     };
-    MatchReason::Values(st.evidence(kind))
+    MatchReason::values(st.evidence(kind))
 }
 
 /// An unrecognised column: what its values are when they are clearly of one kind.
 fn unknown(st: &ValueStats) -> MatchReason {
     use ValueKind::*;
     match st.strongest(&[Dates, Numbers, Codes, ConsentFlags, Emails]) {
-        Some(e) if e.share >= 0.6 => MatchReason::Values(e),
+        Some(e) if e.share >= 0.6 => MatchReason::values(e),
         _ => MatchReason::Unknown,
     }
 }
@@ -245,12 +245,12 @@ pub(crate) fn suggest(headers: Option<&[&str]>, stats: &[ValueStats]) -> Vec<Sug
         }
     }
     let mut out: Vec<Suggestion> = cands
-        .iter()
+        .into_iter()
         .map(|c| Suggestion {
             target: None,
             confidence: 0.0,
-            reason: c.reason.clone(),
-            demoted: None,
+            reason: c.reason,
+            demoted: c.demoted,
             ignored: Some(match c.guess {
                 Guess::NotImportable => IgnoredReason::NotImportable,
                 _ => IgnoredReason::Unknown,
@@ -267,17 +267,14 @@ pub(crate) fn suggest(headers: Option<&[&str]>, stats: &[ValueStats]) -> Vec<Sug
                     target: t,
                     column: w,
                 };
+                s.demoted = None;
                 s.ignored = Some(IgnoredReason::AnotherColumnChosen);
             }
             None => {
                 winner[t as usize] = Some(j);
-                *s = Suggestion {
-                    target: Some(t),
-                    confidence: c,
-                    reason: cands[j].reason.clone(),
-                    demoted: cands[j].demoted,
-                    ignored: None,
-                };
+                s.target = Some(t);
+                s.confidence = c;
+                s.ignored = None;
             }
         }
     }
@@ -311,11 +308,12 @@ pub(crate) fn suggest(headers: Option<&[&str]>, stats: &[ValueStats]) -> Vec<Sug
         // full name (it is split only when both parts are empty).
         (first, last, Some(full)) if first.is_some() != last.is_some() => {
             let part = first.or(last).unwrap_or(full);
-            if matches!(out[part].reason, MatchReason::Values(_)) {
+            if matches!(out[part].reason, MatchReason::Values { .. }) {
                 let t = out[part].target.unwrap_or(Target::FirstName);
                 let s = &mut out[part];
                 s.target = None;
                 s.confidence = 0.0;
+                s.demoted = None;
                 s.reason = MatchReason::AnotherColumnChosen {
                     target: t,
                     column: full,

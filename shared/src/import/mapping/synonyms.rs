@@ -18,8 +18,6 @@ pub(super) const EXACT: &[(&str, Guess)] = &[
     ("първо име", Guess::Target(FirstName, 0.95)),
     ("billing first name", Guess::Target(FirstName, 0.8)),
     ("shipping first name", Guess::Target(FirstName, 0.6)),
-    ("vorname", Guess::Target(FirstName, 0.9)),
-    ("prenom", Guess::Target(FirstName, 0.9)),
     // last_name
     ("last name", Guess::Target(LastName, 1.0)),
     ("lastname", Guess::Target(LastName, 0.98)),
@@ -32,7 +30,6 @@ pub(super) const EXACT: &[(&str, Guess)] = &[
     ("фамилно име", Guess::Target(LastName, 0.98)),
     ("billing last name", Guess::Target(LastName, 0.8)),
     ("shipping last name", Guess::Target(LastName, 0.6)),
-    ("nachname", Guess::Target(LastName, 0.9)),
     ("nom", Guess::Target(LastName, 0.7)),
     // full_name
     ("full name", Guess::Target(FullName, 1.0)),

@@ -68,33 +68,31 @@ pub(crate) fn is_date(s: &str) -> bool {
             .all(|c| c.is_ascii_digit() || b"-/.: TZ+".contains(c))
 }
 
-/// Legal forms that end a company's name (folded to lowercase, without dots).
+/// Legal forms that end a company's name, without dots; Latin ones in any case, Cyrillic
+/// ones as written (upper case).
 const COMPANY_FORMS: &[&str] = &[
     "ltd", "llc", "inc", "corp", "co", "plc", "gmbh", "ag", "kg", "sa", "srl", "sl", "bv", "nv",
-    "oy", "ab", "as", "spa", "sarl", "lp", "llp", "pty", "оод", "еоод", "ад", "еад", "ет", "ооо",
-    "зао", "оао",
+    "oy", "ab", "as", "spa", "sarl", "lp", "llp", "pty", "ООД", "ЕООД", "АД", "ЕАД", "ЕТ", "ООО",
+    "ЗАО", "ОАО",
 ];
 
 fn is_company(words: &[&str]) -> bool {
     words.len() >= 2
         && words.last().is_some_and(|w| {
-            let w: String = w
-                .chars()
-                .filter(|c| c.is_alphanumeric())
-                .flat_map(char::to_lowercase)
-                .collect();
-            COMPANY_FORMS.contains(&w.as_str())
+            let w = w.trim_end_matches('.');
+            COMPANY_FORMS.iter().any(|f| f.eq_ignore_ascii_case(w))
         })
 }
 
-/// One word mixing letters and digits, maybe with `-`, `_`, `/` or `.`: a code, not a name.
+/// One word mixing ASCII letters and digits, maybe with `-`, `_`, `/` or `.`: a code, not a
+/// name.
 fn is_code(v: &str) -> bool {
-    !v.contains(' ')
-        && v.chars().count() <= 24
-        && v.chars().any(|c| c.is_ascii_digit())
-        && v.chars().any(char::is_alphabetic)
-        && v.chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '/' | '.'))
+    let b = v.as_bytes();
+    b.len() <= 24
+        && b.iter().any(u8::is_ascii_digit)
+        && b.iter().any(u8::is_ascii_alphabetic)
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || b"-_/.".contains(c))
 }
 
 /// A word of a name: letters, with inner `-`, `'` or `.`.
