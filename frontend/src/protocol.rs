@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 use shared::api::{BatchRow, FieldError, Id};
-use shared::import::Target;
+use shared::import::{IgnoredReason, MatchReason, Target, ValueEvidence};
 
 /// How to read the file; `None` means detect (the type the server stores too).
 pub use shared::settings::ReadSettings;
@@ -46,7 +46,13 @@ pub struct PreviewColumn {
     pub target: Option<Target>,
     pub confidence: f32,
     pub samples: Vec<String>,
-    pub ignored_reason: Option<String>,
+    pub ignored_reason: Option<IgnoredReason>,
+    /// Why the column got its target, or none (shown on hover).
+    #[serde(default)]
+    pub reason: Option<MatchReason>,
+    /// Values that made the match less sure.
+    #[serde(default)]
+    pub demoted: Option<ValueEvidence>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -538,6 +538,9 @@ async fn intake_inspect_prints_the_contract_json() {
     assert_eq!(report["columns"][2]["target"], "email");
     assert_eq!(report["columns"][3]["target"], Value::Null);
     assert_eq!(report["columns"][3]["ignored_reason"], "not_importable");
+    // Every column says why (the fields added beside the contract's).
+    assert_eq!(report["columns"][0]["reason"]["kind"], "synonym");
+    assert_eq!(report["columns"][3]["reason"]["kind"], "not_importable");
     assert_eq!(report["rows"]["total"], 3);
     assert_eq!(report["rows"]["invalid"], 1);
     assert_eq!(report["rows"]["duplicates"], 1);

@@ -3,12 +3,14 @@
 //! in localStorage. Numbers are grouped the way each language writes them.
 
 mod keys;
+mod reasons;
 
 use leptos::prelude::*;
 use shared::api::ImportStatus;
 use shared::import::Target;
 
 pub use keys::Key;
+pub use reasons::{describe as describe_reason, ignored_key, values_key};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
@@ -36,12 +38,13 @@ pub fn text(lang: Lang, key: Key) -> &'static str {
     }
 }
 
-/// The text of a column's `ignored_reason` (a code the shared detection sends as a string):
-/// a code this page does not know gets a general message, in both languages.
+/// The text of an `ignored_reason` code (as `inspect --json` and the API write it): a code
+/// this page does not know gets a general message, in both languages. `duplicate_target` is
+/// the former name of `another_column_chosen`.
 pub fn reason_key(reason: &str) -> Key {
     match reason {
         "not_importable" => Key::ImportReasonNotImportable,
-        "duplicate_target" => Key::ImportReasonDuplicateTarget,
+        "another_column_chosen" | "duplicate_target" => Key::ImportReasonAnotherColumnChosen,
         _ => Key::ImportReasonUnknown,
     }
 }

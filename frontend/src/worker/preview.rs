@@ -44,7 +44,9 @@ pub fn preview(file: &File, settings: &ReadSettings, max_rows: usize) -> Result<
                 target: detection.mapping.get(c.index).copied().flatten(),
                 confidence: c.confidence,
                 samples: c.samples.clone(),
-                ignored_reason: c.ignored_reason.clone(),
+                ignored_reason: c.ignored_reason,
+                reason: c.reason.clone(),
+                demoted: c.demoted,
             })
             .collect(),
         rows,

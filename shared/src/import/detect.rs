@@ -20,11 +20,12 @@
 use super::choices::ReadSettings;
 use super::decode::{DecoderFactory, StreamDecoder, default_decoders, sniff};
 use super::mapping::{
-    DUPLICATE_TARGET, Guess, NOT_IMPORTABLE, UNKNOWN, ValueStats, guess_header,
-    guess_header_strict, guess_values, is_date, is_number, is_phone, round2, value_stats,
+    Guess, Suggestion, ValueStats, guess_header_strict, is_date, is_number, is_phone, suggest,
+    value_stats,
 };
+use super::reason::{IgnoredReason, MatchReason};
 use super::records::{Hints, Limits, RawRecord, RecordStage};
-use super::{ColumnInfo, Detection, HeaderChoice, Target};
+use super::{ColumnInfo, Detection, HeaderChoice};
 use crate::api::{ErrorCode, Field, FieldError};
 use crate::rules::{Email, parse_consent};
 use crate::text::{clean_line, ellipsis, unneutralise};
@@ -207,7 +208,7 @@ fn looks_like_header(h: &SampleRecord, data: &[SampleRecord]) -> bool {
     }
     let known = filled
         .iter()
-        .filter(|c| guess_header_strict(c) != Guess::Unknown)
+        .filter(|c| guess_header_strict(c).0 != Guess::Unknown)
         .count();
     if known >= 1 {
         return true;
@@ -340,82 +341,34 @@ pub fn detect_with(
             )
         })
         .collect();
-    let guesses: Vec<Guess> = (0..ncols)
-        .map(|j| {
-            let h = header
-                .and_then(|h| h.cells.get(j))
-                .map(String::as_str)
-                .unwrap_or("");
-            let from_header = if has_header {
-                guess_header(h)
-            } else {
-                Guess::Unknown
-            };
-            let g = match from_header {
-                Guess::Unknown => match guess_values(&stats[j]) {
-                    // Under a header that says nothing, only values of a clear kind count
-                    // (emails under `Contact`): `Lead Status` values look like names too.
-                    Guess::Target(t @ (Target::Email | Target::AcceptsMarketing), c)
-                        if has_header =>
-                    {
-                        Guess::Target(t, round2(c * 0.8))
-                    }
-                    Guess::NotImportable => Guess::NotImportable,
-                    _ if has_header => Guess::Unknown,
-                    g => g,
-                },
-                g => g,
-            };
-            guard(g, &stats[j])
-        })
-        .collect();
-    let resolved = resolve_names(&guesses, &stats, has_header);
-    // Assign targets: the most confident column wins each target.
-    let mut order: Vec<usize> = (0..ncols).collect();
-    let confidence = |j: usize| resolved[j].map_or(0.0, |(_, c)| c);
-    // Most confident first, ties by position. An insertion sort: the columns are few (a
-    // thousand at most is a million steps, once per detection), and the standard library's
-    // sort would add several KB to the parse worker's wasm.
-    for i in 1..order.len() {
-        let mut k = i;
-        while k > 0
-            && confidence(order[k - 1])
-                .total_cmp(&confidence(order[k]))
-                .is_lt()
-        {
-            order.swap(k - 1, k);
-            k -= 1;
-        }
-    }
-    let mut suggestion: Vec<(Option<Target>, f32, Option<&'static str>)> =
-        vec![(None, 0.0, Some(UNKNOWN)); ncols];
-    let mut taken = [false; 7];
-    for j in order {
-        suggestion[j] = match (resolved[j], guesses[j]) {
-            (Some((t, c)), _) => {
-                if taken[t as usize] {
-                    (None, 0.0, Some(DUPLICATE_TARGET))
-                } else {
-                    taken[t as usize] = true;
-                    (Some(t), c, None)
-                }
-            }
-            (None, Guess::NotImportable) => (None, 0.0, Some(NOT_IMPORTABLE)),
-            (None, _) => (None, 0.0, Some(UNKNOWN)),
-        };
-    }
+    let header_cells: Option<Vec<&str>> = header.map(|h| {
+        (0..ncols)
+            .map(|j| h.cells.get(j).map_or("", String::as_str))
+            .collect()
+    });
+    let suggestions = suggest(header_cells.as_deref(), &stats);
     let user = settings.mapping.as_ref();
-    for (j, &(target, confidence, reason)) in suggestion.iter().enumerate() {
-        let (mut target, mut confidence, mut reason) = (target, confidence, reason);
+    for (j, s) in suggestions.into_iter().enumerate() {
+        let Suggestion {
+            mut target,
+            mut confidence,
+            mut reason,
+            mut demoted,
+            mut ignored,
+        } = s;
         if let Some(user) = user {
             let chosen = user.get(j).copied().flatten();
             if chosen != target {
                 confidence = if chosen.is_some() { 1.0 } else { 0.0 };
-                reason = match (chosen, reason) {
+                ignored = match (chosen, ignored) {
                     (Some(_), _) => None,
-                    (None, Some(NOT_IMPORTABLE)) => Some(NOT_IMPORTABLE),
-                    (None, _) => Some(UNKNOWN),
+                    (None, Some(IgnoredReason::NotImportable)) => {
+                        Some(IgnoredReason::NotImportable)
+                    }
+                    (None, _) => Some(IgnoredReason::Unknown),
                 };
+                reason = MatchReason::Chosen;
+                demoted = None;
                 target = chosen;
             }
         }
@@ -440,71 +393,13 @@ pub fn detect_with(
             target,
             confidence,
             samples,
-            ignored_reason: reason.map(str::to_string),
+            ignored_reason: ignored,
+            reason: Some(reason),
+            demoted,
         });
         det.mapping.push(target);
     }
     det
-}
-
-/// Drops header guesses that the values contradict (fuzzy or keyword matches only).
-fn guard(g: Guess, st: &ValueStats) -> Guess {
-    let n = st.n as f32;
-    match g {
-        Guess::Target(Target::AcceptsMarketing, c)
-            if c < 0.95 && st.n > 0 && (st.consents as f32) < 0.5 * n =>
-        {
-            Guess::Unknown
-        }
-        Guess::Target(Target::Email, c) if c < 0.95 && st.n > 0 && (st.emails as f32) < 0.5 * n => {
-            Guess::Unknown
-        }
-        g => g,
-    }
-}
-
-/// Turns "a name" guesses into first_name or full_name, from the other columns and values:
-/// values of two or more words are full names; with a last-name column (CloudCart's `Име` +
-/// `Фамилия`) or single-word values it is the first name; otherwise a full name. Without a
-/// header, single-word columns are the first and then the last name, in order.
-fn resolve_names(
-    guesses: &[Guess],
-    stats: &[ValueStats],
-    has_header: bool,
-) -> Vec<Option<(Target, f32)>> {
-    let has = |t: Target| {
-        guesses
-            .iter()
-            .any(|g| matches!(g, Guess::Target(x, _) if *x == t))
-    };
-    let (has_first, has_last) = (has(Target::FirstName), has(Target::LastName));
-    let mut singles = 0;
-    guesses
-        .iter()
-        .zip(stats)
-        .map(|(g, st)| match *g {
-            Guess::Target(t, c) => Some((t, c)),
-            Guess::AnyName(c) => {
-                let multi = st.names > 0 && st.name_words as f32 / st.names as f32 >= 1.6;
-                let single = st.names > 0 && st.name_words as f32 / st.names as f32 <= 1.2;
-                if has_header {
-                    if !multi && ((has_last && !has_first) || single) {
-                        Some((Target::FirstName, c))
-                    } else {
-                        Some((Target::FullName, c))
-                    }
-                } else {
-                    singles += 1;
-                    match singles {
-                        1 if !has_first => Some((Target::FirstName, c)),
-                        1 | 2 if !has_last => Some((Target::LastName, c)),
-                        _ => None,
-                    }
-                }
-            }
-            _ => None,
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -524,7 +419,7 @@ mod tests {
         for c in &det.columns {
             let t = match (c.target, &c.ignored_reason) {
                 (Some(t), _) => format!("{}({})", t.as_str(), c.confidence),
-                (None, r) => format!("-({})", r.as_deref().unwrap_or("")),
+                (None, r) => format!("-({})", r.map_or("", |r| r.as_str())),
             };
             s.push_str(&format!(
                 "\n{} {:?} {t}",

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Target;
+use super::reason::{IgnoredReason, MatchReason, ValueEvidence};
 use crate::api::FieldError;
 
 /// What [`detect`](super::detect) found; the input of [`RowReader::new`](super::RowReader::new).
@@ -49,7 +50,14 @@ pub struct ColumnInfo {
     pub confidence: f32,
     /// Up to 5 distinct non-empty values from the first records.
     pub samples: Vec<String>,
-    /// Why `target` is null: `not_importable`, `unknown` or `duplicate_target`.
+    /// Why `target` is null: `not_importable`, `unknown` or `another_column_chosen` (read
+    /// from the former `duplicate_target` too).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ignored_reason: Option<String>,
+    pub ignored_reason: Option<IgnoredReason>,
+    /// Why the column got its target, or none (shown on hover and by `intake inspect`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<MatchReason>,
+    /// Values that made the header's match less sure (its confidence is lowered).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub demoted: Option<ValueEvidence>,
 }

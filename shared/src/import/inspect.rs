@@ -96,14 +96,26 @@ impl InspectReport {
             let _ = writeln!(s, "Problem: {} ({})", p.message, p.code);
         }
         if !self.columns.is_empty() {
-            let rows: Vec<[String; 5]> = self
+            let header_of = |i: usize| match self.columns.get(i).and_then(|c| c.header.clone()) {
+                Some(h) => format!("\"{h}\""),
+                None => format!("#{i}"),
+            };
+            let rows: Vec<[String; 6]> = self
                 .columns
                 .iter()
                 .map(|c| {
+                    let mut why = c
+                        .reason
+                        .as_ref()
+                        .map(|r| r.describe(&header_of))
+                        .unwrap_or_default();
+                    if let Some(d) = &c.demoted {
+                        why.push_str(&format!("; less sure: {}", d.describe()));
+                    }
                     [
                         c.index.to_string(),
                         c.header.clone().unwrap_or_default(),
-                        match (c.target, &c.ignored_reason) {
+                        match (c.target, c.ignored_reason) {
                             (Some(t), _) => t.as_str().to_string(),
                             (None, Some(r)) => format!("- ({r})"),
                             (None, None) => "-".to_string(),
@@ -114,10 +126,11 @@ impl InspectReport {
                             String::new()
                         },
                         c.samples.join(", "),
+                        why,
                     ]
                 })
                 .collect();
-            let titles = ["#", "Header", "Target", "Conf", "Samples"];
+            let titles = ["#", "Header", "Target", "Conf", "Samples", "Why"];
             let mut widths = titles.map(|t| t.chars().count());
             for r in &rows {
                 for (w, cell) in widths.iter_mut().zip(r) {

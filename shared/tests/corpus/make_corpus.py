@@ -111,3 +111,37 @@ w("google_contacts.csv", "Name,Given Name,Additional Name,Family Name,Nickname,B
 w("export_reimport.csv", "\ufefffirst_name;last_name;email;note;accepts_marketing;group;created_at\r\nIvan;Petrov;ivan@example.com;\"multi\r\nline\";yes;VIP;2024-05-06T07:08:09Z\r\n'=HYPERLINK(\"x\");;maria@example.com;'-5;no;Default;2024-05-06T07:08:10Z\r\n")
 w("duplicates.csv", "email,first_name\nivan@example.com,Ivan 1\nmaria@example.com,Maria\nIVAN@example.com,Ivan 2\nivan@EXAMPLE.com,Ivan 3\n")
 w("missing_email_column.csv", "First Name,Last Name\nIvan,Petrov\nMaria,Ivanova\n")
+
+# --- matching: real-shaped headers and values of other systems and languages ---
+w("shopify_legacy.csv", "First Name,Last Name,Email,Company,Address1,Address2,City,Province,Province Code,Country,Country Code,Zip,Phone,Accepts Marketing,Total Spent,Total Orders,Tags,Note,Tax Exempt\n"
+  "Ivan,Petrov,ivan@example.com,ACME,1 Main St,,Sofia,Sofia City,,Bulgaria,BG,1000,+359888123456,yes,120.50,3,vip,Likes blue,no\n"
+  "Maria,Ivanova,maria@example.com,,2 Side St,,Varna,,,Bulgaria,BG,9000,,no,0.00,0,,,no\n")
+w("klaviyo.csv", "Email,First Name,Last Name,Phone Number,Address,City,State / Region,Country,Zip Code,Source,Email Marketing Consent,Email Marketing Consent Timestamp,Klaviyo ID,Date Added,Last Open,Organization\n"
+  "ivan@example.com,Ivan,Petrov,+359888123456,1 Main St,Sofia,,Bulgaria,1000,Signup form,SUBSCRIBED,2024-02-01 10:00:00,01HABC,2024-02-01 10:00:00,2024-05-01 09:00:00,ACME\n"
+  "maria@example.com,Maria,Ivanova,,,Varna,,Bulgaria,,Import,UNSUBSCRIBED,2024-03-01 10:00:00,01HABD,2024-01-05 08:00:00,,\n"
+  "petar@example.com,Petar,Georgiev,,,,,,,API,NEVER_SUBSCRIBED,,01HABE,2024-01-06 08:00:00,,\n")
+w("mailchimp_cleaned.csv", "Email Address,First Name,Last Name,Address,Phone Number,MEMBER_RATING,OPTIN_TIME,OPTIN_IP,CONFIRM_TIME,CONFIRM_IP,LATITUDE,LONGITUDE,GMTOFF,DSTOFF,TIMEZONE,CC,REGION,CLEAN_TIME,CLEAN_CAMPAIGN_TITLE,CLEAN_CAMPAIGN_ID,LEID,EUID,NOTES\n"
+  "old@example.com,Georgi,Stoyanov,,,1,2019-01-05 10:00:00,,2019-01-05 10:01:00,1.2.3.4,,,,,,BG,,2022-06-01 09:00:00,Spring sale,abc123,123,abc,\n"
+  "gone@example.com,Elena,Nikolova,,,1,2019-02-05 10:00:00,,2019-02-05 10:01:00,1.2.3.5,,,,,,BG,,2022-06-01 09:00:00,Spring sale,abc123,124,abd,\n")
+w("legacy_accounting.csv", "Cust_ID,Cust_Name,Cntct_Fst,Cntct_Lst,Cntct_Eml,Addr1,Addr2,City,St,Zip,Phn1,Fax,Tax1,Tax2,First Date,Last Date,Bal_Due,Cr_Limit,Inactive,Terms\n"
+  "C0001,Acme Tools Ltd,John,Smith,jsmith@acme.example,12 Mill Rd,,Leeds,,LS1 4AB,0113 496 0000,,Y,N,4/20/09,11/3/12,1250.00,5000,N,NET30\n"
+  "C0002,Blue Sky Trading Inc.,Mary,Jones,mary@bluesky.example,7 High St,Unit 2,York,,YO1 7HB,01904 555 123,,N,N,6/1/10,2/14/15,0.00,2500,N,NET15\n"
+  "C0003,Oak Farm LLC,Peter,Brown,,1 Farm Ln,,Hull,,HU1 1AA,,,Y,Y,9/9/11,9/9/19,310.10,1000,Y,COD\n")
+w("headerless_company.csv", "Ivan,Petrov,ivan@example.com,Blue Sky Trading,Sofia\nMaria,Ivanova,maria@example.com,Green Farm,Varna\nPetar,Georgiev,petar@example.com,Oak Tools,Ruse\n")
+w("bulgarian_export.csv", "\ufeffИме;Фамилия;Имейл;Телефон;Фирма;ЕИК;Град;Дата на регистрация;Абониран за бюлетин;Група\r\n"
+  "Иван;Петров;ivan@abv.bg;0888123456;Акме ООД;123456789;София;20.04.2009;да;VIP\r\n"
+  "Мария;Иванова;maria@abv.bg;;;;Пловдив;03.11.2012;не;\r\n")
+w("german.csv", "Anrede;Vorname;Nachname;E-Mail-Adresse;Telefon;Straße;PLZ;Ort;Firma;Geburtstag;Newsletter;Notizen;Kundengruppe\r\n"
+  "Herr;Jürgen;Müller;juergen@example.de;+49 30 1234567;Hauptstr. 1;10115;Berlin;Müller GmbH;01.02.1970;ja;Stammkunde;Händler\r\n"
+  "Frau;Anna;Schmidt;anna@example.de;;;80331;München;;;nein;;\r\n")
+w("french.csv", "Civilité;Prénom;Nom;Courriel;Téléphone;Adresse;Code postal;Ville;Société;Date de naissance;Remarque\r\n"
+  "M.;Jean;Dupont;jean@example.fr;01 23 45 67 89;1 rue de Rivoli;75001;Paris;;12/05/1980;Client fidèle\r\n"
+  "Mme;Zoé;Lefèvre;zoe@example.fr;;;69001;Lyon;Lefèvre SARL;;\r\n", "cp1252")
+w("spanish.csv", "Nombre,Apellidos,Correo electrónico,Teléfono,Dirección,Ciudad,Empresa,Fecha de alta,Notas\n"
+  "José,García López,jose@example.es,+34 912 345 678,Calle Mayor 1,Madrid,,2021-03-04,Cliente habitual\n"
+  "Lucía,Martínez,lucia@example.es,,,Sevilla,Martínez SL,2022-05-06,\n")
+w("russian.csv", "Фамилия;Имя;Отчество;Email;Телефон;Город;Дата рождения;Комментарий;Группа\r\n"
+  "Иванов;Сергей;Петрович;sergey@example.ru;+7 495 123-45-67;Москва;01.02.1980;Постоянный клиент;Опт\r\n"
+  "Смирнова;Ольга;Ивановна;olga@example.ru;;Казань;;;Розница\r\n", "cp1251")
+w("europe_misc.csv", "Nome;Cognome;Voornaam;Achternaam;Imię;Nazwisko;E-mailadres;Telefoonnummer;Sobrenome;Uwagi\r\n"
+  "Marco;Rossi;Jan;Jansen;Anna;Kowalska;marco@example.it;+31 20 123 4567;Silva;stały klient\r\n")

@@ -92,6 +92,17 @@ fn cases() -> Vec<(&'static str, ReadSettings)> {
         ("export_reimport.csv", auto()),
         ("duplicates.csv", auto()),
         ("missing_email_column.csv", auto()),
+        ("shopify_legacy.csv", auto()),
+        ("klaviyo.csv", auto()),
+        ("mailchimp_cleaned.csv", auto()),
+        ("legacy_accounting.csv", auto()),
+        ("headerless_company.csv", auto()),
+        ("bulgarian_export.csv", auto()),
+        ("german.csv", auto()),
+        ("french.csv", auto()),
+        ("spanish.csv", auto()),
+        ("russian.csv", auto()),
+        ("europe_misc.csv", auto()),
     ]
 }
 
@@ -225,18 +236,18 @@ fn render_table_is_readable() {
     expect![[r#"
         Encoding: windows-1251   Delimiter: ;   Header: line 1
 
-        #   Header            Target              Conf  Samples
-        0   Име               first_name          0.97  Иван, Мария
-        1   Фамилия           last_name           0.98  Петров, Иванова
-        2   Цяло име          full_name           0.98  Иван Петров, Мария Иванова
-        3   Имейл адрес       email               0.99  ivan@abv.bg, maria@abv.bg
-        4   Забележка         note                0.98  Редовен клиент
-        5   Приема маркетинг  accepts_marketing   1.00  да, не
-        6   Клиентска група   customer_group      1.00  VIP
-        7   Телефон           - (not_importable)        0888123456
-        8   Адрес             - (not_importable)        ул. Витоша 1
-        9   Град              - (not_importable)        София, Пловдив
-        10  Поръчки           - (not_importable)        5, 0
+        #   Header            Target                     Conf  Samples                     Why
+        0   Име               first_name                 0.97  Иван, Мария                 header matches "име"
+        1   Фамилия           last_name                  0.98  Петров, Иванова             header matches "фамилия"
+        2   Цяло име          - (another_column_chosen)        Иван Петров, Мария Иванова  first and last names come from columns "Име" and "Фамилия"
+        3   Имейл адрес       email                      0.99  ivan@abv.bg, maria@abv.bg   header matches "имейл адрес"
+        4   Забележка         note                       0.98  Редовен клиент              header matches "забележка"
+        5   Приема маркетинг  accepts_marketing          1.00  да, не                      header matches "приема маркетинг"
+        6   Клиентска група   customer_group             1.00  VIP                         header matches "клиентска група"
+        7   Телефон           - (not_importable)               0888123456                  cannot be imported (phones, addresses, orders...)
+        8   Адрес             - (not_importable)               ул. Витоша 1                cannot be imported (phones, addresses, orders...)
+        9   Град              - (not_importable)               София, Пловдив              cannot be imported (phones, addresses, orders...)
+        10  Поръчки           - (not_importable)               5, 0                        cannot be imported (phones, addresses, orders...)
 
         Rows: 2 total, 2 valid, 0 invalid, 0 duplicates
     "#]]

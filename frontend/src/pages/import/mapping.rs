@@ -7,8 +7,8 @@ use shared::api::Group;
 use shared::import::Target;
 
 use crate::api::ApiFailure;
-use crate::i18n::{Key, reason_key, target_key, use_t};
-use crate::protocol::{Preview, ReadSettings};
+use crate::i18n::{Key, Lang, Locale, describe_reason, ignored_key, target_key, use_t};
+use crate::protocol::{Preview, PreviewColumn, ReadSettings};
 
 /// Encodings offered as overrides (WHATWG labels).
 const ENCODINGS: [&str; 5] = [
@@ -121,7 +121,75 @@ pub fn ImportOptions(
     }
 }
 
-/// Which field each column fills; `on_target` gets the column and the chosen field.
+/// Mapped columns first (in file order), then the columns that are not imported: a wide
+/// export (44 columns, most of them phones, addresses, totals) shows its few fields at once.
+pub fn split_columns(columns: &[PreviewColumn]) -> (Vec<PreviewColumn>, Vec<PreviewColumn>) {
+    columns.iter().cloned().partition(|c| c.target.is_some())
+}
+
+/// Does the search (any case) find the column by its header, its number or a sample?
+pub fn matches_search(c: &PreviewColumn, query: &str) -> bool {
+    let q = query.trim().to_lowercase();
+    q.is_empty()
+        || c.header
+            .as_deref()
+            .is_some_and(|h| h.to_lowercase().contains(&q))
+        || (c.index + 1).to_string() == q
+        || c.samples.iter().any(|s| s.to_lowercase().contains(&q))
+}
+
+/// A column's name as shown: its header, or "Column 3" without one.
+fn column_name(t: impl Fn(Key) -> &'static str, c: &PreviewColumn) -> String {
+    c.header
+        .clone()
+        .unwrap_or_else(|| format!("{} {}", t(Key::ImportColumn), c.index + 1))
+}
+
+/// Why the column got its target or none, in the UI's language.
+fn reason_text(
+    lang: Lang,
+    t: impl Fn(Key) -> &'static str + Copy,
+    p: &Preview,
+    c: &PreviewColumn,
+) -> String {
+    let header_of = |i: usize| {
+        p.columns
+            .get(i)
+            .map(|c| column_name(t, c))
+            .unwrap_or_else(|| format!("{} {}", t(Key::ImportColumn), i + 1))
+    };
+    match &c.reason {
+        Some(r) => describe_reason(lang, r, c.demoted.as_ref(), &header_of),
+        None => c
+            .ignored_reason
+            .map(|r| t(ignored_key(r)).to_string())
+            .unwrap_or_default(),
+    }
+}
+
+/// The select of a column's field, described by its reason (`why_id`).
+fn target_select(
+    column: usize,
+    target: Option<Target>,
+    why_id: String,
+    busy: Signal<bool>,
+    on_target: Callback<(usize, Option<Target>)>,
+) -> impl IntoView {
+    let t = use_t();
+    let current = target.map(Target::as_str).unwrap_or_default();
+    view! {
+        <select id=format!("map-{column}") aria-describedby=why_id on:change=move |ev| on_target.run((column, Target::parse(&event_target_value(&ev)))) prop:value=current disabled=move || busy.get()>
+            <option value="">{t(Key::ImportNotImported)}</option>
+            {Target::ALL.iter().map(|tg| view! {
+                <option value=tg.as_str()>{t(target_key(*tg))}</option>
+            }).collect_view()}
+        </select>
+    }
+}
+
+/// Which field each column fills; `on_target` gets the column and the chosen field. Mapped
+/// columns are a table; the others fold into one searchable list. Each column's reason shows
+/// on hover (`title`) and is its select's accessible description.
 #[component]
 pub fn ColumnMapping(
     preview: RwSignal<Option<Preview>>,
@@ -129,6 +197,15 @@ pub fn ColumnMapping(
     on_target: Callback<(usize, Option<Target>)>,
 ) -> impl IntoView {
     let t = use_t();
+    let locale = expect_context::<Locale>();
+    let query = RwSignal::new(String::new());
+    let unmapped_count = move || {
+        preview.with(|p| {
+            p.as_ref().map_or(0, |p| {
+                p.columns.iter().filter(|c| c.target.is_none()).count()
+            })
+        })
+    };
     view! {
         <section class="panel">
             <h2>{move || t(Key::ImportMapping)}</h2>
@@ -139,34 +216,60 @@ pub fn ColumnMapping(
                     <th scope="col">{move || t(Key::ImportField)}</th>
                 </tr></thead>
                 <tbody>
-                    {move || preview.get().map(|p| view! {
-                        <For each=move || p.columns.clone() key=|c| c.index children=move |c| {
-                            let column = c.index;
-                            let name = c.header.clone().unwrap_or_else(|| format!("{} {}", t(Key::ImportColumn), c.index + 1));
-                            let select_id = format!("map-{}", c.index);
-                            let current = c.target.map(Target::as_str).unwrap_or_default();
-                            let reason = c.ignored_reason.clone();
-                            let confidence = c.target.map(|_| format!("{:.0}%", c.confidence * 100.0));
+                    {move || preview.get().map(|p| {
+                        let lang = locale.0.get();
+                        split_columns(&p.columns).0.into_iter().map(|c| {
+                            let why = reason_text(lang, t, &p, &c);
+                            let (row_title, badge_title) = (why.clone(), why.clone());
+                            let why_id = format!("map-{}-why", c.index);
+                            let confidence = format!("{:.0}%", c.confidence * 100.0);
                             view! {
-                                <tr>
-                                    <td><label for=select_id.clone()>{name}</label></td>
+                                <tr title=row_title>
+                                    <td><label for=format!("map-{}", c.index)>{column_name(t, &c)}</label></td>
                                     <td class="muted">{c.samples.join(", ")}</td>
                                     <td>
-                                        <select id=select_id on:change=move |ev| on_target.run((column, Target::parse(&event_target_value(&ev)))) prop:value=current disabled=move || busy.get()>
-                                            <option value="">{t(Key::ImportNotImported)}</option>
-                                            {Target::ALL.iter().map(|tg| view! {
-                                                <option value=tg.as_str()>{t(target_key(*tg))}</option>
-                                            }).collect_view()}
-                                        </select>
-                                        {confidence.map(|c| view! { " " <span class="badge" title=t(Key::ImportConfidence)>{c}</span> })}
-                                        {reason.filter(|_| c.target.is_none()).map(|r| view! { <div class="muted">{t(reason_key(&r))}</div> })}
+                                        {target_select(c.index, c.target, why_id.clone(), busy, on_target)}
+                                        " " <span class="badge" title=badge_title>{confidence}</span>
+                                        <span id=why_id hidden>{why}</span>
                                     </td>
                                 </tr>
                             }
-                        }/>
+                        }).collect_view()
                     })}
                 </tbody>
             </table></div>
+            <Show when=move || { unmapped_count() > 0 }>
+                <details class="unmapped">
+                    <summary>{move || t(Key::ImportNotImportedColumns)} " (" {unmapped_count} ")"</summary>
+                    <input type="search" class="column-search" aria-label=move || t(Key::ImportSearchColumns)
+                        placeholder=move || t(Key::ImportSearchColumns) bind:value=query/>
+                    {move || preview.get().map(|p| {
+                        let lang = locale.0.get();
+                        let q = query.get();
+                        let found: Vec<PreviewColumn> = split_columns(&p.columns).1.into_iter().filter(|c| matches_search(c, &q)).collect();
+                        if found.is_empty() {
+                            return view! { <p class="muted">{t(Key::ImportNoColumnMatches)}</p> }.into_any();
+                        }
+                        view! {
+                            <ul class="compact-list">
+                                {found.into_iter().map(|c| {
+                                    let why = reason_text(lang, t, &p, &c);
+                                    let title = why.clone();
+                                    let why_id = format!("map-{}-why", c.index);
+                                    view! {
+                                        <li title=title>
+                                            <label for=format!("map-{}", c.index)>{column_name(t, &c)}</label>
+                                            <span class="muted samples">{c.samples.iter().take(2).cloned().collect::<Vec<_>>().join(", ")}</span>
+                                            {target_select(c.index, c.target, why_id.clone(), busy, on_target)}
+                                            <span class="muted why" id=why_id>{why}</span>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        }.into_any()
+                    })}
+                </details>
+            </Show>
         </section>
     }
 }

@@ -8,9 +8,9 @@
 //! [`saved`] is what localStorage keeps.
 
 mod check;
-mod mapping;
+pub mod mapping;
 pub mod phase;
-mod preview;
+pub mod preview;
 mod profile;
 mod progress;
 mod saved;

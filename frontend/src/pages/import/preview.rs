@@ -20,6 +20,20 @@ const PREVIEW_TARGETS: [Target; 6] = [
     Target::Note,
 ];
 
+/// The preview's columns for a mapping: only the fields some column fills (a full name
+/// shows as first and last name), and always the email, which every row needs.
+pub fn visible_targets(mapped: &[Option<Target>]) -> Vec<Target> {
+    let has = |t: Target| mapped.contains(&Some(t));
+    PREVIEW_TARGETS
+        .into_iter()
+        .filter(|&t| {
+            has(t)
+                || t == Target::Email
+                || (matches!(t, Target::FirstName | Target::LastName) && has(Target::FullName))
+        })
+        .collect()
+}
+
 /// The cell of a row for a preview column.
 fn cell(row: &BatchRow, target: Target) -> String {
     match target {
@@ -62,16 +76,28 @@ pub fn PreviewTable(
     on_fix: Callback<Fix>,
 ) -> impl IntoView {
     let t = use_t();
+    let shown = move || {
+        preview.with(|p| {
+            let mapped: Vec<Option<Target>> = p
+                .as_ref()
+                .map(|p| p.columns.iter().map(|c| c.target).collect())
+                .unwrap_or_default();
+            visible_targets(&mapped)
+        })
+    };
     view! {
         <div class="table-wrap"><table>
             <thead><tr>
                 <th scope="col">{move || t(Key::ImportLine)}</th>
-                {PREVIEW_TARGETS.iter().map(|target| view! { <th scope="col">{move || t(target_key(*target))}</th> }).collect_view()}
+                {move || shown().into_iter().map(|target| view! { <th scope="col">{move || t(target_key(target))}</th> }).collect_view()}
                 <th scope="col">{move || t(Key::ImportProblems)}</th>
             </tr></thead>
             <tbody>
-                {move || preview.get().map(|p| view! {
-                    <For each=move || p.rows.clone() key=|r| r.line children=move |r| row_view(r, corrections, on_fix)/>
+                {move || preview.get().map(|p| {
+                    let targets = shown();
+                    view! {
+                        <For each=move || p.rows.clone() key=|r| r.line children=move |r| row_view(r, targets.clone(), corrections, on_fix)/>
+                    }
                 })}
             </tbody>
         </table></div>
@@ -80,6 +106,7 @@ pub fn PreviewTable(
 
 fn row_view(
     r: PreviewRow,
+    targets: Vec<Target>,
     corrections: RwSignal<HashMap<u64, PreviewRow>>,
     on_fix: Callback<Fix>,
 ) -> impl IntoView {
@@ -91,8 +118,7 @@ fn row_view(
     view! {
         <tr>
             <td>{line}</td>
-            {PREVIEW_TARGETS.iter().map(|target| {
-                let target = *target;
+            {targets.into_iter().map(|target| {
                 let field = target.field();
                 let bad = r.errors.iter().any(|e| e.field == field);
                 let value = cell(&shown.row, target);

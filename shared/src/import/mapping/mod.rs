@@ -8,20 +8,25 @@
 //! cannot take (phones, addresses, orders...) are shown as such (`not_importable`) rather than
 //! as unknown.
 //!
+//! Headers are read as words ([`words`]: `Cntct_Fst`, `FName`, `Vorname`, `Имя`), so
+//! abbreviations and other languages reach the same synonyms. [`suggest`] then weighs the
+//! values (dates under a name are refused) and gives every column a typed reason.
+//!
 //! Guards: a header about marketing (`Accepts Email Marketing`, `Email consent`, `Email
 //! Marketing Status`) is consent, never the email; SMS consent is not importable; a target is
-//! given to one column only (the most confident; the others get `duplicate_target`).
+//! given to one column only (the most confident; the others get `another_column_chosen`).
 
+mod suggest;
+mod synonyms;
 mod values;
+mod words;
 
+use self::synonyms::{EXACT, NOT_IMPORTABLE_WORDS};
+use self::words::header_words;
 use super::Target;
-use crate::text::fold_header;
 
+pub(crate) use suggest::{Suggestion, suggest};
 pub(crate) use values::{ValueStats, guess_values, is_date, is_number, is_phone, value_stats};
-
-pub(crate) const NOT_IMPORTABLE: &str = "not_importable";
-pub(crate) const UNKNOWN: &str = "unknown";
-pub(crate) const DUPLICATE_TARGET: &str = "duplicate_target";
 
 /// What a header says about its column.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -35,228 +40,64 @@ pub(crate) enum Guess {
 
 use Target::*;
 
-/// Exact synonyms, compared after [`fold_header`].
-const EXACT: &[(&str, Guess)] = &[
-    // first_name
-    ("first name", Guess::Target(FirstName, 1.0)),
-    ("firstname", Guess::Target(FirstName, 0.98)),
-    ("first", Guess::Target(FirstName, 0.9)),
-    ("fname", Guess::Target(FirstName, 0.9)),
-    ("given name", Guess::Target(FirstName, 0.97)),
-    ("forename", Guess::Target(FirstName, 0.95)),
-    ("name first", Guess::Target(FirstName, 0.95)),
-    ("собствено име", Guess::Target(FirstName, 0.98)),
-    ("първо име", Guess::Target(FirstName, 0.95)),
-    ("billing first name", Guess::Target(FirstName, 0.8)),
-    ("shipping first name", Guess::Target(FirstName, 0.6)),
-    ("vorname", Guess::Target(FirstName, 0.9)),
-    ("prenom", Guess::Target(FirstName, 0.9)),
-    // last_name
-    ("last name", Guess::Target(LastName, 1.0)),
-    ("lastname", Guess::Target(LastName, 0.98)),
-    ("last", Guess::Target(LastName, 0.9)),
-    ("lname", Guess::Target(LastName, 0.9)),
-    ("surname", Guess::Target(LastName, 0.97)),
-    ("family name", Guess::Target(LastName, 0.97)),
-    ("name last", Guess::Target(LastName, 0.95)),
-    ("фамилия", Guess::Target(LastName, 0.98)),
-    ("фамилно име", Guess::Target(LastName, 0.98)),
-    ("billing last name", Guess::Target(LastName, 0.8)),
-    ("shipping last name", Guess::Target(LastName, 0.6)),
-    ("nachname", Guess::Target(LastName, 0.9)),
-    ("nom", Guess::Target(LastName, 0.7)),
-    // full_name
-    ("full name", Guess::Target(FullName, 1.0)),
-    ("fullname", Guess::Target(FullName, 0.98)),
-    ("full name s", Guess::Target(FullName, 0.9)),
-    ("customer name", Guess::Target(FullName, 0.95)),
-    ("contact name", Guess::Target(FullName, 0.93)),
-    ("client name", Guess::Target(FullName, 0.93)),
-    ("display name", Guess::Target(FullName, 0.85)),
-    ("пълно име", Guess::Target(FullName, 0.98)),
-    ("цяло име", Guess::Target(FullName, 0.98)),
-    ("име и фамилия", Guess::Target(FullName, 0.98)),
-    ("имена", Guess::Target(FullName, 0.95)),
-    ("клиент", Guess::Target(FullName, 0.8)),
-    ("име на клиента", Guess::Target(FullName, 0.95)),
-    ("name", Guess::AnyName(0.9)),
-    ("име", Guess::AnyName(0.97)),
-    // email
-    ("email", Guess::Target(Email, 1.0)),
-    ("e mail", Guess::Target(Email, 1.0)),
-    ("email address", Guess::Target(Email, 0.99)),
-    ("e mail address", Guess::Target(Email, 0.99)),
-    ("emailaddress", Guess::Target(Email, 0.97)),
-    ("mail", Guess::Target(Email, 0.9)),
-    ("user email", Guess::Target(Email, 0.95)),
-    ("customer email", Guess::Target(Email, 0.97)),
-    ("primary email", Guess::Target(Email, 0.95)),
-    ("email 1", Guess::Target(Email, 0.9)),
-    ("e mail 1 value", Guess::Target(Email, 0.9)),
-    ("billing email", Guess::Target(Email, 0.8)),
-    ("e mail 2 address", Guess::Target(Email, 0.5)),
-    ("e mail 3 address", Guess::Target(Email, 0.4)),
-    ("e mail 2 value", Guess::Target(Email, 0.5)),
-    ("secondary email", Guess::Target(Email, 0.5)),
-    ("имейл", Guess::Target(Email, 1.0)),
-    ("имеил", Guess::Target(Email, 0.97)),
-    ("имейл адрес", Guess::Target(Email, 0.99)),
-    ("е поща", Guess::Target(Email, 0.98)),
-    ("e поща", Guess::Target(Email, 0.95)),
-    ("ел поща", Guess::Target(Email, 0.97)),
-    ("електронна поща", Guess::Target(Email, 0.98)),
-    ("email адрес", Guess::Target(Email, 0.97)),
-    // note
-    ("note", Guess::Target(Note, 1.0)),
-    ("notes", Guess::Target(Note, 0.98)),
-    ("comment", Guess::Target(Note, 0.95)),
-    ("comments", Guess::Target(Note, 0.95)),
-    ("remark", Guess::Target(Note, 0.9)),
-    ("remarks", Guess::Target(Note, 0.9)),
-    ("customer note", Guess::Target(Note, 0.97)),
-    ("description", Guess::Target(Note, 0.6)),
-    ("бележка", Guess::Target(Note, 1.0)),
-    ("бележки", Guess::Target(Note, 0.98)),
-    ("забележка", Guess::Target(Note, 0.98)),
-    ("забележки", Guess::Target(Note, 0.97)),
-    ("коментар", Guess::Target(Note, 0.95)),
-    // accepts_marketing
-    ("accepts marketing", Guess::Target(AcceptsMarketing, 1.0)),
-    (
-        "accepts email marketing",
-        Guess::Target(AcceptsMarketing, 0.98),
-    ),
-    ("accept marketing", Guess::Target(AcceptsMarketing, 0.98)),
-    ("email marketing", Guess::Target(AcceptsMarketing, 0.95)),
-    (
-        "email marketing status",
-        Guess::Target(AcceptsMarketing, 0.9),
-    ),
-    ("email consent", Guess::Target(AcceptsMarketing, 0.95)),
-    ("marketing consent", Guess::Target(AcceptsMarketing, 0.95)),
-    ("marketing", Guess::Target(AcceptsMarketing, 0.9)),
-    ("newsletter", Guess::Target(AcceptsMarketing, 0.9)),
-    ("subscribed", Guess::Target(AcceptsMarketing, 0.9)),
-    ("opt in", Guess::Target(AcceptsMarketing, 0.85)),
-    ("email opt in", Guess::Target(AcceptsMarketing, 0.9)),
-    ("приема маркетинг", Guess::Target(AcceptsMarketing, 1.0)),
-    ("маркетинг", Guess::Target(AcceptsMarketing, 0.95)),
-    (
-        "съгласие за маркетинг",
-        Guess::Target(AcceptsMarketing, 0.97),
-    ),
-    ("бюлетин", Guess::Target(AcceptsMarketing, 0.9)),
-    ("абониран", Guess::Target(AcceptsMarketing, 0.9)),
-    ("marketing contact status", Guess::Unknown),
-    ("accepts sms marketing", Guess::NotImportable),
-    // customer_group
-    ("group", Guess::Target(CustomerGroup, 0.97)),
-    ("customer group", Guess::Target(CustomerGroup, 1.0)),
-    ("customer group name", Guess::Target(CustomerGroup, 0.97)),
-    ("group name", Guess::Target(CustomerGroup, 0.95)),
-    ("segment", Guess::Target(CustomerGroup, 0.8)),
-    ("customer segment", Guess::Target(CustomerGroup, 0.85)),
-    ("customer type", Guess::Target(CustomerGroup, 0.7)),
-    ("група", Guess::Target(CustomerGroup, 0.97)),
-    ("клиентска група", Guess::Target(CustomerGroup, 1.0)),
-    ("група клиенти", Guess::Target(CustomerGroup, 0.97)),
-];
-
-/// [`EXACT`] with its keys folded like headers (`й` -> `и`), built once.
-fn exact() -> &'static [(String, Guess)] {
-    static FOLDED: std::sync::OnceLock<Vec<(String, Guess)>> = std::sync::OnceLock::new();
-    FOLDED.get_or_init(|| EXACT.iter().map(|(k, g)| (fold_header(k), *g)).collect())
+/// Where a header's guess came from (the reason shown for it).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Why {
+    /// An entry of the synonym table, as written there.
+    Synonym(&'static str),
+    /// A word of the header that names the field.
+    Keyword(&'static str),
+    /// A synonym the header is close to, and how close (0..1).
+    Fuzzy(&'static str, f32),
+    /// The header says nothing.
+    Nothing,
 }
 
-fn has(tokens: &[&str], any: &[&str]) -> bool {
-    tokens.iter().any(|t| any.contains(t))
+/// A synonym's key as a folded header reads it: folding drops the breve of `й`.
+fn folded_key(k: &str) -> impl Iterator<Item = char> + '_ {
+    k.chars().map(|c| if c == 'й' { 'и' } else { c })
 }
 
-fn has_prefix(tokens: &[&str], any: &[&str]) -> bool {
-    tokens.iter().any(|t| any.iter().any(|p| t.starts_with(p)))
+fn lookup(folded: &str) -> Option<(Guess, Why)> {
+    EXACT
+        .iter()
+        .find(|(k, _)| folded_key(k).eq(folded.chars()))
+        .map(|(k, g)| (*g, Why::Synonym(k)))
 }
 
-/// Words of columns the importer cannot take (CloudCart's rule: no addresses, phones or
-/// order data), as whole tokens.
-const NOT_IMPORTABLE_WORDS: &[&str] = &[
-    "phone",
-    "phones",
-    "mobile",
-    "tel",
-    "telephone",
-    "fax",
-    "pager",
-    "cell",
-    "sms",
-    "address",
-    "address1",
-    "address2",
-    "street",
-    "city",
-    "town",
-    "zip",
-    "zipcode",
-    "postal",
-    "postcode",
-    "country",
-    "region",
-    "state",
-    "province",
-    "county",
-    "company",
-    "organization",
-    "organisation",
-    "job",
-    "department",
-    "office",
-    "birthday",
-    "birthdate",
-    "birth",
-    "anniversary",
-    "orders",
-    "order",
-    "total",
-    "spent",
-    "amount",
-    "revenue",
-    "tags",
-    "tag",
-    "tax",
-    "currency",
-    "gender",
-    "website",
-    "url",
-    "latitude",
-    "longitude",
-    "телефон",
-    "телефони",
-    "мобилен",
-    "gsm",
-    "адрес",
-    "улица",
-    "град",
-    "код",
-    "държава",
-    "област",
-    "фирма",
-    "компания",
-    "поръчки",
-    "поръчка",
-    "общо",
-    "похарчено",
-    "рожден",
-    "пол",
-    "етикети",
+/// The first of `any` that is one of the tokens.
+fn has(tokens: &[&str], any: &[&'static str]) -> Option<&'static str> {
+    any.iter().copied().find(|w| tokens.contains(w))
+}
+
+/// The first of `any` that starts one of the tokens.
+fn has_prefix(tokens: &[&str], any: &[&'static str]) -> Option<&'static str> {
+    any.iter()
+        .copied()
+        .find(|p| tokens.iter().any(|t| t.starts_with(p)))
+}
+
+/// Words that qualify whose first or last name a column holds (`Contact First`).
+const PERSON_WORDS: &[&str] = &[
+    "contact",
+    "customer",
+    "client",
+    "person",
+    "buyer",
+    "member",
+    "recipient",
+    "клиент",
 ];
 
 /// Guesses a column's field from its header, tolerating typos.
-pub(crate) fn guess_header(header: &str) -> Guess {
-    match guess_header_strict(header) {
-        Guess::Unknown => fuzzy(&fold_header(header)),
+pub(crate) fn guess_header(header: &str) -> (Guess, Why) {
+    let words = header_words(header);
+    match strict(&words) {
+        (Guess::Unknown, Why::Nothing) => fuzzy(&words),
         // A bare "name" keyword: a typo of a precise header ("Frist Name") says more.
-        Guess::AnyName(c) if c < 0.8 => match fuzzy(&fold_header(header)) {
-            Guess::Target(t, fc) => Guess::Target(t, fc),
-            _ => Guess::AnyName(c),
+        (Guess::AnyName(c), why) if c < 0.8 => match fuzzy(&words) {
+            (g @ Guess::Target(..), w) => (g, w),
+            _ => (Guess::AnyName(c), why),
         },
         g => g,
     }
@@ -264,16 +105,24 @@ pub(crate) fn guess_header(header: &str) -> Guess {
 
 /// Guesses a column's field from its header: synonyms and keywords only, no typo tolerance
 /// (used to decide whether a line is a header: `Emil` is a name, not a typo of `Email`).
-pub(crate) fn guess_header_strict(header: &str) -> Guess {
-    let folded = fold_header(header);
-    if folded.is_empty() {
-        return Guess::Unknown;
+pub(crate) fn guess_header_strict(header: &str) -> (Guess, Why) {
+    strict(&header_words(header))
+}
+
+/// [`guess_header_strict`] of a header's [`header_words`].
+fn strict(words: &str) -> (Guess, Why) {
+    if words.is_empty() {
+        return (Guess::Unknown, Why::Nothing);
     }
-    if let Some((_, g)) = exact().iter().find(|(k, _)| *k == folded) {
-        return *g;
+    if let Some(found) = lookup(words) {
+        return found;
     }
-    let tokens: Vec<&str> = folded.split(' ').collect();
-    let t = &tokens[..];
+    let tokens: Vec<&str> = words.split(' ').collect();
+    keywords(&tokens)
+}
+
+fn keywords(t: &[&str]) -> (Guess, Why) {
+    let kw = |g: Guess, w: &'static str| (g, Why::Keyword(w));
     let email_word = has(
         t,
         &[
@@ -285,7 +134,12 @@ pub(crate) fn guess_header_strict(header: &str) -> Guess {
             "поща",
             "emailaddress",
         ],
-    ) || tokens.windows(2).any(|w| w[0] == "e" && w[1] == "mail");
+    )
+    .or_else(|| {
+        t.windows(2)
+            .any(|w| w[0] == "e" && w[1] == "mail")
+            .then_some("e-mail")
+    });
     let marketing_word = has_prefix(
         t,
         &[
@@ -299,8 +153,9 @@ pub(crate) fn guess_header_strict(header: &str) -> Guess {
             "абонам",
             "съгласие",
         ],
-    ) || has(t, &["optin", "opted"])
-        || folded.contains("opt in");
+    )
+    .or_else(|| has(t, &["optin", "opted"]))
+    .or_else(|| t.windows(2).any(|w| w == ["opt", "in"]).then_some("opt in"));
     let timing_word = has(
         t,
         &[
@@ -315,32 +170,36 @@ pub(crate) fn guess_header_strict(header: &str) -> Guess {
             "час",
         ],
     );
-    if marketing_word {
-        if has(t, &["sms", "phone", "text", "whatsapp", "viber"]) {
-            return Guess::NotImportable;
+    if let Some(w) = marketing_word {
+        if has(t, &["sms", "phone", "text", "whatsapp", "viber"]).is_some() {
+            return kw(Guess::NotImportable, w);
         }
-        if timing_word || has(t, &["contact"]) {
-            return Guess::Unknown;
+        if timing_word.is_some() || has(t, &["contact"]).is_some() {
+            return (Guess::Unknown, Why::Nothing);
         }
-        return Guess::Target(AcceptsMarketing, 0.8);
+        return kw(Guess::Target(AcceptsMarketing, 0.8), w);
     }
-    if email_word {
-        if timing_word || has(t, &["verified", "domain", "type", "status", "bounced"]) {
-            return Guess::Unknown;
+    if let Some(w) = email_word {
+        if timing_word.is_some()
+            || has(t, &["verified", "domain", "type", "status", "bounced"]).is_some()
+        {
+            return (Guess::Unknown, Why::Nothing);
         }
         if has(
             t,
             &["2", "3", "secondary", "other", "alternate", "alt", "втори"],
-        ) {
-            return Guess::Target(Email, 0.5);
+        )
+        .is_some()
+        {
+            return kw(Guess::Target(Email, 0.5), w);
         }
-        if has(t, &["billing", "shipping"]) {
-            return Guess::Target(Email, 0.7);
+        if has(t, &["billing", "shipping"]).is_some() {
+            return kw(Guess::Target(Email, 0.7), w);
         }
-        return Guess::Target(Email, 0.85);
+        return kw(Guess::Target(Email, 0.85), w);
     }
-    if has(t, NOT_IMPORTABLE_WORDS)
-        || has_prefix(
+    if let Some(w) = has(t, NOT_IMPORTABLE_WORDS).or_else(|| {
+        has_prefix(
             t,
             &[
                 "phone",
@@ -351,24 +210,29 @@ pub(crate) fn guess_header_strict(header: &str) -> Guess {
                 "адрес",
             ],
         )
+    }) {
+        return kw(Guess::NotImportable, w);
+    }
+    let name_word = has(t, &["name", "names", "име", "имена"]).is_some();
+    // The other words only say whose name it is: `Cntct_Fst` is the contact's first name.
+    let only_person = |part: &str| t.iter().all(|w| *w == part || PERSON_WORDS.contains(w));
+    if let Some(w) = has(t, &["first", "given", "forename", "собствено", "първо"])
+        && (name_word || only_person(w))
     {
-        return Guess::NotImportable;
+        return kw(Guess::Target(FirstName, 0.85), w);
     }
-    let name_word = has(t, &["name", "names", "име", "имена"]);
-    if has(t, &["first", "given", "forename", "собствено", "първо"])
-        && (name_word || tokens.len() == 1)
+    if let Some(w) = has(t, &["surname", "family", "фамилия", "фамилно"]) {
+        return kw(Guess::Target(LastName, 0.85), w);
+    }
+    if has(t, &["last"]).is_some() && (name_word || only_person("last")) {
+        return kw(Guess::Target(LastName, 0.85), "last");
+    }
+    if let Some(w) = has(t, &["full", "пълно", "цяло"])
+        && name_word
     {
-        return Guess::Target(FirstName, 0.85);
+        return kw(Guess::Target(FullName, 0.85), w);
     }
-    if has(t, &["surname", "family", "фамилия", "фамилно"])
-        || (has(t, &["last"]) && (name_word || tokens.len() == 1))
-    {
-        return Guess::Target(LastName, 0.85);
-    }
-    if has(t, &["full", "пълно", "цяло"]) && name_word {
-        return Guess::Target(FullName, 0.85);
-    }
-    if has(
+    if let Some(w) = has(
         t,
         &[
             "note",
@@ -385,10 +249,10 @@ pub(crate) fn guess_header_strict(header: &str) -> Guess {
             "коментари",
         ],
     ) {
-        return Guess::Target(Note, 0.85);
+        return kw(Guess::Target(Note, 0.85), w);
     }
-    if has(t, &["group", "groups", "segment", "група", "групи"]) {
-        return Guess::Target(CustomerGroup, 0.8);
+    if let Some(w) = has(t, &["group", "groups", "segment", "група", "групи"]) {
+        return kw(Guess::Target(CustomerGroup, 0.8), w);
     }
     if name_word {
         if has(
@@ -409,10 +273,12 @@ pub(crate) fn guess_header_strict(header: &str) -> Guess {
                 "бащино",
                 "презиме",
             ],
-        ) {
-            return Guess::Unknown;
+        )
+        .is_some()
+        {
+            return (Guess::Unknown, Why::Nothing);
         }
-        if has(
+        if let Some(w) = has(
             t,
             &[
                 "customer",
@@ -423,37 +289,58 @@ pub(crate) fn guess_header_strict(header: &str) -> Guess {
                 "person",
             ],
         ) {
-            return Guess::Target(FullName, 0.85);
+            return kw(Guess::Target(FullName, 0.85), w);
         }
-        return Guess::AnyName(0.7);
+        return kw(Guess::AnyName(0.7), "name");
     }
-    Guess::Unknown
+    (Guess::Unknown, Why::Nothing)
 }
 
-/// Typo-tolerant match against the exact synonyms (optimal string alignment distance).
-fn fuzzy(folded: &str) -> Guess {
-    let a: Vec<char> = folded.chars().collect();
+/// Largest typo allowed: one edit for short headers, two for long ones (`Nickname` is not
+/// `Nachname`).
+fn max_edits(len: usize) -> usize {
+    if len <= 8 { 1 } else { 2 }
+}
+
+/// Typo-tolerant match against the exact synonyms (optimal string alignment distance), word
+/// by word: `First Date` is not a typo of `First Name` (a whole word differs).
+fn fuzzy(joined: &str) -> (Guess, Why) {
+    let words: Vec<&str> = joined.split(' ').collect();
+    let a: Vec<char> = joined.chars().collect();
     if a.len() < 4 {
-        return Guess::Unknown;
+        return (Guess::Unknown, Why::Nothing);
     }
-    let mut best: Option<(f32, Guess)> = None;
-    for (k, g) in exact() {
-        let b: Vec<char> = k.chars().collect();
+    let mut best: Option<(f32, Guess, &'static str)> = None;
+    for (orig, g) in EXACT {
+        let b: Vec<char> = folded_key(orig).collect();
         if b.len() < 4 || a.len().abs_diff(b.len()) > 2 {
             continue;
         }
         let d = osa_distance(&a, &b);
         let sim = 1.0 - d as f32 / a.len().max(b.len()) as f32;
-        // One edit for short words, two for long ones (`Nickname` is not `Nachname`).
-        let max_d = if a.len().min(b.len()) <= 8 { 1 } else { 2 };
-        if d <= max_d && sim >= 0.75 && best.is_none_or(|(s, _)| sim > s) {
-            best = Some((sim, *g));
+        if d > max_edits(a.len().min(b.len())) || sim < 0.75 {
+            continue;
+        }
+        // Word by word: as many words, and a word with a typo is a long word with the same
+        // first letter (`date` is not a typo of `name`, however close the letters).
+        let words_ok = orig.split(' ').count() == words.len()
+            && orig.split(' ').zip(&words).all(|(x, y)| {
+                x == *y || (x.len() >= 4 && y.len() >= 4 && x.chars().next() == y.chars().next())
+            });
+        if words_ok && best.is_none_or(|(s, _, _)| sim > s) {
+            best = Some((sim, *g, orig));
         }
     }
     match best {
-        Some((sim, Guess::Target(t, c))) => Guess::Target(t, round2(c * sim * 0.8)),
-        Some((sim, Guess::AnyName(c))) => Guess::AnyName(round2(c * sim * 0.8)),
-        _ => Guess::Unknown,
+        Some((sim, Guess::Target(t, c), k)) => (
+            Guess::Target(t, round2(c * sim * 0.8)),
+            Why::Fuzzy(k, round2(sim)),
+        ),
+        Some((sim, Guess::AnyName(c), k)) => (
+            Guess::AnyName(round2(c * sim * 0.8)),
+            Why::Fuzzy(k, round2(sim)),
+        ),
+        _ => (Guess::Unknown, Why::Nothing),
     }
 }
 
@@ -490,7 +377,7 @@ mod tests {
     use super::*;
 
     fn g(h: &str) -> String {
-        match guess_header(h) {
+        match guess_header(h).0 {
             Guess::Target(t, c) => format!("{} {c}", t.as_str()),
             Guess::AnyName(c) => format!("any_name {c}"),
             Guess::NotImportable => "not_importable".into(),
@@ -547,6 +434,52 @@ mod tests {
             ("Last Activity Date", "unknown"),
             ("Nickname", "unknown"),
             ("Additional Name", "unknown"),
+            // legacy abbreviations, camelCase, other languages
+            ("Cntct_Fst", "first_name 0.93"),
+            ("Cntct_Lst", "last_name 0.93"),
+            ("CNTCT_FST", "first_name 0.93"),
+            ("Fst", "first_name 0.9"),
+            ("Lst", "last_name 0.9"),
+            ("FName", "first_name 1"),
+            ("LName", "last_name 1"),
+            ("F_Name", "first_name 1"),
+            ("firstName", "first_name 1"),
+            ("Given name", "first_name 0.97"),
+            ("Surname", "last_name 0.97"),
+            ("Family name", "last_name 0.97"),
+            ("Cust_Name", "full_name 0.95"),
+            ("Cust First Nm", "first_name 0.85"),
+            ("Cntct_Eml", "email 0.97"),
+            ("Co_Name", "not_importable"),
+            ("Tax1", "not_importable"),
+            ("Phn1", "not_importable"),
+            ("Addr1", "not_importable"),
+            ("E-Mail-Adresse", "email 0.99"),
+            ("Vorname", "first_name 1"),
+            ("Nachname", "last_name 1"),
+            ("Prénom", "first_name 1"),
+            ("Nom", "last_name 0.7"),
+            ("Nombre", "any_name 0.9"),
+            ("Apellidos", "last_name 1"),
+            ("Correo electrónico", "email 0.85"),
+            ("Nome", "any_name 0.9"),
+            ("Cognome", "last_name 1"),
+            ("Sobrenome", "last_name 1"),
+            ("Voornaam", "first_name 1"),
+            ("Achternaam", "last_name 1"),
+            ("Imię", "first_name 1"),
+            ("Nazwisko", "last_name 1"),
+            ("Имя", "any_name 0.9"),
+            ("Фамилия", "last_name 0.98"),
+            ("Отчество", "unknown"),
+            ("Электронная почта", "email 0.98"),
+            ("Имейл", "email 1"),
+            ("Telefon", "not_importable"),
+            ("Notizen", "note 0.98"),
+            ("Kundengruppe", "customer_group 1"),
+            // a whole word differs: not a typo
+            ("First Date", "unknown"),
+            ("Last Date", "unknown"),
         ];
         let mut bad = Vec::new();
         for (h, want) in cases {

@@ -2,8 +2,9 @@
 //! says nothing): emails, yes/no words, names, and what is not importable (phones, numbers,
 //! dates). Invariant: a guess depends only on the sampled values, never on the header.
 
-use super::Target::*;
+use super::Target::{self, *};
 use super::{Guess, round2};
+use crate::import::reason::{ValueEvidence, ValueKind};
 use crate::rules::{Email, parse_consent};
 
 /// What a column's values look like.
@@ -21,6 +22,10 @@ pub(crate) struct ValueStats {
     pub name_words: usize,
     pub distinct: usize,
     pub long_texts: usize,
+    /// One word of letters and digits (`C0012`, `INV-7`).
+    pub codes: usize,
+    /// Names ending in a company form (`Acme Ltd`, `Марко ООД`).
+    pub companies: usize,
 }
 
 pub(crate) fn is_phone(s: &str) -> bool {
@@ -49,13 +54,45 @@ pub(crate) fn is_number(s: &str) -> bool {
 
 pub(crate) fn is_date(s: &str) -> bool {
     let b = s.as_bytes();
+    let count = |set: &[u8]| b.iter().filter(|c| set.contains(c)).count();
+    // Day, month and year need two separators (`1250.00` is an amount); or a date and a
+    // time. Four dot-separated numbers are an IP address.
+    let parts = count(b"-/.");
     b.len() >= 6
         && b.len() <= 40
         && b[0].is_ascii_digit()
         && b.iter().filter(|c| c.is_ascii_digit()).count() >= 4
-        && b.iter().any(|c| b"-/.:".contains(c))
+        && (parts >= 2 || (parts >= 1 && count(b":") >= 1))
+        && !(count(b".") == 3 && parts == 3)
         && b.iter()
             .all(|c| c.is_ascii_digit() || b"-/.: TZ+".contains(c))
+}
+
+/// Legal forms that end a company's name, without dots; Latin ones in any case, Cyrillic
+/// ones as written (upper case).
+const COMPANY_FORMS: &[&str] = &[
+    "ltd", "llc", "inc", "corp", "co", "plc", "gmbh", "ag", "kg", "sa", "srl", "sl", "bv", "nv",
+    "oy", "ab", "as", "spa", "sarl", "lp", "llp", "pty", "ООД", "ЕООД", "АД", "ЕАД", "ЕТ", "ООО",
+    "ЗАО", "ОАО",
+];
+
+fn is_company(words: &[&str]) -> bool {
+    words.len() >= 2
+        && words.last().is_some_and(|w| {
+            let w = w.trim_end_matches('.');
+            COMPANY_FORMS.iter().any(|f| f.eq_ignore_ascii_case(w))
+        })
+}
+
+/// One word mixing ASCII letters and digits, maybe with `-`, `_`, `/` or `.`: a code, not a
+/// name.
+fn is_code(v: &str) -> bool {
+    let b = v.as_bytes();
+    b.len() <= 24
+        && b.iter().any(u8::is_ascii_digit)
+        && b.iter().any(u8::is_ascii_alphabetic)
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || b"-_/.".contains(c))
 }
 
 /// A word of a name: letters, with inner `-`, `'` or `.`.
@@ -91,9 +128,13 @@ pub(crate) fn value_stats<'a>(values: impl IntoIterator<Item = &'a str>) -> Valu
             st.phones += 1;
         } else if is_number(v) {
             st.numbers += 1;
+        } else if is_code(v) {
+            st.codes += 1;
         } else {
             let words: Vec<&str> = v.split_whitespace().collect();
-            if (1..=4).contains(&words.len())
+            if is_company(&words) {
+                st.companies += 1;
+            } else if (1..=4).contains(&words.len())
                 && words.iter().all(|w| is_name_word(w))
                 && v.chars().count() <= 60
             {
@@ -106,6 +147,84 @@ pub(crate) fn value_stats<'a>(values: impl IntoIterator<Item = &'a str>) -> Valu
     }
     st.distinct = seen.len();
     st
+}
+
+impl ValueStats {
+    /// The share of sampled values of `kind` (0 without values).
+    pub(crate) fn share(&self, kind: ValueKind) -> f32 {
+        if self.n == 0 {
+            return 0.0;
+        }
+        let k = match kind {
+            ValueKind::Emails => self.emails,
+            ValueKind::ConsentFlags => self.consents,
+            ValueKind::Dates => self.dates,
+            // 0/1 are consent flags and numbers both: counted once, as flags.
+            ValueKind::Numbers => self.numbers - self.numbers.min(self.consents),
+            ValueKind::Codes => self.codes,
+            ValueKind::Phones => self.phones,
+            ValueKind::Names => self.names - self.multi_word_names(),
+            ValueKind::FullNames => self.multi_word_names(),
+            ValueKind::Companies => self.companies,
+            ValueKind::Texts => self.long_texts,
+        };
+        round2(k as f32 / self.n as f32)
+    }
+
+    /// Name-like values, counted as multi-word when they average 1.6 words or more.
+    fn multi_word_names(&self) -> usize {
+        if self.names > 0 && self.name_words as f32 / self.names as f32 >= 1.6 {
+            self.names
+        } else {
+            0
+        }
+    }
+
+    /// The evidence of `kind`.
+    pub(crate) fn evidence(&self, kind: ValueKind) -> ValueEvidence {
+        ValueEvidence::new(kind, self.share(kind))
+    }
+
+    /// Of `kinds`, the one most of the values are (its evidence), if any value is.
+    pub(crate) fn strongest(&self, kinds: &[ValueKind]) -> Option<ValueEvidence> {
+        kinds
+            .iter()
+            .map(|&k| self.evidence(k))
+            .filter(|e| e.share > 0.0)
+            .fold(None, |best: Option<ValueEvidence>, e| match best {
+                Some(b) if b.share >= e.share => Some(b),
+                _ => Some(e),
+            })
+    }
+}
+
+/// Value kinds that a column filling `target` cannot hold: evidence against the header.
+pub(crate) fn contradicting_kinds(target: Target) -> &'static [ValueKind] {
+    use ValueKind::*;
+    match target {
+        FirstName | LastName => &[
+            Dates,
+            Numbers,
+            Codes,
+            Phones,
+            Emails,
+            ConsentFlags,
+            Companies,
+        ],
+        FullName => &[
+            Dates,
+            Numbers,
+            Codes,
+            Phones,
+            Emails,
+            ConsentFlags,
+            Companies,
+        ],
+        Email => &[Dates, ConsentFlags, Numbers, Phones, Codes],
+        AcceptsMarketing => &[Emails, Dates, Phones, Names, FullNames, Companies],
+        CustomerGroup => &[Emails, Dates, Phones],
+        Note => &[],
+    }
 }
 
 /// Guesses a column's field from its values alone. `names_seen` counts the single-word name
@@ -124,10 +243,10 @@ pub(crate) fn guess_values(st: &ValueStats) -> Guess {
         let c = if st.numbers == st.consents { 0.6 } else { 0.85 };
         return Guess::Target(AcceptsMarketing, round2(c * ratio(st.consents)));
     }
-    if ratio(st.phones) >= 0.6 {
+    if ratio(st.phones) >= 0.6 || ratio(st.companies) >= 0.5 {
         return Guess::NotImportable;
     }
-    if ratio(st.numbers + st.dates) >= 0.6 {
+    if ratio(st.numbers + st.dates + st.codes) >= 0.6 {
         return Guess::Unknown;
     }
     if ratio(st.names) >= 0.6 {
@@ -168,5 +287,18 @@ mod tests {
         assert!(matches!(guess_values(&st), Guess::AnyName(_)));
         let st = value_stats(["+359 88 123 4567", "0888123456"]);
         assert_eq!(guess_values(&st), Guess::NotImportable);
+        let st = value_stats(["Acme Tools Ltd", "Марков и сие ООД", "Blue GmbH"]);
+        assert_eq!(st.companies, 3);
+        assert_eq!(guess_values(&st), Guess::NotImportable);
+        let st = value_stats(["C0012", "INV-2024-7", "AB12"]);
+        assert_eq!((st.codes, st.names), (3, 0));
+        assert!(!is_date("1250.00") && !is_date("1.2.3.4") && is_date("20.04.2009"));
+        let st = value_stats(["4/20/09", "12/1/10", "Ivan"]);
+        assert_eq!(st.evidence(ValueKind::Dates).share, 0.67);
+        let st = value_stats(["Y", "N", "Y"]);
+        assert_eq!(
+            st.strongest(contradicting_kinds(FirstName)),
+            Some(ValueEvidence::new(ValueKind::ConsentFlags, 1.0))
+        );
     }
 }
