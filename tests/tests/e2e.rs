@@ -497,6 +497,12 @@ async fn a_saved_mapping_profile_maps_the_next_file_with_the_same_headers() -> R
             .send_keys(&path.display().to_string())
             .await?;
         browser.wait_for_text("one@example.com").await?;
+        // `Code` is not imported: its column is in the folded list.
+        browser
+            .wait_for_text("Columns that are not imported")
+            .await?
+            .click()
+            .await?;
         browser
             .by_label("Code")
             .await?
