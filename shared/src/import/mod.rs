@@ -34,6 +34,7 @@ mod reader;
 mod records;
 mod row;
 mod target;
+mod value_map;
 
 pub use check::{
     CheckCounts, FileCheck, HitEmails, Hits, PartEmails, PartResult, estimate_rows, split_point,
@@ -55,3 +56,4 @@ pub use records::Limits;
 use row::ferr;
 pub use row::{RowOutcome, RowRef};
 pub use target::Target;
+pub use value_map::{ConsentChoice, PairList, ValueMap, fold_group, mapped_to_error};

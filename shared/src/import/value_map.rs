@@ -1,0 +1,250 @@
+//! The user's value mapping: what a consent value the vocabularies do not know (or that the
+//! user reads otherwise) means, and which group a file's group value goes to. Part of
+//! [`ReadSettings`](super::choices::ReadSettings) (`values`), so the browser, the raw
+//! upload, the CLI and the stored settings carry one shape:
+//! `{"accepts_marketing": {"VALUE": "yes"|"no"|"error"}, "customer_group": {"VALUE": "GROUP"}}`.
+//!
+//! Values are compared as the rules compare them: consent folded
+//! ([`fold_consent`](crate::rules::fold_consent)), groups cleaned and case-insensitively.
+//! Invariant: a mapping is applied once, where a row is validated: the shared reader for
+//! consent, the server for groups (a posted row carries the file's group value).
+
+use serde::{Deserialize, Serialize};
+
+use crate::api::{ErrorCode, Field, FieldError};
+use crate::rules::{MAX_GROUP_CHARS, fold_consent};
+use crate::text::{clean_line, ellipsis};
+
+/// What a consent value is taken to mean.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentChoice {
+    Yes,
+    No,
+    /// The row is an `invalid_accepts_marketing` error, on purpose.
+    Error,
+}
+
+impl ConsentChoice {
+    /// `yes`, `no` or `error` (the CLI's spelling too).
+    pub fn parse(s: &str) -> Option<ConsentChoice> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "yes" => Some(ConsentChoice::Yes),
+            "no" => Some(ConsentChoice::No),
+            "error" => Some(ConsentChoice::Error),
+            _ => None,
+        }
+    }
+}
+
+/// Values and what each maps to, in the order given; a JSON object. A list, not a map type:
+/// the parse worker reads the settings in every message (see `NamedMapping`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PairList<V>(pub Vec<(String, V)>);
+
+impl<V> Default for PairList<V> {
+    fn default() -> Self {
+        PairList(Vec::new())
+    }
+}
+
+impl<V: Serialize> Serialize for PairList<V> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for PairList<V> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Entries<V>(std::marker::PhantomData<V>);
+        impl<'de, V: Deserialize<'de>> serde::de::Visitor<'de> for Entries<V> {
+            type Value = PairList<V>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object from a file's value to what it means")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut entries: A,
+            ) -> Result<PairList<V>, A::Error> {
+                let mut list: Vec<(String, V)> = Vec::new();
+                while let Some((k, v)) = entries.next_entry::<String, V>()? {
+                    // A key given twice: the later one counts, as in a map.
+                    list.retain(|(key, _)| *key != k);
+                    list.push((k, v));
+                }
+                Ok(PairList(list))
+            }
+        }
+        d.deserialize_map(Entries(std::marker::PhantomData))
+    }
+}
+
+/// The user's value mapping (see the module docs).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValueMap {
+    /// Consent values -> yes, no or error.
+    #[serde(default)]
+    pub accepts_marketing: PairList<ConsentChoice>,
+    /// Group values -> the name of the group (existing or new) their customers go to.
+    #[serde(default)]
+    pub customer_group: PairList<String>,
+}
+
+/// The keys a stored value mapping may have (checked by `ReadSettings::parse_stored`).
+pub(crate) const VALUE_MAP_KEYS: [&str; 2] = ["accepts_marketing", "customer_group"];
+
+/// Folds a group value for comparison: cleaned as the rules clean it, in lowercase.
+pub fn fold_group(s: &str) -> String {
+    clean_line(s).to_lowercase()
+}
+
+impl ValueMap {
+    pub fn is_empty(&self) -> bool {
+        self.accepts_marketing.0.is_empty() && self.customer_group.0.is_empty()
+    }
+
+    /// What the user chose for a consent cell, if anything.
+    pub fn consent_choice(&self, cell: &str) -> Option<ConsentChoice> {
+        if self.accepts_marketing.0.is_empty() {
+            return None;
+        }
+        let (mut key, mut k) = (String::new(), String::new());
+        fold_consent(cell, &mut key);
+        self.accepts_marketing.0.iter().find_map(|(v, c)| {
+            fold_consent(v, &mut k);
+            (k == key).then_some(*c)
+        })
+    }
+
+    /// Parses a consent cell as the import does: the user's choice first, then the
+    /// vocabularies. A value mapped to `error` is an error naming the value.
+    pub fn parse_consent(&self, cell: &str) -> Result<Option<bool>, FieldError> {
+        match self.consent_choice(cell) {
+            Some(ConsentChoice::Yes) => Ok(Some(true)),
+            Some(ConsentChoice::No) => Ok(Some(false)),
+            Some(ConsentChoice::Error) => Err(mapped_to_error(cell)),
+            None => crate::rules::parse_consent(cell),
+        }
+    }
+
+    /// The group a group cell's customers go to, when the user mapped its value.
+    pub fn group_for(&self, cell: &str) -> Option<&str> {
+        if self.customer_group.0.is_empty() {
+            return None;
+        }
+        let key = fold_group(cell);
+        self.customer_group
+            .0
+            .iter()
+            .find(|(v, _)| fold_group(v) == key)
+            .map(|(_, g)| g.as_str())
+    }
+
+    /// The mapping is usable: every group it names is a group name (not blank, at most
+    /// [`MAX_GROUP_CHARS`] characters). The message says what is wrong.
+    pub fn check(&self) -> Result<(), String> {
+        for (value, group) in &self.customer_group.0 {
+            let name = clean_line(group);
+            if name.is_empty() {
+                return Err(format!(
+                    "The group value \"{}\" is mapped to a blank group name.",
+                    ellipsis(value, 40)
+                ));
+            }
+            if name.chars().count() > MAX_GROUP_CHARS {
+                return Err(format!(
+                    "The group value \"{}\" is mapped to a name over {MAX_GROUP_CHARS} characters.",
+                    ellipsis(value, 40)
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The error of a consent value the user mapped to `error`.
+pub fn mapped_to_error(cell: &str) -> FieldError {
+    FieldError {
+        field: Field::AcceptsMarketing,
+        code: ErrorCode::InvalidAcceptsMarketing,
+        message: format!(
+            "Accepts marketing \"{}\" is marked as an error in the value mapping.",
+            ellipsis(crate::text::trim_fast(cell), 40)
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map() -> ValueMap {
+        serde_json::from_str(
+            r#"{"accepts_marketing":{"Maybe":"yes","NEVER_SUBSCRIBED":"yes","later":"error","x?":"no"},
+                "customer_group":{" Gold  Tier ":"VIP","silver":"Regular"}}"#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn consent_choices_come_before_the_vocabularies() {
+        let m = map();
+        assert_eq!(m.parse_consent(" MAYBE ").unwrap(), Some(true));
+        // The user reads a vocabulary word otherwise.
+        assert_eq!(m.parse_consent("never subscribed").unwrap(), Some(true));
+        assert_eq!(m.parse_consent("x?").unwrap(), Some(false));
+        let e = m.parse_consent("Later").unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidAcceptsMarketing);
+        assert!(e.message.contains("Later"), "{}", e.message);
+        // Unmapped: the vocabularies, and unknown values stay errors.
+        assert_eq!(m.parse_consent("UNSUBSCRIBED").unwrap(), Some(false));
+        assert_eq!(m.parse_consent("").unwrap(), None);
+        assert!(m.parse_consent("perhaps").is_err());
+        assert!(ValueMap::default().parse_consent("maybe").is_err());
+    }
+
+    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn group_values_compare_cleaned_and_in_any_case() {
+        let m = map();
+        assert_eq!(m.group_for("gold tier"), Some("VIP"));
+        assert_eq!(m.group_for("SILVER"), Some("Regular"));
+        assert_eq!(m.group_for("bronze"), None);
+        assert!(m.check().is_ok());
+        let blank: ValueMap = serde_json::from_str(r#"{"customer_group":{"a":"  "}}"#).unwrap();
+        assert!(blank.check().is_err());
+        let long = ValueMap {
+            customer_group: PairList(vec![("a".into(), "я".repeat(101))]),
+            ..ValueMap::default()
+        };
+        assert!(long.check().is_err());
+    }
+
+    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn json_round_trip_keeps_the_order() {
+        let m = map();
+        let json = serde_json::to_string(&m).unwrap();
+        assert_eq!(
+            json,
+            r#"{"accepts_marketing":{"Maybe":"yes","NEVER_SUBSCRIBED":"yes","later":"error","x?":"no"},"customer_group":{" Gold  Tier ":"VIP","silver":"Regular"}}"#
+        );
+        assert_eq!(serde_json::from_str::<ValueMap>(&json).unwrap(), m);
+        for bad in [
+            r#"{"accepts_marketing":{"a":"maybe"}}"#,
+            r#"{"accepts_marketing":["a"]}"#,
+            r#"{"customer_group":{"a":1}}"#,
+        ] {
+            assert!(serde_json::from_str::<ValueMap>(bad).is_err(), "{bad}");
+        }
+        assert_eq!(ConsentChoice::parse("Error"), Some(ConsentChoice::Error));
+        assert_eq!(ConsentChoice::parse("maybe"), None);
+    }
+}
