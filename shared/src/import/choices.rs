@@ -181,7 +181,10 @@ impl ReadSettings {
                     "the settings' values are not a JSON object",
                 ));
             };
-            if let Some(key) = values.keys().find(|k| !VALUE_MAP_KEYS.contains(&k.as_str())) {
+            if let Some(key) = values
+                .keys()
+                .find(|k| !VALUE_MAP_KEYS.contains(&k.as_str()))
+            {
                 return Err(serde::de::Error::custom(format_args!(
                     "unknown field `{key}` in the settings' values"
                 )));

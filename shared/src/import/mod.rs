@@ -26,6 +26,7 @@ pub(crate) mod choices;
 mod decode;
 mod detect;
 mod detection;
+mod distinct;
 mod dups;
 mod inspect;
 mod mapper;
@@ -48,6 +49,7 @@ pub use decode::{
 pub use decode::{EncodingRs, EncodingRsDecoder, encoding_name};
 pub use detect::{SAMPLE_BYTES, detect, detect_with};
 pub use detection::{ColumnInfo, Detection};
+pub use distinct::{DistinctValue, DistinctValues, MAX_LISTED, MAX_TRACKED, Meaning, ValueCounts};
 pub use dups::DuplicateTracker;
 pub use inspect::{ErrorLine, InspectReport, RowCounts, inspect};
 use mapper::unbalanced_quote;

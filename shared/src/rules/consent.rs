@@ -237,16 +237,19 @@ mod tests {
             (
                 "mailpoet",
                 &["subscribed"],
-                &[
-                    "unconfirmed",
-                    "unsubscribed",
-                    "bounced",
-                    "inactive",
-                ],
+                &["unconfirmed", "unsubscribed", "bounced", "inactive"],
             ),
             (
                 "bulgarian",
-                &["да", "Д", "ДА", "Абониран", "абонирана", "Съгласен", "съгласна"],
+                &[
+                    "да",
+                    "Д",
+                    "ДА",
+                    "Абониран",
+                    "абонирана",
+                    "Съгласен",
+                    "съгласна",
+                ],
                 &[
                     "не",
                     "Н",
@@ -342,7 +345,16 @@ mod tests {
             assert!(cyrillic_consent(w).is_some(), "{w}");
         }
         assert_eq!(cyrillic_consent("дa"), None);
-        for w in ["yes", "no", "true", "false", "on", "off", "subscribed", "unsubscribed"] {
+        for w in [
+            "yes",
+            "no",
+            "true",
+            "false",
+            "on",
+            "off",
+            "subscribed",
+            "unsubscribed",
+        ] {
             assert!(ascii_consent(w.as_bytes()).is_some(), "{w}");
         }
     }

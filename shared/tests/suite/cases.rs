@@ -240,6 +240,13 @@ fn render_table_is_readable() {
         10  Поръчки           - (not_importable)        5, 0
 
         Rows: 2 total, 2 valid, 0 invalid, 0 duplicates
+
+        Values of accepts_marketing (2 distinct listed):
+                 1  да  -> yes
+                 1  не  -> no
+
+        Values of customer_group (1 distinct listed):
+                 1  VIP
     "#]]
     .assert_eq(&report.render_table());
 }
