@@ -11,7 +11,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::{ErrorCode, Field, FieldError};
+use std::borrow::Cow;
+
+use crate::api::{BatchRow, Consent, ErrorCode, Field, FieldError};
+use crate::rules::CustomerDraft;
 use crate::rules::{MAX_GROUP_CHARS, fold_consent};
 use crate::text::{clean_line, ellipsis};
 
@@ -87,12 +90,17 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for PairList<V> {
 
 /// The user's value mapping (see the module docs).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ValueMap {
-    /// Consent values -> yes, no or error.
+    /// Consent values (compared trimmed, in any case, `_` and `-` as spaces) -> `yes`,
+    /// `no` or `error`. Checked before the built-in vocabularies.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeMap<String, ConsentChoice>))]
     pub accepts_marketing: PairList<ConsentChoice>,
-    /// Group values -> the name of the group (existing or new) their customers go to.
+    /// Group values (compared cleaned, in any case) -> the name of the group (existing or
+    /// new, 1 to 100 characters) their customers go to.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeMap<String, String>))]
     pub customer_group: PairList<String>,
 }
 
@@ -168,6 +176,78 @@ impl ValueMap {
     }
 }
 
+/// The group part of a [`ValueMap`], its values folded once, for many rows.
+#[derive(Debug, Clone, Default)]
+pub struct GroupLookup(Vec<(String, String)>);
+
+impl GroupLookup {
+    pub fn new(values: &ValueMap) -> GroupLookup {
+        let mut list: Vec<(String, String)> = values
+            .customer_group
+            .0
+            .iter()
+            .map(|(v, g)| (fold_group(v), clean_line(g).into_owned()))
+            .collect();
+        // Values that compare equal: the first given counts, as in `ValueMap::group_for`.
+        list.sort_by(|a, b| a.0.cmp(&b.0));
+        list.dedup_by(|later, earlier| later.0 == earlier.0);
+        GroupLookup(list)
+    }
+
+    /// The group a group cell's customers go to, when the user mapped its value.
+    pub fn get(&self, cell: &str) -> Option<&str> {
+        if self.0.is_empty() {
+            return None;
+        }
+        let key = fold_group(cell);
+        let i = self.0.binary_search_by(|(k, _)| k.as_str().cmp(&key)).ok()?;
+        Some(&self.0[i].1)
+    }
+}
+
+impl ValueMap {
+    /// [`crate::rules::validate_row`] of a posted row with this mapping applied: a text
+    /// consent value the user mapped becomes yes or no (or the error they chose), and a
+    /// group value they mapped becomes its group. The server's check of every posted row.
+    pub fn validate_row(
+        &self,
+        row: &BatchRow,
+        groups: &GroupLookup,
+    ) -> Result<CustomerDraft, Vec<FieldError>> {
+        let mut mapped = Cow::Borrowed(row);
+        let mut chosen_error = None;
+        if let Some(Consent::Text(t)) = &row.accepts_marketing
+            && let Some(choice) = self.consent_choice(t)
+        {
+            mapped.to_mut().accepts_marketing = match choice {
+                ConsentChoice::Yes => Some(Consent::Bool(true)),
+                ConsentChoice::No => Some(Consent::Bool(false)),
+                ConsentChoice::Error => {
+                    chosen_error = Some(mapped_to_error(t));
+                    None
+                }
+            };
+        }
+        if let Some(g) = &row.group
+            && let Some(name) = groups.get(g)
+        {
+            mapped.to_mut().group = Some(name.to_owned());
+        }
+        let result = crate::rules::validate_row(&mapped);
+        let Some(e) = chosen_error else {
+            return result;
+        };
+        let mut errors = result.err().unwrap_or_default();
+        // In the rules' order: the consent's problem before the group's.
+        let at = errors
+            .iter()
+            .position(|x| x.field == Field::Group)
+            .unwrap_or(errors.len());
+        errors.insert(at, e);
+        Err(errors)
+    }
+}
+
 /// The error of a consent value the user mapped to `error`.
 pub fn mapped_to_error(cell: &str) -> FieldError {
     FieldError {
@@ -225,6 +305,39 @@ mod tests {
             ..ValueMap::default()
         };
         assert!(long.check().is_err());
+    }
+
+    #[test]
+    fn a_posted_row_is_validated_with_the_mapping() {
+        let m = map();
+        let groups = GroupLookup::new(&m);
+        assert_eq!(groups.get("GOLD TIER"), Some("VIP"));
+        assert_eq!(groups.get("bronze"), None);
+        let row = |consent: &str, group: Option<&str>| BatchRow {
+            line: 4,
+            email: Some("a@b.bg".into()),
+            accepts_marketing: Some(Consent::Text(consent.into())),
+            group: group.map(str::to_owned),
+            ..BatchRow::default()
+        };
+        let d = m.validate_row(&row("maybe", Some("gold tier")), &groups).unwrap();
+        assert_eq!(d.fields.accepts_marketing, Some(true));
+        assert_eq!(d.group.as_deref(), Some("VIP"));
+        let d = m.validate_row(&row("NEVER_SUBSCRIBED", Some("Other")), &groups).unwrap();
+        assert_eq!(d.fields.accepts_marketing, Some(true));
+        assert_eq!(d.group.as_deref(), Some("Other"));
+        let errs = m.validate_row(&row("later", None), &groups).unwrap_err();
+        assert_eq!(errs.len(), 1);
+        assert!(errs[0].message.contains("later"));
+        let errs = m.validate_row(&row("perhaps", None), &groups).unwrap_err();
+        assert_eq!(errs[0].code, ErrorCode::InvalidAcceptsMarketing);
+        // A boolean the browser sent is taken as it is.
+        let mut b = row("", None);
+        b.accepts_marketing = Some(Consent::Bool(false));
+        assert_eq!(
+            m.validate_row(&b, &groups).unwrap().fields.accepts_marketing,
+            Some(false)
+        );
     }
 
     #[test]
