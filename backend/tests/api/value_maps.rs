@@ -268,3 +268,73 @@ fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+#[tokio::test]
+async fn intake_import_takes_the_value_mapping_flags() {
+    use crate::process::{intake, run};
+    let dir = tempfile::tempdir().unwrap();
+    for db in crate::support::databases("cli_values", dir.path()).await {
+        let data = dir.path().join(if db.starts_with("sqlite") {
+            "sqlite"
+        } else {
+            "pg"
+        });
+        std::fs::create_dir_all(&data).unwrap();
+        let file = data.join("klaviyo.csv");
+        std::fs::write(&file, FILE).unwrap();
+        // The file says Silver goes to Regular and maybe is no; a flag overrides the latter.
+        let map = data.join("values.json");
+        std::fs::write(
+            &map,
+            r#"{"accepts_marketing":{"maybe":"no"},"customer_group":{"silver":"Regular"}}"#,
+        )
+        .unwrap();
+        let data_arg = data.to_string_lossy().into_owned();
+        let mut cmd = intake(&[
+            "import",
+            &file.to_string_lossy(),
+            "--consent-value",
+            "MAYBE=yes",
+            "--group-value",
+            "gold=VIP",
+            "--value-map",
+            &map.to_string_lossy(),
+        ]);
+        cmd.args(["--database-url", &db, "--data-dir", &data_arg]);
+        run(cmd, "");
+        // A malformed flag is refused.
+        let out = intake(&[
+            "import",
+            &file.to_string_lossy(),
+            "--consent-value",
+            "maybe=perhaps",
+            "--database-url",
+            &db,
+            "--data-dir",
+            &data_arg,
+        ])
+        .output()
+        .unwrap();
+        assert!(!out.status.success());
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("--consent-value"),
+            "{out:?}"
+        );
+        let app = TestApp::signed_in(&db, &data).await;
+        let imports = app.get("/api/imports").await.json();
+        assert_eq!(imports["total"], 1, "{imports}");
+        let done = app
+            .wait_for_import(imports["items"][0]["id"].as_i64().unwrap())
+            .await;
+        assert_eq!(done["counts"]["created"], 4, "{done}");
+        assert_eq!(
+            customers(&app).await,
+            [
+                ("ana@example.com".into(), true, "VIP".into()),
+                ("boris@example.com".into(), false, "VIP".into()),
+                ("dora@example.com".into(), false, "Default".into()),
+                ("vera@example.com".into(), true, "Regular".into()),
+            ]
+        );
+    }
+}
