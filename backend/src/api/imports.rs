@@ -194,10 +194,14 @@ async fn put_batch(
         ));
     }
     // The import's value mapping, applied to every row (an unknown import answers 404 here).
-    let stored = state.storage.import_settings(id).await.map_err(|e| match e {
-        StorageError::NotFound => ApiError::not_found("The import"),
-        other => other.into(),
-    })?;
+    let stored = state
+        .storage
+        .import_settings(id)
+        .await
+        .map_err(|e| match e {
+            StorageError::NotFound => ApiError::not_found("The import"),
+            other => other.into(),
+        })?;
     let values = ReadSettings::parse_stored(&stored)
         .map_err(ApiError::internal)?
         .values;

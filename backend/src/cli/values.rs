@@ -12,7 +12,15 @@ pub fn value_map(
 ) -> Result<ValueMap, String> {
     let mut map = match file_json {
         None => ValueMap::default(),
-        Some(json) => serde_json::from_str::<ValueMap>(json).map_err(|e| {
+        Some(json) => serde_json::from_str::<serde_json::Value>(json)
+            .and_then(|v| {
+                if v.is_object() {
+                    serde_json::from_value::<ValueMap>(v)
+                } else {
+                    Err(serde::de::Error::custom("not a JSON object"))
+                }
+            })
+            .map_err(|e| {
             format!(
                 "--value-map: not a value mapping ({{\"accepts_marketing\": {{VALUE: \"yes\"|\"no\"|\"error\"}}, \"customer_group\": {{VALUE: GROUP}}}}): {e}"
             )
@@ -20,9 +28,9 @@ pub fn value_map(
     };
     for flag in consent {
         // The choice has no `=`: the value is everything before the last one.
-        let (value, choice) = flag
-            .rsplit_once('=')
-            .ok_or_else(|| format!("--consent-value {flag}: use VALUE=yes, VALUE=no or VALUE=error"))?;
+        let (value, choice) = flag.rsplit_once('=').ok_or_else(|| {
+            format!("--consent-value {flag}: use VALUE=yes, VALUE=no or VALUE=error")
+        })?;
         let choice = ConsentChoice::parse(choice).ok_or_else(|| {
             format!("--consent-value {flag}: the meaning must be yes, no or error, not {choice:?}")
         })?;
@@ -65,7 +73,10 @@ mod tests {
             (vec![], vec!["Gold".to_owned()]),
             (vec![], vec!["Gold= ".to_owned()]),
         ] {
-            assert!(value_map(None, &consent, &group).is_err(), "{consent:?} {group:?}");
+            assert!(
+                value_map(None, &consent, &group).is_err(),
+                "{consent:?} {group:?}"
+            );
         }
         assert!(value_map(Some("[]"), &[], &[]).is_err());
         assert_eq!(value_map(None, &[], &[]).unwrap(), ValueMap::default());

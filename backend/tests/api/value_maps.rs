@@ -101,10 +101,7 @@ async fn errors_csv(app: &TestApp, id: i64) -> String {
 
 async fn delete_customers(app: &TestApp) {
     for (email, ..) in customers(app).await {
-        let list = app
-            .get(&format!("/api/customers?q={email}"))
-            .await
-            .json();
+        let list = app.get(&format!("/api/customers?q={email}")).await.json();
         let id = list["items"][0]["id"].as_i64().unwrap();
         app.request(Method::DELETE, &format!("/api/customers/{id}"), None)
             .await
@@ -174,7 +171,10 @@ async fn a_mapping_applies_alike_to_the_raw_upload_and_to_posted_rows() {
             .iter()
             .map(|g| g["name"].as_str().unwrap())
             .collect();
-        assert!(!names.iter().any(|n| n.eq_ignore_ascii_case("gold")), "{names:?}");
+        assert!(
+            !names.iter().any(|n| n.eq_ignore_ascii_case("gold")),
+            "{names:?}"
+        );
 
         // The browser's rows, mapped by the worker as it does, with the same mapping.
         delete_customers(&app).await;
@@ -207,7 +207,10 @@ async fn a_value_mapped_to_error_is_a_row_error_on_both_routes() {
         // Boris is chosen as an error; `maybe` is still unknown.
         assert_eq!(raw["counts"]["failed"], 2, "{raw}");
         let report = errors_csv(&app, raw["id"].as_i64().unwrap()).await;
-        assert!(report.contains("3,accepts_marketing,NEVER_SUBSCRIBED,invalid_accepts_marketing,"), "{report}");
+        assert!(
+            report.contains("3,accepts_marketing,NEVER_SUBSCRIBED,invalid_accepts_marketing,"),
+            "{report}"
+        );
         delete_customers(&app).await;
         let rows = json!([
             {"line": 3, "email": "boris@example.com", "accepts_marketing": "never subscribed"},
@@ -215,7 +218,10 @@ async fn a_value_mapped_to_error_is_a_row_error_on_both_routes() {
         let posted = post_rows(&app, Some(serde_json::from_str(mapping).unwrap()), rows).await;
         assert_eq!(posted["counts"]["failed"], 1, "{posted}");
         let report = errors_csv(&app, posted["id"].as_i64().unwrap()).await;
-        assert!(report.contains("3,accepts_marketing,never subscribed,invalid_accepts_marketing,"), "{report}");
+        assert!(
+            report.contains("3,accepts_marketing,never subscribed,invalid_accepts_marketing,"),
+            "{report}"
+        );
         assert!(report.contains("marked as an error"), "{report}");
     });
 }
@@ -226,6 +232,7 @@ async fn a_bad_value_mapping_is_refused_before_anything_is_stored() {
         for bad in [
             json!({"accepts_marketing": {"a": "perhaps"}}),
             json!({"customer_group": {"a": 1}}),
+            json!({"groups": {"a": "b"}}),
         ] {
             let reply = app
                 .post("/api/imports", json!({"file_name": "a.csv", "values": bad}))

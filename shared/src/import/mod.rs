@@ -58,6 +58,4 @@ pub use records::Limits;
 use row::ferr;
 pub use row::{RowOutcome, RowRef};
 pub use target::Target;
-pub use value_map::{
-    ConsentChoice, GroupLookup, PairList, ValueMap, fold_group, mapped_to_error,
-};
+pub use value_map::{ConsentChoice, GroupLookup, PairList, ValueMap, fold_group, mapped_to_error};

@@ -91,6 +91,9 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for PairList<V> {
 /// The user's value mapping (see the module docs).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+// Strict where people write it (the API, the CLI); the worker gets it from the page and
+// keeps its wasm small.
+#[cfg_attr(not(target_arch = "wasm32"), serde(deny_unknown_fields))]
 pub struct ValueMap {
     /// Consent values (compared trimmed, in any case, `_` and `-` as spaces) -> `yes`,
     /// `no` or `error`. Checked before the built-in vocabularies.
@@ -200,7 +203,10 @@ impl GroupLookup {
             return None;
         }
         let key = fold_group(cell);
-        let i = self.0.binary_search_by(|(k, _)| k.as_str().cmp(&key)).ok()?;
+        let i = self
+            .0
+            .binary_search_by(|(k, _)| k.as_str().cmp(&key))
+            .ok()?;
         Some(&self.0[i].1)
     }
 }
@@ -320,10 +326,14 @@ mod tests {
             group: group.map(str::to_owned),
             ..BatchRow::default()
         };
-        let d = m.validate_row(&row("maybe", Some("gold tier")), &groups).unwrap();
+        let d = m
+            .validate_row(&row("maybe", Some("gold tier")), &groups)
+            .unwrap();
         assert_eq!(d.fields.accepts_marketing, Some(true));
         assert_eq!(d.group.as_deref(), Some("VIP"));
-        let d = m.validate_row(&row("NEVER_SUBSCRIBED", Some("Other")), &groups).unwrap();
+        let d = m
+            .validate_row(&row("NEVER_SUBSCRIBED", Some("Other")), &groups)
+            .unwrap();
         assert_eq!(d.fields.accepts_marketing, Some(true));
         assert_eq!(d.group.as_deref(), Some("Other"));
         let errs = m.validate_row(&row("later", None), &groups).unwrap_err();
@@ -335,7 +345,10 @@ mod tests {
         let mut b = row("", None);
         b.accepts_marketing = Some(Consent::Bool(false));
         assert_eq!(
-            m.validate_row(&b, &groups).unwrap().fields.accepts_marketing,
+            m.validate_row(&b, &groups)
+                .unwrap()
+                .fields
+                .accepts_marketing,
             Some(false)
         );
     }
