@@ -12,6 +12,7 @@ pub mod phase;
 mod preview;
 mod progress;
 mod saved;
+pub mod values;
 
 use std::collections::HashMap;
 
@@ -27,6 +28,7 @@ use self::phase::{Phase, apply, choose_target, rate as transfer_rate};
 use self::preview::{Fix, PreviewTable, set_cell};
 use self::progress::PhasePanel;
 use self::saved::PendingUpload;
+use self::values::ValueMapping;
 use crate::api;
 use crate::i18n::{Key, use_t};
 use crate::pages::error_note::ErrorNote;
@@ -199,9 +201,10 @@ pub fn ImportWizard() -> impl IntoView {
             FromWorker::Checked {
                 progress: p,
                 errors,
+                values,
             } => {
                 checking.set(false);
-                checked.set(Some((*p, errors.clone())));
+                checked.set(Some((*p, errors.clone(), values.clone())));
                 link_problems(None);
             }
             FromWorker::Problems => {
@@ -395,6 +398,7 @@ pub fn ImportWizard() -> impl IntoView {
                 group_id: group,
                 on_duplicate: dup,
                 mapping: serde_json::to_value(&read.mapping).ok(),
+                values: (!read.values.is_empty()).then(|| read.values.clone()),
             };
             match api::create_import(&request, &csrf).await {
                 Ok(import) => upload(import.id, read, 0),
@@ -439,6 +443,7 @@ pub fn ImportWizard() -> impl IntoView {
     });
 
     let busy = Signal::derive(move || phase.with(Phase::busy));
+    let distinct = Signal::derive(move || checked.with(|c| c.as_ref().map(|c| c.2.clone())));
 
     view! {
         <div class="page-head">
@@ -483,6 +488,7 @@ pub fn ImportWizard() -> impl IntoView {
                     </button>
                 </div>
                 <CheckPanel checking progress checked problems_url/>
+                <ValueMapping values=distinct settings groups busy/>
             </section>
         </Show>
 
