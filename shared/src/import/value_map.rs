@@ -18,8 +18,9 @@ use crate::rules::CustomerDraft;
 use crate::rules::{MAX_GROUP_CHARS, fold_consent};
 use crate::text::{clean_line, ellipsis};
 
-/// What a consent value is taken to mean.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// What a consent value is taken to mean. Read by hand (`ConsentChoice::parse` of a
+/// string): a derived enum reader cost the parse worker's wasm a kilobyte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ConsentChoice {
@@ -37,6 +38,21 @@ impl ConsentChoice {
             "no" => Some(ConsentChoice::No),
             "error" => Some(ConsentChoice::Error),
             _ => None,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ConsentChoice {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        match s.as_str() {
+            "yes" => Ok(ConsentChoice::Yes),
+            "no" => Ok(ConsentChoice::No),
+            "error" => Ok(ConsentChoice::Error),
+            _ => Err(serde::de::Error::invalid_value(
+                serde::de::Unexpected::Str(&s),
+                &"yes, no or error",
+            )),
         }
     }
 }
@@ -88,12 +104,10 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for PairList<V> {
     }
 }
 
-/// The user's value mapping (see the module docs).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// The user's value mapping (see the module docs). Read by hand, strictly (an unknown key
+/// is an error): the derived reader cost the parse worker's wasm two kilobytes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-// Strict where people write it (the API, the CLI); the worker gets it from the page and
-// keeps its wasm small.
-#[cfg_attr(not(target_arch = "wasm32"), serde(deny_unknown_fields))]
 pub struct ValueMap {
     /// Consent values (compared trimmed, in any case, `_` and `-` as spaces) -> `yes`,
     /// `no` or `error`. Checked before the built-in vocabularies.
@@ -105,6 +119,35 @@ pub struct ValueMap {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = std::collections::BTreeMap<String, String>))]
     pub customer_group: PairList<String>,
+}
+
+impl<'de> Deserialize<'de> for ValueMap {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> serde::de::Visitor<'de> for Fields {
+            type Value = ValueMap;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object with accepts_marketing and customer_group")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut fields: A,
+            ) -> Result<ValueMap, A::Error> {
+                let mut map = ValueMap::default();
+                while let Some(key) = fields.next_key::<String>()? {
+                    match key.as_str() {
+                        "accepts_marketing" => map.accepts_marketing = fields.next_value()?,
+                        "customer_group" => map.customer_group = fields.next_value()?,
+                        _ => {
+                            return Err(serde::de::Error::unknown_field(&key, &VALUE_MAP_KEYS));
+                        }
+                    }
+                }
+                Ok(map)
+            }
+        }
+        d.deserialize_map(Fields)
+    }
 }
 
 /// The keys a stored value mapping may have (checked by `ReadSettings::parse_stored`).
