@@ -205,29 +205,16 @@ impl Tally {
     /// Reads what [`Tally::write_bytes`] wrote at the start of `bytes`; the rest is
     /// returned. `None` for anything else.
     pub(crate) fn read_bytes(consent: bool, bytes: &[u8]) -> Option<(Tally, &[u8])> {
-        struct R<'a>(&'a [u8]);
-        impl<'a> R<'a> {
-            fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-                let (head, rest) = (self.0.get(..n)?, self.0.get(n..)?);
-                self.0 = rest;
-                Some(head)
-            }
-            fn u64(&mut self) -> Option<u64> {
-                Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
-            }
-            fn len(&mut self) -> Option<usize> {
-                usize::try_from(self.u64()?).ok()
-            }
-        }
-        let mut r = R(bytes);
+        let mut r = super::check::ByteReader(bytes);
+        let len = |r: &mut super::check::ByteReader| usize::try_from(r.u64()?).ok();
         let mut t = if consent {
             Tally::consent()
         } else {
             Tally::default()
         };
         t.used = r.u64()? == 1;
-        let n = r.len()?;
-        let listed = r.len()?;
+        let n = len(&mut r)?;
+        let listed = len(&mut r)?;
         t.untracked = r.u64()?;
         if listed > n.min(MAX_LISTED) || n > MAX_LISTED + MAX_TRACKED {
             return None;
@@ -239,9 +226,9 @@ impl Tally {
             t.counts.push(r.u64()?);
         }
         for _ in 0..listed {
-            let len = r.len()?;
+            let size = len(&mut r)?;
             t.shown
-                .push(std::str::from_utf8(r.take(len)?).ok()?.to_owned());
+                .push(std::str::from_utf8(r.take(size)?).ok()?.to_owned());
         }
         Some((t, r.0))
     }

@@ -16,22 +16,19 @@ const FOLD_BYTES: usize = 48;
 /// folded cell is longer than any word of the vocabularies.
 fn fold_small<'b>(s: &str, buf: &'b mut [u8; FOLD_BYTES]) -> Option<&'b str> {
     let mut n = 0;
-    let mut space = false;
-    for c in s.chars() {
-        if c.is_whitespace() || c == '_' || c == '-' {
-            space = n > 0;
-            continue;
+    let fits = super::vocab::fold_each(s, &mut |c| {
+        let len = c.len_utf8();
+        match buf.get_mut(n..n + len) {
+            Some(dst) => {
+                c.encode_utf8(dst);
+                n += len;
+                true
+            }
+            None => false,
         }
-        if space {
-            *buf.get_mut(n)? = b' ';
-            n += 1;
-            space = false;
-        }
-        for l in c.to_lowercase() {
-            let len = l.len_utf8();
-            l.encode_utf8(buf.get_mut(n..n + len)?);
-            n += len;
-        }
+    });
+    if !fits {
+        return None;
     }
     std::str::from_utf8(&buf[..n]).ok()
 }

@@ -24,8 +24,9 @@ use super::{
 
 mod part;
 
+pub(crate) use part::ByteReader;
 pub use part::PartResult;
-use part::{ByteReader, FIRST_HEAD, First};
+use part::{FIRST_HEAD, First};
 
 /// The counts of a check; `rows = valid + invalid + duplicates`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

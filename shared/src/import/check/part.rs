@@ -141,16 +141,16 @@ impl PartResult {
 /// The end of [`PartResult::into_bytes`]: nine u64.
 pub(super) const TRAILER: usize = 9 * 8;
 
-pub(super) struct ByteReader<'a>(pub(super) &'a [u8]);
+pub(crate) struct ByteReader<'a>(pub(crate) &'a [u8]);
 
 impl<'a> ByteReader<'a> {
-    pub(super) fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+    pub(crate) fn take(&mut self, n: usize) -> Option<&'a [u8]> {
         let (head, rest) = (self.0.get(..n)?, self.0.get(n..)?);
         self.0 = rest;
         Some(head)
     }
 
-    fn u64(&mut self) -> Option<u64> {
+    pub(crate) fn u64(&mut self) -> Option<u64> {
         Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
     }
 
