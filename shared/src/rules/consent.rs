@@ -16,19 +16,22 @@ const FOLD_BYTES: usize = 48;
 /// folded cell is longer than any word of the vocabularies.
 fn fold_small<'b>(s: &str, buf: &'b mut [u8; FOLD_BYTES]) -> Option<&'b str> {
     let mut n = 0;
-    let fits = super::vocab::fold_each(s, &mut |c| {
-        let len = c.len_utf8();
-        match buf.get_mut(n..n + len) {
-            Some(dst) => {
-                c.encode_utf8(dst);
-                n += len;
-                true
-            }
-            None => false,
+    let mut space = false;
+    for c in s.chars() {
+        if c.is_whitespace() || c == '_' || c == '-' {
+            space = n > 0;
+            continue;
         }
-    });
-    if !fits {
-        return None;
+        if space {
+            *buf.get_mut(n)? = b' ';
+            n += 1;
+            space = false;
+        }
+        for l in c.to_lowercase() {
+            let len = l.len_utf8();
+            l.encode_utf8(buf.get_mut(n..n + len)?);
+            n += len;
+        }
     }
     std::str::from_utf8(&buf[..n]).ok()
 }

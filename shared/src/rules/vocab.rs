@@ -82,36 +82,20 @@ pub const CONSENT_NO: &[&str] = &[
 /// values all use it.
 pub fn fold_consent(s: &str, out: &mut String) {
     out.clear();
-    fold_each(s, &mut |c| {
-        out.push(c);
-        true
-    });
-}
-
-/// The one folding loop (one copy in the parse worker's wasm): hands each folded character
-/// to `emit`, which may refuse it (then the fold stops and this is false).
-pub(super) fn fold_each(s: &str, emit: &mut dyn FnMut(char) -> bool) -> bool {
-    let mut started = false;
     let mut space = false;
     for c in s.chars() {
         if c.is_whitespace() || c == '_' || c == '-' {
-            space = started;
+            space = !out.is_empty();
             continue;
         }
         if space {
-            if !emit(' ') {
-                return false;
-            }
+            out.push(' ');
             space = false;
         }
-        started = true;
         for l in c.to_lowercase() {
-            if !emit(l) {
-                return false;
-            }
+            out.push(l);
         }
     }
-    true
 }
 
 /// What the vocabularies say a folded word means: `None` when it is in none of them.
