@@ -42,24 +42,18 @@ impl ConsentChoice {
     }
 }
 
-impl ConsentChoice {
-    /// Exactly `yes`, `no` or `error`: the JSON spelling.
-    fn from_wire(s: &str) -> Option<ConsentChoice> {
-        match s {
-            "yes" => Some(ConsentChoice::Yes),
-            "no" => Some(ConsentChoice::No),
-            "error" => Some(ConsentChoice::Error),
-            _ => None,
-        }
-    }
-}
-
 impl<'de> Deserialize<'de> for ConsentChoice {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        ConsentChoice::from_wire(&s).ok_or_else(|| {
-            serde::de::Error::invalid_value(serde::de::Unexpected::Str(&s), &"yes, no or error")
-        })
+        match s.as_str() {
+            "yes" => Ok(ConsentChoice::Yes),
+            "no" => Ok(ConsentChoice::No),
+            "error" => Ok(ConsentChoice::Error),
+            _ => Err(serde::de::Error::invalid_value(
+                serde::de::Unexpected::Str(&s),
+                &"yes, no or error",
+            )),
+        }
     }
 }
 
@@ -142,20 +136,7 @@ impl<'de> Deserialize<'de> for ValueMap {
                 let mut map = ValueMap::default();
                 while let Some(key) = fields.next_key::<String>()? {
                     match key.as_str() {
-                        "accepts_marketing" => {
-                            // Read as text, then parsed: one reader of a value list in the
-                            // parse worker's wasm, not two.
-                            let list: PairList<String> = fields.next_value()?;
-                            for (value, choice) in list.0 {
-                                let Some(c) = ConsentChoice::from_wire(&choice) else {
-                                    return Err(serde::de::Error::invalid_value(
-                                        serde::de::Unexpected::Str(&choice),
-                                        &"yes, no or error",
-                                    ));
-                                };
-                                map.accepts_marketing.0.push((value, c));
-                            }
-                        }
+                        "accepts_marketing" => map.accepts_marketing = fields.next_value()?,
                         "customer_group" => map.customer_group = fields.next_value()?,
                         _ => {
                             return Err(serde::de::Error::unknown_field(&key, &VALUE_MAP_KEYS));
