@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::DuplicateTracker;
 use super::dups::key_hash;
-use crate::rules::{FOLD_BYTES, consent_meaning, fold_small};
+use crate::rules::{consent_meaning, fold_consent};
 
 /// Values listed per column.
 pub const MAX_LISTED: usize = 1000;
@@ -101,20 +101,16 @@ impl Tally {
     }
 
     fn fold(&mut self, cell: &str) -> [u64; 2] {
-        // Consent folded as the rules fold it (on the stack); a consent value too long for
-        // that, and a group, compared in any case.
         if self.consent {
-            let mut buf = [0u8; FOLD_BYTES];
-            if let Some(folded) = fold_small(cell, &mut buf) {
-                return key_hash(folded);
-            }
+            fold_consent(cell, &mut self.buf);
+        } else {
+            self.buf.clear();
+            self.buf.extend(
+                crate::text::clean_line(cell)
+                    .chars()
+                    .flat_map(char::to_lowercase),
+            );
         }
-        self.buf.clear();
-        self.buf.extend(
-            crate::text::clean_line(cell)
-                .chars()
-                .flat_map(char::to_lowercase),
-        );
         key_hash(&self.buf)
     }
 

@@ -15,7 +15,7 @@ use std::borrow::Cow;
 
 use crate::api::{BatchRow, Consent, ErrorCode, Field, FieldError};
 use crate::rules::CustomerDraft;
-use crate::rules::{FOLD_BYTES, MAX_GROUP_CHARS, fold_small};
+use crate::rules::{MAX_GROUP_CHARS, fold_consent};
 use crate::text::{clean_line, ellipsis};
 
 /// What a consent value is taken to mean. Read by hand (`ConsentChoice::parse` of a
@@ -168,17 +168,11 @@ impl ValueMap {
         if self.accepts_marketing.0.is_empty() {
             return None;
         }
-        // Folded on the stack, as the rules fold; a value too long for that (never a word
-        // of the vocabularies) is compared trimmed, in any case.
-        let (mut a, mut b) = ([0u8; FOLD_BYTES], [0u8; FOLD_BYTES]);
-        let key = fold_small(cell, &mut a);
+        let (mut key, mut k) = (String::new(), String::new());
+        fold_consent(cell, &mut key);
         self.accepts_marketing.0.iter().find_map(|(v, c)| {
-            let same = match (key, fold_small(v, &mut b)) {
-                (Some(x), Some(y)) => x == y,
-                (None, None) => v.trim().to_lowercase() == cell.trim().to_lowercase(),
-                _ => false,
-            };
-            same.then_some(*c)
+            fold_consent(v, &mut k);
+            (k == key).then_some(*c)
         })
     }
 

@@ -10,11 +10,11 @@ use crate::text::ellipsis;
 pub use super::vocab::{CONSENT_NO, CONSENT_YES, fold_consent, vocabulary_meaning};
 
 /// Longest folded word of the vocabularies fits in this many bytes: a longer cell is none.
-pub(crate) const FOLD_BYTES: usize = 48;
+const FOLD_BYTES: usize = 48;
 
 /// [`fold_consent`] into a stack buffer (the row loop allocates nothing): `None` when the
 /// folded cell is longer than any word of the vocabularies.
-pub(crate) fn fold_small<'b>(s: &str, buf: &'b mut [u8; FOLD_BYTES]) -> Option<&'b str> {
+fn fold_small<'b>(s: &str, buf: &'b mut [u8; FOLD_BYTES]) -> Option<&'b str> {
     let mut n = 0;
     let mut space = false;
     for c in s.chars() {

@@ -25,7 +25,6 @@ use crate::text::{clean_line, clean_note};
 pub use consent::{
     CONSENT_NO, CONSENT_YES, consent_meaning, fold_consent, parse_consent, vocabulary_meaning,
 };
-pub(crate) use consent::{FOLD_BYTES, fold_small};
 pub use email::Email;
 pub use names::{join_name, split_full_name};
 
