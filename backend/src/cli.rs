@@ -10,6 +10,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use shared::api::{CustomerFilter, ImportStatus, OnDuplicate};
 use shared::settings::ReadSettings;
 
+mod values;
+
 use crate::export;
 use crate::ingest::{self, SpoolLimits};
 use crate::queue::QueueConfig;
@@ -198,6 +200,18 @@ pub struct ImportArgs {
     /// Follow the job until it ends, printing progress.
     #[arg(long)]
     pub wait: bool,
+    /// What a consent value means: VALUE=yes, VALUE=no or VALUE=error (repeat the flag).
+    /// Checked before the built-in vocabularies.
+    #[arg(long = "consent-value", value_name = "VALUE=yes|no|error")]
+    pub consent_values: Vec<String>,
+    /// The group a group value's customers go to: VALUE=GROUP (repeat the flag; the value
+    /// ends at the first `=`).
+    #[arg(long = "group-value", value_name = "VALUE=GROUP")]
+    pub group_values: Vec<String>,
+    /// A JSON file with the value mapping, as the API's `values`; the flags above are laid
+    /// over it.
+    #[arg(long, value_name = "FILE.json")]
+    pub value_map: Option<PathBuf>,
     #[command(flatten)]
     pub db: DbArgs,
 }
@@ -406,6 +420,7 @@ fn read_settings(
         has_header: header.has_header(),
         mapping: None,
         mapping_by_name: None,
+        ..ReadSettings::default()
     })
 }
 
@@ -435,6 +450,19 @@ fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
 async fn import(args: ImportArgs) -> anyhow::Result<()> {
     // The API's rule for a group name, before anything is opened or stored.
     let group = rules::group_name(&args.group).map_err(|e| refused("--group", e))?;
+    let map_file = match &args.value_map {
+        None => None,
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?,
+        ),
+    };
+    let values = values::value_map(
+        map_file.as_deref(),
+        &args.consent_values,
+        &args.group_values,
+    )
+    .map_err(anyhow::Error::msg)?;
     let storage = storage::connect(args.db.database_url.as_str()).await?;
     let mut settings = read_settings(args.encoding, args.delimiter.as_deref(), args.header)?;
     if let Some(name) = &args.profile {
@@ -444,6 +472,7 @@ async fn import(args: ImportArgs) -> anyhow::Result<()> {
             .ok_or_else(|| anyhow::anyhow!("there is no mapping profile named \"{name}\""))?;
         settings.mapping_by_name = Some(profile.mapping);
     }
+    settings.values = values;
     // The file first: a file that cannot be read creates no group.
     let source = tokio::fs::File::open(&args.file)
         .await

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 use shared::api::{BatchRow, FieldError, Id};
-use shared::import::{IgnoredReason, MatchReason, Target, ValueEvidence};
+use shared::import::{DistinctValues, IgnoredReason, MatchReason, Target, ValueEvidence};
 
 /// How to read the file; `None` means detect (the type the server stores too).
 pub use shared::settings::ReadSettings;
@@ -127,6 +127,9 @@ pub enum FromWorker {
         progress: Progress,
         /// The first [`PROBLEMS_LISTED`] problems, for display.
         errors: Vec<(u64, FieldError)>,
+        /// The distinct consent and group values, for the value mapping.
+        #[serde(default)]
+        values: DistinctValues,
     },
     /// Right after [`FromWorker::Checked`] when there were problems: all of them (the first
     /// 100,000), as a JSON `Blob` of `[line, FieldError]` pairs beside this message

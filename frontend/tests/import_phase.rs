@@ -55,6 +55,7 @@ fn reports() -> Vec<FromWorker> {
                     message: "Not an email.".into(),
                 },
             )],
+            values: Default::default(),
         },
         FromWorker::Problems,
         FromWorker::Validated {

@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use frontend::protocol::{FromWorker, Progress, ReadSettings, ToWorker};
 use frontend::worker::{
-    FIRST_SHARE, PartJob, PartRunner, Split, check, check_part, check_with, preview,
+    CheckResult, FIRST_SHARE, PartJob, PartRunner, Split, check, check_part, check_with, preview,
 };
 use shared::import::{PartEmails, Target};
 use wasm_bindgen::JsValue;
@@ -107,7 +107,7 @@ async fn a_whole_file_check_matches_one_pass_over_the_bytes() {
     let bytes = several_slices_of_customers();
     let f = file(&bytes, "big.csv");
     let mut seen = Vec::new();
-    let (progress, errors) = check(&f, &ReadSettings::default(), |p| seen.push(p.bytes_done))
+    let (progress, errors, _) = check(&f, &ReadSettings::default(), |p| seen.push(p.bytes_done))
         .await
         .unwrap();
     // Progress after each 1 MB slice, the last at the end of the file.
@@ -206,7 +206,7 @@ enum Fail {
 }
 
 /// The check in one pass, for comparison.
-async fn one_pass(f: &web_sys::File) -> (Progress, Vec<(u64, shared::api::FieldError)>) {
+async fn one_pass(f: &web_sys::File) -> CheckResult {
     let never = Split {
         from_size: f64::INFINITY,
         at: None,
@@ -284,7 +284,7 @@ async fn check_in_halves(
     f: &web_sys::File,
     runner: &PartRunner<'_>,
     ready: &dyn Fn() -> bool,
-) -> (Progress, Vec<(u64, shared::api::FieldError)>) {
+) -> CheckResult {
     let split = Split {
         from_size: 0.0,
         at: None,

@@ -455,6 +455,10 @@ pub struct CreateImport {
     /// The column mapping the user chose, kept for the record and for resuming.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mapping: Option<serde_json::Value>,
+    /// The value mapping: what consent values mean and which group each group value goes
+    /// to. The server applies it to every posted row (text consent values and groups).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub values: Option<crate::import::ValueMap>,
 }
 
 /// A marketing-consent cell: the browser sends a boolean, scripts may send the raw text.

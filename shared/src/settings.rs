@@ -7,3 +7,4 @@
 //! not depend on this module; this is its public path.
 
 pub use crate::import::choices::{NamedMapping, ReadSettings, UnknownColumn};
+pub use crate::import::{ConsentChoice, ValueMap};

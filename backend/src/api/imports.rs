@@ -13,7 +13,7 @@ use shared::api::{
     BatchRequest, BatchResponse, CommitRequest, CreateImport, ErrorBody, Id, Import, ImportStatus,
     Page,
 };
-use shared::settings::ReadSettings;
+use shared::settings::{ReadSettings, ValueMap};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -95,8 +95,15 @@ pub(super) async fn resolve_group(state: &AppState, group_id: Option<Id>) -> Api
 /// The settings a batch import keeps of the mapping its client sent (for the record: the
 /// rows arrive mapped). The contract takes any JSON there; what is not a mapping, by
 /// column or by name, is not kept.
-fn kept_settings(mapping: Option<&serde_json::Value>) -> ReadSettings {
+fn kept_settings(
+    mapping: Option<&serde_json::Value>,
+    values: Option<&ValueMap>,
+) -> ApiResult<ReadSettings> {
     let mut settings = ReadSettings::default();
+    if let Some(values) = values {
+        values.check().map_err(invalid_value_map)?;
+        settings.values = values.clone();
+    }
     match mapping {
         Some(v @ serde_json::Value::Array(_)) => {
             settings.mapping = serde_json::from_value(v.clone()).ok();
@@ -106,7 +113,12 @@ fn kept_settings(mapping: Option<&serde_json::Value>) -> ReadSettings {
         }
         _ => {}
     }
-    settings
+    Ok(settings)
+}
+
+/// A value mapping that names no usable group.
+pub(super) fn invalid_value_map(message: String) -> ApiError {
+    ApiError::unprocessable("invalid_value_map", message)
 }
 
 /// Start an import in `receiving`: send its batches, then commit.
@@ -117,7 +129,7 @@ fn kept_settings(mapping: Option<&serde_json::Value>) -> ReadSettings {
     request_body = CreateImport,
     responses(
         (status = 201, body = Import),
-        (status = 422, description = "`invalid_file_name` or `unknown_group`", body = ErrorBody),
+        (status = 422, description = "`invalid_file_name`, `unknown_group`, or `invalid_value_map` (a group value mapped to a blank name or one over 100 characters)", body = ErrorBody),
     )
 )]
 async fn create(
@@ -126,7 +138,7 @@ async fn create(
 ) -> ApiResult<(StatusCode, Json<Import>)> {
     let file_name = ingest::file_name(&req.file_name).map_err(invalid_file_name)?;
     let group_id = resolve_group(&state, req.group_id).await?;
-    let settings = kept_settings(req.mapping.as_ref()).to_stored();
+    let settings = kept_settings(req.mapping.as_ref(), req.values.as_ref())?.to_stored();
     let import = state
         .storage
         .create_import(
@@ -181,8 +193,20 @@ async fn put_batch(
             ),
         ));
     }
-    let (batch, response) =
-        crate::cpu::heavy(|| ingest::prepare_batch(seq, &req)).map_err(ApiError::internal)?;
+    // The import's value mapping, applied to every row (an unknown import answers 404 here).
+    let stored = state
+        .storage
+        .import_settings(id)
+        .await
+        .map_err(|e| match e {
+            StorageError::NotFound => ApiError::not_found("The import"),
+            other => other.into(),
+        })?;
+    let values = ReadSettings::parse_stored(&stored)
+        .map_err(ApiError::internal)?
+        .values;
+    let (batch, response) = crate::cpu::heavy(|| ingest::prepare_batch_with(seq, &req, &values))
+        .map_err(ApiError::internal)?;
     match state
         .storage
         .put_batch(id, &batch, ImportStatus::Receiving)

@@ -11,7 +11,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use shared::api::{ErrorBody, Import, ImportStatus, OnDuplicate};
 use shared::import::Target;
-use shared::settings::ReadSettings;
+use shared::settings::{ReadSettings, ValueMap};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -50,6 +50,10 @@ struct CsvQuery {
     /// Without either, a profile saved for the file's headers applies, if there is one.
     #[param(min_length = 1, max_length = 100)]
     profile: Option<String>,
+    /// JSON, the value mapping (as `values` of `POST /api/imports`): what consent values
+    /// mean and which group each group value goes to, e.g.
+    /// `{"accepts_marketing": {"maybe": "no", "?": "error"}, "customer_group": {"Gold": "VIP"}}`.
+    values: Option<String>,
     /// The name shown in the import list (default `upload.csv`): 1 to 255 characters, not all
     /// white space, no control characters.
     #[param(
@@ -109,12 +113,26 @@ fn parse_csv_query(q: &CsvQuery) -> ApiResult<ReadSettings> {
         Some(MappingSpec::Columns(targets)) => (Some(targets), None),
         Some(MappingSpec::Named(named)) => (None, Some(named.into())),
     };
+    let values = match q.values.as_deref() {
+        None => ValueMap::default(),
+        Some(json) => serde_json::from_str::<ValueMap>(json).map_err(|e| {
+            ApiError::bad_request(
+                "invalid_value_map",
+                format!(
+                    "values must be JSON: an object with accepts_marketing (value -> yes, no \
+                     or error) and customer_group (value -> group name): {e}"
+                ),
+            )
+        })?,
+    };
+    values.check().map_err(super::imports::invalid_value_map)?;
     Ok(ReadSettings {
         encoding,
         delimiter,
         has_header,
         mapping,
         mapping_by_name,
+        values,
     })
 }
 
@@ -134,9 +152,9 @@ fn encoding_label(label: &str) -> Option<String> {
     request_body(content = serde_json::Value, content_type = "text/csv", description = "The file's bytes, in any supported encoding"),
     responses(
         (status = 202, description = "Stored and queued", body = Import),
-        (status = 400, description = "A bad option (`invalid_delimiter`, `invalid_mapping` (also: both `mapping` and `profile`), ...)", body = ErrorBody),
+        (status = 400, description = "A bad option (`invalid_delimiter`, `invalid_mapping` (also: both `mapping` and `profile`), `invalid_value_map`, ...)", body = ErrorBody),
         (status = 413, description = "Larger than the upload limit (`payload_too_large`)", body = ErrorBody),
-        (status = 422, description = "`unknown_group`, `unknown_profile`, or a file_name that is empty, over 255 characters or holds control characters (`invalid_file_name`)", body = ErrorBody),
+        (status = 422, description = "`unknown_group`, `unknown_profile`, `invalid_value_map` (a group value mapped to a blank name or one over 100 characters), or a file_name that is empty, over 255 characters or holds control characters (`invalid_file_name`)", body = ErrorBody),
     )
 )]
 async fn upload_csv(

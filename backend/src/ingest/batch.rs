@@ -3,6 +3,7 @@
 use sha2::{Digest, Sha256};
 use shared::api::{BatchRequest, BatchResponse, BatchRow, Consent, Field, FieldError, RejectedRow};
 use shared::customer::CustomerFields;
+use shared::import::{GroupLookup, ValueMap};
 
 use super::records::{NewBatch, StoredError, StoredRow};
 
@@ -76,11 +77,26 @@ pub fn reader_row(row: BatchRow, email_key: String) -> StoredRow {
 
 /// Validate every row again with the shared rules: the server never trusts the browser.
 pub fn validate_batch(seq: u32, rows: &[BatchRow]) -> (NewBatch, BatchResponse) {
+    validate_batch_with(seq, rows, &ValueMap::default())
+}
+
+/// [`validate_batch`] with the import's value mapping applied to each row.
+pub fn validate_batch_with(
+    seq: u32,
+    rows: &[BatchRow],
+    values: &ValueMap,
+) -> (NewBatch, BatchResponse) {
     let mut stored = Vec::with_capacity(rows.len());
     let mut rejected = Vec::new();
     let mut errors = Vec::new();
+    let groups = GroupLookup::new(values);
     for row in rows {
-        match shared::rules::validate_row(row) {
+        let checked = if values.is_empty() {
+            shared::rules::validate_row(row)
+        } else {
+            values.validate_row(row, &groups)
+        };
+        match checked {
             Ok(draft) => stored.push(StoredRow::from_draft(draft)),
             Err(field_errors) => {
                 errors.extend(stored_errors(row, &field_errors));
@@ -113,13 +129,22 @@ pub fn prepare_batch(
     seq: u32,
     req: &BatchRequest,
 ) -> serde_json::Result<(NewBatch, BatchResponse)> {
+    prepare_batch_with(seq, req, &ValueMap::default())
+}
+
+/// [`prepare_batch`] with the import's value mapping (see [`validate_batch_with`]).
+pub fn prepare_batch_with(
+    seq: u32,
+    req: &BatchRequest,
+    values: &ValueMap,
+) -> serde_json::Result<(NewBatch, BatchResponse)> {
     // Serialised straight into the hash (through a buffer: serde writes small pieces).
     let mut hasher = std::io::BufWriter::with_capacity(64 << 10, Sha256::new());
     serde_json::to_writer(&mut hasher, req)?;
     let hasher = hasher
         .into_inner()
         .map_err(|e| serde_json::Error::io(e.into_error()))?;
-    let (mut batch, response) = validate_batch(seq, &req.rows);
+    let (mut batch, response) = validate_batch_with(seq, &req.rows, values);
     batch.body_hash = hex::encode(hasher.finalize());
     Ok((batch, response))
 }

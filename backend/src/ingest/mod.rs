@@ -26,7 +26,10 @@ pub mod records;
 pub mod split;
 pub mod spool;
 
-pub use batch::{MAX_BATCH_ROWS, field_value, prepare_batch, validate_batch};
+pub use batch::{
+    MAX_BATCH_ROWS, field_value, prepare_batch, prepare_batch_with, validate_batch,
+    validate_batch_with,
+};
 pub use file_name::{FileNameError, file_name};
 pub use records::{
     CustomerSnapshot, CustomerUpdate, CustomerValues, NewBatch, StoredError, StoredRow,

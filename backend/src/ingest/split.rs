@@ -6,7 +6,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 use shared::api::{BatchResponse, RejectedRow};
-use shared::import::{RowOutcome, RowReader, SAMPLE_BYTES};
+use shared::import::{GroupLookup, RowOutcome, RowReader, SAMPLE_BYTES};
 use shared::settings::{NamedMapping, ReadSettings};
 use tokio::io::{AsyncReadExt, BufReader};
 
@@ -45,6 +45,8 @@ pub struct CsvSplitter {
     finished: bool,
     next_seq: u32,
     total: i64,
+    /// The group part of the value mapping (the reader applies the consent part).
+    groups: GroupLookup,
 }
 
 impl CsvSplitter {
@@ -89,9 +91,12 @@ impl CsvSplitter {
         settings
             .apply_named_mapping(&mut detection)
             .map_err(|e| SplitError::Unreadable(e.to_string()))?;
+        let mut rows = RowReader::new(&detection);
+        rows.set_values(&settings.values);
         Ok(CsvSplitter {
             file,
-            rows: RowReader::new(&detection),
+            rows,
+            groups: GroupLookup::new(&settings.values),
             chunk: Some(sample),
             spare: Vec::new(),
             ready: Vec::new(),
@@ -109,7 +114,10 @@ impl CsvSplitter {
                 let outcomes: Vec<RowOutcome> = self.ready.drain(..n).collect();
                 let seq = self.next_seq;
                 self.next_seq += 1;
-                return Ok(Some(crate::cpu::heavy(|| split_batch(seq, outcomes))?));
+                let groups = &self.groups;
+                return Ok(Some(crate::cpu::heavy(|| {
+                    split_batch(seq, outcomes, groups)
+                })?));
             }
             if self.finished {
                 return Ok(None);
@@ -160,15 +168,25 @@ impl CsvSplitter {
 
 /// One batch of parsed rows: the valid ones as stored, the rejected ones kept with their
 /// errors. Its identity is the hash of the stored rows.
-fn split_batch(seq: u32, outcomes: Vec<RowOutcome>) -> Result<NewBatch, serde_json::Error> {
+fn split_batch(
+    seq: u32,
+    outcomes: Vec<RowOutcome>,
+    groups: &GroupLookup,
+) -> Result<NewBatch, serde_json::Error> {
     let row_count = outcomes.len() as u64;
     let mut rows = Vec::with_capacity(outcomes.len());
     let mut rejected = Vec::new();
     let mut errors = Vec::new();
-    for o in outcomes {
+    for mut o in outcomes {
         if !o.errors.is_empty() {
             errors.extend(stored_errors(&o.row, &o.errors));
             continue;
+        }
+        // A group value the user mapped goes to its group (checked when the mapping was).
+        if let Some(g) = o.row.group.as_deref()
+            && let Some(name) = groups.get(g)
+        {
+            o.row.group = Some(name.to_owned());
         }
         if let (Some(key), Some(_)) = (&o.email_key, &o.row.email) {
             let key = key.clone();

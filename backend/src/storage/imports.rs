@@ -84,6 +84,8 @@ pub trait Imports: Send + Sync {
         status: ImportStatus,
     ) -> Result<Import>;
     async fn get_import(&self, id: Id) -> Result<Import>;
+    /// The import's stored settings JSON (`ReadSettings`), as stored.
+    async fn import_settings(&self, id: Id) -> Result<String>;
     async fn list_imports(&self, page: i64, per_page: i64) -> Result<Page<Import>>;
     async fn put_batch(
         &self,
@@ -171,6 +173,15 @@ where
 
     async fn get_import(&self, id: Id) -> Result<Import> {
         self.import_row(id).await?.into_import()
+    }
+
+    async fn import_settings(&self, id: Id) -> Result<String> {
+        let row = sqlx::query("SELECT settings FROM imports WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?
+            .ok_or(StorageError::NotFound)?;
+        Ok(row.get::<String, _>(0))
     }
 
     async fn list_imports(&self, page: i64, per_page: i64) -> Result<Page<Import>> {

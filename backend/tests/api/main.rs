@@ -25,3 +25,4 @@ mod search_index;
 mod security;
 mod settings;
 mod signin;
+mod value_maps;

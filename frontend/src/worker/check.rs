@@ -7,7 +7,9 @@ use std::rc::Rc;
 
 use js_sys::Uint8Array;
 use shared::api::FieldError;
-use shared::import::{CheckCounts, FileCheck, PartEmails, PartResult, estimate_rows};
+use shared::import::{
+    CheckCounts, DistinctValues, FileCheck, PartEmails, PartResult, estimate_rows,
+};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -40,11 +42,15 @@ pub(super) fn problems_blob(errors: &[(u64, FieldError)]) -> Option<Blob> {
 /// invalid and duplicate rows in one pass; `on_slice` gets the progress after each slice. The
 /// worker's own check ([`ToWorker::Check`](crate::protocol::ToWorker::Check)) splits a large file in two parts read at once,
 /// the second by a helper worker (see [`check_with`]).
+/// What a check found: the counts, the first problems, and the distinct consent and group
+/// values.
+pub type CheckResult = (Progress, Vec<(u64, FieldError)>, DistinctValues);
+
 pub async fn check(
     file: &File,
     settings: &ReadSettings,
     mut on_slice: impl FnMut(&Progress),
-) -> Result<(Progress, Vec<(u64, FieldError)>), String> {
+) -> Result<CheckResult, String> {
     let split = Split {
         from_size: f64::INFINITY,
         at: None,
@@ -113,13 +119,14 @@ pub async fn check_with(
     run_part: &PartRunner<'_>,
     ready: &dyn Fn() -> bool,
     on_slice: &mut dyn FnMut(&Progress),
-) -> Result<(Progress, Vec<(u64, FieldError)>), String> {
+) -> Result<CheckResult, String> {
     let (detection, sample) = detect(file, settings)?;
     if let Some(problem) = &detection.problem {
         return Err(problem.message.clone());
     }
     let total = file.size();
     let mut check = FileCheck::new(&detection, &PlatformDecoders, MAX_ERRORS_SHOWN);
+    check.set_values(&settings.values);
     let part_progress = Rc::new(Cell::new(Progress::default()));
     let mut part: Option<(f64, PartJob)> = None;
     // Whether a split is still to be tried (once: when the helper is ready).
@@ -180,7 +187,7 @@ pub async fn check_with(
     if let Some((at, job)) = part {
         if check.at_record_start() {
             // Any failure of the helper: this worker reads the rest itself.
-            if let Ok(part) = part_result(JsFuture::from(job.result).await) {
+            if let Ok(mut part) = part_result(JsFuture::from(job.result).await) {
                 let hits = check.hits(&part);
                 let wanted = hits.wanted();
                 // Asked even when none is needed (not waited for then): the helper then
@@ -194,10 +201,12 @@ pub async fn check_with(
                     None
                 };
                 if let Some(hits) = answer.as_deref().and_then(|a| hits.with_emails(a)) {
+                    check.absorb_values(&mut part);
+                    let values = check.values();
                     let (counts, errors) = check.merge(part, hits);
                     let p = to_progress(counts, total, total);
                     on_slice(&p);
-                    return Ok((p, errors));
+                    return Ok((p, errors, values));
                 }
             }
         } else {
@@ -209,8 +218,9 @@ pub async fn check_with(
         .await?;
     }
     check.finish();
+    let values = check.values();
     let (counts, errors) = check.into_result();
-    Ok((to_progress(counts, total, total), errors))
+    Ok((to_progress(counts, total, total), errors, values))
 }
 
 /// Feeds `check` the bytes of `file` in `range`, slice by slice; `after` gets the check and the
@@ -287,6 +297,7 @@ pub async fn check_part(
     }
     let total = file.size();
     let mut check = FileCheck::second_part(&detection, &PlatformDecoders, MAX_ERRORS_SHOWN);
+    check.set_values(&settings.values);
     check.expect_rows(estimate_rows(&sample, (total - start) as u64));
     read_range(&mut check, file, (start, total), &mut |c, end| {
         on_slice(&to_progress(c.counts(), end - start, total - start))

@@ -26,7 +26,8 @@ use web_sys::{File, MessageEvent};
 use crate::protocol::{FromWorker, PROBLEMS_LISTED, Progress, ReadSettings, ToWorker};
 
 pub use check::{
-    EmailsAsker, FIRST_SHARE, PartJob, PartRunner, SPLIT_FROM, Split, check, check_part, check_with,
+    CheckResult, EmailsAsker, FIRST_SHARE, PartJob, PartRunner, SPLIT_FROM, Split, check,
+    check_part, check_with,
 };
 pub use file::{SAMPLE, SliceReader, read_slice};
 pub use preview::preview;
@@ -132,11 +133,12 @@ async fn handle(state: &'static WorkerState, request: ToWorker, json: String, fi
             let on_slice = &mut |p: &Progress| post(&FromWorker::Progress(*p));
             check_with(&file, &settings, split, &run_part, &ready, on_slice)
                 .await
-                .map(|(progress, errors)| {
+                .map(|(progress, errors, values)| {
                     problems = errors;
                     FromWorker::Checked {
                         progress,
                         errors: problems.iter().take(PROBLEMS_LISTED).cloned().collect(),
+                        values,
                     }
                 })
         }

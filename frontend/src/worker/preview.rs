@@ -10,6 +10,7 @@ pub fn preview(file: &File, settings: &ReadSettings, max_rows: usize) -> Result<
     let (detection, sample) = detect(file, settings)?;
     let mut rows = Vec::new();
     let mut reader = row_reader(&detection);
+    reader.set_values(&settings.values);
     reader.push(&sample, &mut |o: RowOutcome| {
         if rows.len() < max_rows {
             rows.push(PreviewRow {

@@ -89,6 +89,9 @@ pub(super) async fn upload(
     let corrections: std::collections::HashMap<u64, &BatchRow> =
         job.corrections.iter().map(|r| (r.line, r)).collect();
     let mut reader = row_reader(&detection);
+    // Consent values as the user mapped them; group values go as the file has them (the
+    // server maps those, see `shared::import::ValueMap`).
+    reader.set_values(&settings.values);
     let total = file.size();
     let mut progress = Progress {
         bytes_total: total,

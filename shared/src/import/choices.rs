@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Detection, Target};
+use super::value_map::VALUE_MAP_KEYS;
+use super::{Detection, Target, ValueMap};
 
 /// Whether the file has a header line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -90,6 +91,10 @@ pub struct ReadSettings {
     /// is read (the REST API's object form of `mapping`, resolved in the job).
     #[serde(default)]
     pub mapping_by_name: Option<NamedMapping>,
+    /// The user's value mapping for consent and group values (left out of the JSON when
+    /// empty, so settings stored before it read and write the same).
+    #[serde(default, skip_serializing_if = "ValueMap::is_empty")]
+    pub values: ValueMap,
 }
 
 /// Targets by header name or column index, in the order given; a JSON object. Kept as a
@@ -157,17 +162,33 @@ impl ReadSettings {
         };
         // Unknown keys are refused here rather than by `deny_unknown_fields`, which would
         // put that check into the parse worker's wasm for every message.
-        const KEYS: [&str; 5] = [
+        const KEYS: [&str; 6] = [
             "encoding",
             "delimiter",
             "has_header",
             "mapping",
             "mapping_by_name",
+            "values",
         ];
         if let Some(key) = object.keys().find(|k| !KEYS.contains(&k.as_str())) {
             return Err(serde::de::Error::custom(format_args!(
                 "unknown field `{key}` in the settings"
             )));
+        }
+        if let Some(values) = object.get("values") {
+            let Some(values) = values.as_object() else {
+                return Err(serde::de::Error::custom(
+                    "the settings' values are not a JSON object",
+                ));
+            };
+            if let Some(key) = values
+                .keys()
+                .find(|k| !VALUE_MAP_KEYS.contains(&k.as_str()))
+            {
+                return Err(serde::de::Error::custom(format_args!(
+                    "unknown field `{key}` in the settings' values"
+                )));
+            }
         }
         serde_json::from_value(value)
     }
@@ -261,6 +282,7 @@ mod stored_tests {
             has_header: Some(true),
             mapping: Some(vec![Some(Target::Email), None]),
             mapping_by_name: None,
+            values: ValueMap::default(),
         };
         let json = s.to_stored();
         assert_eq!(
@@ -298,6 +320,38 @@ mod stored_tests {
             r#"{"mapping":["no_such_target"]}"#,
             r#"{"delimiter":300}"#,
             r#"{"header":"auto"}"#,
+        ] {
+            assert!(ReadSettings::parse_stored(bad).is_err(), "{bad:?} parsed");
+        }
+    }
+
+    #[test]
+    fn a_value_mapping_is_stored_and_read_back_strictly() {
+        let s = ReadSettings {
+            has_header: Some(true),
+            values: serde_json::from_str(
+                r#"{"accepts_marketing":{"?":"error","maybe":"yes"},"customer_group":{"Gold":"VIP"}}"#,
+            )
+            .unwrap(),
+            ..ReadSettings::default()
+        };
+        let json = s.to_stored();
+        assert_eq!(
+            json,
+            r#"{"encoding":null,"delimiter":null,"has_header":true,"mapping":null,"mapping_by_name":null,"values":{"accepts_marketing":{"?":"error","maybe":"yes"},"customer_group":{"Gold":"VIP"}}}"#
+        );
+        assert_eq!(ReadSettings::parse_stored(&json).unwrap(), s);
+        // Settings stored before value mappings existed read as no mapping.
+        let old = r#"{"encoding":"utf-8","delimiter":44,"has_header":null,"mapping":null,"mapping_by_name":{"E-mail":"email"}}"#;
+        let read = ReadSettings::parse_stored(old).unwrap();
+        assert!(read.values.is_empty());
+        assert_eq!(read.to_stored(), old);
+        for bad in [
+            r#"{"values":{"groups":{"a":"b"}}}"#,
+            r#"{"values":{"accepts_marketing":{"a":"maybe"}}}"#,
+            r#"{"values":{"accepts_marketing":{"a":true}}}"#,
+            r#"{"values":{"customer_group":["a"]}}"#,
+            r#"{"values":[]}"#,
         ] {
             assert!(ReadSettings::parse_stored(bad).is_err(), "{bad:?} parsed");
         }

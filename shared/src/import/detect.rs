@@ -179,7 +179,15 @@ fn label_like(s: &str) -> bool {
         && !is_number(t)
         && !is_date(t)
         && !is_phone(t)
-        && !matches!(parse_consent(t), Ok(Some(_)))
+        && !is_flag_cell(t)
+}
+
+/// A consent cell that is a bare flag (`Y`, `no`, `да`...), not a word that also names
+/// columns (see [`crate::rules::vocab::is_flag_word`]).
+fn is_flag_cell(t: &str) -> bool {
+    let mut folded = String::new();
+    crate::rules::vocab::fold_consent(t, &mut folded);
+    crate::rules::vocab::is_flag_word(&folded) && matches!(parse_consent(t), Ok(Some(_)))
 }
 
 fn kind_of(st: &ValueStats) -> Option<&'static str> {

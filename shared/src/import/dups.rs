@@ -26,7 +26,7 @@ struct Entry {
 /// Finds rows with the same email key inside one file: the later row wins, the earlier one
 /// is reported. Keeps about 40 bytes per distinct email (24 in the list, up to 16 in the
 /// table, which is at most half full, and up to 2 in its bit filter).
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct DuplicateTracker {
     /// Linear probing over a power-of-two table.
     slots: Vec<u64>,

@@ -8,7 +8,10 @@
 use serde::Serialize;
 
 use super::choices::ReadSettings;
-use super::{ColumnInfo, Detection, FileCheck, default_decoders, detect, estimate_rows};
+use super::{
+    ColumnInfo, Detection, DistinctValues, FileCheck, ValueCounts, default_decoders, detect,
+    estimate_rows,
+};
 use crate::api::{ErrorCode, Field, FieldError};
 
 /// Most errors listed in a report (`rows` still counts everything).
@@ -47,6 +50,10 @@ pub struct InspectReport {
     /// A file-level problem: nothing can be imported.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub problem: Option<FieldError>,
+    /// The distinct values of the columns mapped to accepts_marketing and customer_group,
+    /// with their counts (left out when neither is mapped).
+    #[serde(skip_serializing_if = "DistinctValues::is_empty")]
+    pub values: DistinctValues,
 }
 
 impl InspectReport {
@@ -61,6 +68,7 @@ impl InspectReport {
             errors: Vec::new(),
             errors_total: 0,
             problem: det.problem.clone(),
+            values: DistinctValues::default(),
         }
     }
 
@@ -166,6 +174,14 @@ impl InspectReport {
             "Rows: {} total, {} valid, {} invalid, {} duplicates",
             r.total, r.valid, r.invalid, r.duplicates
         );
+        for (field, counts) in [
+            ("accepts_marketing", &self.values.accepts_marketing),
+            ("customer_group", &self.values.customer_group),
+        ] {
+            if let Some(counts) = counts {
+                render_values(&mut s, field, counts);
+            }
+        }
         if !self.errors.is_empty() {
             let shown = self.errors.len().min(50);
             let _ = writeln!(s);
@@ -182,6 +198,33 @@ impl InspectReport {
     }
 }
 
+/// The distinct values of one column, for the table: at most 50 shown.
+fn render_values(s: &mut String, field: &str, counts: &ValueCounts) {
+    use std::fmt::Write;
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "Values of {field} ({} distinct listed):",
+        counts.values.len()
+    );
+    for v in counts.values.iter().take(50) {
+        let meaning = match v.meaning {
+            Some(m) => format!("  -> {}", m.as_str()),
+            None => String::new(),
+        };
+        let _ = writeln!(
+            s,
+            "  {:>8}  {}{meaning}",
+            v.count,
+            crate::text::ellipsis(&v.value, 60)
+        );
+    }
+    let hidden = counts.values.len().saturating_sub(50) as u64 + counts.more_distinct;
+    if hidden > 0 {
+        let _ = writeln!(s, "  ... and {hidden} more distinct values");
+    }
+}
+
 /// Detects, reads and validates a whole file in memory: what the importer would do with it.
 pub fn inspect(bytes: &[u8], settings: &ReadSettings) -> InspectReport {
     let sample = &bytes[..bytes.len().min(super::SAMPLE_BYTES)];
@@ -193,12 +236,14 @@ pub fn inspect(bytes: &[u8], settings: &ReadSettings) -> InspectReport {
     }
     // The browser's whole-file check, in one pass: the same counts and the first problems.
     let mut check = FileCheck::new(&det, default_decoders(), MAX_ERRORS);
+    check.set_values(&settings.values);
     check.expect_rows(estimate_rows(sample, bytes.len() as u64));
     // Chunks bound the decoder's buffers whatever the file size.
     for chunk in bytes.chunks(1 << 20) {
         check.push(chunk);
     }
     check.finish();
+    report.values = check.values();
     let (counts, problems) = check.into_result();
     report.rows = RowCounts {
         total: counts.rows,

@@ -39,6 +39,8 @@ pub(super) struct Mapper {
     /// Reused per record: the row's errors and its email key.
     pub(super) errors: Vec<FieldError>,
     pub(super) key: String,
+    /// The user's value mapping (its consent part is applied here).
+    pub(super) values: super::ValueMap,
 }
 
 /// A cell of a record, UTF-8 checked, its problems appended to `errors`.
@@ -194,12 +196,18 @@ impl Mapper {
         let mut email = clean(Target::Email, errors);
         let note = clean_n(Target::Note, errors);
         let mut accepts_marketing = None;
-        if let Some(c) = cell(&cfg, rec, text, Target::AcceptsMarketing, errors) {
-            match parse_consent(&c) {
+        let consent_cell = cell(&cfg, rec, text, Target::AcceptsMarketing, errors);
+        if let Some(c) = &consent_cell {
+            let parsed = if self.values.accepts_marketing.0.is_empty() {
+                parse_consent(c)
+            } else {
+                self.values.parse_consent(c)
+            };
+            match parsed {
                 Ok(v) => accepts_marketing = v.map(Consent::Bool),
                 Err(e) => {
                     errors.push(e);
-                    accepts_marketing = Some(Consent::Text(clean_line(&c).into_owned()));
+                    accepts_marketing = Some(Consent::Text(clean_line(c).into_owned()));
                 }
             }
         }
@@ -253,6 +261,7 @@ impl Mapper {
             email,
             note,
             accepts_marketing,
+            consent_cell,
             group,
             errors: &self.errors,
             email_key,

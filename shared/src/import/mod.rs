@@ -26,6 +26,7 @@ pub(crate) mod choices;
 mod decode;
 mod detect;
 mod detection;
+mod distinct;
 mod dups;
 mod inspect;
 mod mapper;
@@ -36,6 +37,7 @@ mod reason;
 mod records;
 mod row;
 mod target;
+mod value_map;
 
 pub use check::{
     CheckCounts, FileCheck, HitEmails, Hits, PartEmails, PartResult, estimate_rows, split_point,
@@ -49,6 +51,7 @@ pub use decode::{
 pub use decode::{EncodingRs, EncodingRsDecoder, encoding_name};
 pub use detect::{SAMPLE_BYTES, detect, detect_with};
 pub use detection::{ColumnInfo, Detection};
+pub use distinct::{DistinctValue, DistinctValues, MAX_LISTED, MAX_TRACKED, Meaning, ValueCounts};
 pub use dups::DuplicateTracker;
 pub use inspect::{ErrorLine, InspectReport, RowCounts, inspect};
 use mapper::unbalanced_quote;
@@ -58,3 +61,4 @@ pub use records::Limits;
 use row::ferr;
 pub use row::{RowOutcome, RowRef};
 pub use target::Target;
+pub use value_map::{ConsentChoice, GroupLookup, PairList, ValueMap, fold_group, mapped_to_error};

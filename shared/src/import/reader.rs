@@ -59,6 +59,7 @@ impl RowReader {
                 max_columns: limits.max_columns,
                 errors: Vec::new(),
                 key: String::new(),
+                values: super::ValueMap::default(),
             },
             disabled: det.problem.is_some(),
         }
@@ -85,6 +86,16 @@ impl RowReader {
             && self.decoder.is_utf8_started()
             && self.stage.at_record_start()
             && self.stage.line() >= self.mapper.data_start_line
+    }
+
+    /// Applies the user's value mapping to the consent cells (a value mapped to yes or no
+    /// is valid, one mapped to error is an error). Group values are left as the file has
+    /// them: the server maps them (see [`ValueMap`](super::ValueMap)).
+    pub fn set_values(&mut self, values: &super::ValueMap) {
+        self.mapper.values = super::ValueMap {
+            accepts_marketing: values.accepts_marketing.clone(),
+            ..Default::default()
+        };
     }
 
     /// Feeds the next chunk of the file; calls `out` for every complete record.

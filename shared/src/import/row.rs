@@ -48,6 +48,8 @@ pub struct RowRef<'a> {
     pub note: Option<Cow<'a, str>>,
     /// `Consent::Bool` when it parsed, `Consent::Text` when not.
     pub accepts_marketing: Option<Consent>,
+    /// The consent cell as the file has it (for the check's distinct values).
+    pub consent_cell: Option<Cow<'a, str>>,
     pub group: Option<Cow<'a, str>>,
     /// Empty = valid.
     pub errors: &'a [FieldError],

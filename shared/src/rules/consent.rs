@@ -1,4 +1,4 @@
-//! Marketing consent cells: the yes/no words in English and Bulgarian. Invariant: a cell
+//! Marketing consent cells: the words of the vocabularies ([`super::vocab`]). Invariant: a cell
 //! that is not one of the words is an error, never a silent `false`.
 
 use super::err;
@@ -7,21 +7,41 @@ use crate::codes::ErrorCode;
 use crate::field::Field;
 use crate::text::ellipsis;
 
-/// The words accepted for marketing consent (compared case-insensitively after trimming).
-pub const CONSENT_YES: &[&str] = &["yes", "y", "true", "1", "да", "д", "subscribed", "on", "x"];
-/// See [`CONSENT_YES`].
-pub const CONSENT_NO: &[&str] = &[
-    "no",
-    "n",
-    "false",
-    "0",
-    "не",
-    "н",
-    "unsubscribed",
-    "not subscribed",
-    "not_subscribed",
-    "off",
-];
+pub use super::vocab::{CONSENT_NO, CONSENT_YES, fold_consent, vocabulary_meaning};
+
+/// Longest folded word of the vocabularies fits in this many bytes: a longer cell is none.
+const FOLD_BYTES: usize = 48;
+
+/// [`fold_consent`] into a stack buffer (the row loop allocates nothing): `None` when the
+/// folded cell is longer than any word of the vocabularies.
+fn fold_small<'b>(s: &str, buf: &'b mut [u8; FOLD_BYTES]) -> Option<&'b str> {
+    let mut n = 0;
+    let mut space = false;
+    for c in s.chars() {
+        if c.is_whitespace() || c == '_' || c == '-' {
+            space = n > 0;
+            continue;
+        }
+        if space {
+            *buf.get_mut(n)? = b' ';
+            n += 1;
+            space = false;
+        }
+        for l in c.to_lowercase() {
+            let len = l.len_utf8();
+            l.encode_utf8(buf.get_mut(n..n + len)?);
+            n += len;
+        }
+    }
+    std::str::from_utf8(&buf[..n]).ok()
+}
+
+/// What the vocabularies say a cell means (any case, spacing, `_` or `-`): `None` when
+/// the cell is blank or in none of them.
+pub fn consent_meaning(s: &str) -> Option<bool> {
+    let mut buf = [0u8; FOLD_BYTES];
+    fold_small(s, &mut buf).and_then(vocabulary_meaning)
+}
 
 /// The ASCII words of [`CONSENT_YES`] and [`CONSENT_NO`] in any case: by length, then one
 /// case-insensitive comparison (no list walk, no lowercased copy).
@@ -41,9 +61,7 @@ fn ascii_consent(t: &[u8]) -> Option<bool> {
         5 => (b"", b"false"),
         10 => (b"subscribed", b""),
         12 => (b"", b"unsubscribed"),
-        14 => {
-            return (is(b"not subscribed") || is(b"not_subscribed")).then_some(false);
-        }
+        // The other words go the general way (folded, then looked up).
         _ => return None,
     };
     if is(yes) {
@@ -85,9 +103,10 @@ fn cyrillic_consent(t: &str) -> Option<bool> {
     }
 }
 
-/// Parses a marketing-consent cell: yes/no, y/n, true/false, 1/0, да/не, д/н,
-/// subscribed/unsubscribed/not subscribed, on/off, `x` (a ticked box) -> `Some(bool)`; empty
-/// -> `None`. Anything else is an `invalid_accepts_marketing` error, never a silent `false`.
+/// Parses a marketing-consent cell: a word of the vocabularies (yes/no, y/n, true/false,
+/// 1/0, да/не, on/off, `x` for a ticked box, and the words of Klaviyo, Mailchimp, HubSpot,
+/// Shopify, MailPoet and Bulgarian exports: see [`super::vocab`]) -> `Some(bool)`; empty ->
+/// `None`. Anything else is an `invalid_accepts_marketing` error, never a silent `false`.
 pub fn parse_consent(s: &str) -> Result<Option<bool>, FieldError> {
     let t = if s.is_ascii() {
         // The common case: no character decoding. For ASCII, `str::trim`'s whitespace is
@@ -114,27 +133,10 @@ pub fn parse_consent(s: &str) -> Result<Option<bool>, FieldError> {
     if t.is_empty() {
         return Ok(None);
     }
-    // Lowercase into a small stack buffer: every accepted word fits, so a value that does
-    // not is not one of them (and nothing is allocated).
-    let mut buf = [0u8; 16];
-    let mut n = 0;
-    let mut fits = true;
-    'chars: for c in t.chars() {
-        for l in c.to_lowercase() {
-            if n + l.len_utf8() > buf.len() {
-                fits = false;
-                break 'chars;
-            }
-            n += l.encode_utf8(&mut buf[n..]).len();
-        }
-    }
-    if fits && let Ok(lower) = std::str::from_utf8(&buf[..n]) {
-        if CONSENT_YES.contains(&lower) {
-            return Ok(Some(true));
-        }
-        if CONSENT_NO.contains(&lower) {
-            return Ok(Some(false));
-        }
+    // Folded into a small stack buffer: every word of the vocabularies fits, so a value
+    // that does not is not one of them (and nothing is allocated).
+    if let Some(v) = consent_meaning(t) {
+        return Ok(Some(v));
     }
     Err(err(
         Field::AcceptsMarketing,
@@ -181,67 +183,179 @@ mod tests {
         }
     }
 
-    /// The `match` of the ASCII fast path holds exactly the ASCII words of the lists.
+    /// Every word of every platform's export, as that platform writes it: the decision
+    /// table of [`super::super::vocab`].
     #[test]
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
-    fn ascii_consent_matches_the_lists() {
-        for (words, want) in [(CONSENT_YES, true), (CONSENT_NO, false)] {
-            for w in words {
-                let got = ascii_consent(w.as_bytes());
-                if w.is_ascii() {
-                    assert_eq!(got, Some(want), "{w}");
-                    let upper = w.to_ascii_uppercase();
-                    assert_eq!(ascii_consent(upper.as_bytes()), Some(want), "{w}");
-                } else {
-                    assert_eq!(got, None, "{w}");
+    fn every_vocabulary_value() {
+        let table: &[(&str, &[&str], &[&str])] = &[
+            (
+                "generic",
+                &["yes", "Y", "TRUE", "1", "x", "On"],
+                &["no", "N", "False", "0", "off"],
+            ),
+            (
+                "klaviyo",
+                &["SUBSCRIBED"],
+                &["NEVER_SUBSCRIBED", "UNSUBSCRIBED", "never subscribed"],
+            ),
+            (
+                "mailchimp",
+                &["subscribed"],
+                &[
+                    "unsubscribed",
+                    "cleaned",
+                    "pending",
+                    "transactional",
+                    "archived",
+                ],
+            ),
+            (
+                "hubspot",
+                &["Marketing contact", "Opted in", "opt-in", "OPT_IN", "optin"],
+                &[
+                    "Non-marketing contact",
+                    "NON_MARKETING_CONTACT",
+                    "Opted out",
+                    "opt-out",
+                    "optout",
+                ],
+            ),
+            (
+                "shopify",
+                &["yes", "SUBSCRIBED"],
+                &[
+                    "no",
+                    "NOT_SUBSCRIBED",
+                    "not subscribed",
+                    "UNSUBSCRIBED",
+                    "PENDING",
+                    "REDACTED",
+                    "INVALID",
+                ],
+            ),
+            (
+                "mailpoet",
+                &["subscribed"],
+                &["unconfirmed", "unsubscribed", "bounced", "inactive"],
+            ),
+            (
+                "bulgarian",
+                &[
+                    "да",
+                    "Д",
+                    "ДА",
+                    "Абониран",
+                    "абонирана",
+                    "Съгласен",
+                    "съгласна",
+                ],
+                &[
+                    "не",
+                    "Н",
+                    "неабониран",
+                    "Неабонирана",
+                    "не е абониран",
+                    "Не е  абонирана",
+                    "отписан",
+                    "Отписана",
+                    "несъгласен",
+                    "несъгласна",
+                ],
+            ),
+        ];
+        for (source, yes, no) in table {
+            for (words, want) in [(*yes, true), (*no, false)] {
+                for w in words {
+                    assert_eq!(parse_consent(w).unwrap(), Some(want), "{source}: {w:?}");
+                    let padded = format!("  {w}\t");
+                    assert_eq!(parse_consent(&padded).unwrap(), Some(want), "{source}");
                 }
             }
         }
+        // Every word of the lists is reached, in any case.
         for (words, want) in [(CONSENT_YES, true), (CONSENT_NO, false)] {
-            for w in words.iter().filter(|w| !w.is_ascii()) {
-                assert_eq!(cyrillic_consent(w), Some(want), "{w}");
-                assert_eq!(cyrillic_consent(&w.to_uppercase()), Some(want), "{w}");
+            for w in words {
+                assert_eq!(parse_consent(w).unwrap(), Some(want), "{w}");
+                assert_eq!(parse_consent(&w.to_uppercase()).unwrap(), Some(want), "{w}");
+            }
+        }
+        // Unknown values stay errors, with the value in the message.
+        for s in ["SPAM_COMPLAINT", "unknown", "n/a", "subscribe", "?", "абон"] {
+            let e = parse_consent(s).unwrap_err();
+            assert_eq!(e.code.as_str(), "invalid_accepts_marketing", "{s:?}");
+            assert!(e.message.contains(s), "{s:?}: {}", e.message);
+        }
+    }
+
+    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn folding() {
+        let mut out = String::new();
+        for (s, want) in [
+            ("  NEVER_SUBSCRIBED ", "never subscribed"),
+            ("Non-Marketing   contact", "non marketing contact"),
+            ("Не Е абониран", "не е абониран"),
+            ("-", ""),
+            ("", ""),
+        ] {
+            fold_consent(s, &mut out);
+            assert_eq!(out, want, "{s:?}");
+            let mut buf = [0u8; FOLD_BYTES];
+            assert_eq!(fold_small(s, &mut buf), Some(want), "{s:?}");
+        }
+        let mut buf = [0u8; FOLD_BYTES];
+        assert_eq!(fold_small(&"x".repeat(FOLD_BYTES + 1), &mut buf), None);
+        // Every word of the lists is written folded and fits the stack buffer.
+        for w in CONSENT_YES.iter().chain(CONSENT_NO) {
+            fold_consent(w, &mut out);
+            assert_eq!(&out, w);
+            assert!(w.len() <= FOLD_BYTES, "{w}");
+        }
+        assert!(CONSENT_YES.iter().all(|w| !CONSENT_NO.contains(w)));
+    }
+
+    /// The fast paths (ASCII words by length, Cyrillic да/не) agree with the lists.
+    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn fast_paths_agree_with_the_lists() {
+        for (words, want) in [(CONSENT_YES, true), (CONSENT_NO, false)] {
+            for w in words {
+                for v in [w.to_string(), w.to_uppercase()] {
+                    if let Some(got) = ascii_consent(v.as_bytes()) {
+                        assert_eq!(got, want, "{v}");
+                    }
+                    if let Some(got) = cyrillic_consent(&v) {
+                        assert_eq!(got, want, "{v}");
+                    }
+                }
             }
         }
         // Every basic Cyrillic letter lowercases as `char::to_lowercase` does.
         for c in '\u{410}'..='\u{44F}' {
             for w in ["д", "н"] {
                 for v in [format!("{w}{c}"), c.to_string()] {
-                    let lower = v.to_lowercase();
-                    let want = if CONSENT_YES.contains(&lower.as_str()) {
-                        Some(true)
-                    } else if CONSENT_NO.contains(&lower.as_str()) {
-                        Some(false)
-                    } else {
-                        None
-                    };
-                    assert_eq!(cyrillic_consent(&v), want, "{v}");
+                    if let Some(got) = cyrillic_consent(&v) {
+                        assert_eq!(Some(got), vocabulary_meaning(&v.to_lowercase()), "{v}");
+                    }
                 }
             }
         }
+        for w in ["да", "д", "не", "н"] {
+            assert!(cyrillic_consent(w).is_some(), "{w}");
+        }
         assert_eq!(cyrillic_consent("дa"), None);
-        let n = CONSENT_YES
-            .iter()
-            .chain(CONSENT_NO)
-            .filter(|w| w.is_ascii())
-            .count();
-        let matched = [
+        for w in [
             "yes",
-            "y",
-            "true",
-            "1",
-            "subscribed",
-            "on",
-            "x",
             "no",
-            "n",
+            "true",
             "false",
-            "0",
-            "unsubscribed",
-            "not subscribed",
-            "not_subscribed",
+            "on",
             "off",
-        ];
-        assert_eq!(n, matched.len());
+            "subscribed",
+            "unsubscribed",
+        ] {
+            assert!(ascii_consent(w.as_bytes()).is_some(), "{w}");
+        }
     }
 }

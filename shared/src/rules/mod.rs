@@ -12,6 +12,7 @@
 mod consent;
 mod email;
 mod names;
+pub(crate) mod vocab;
 
 use std::borrow::Cow;
 
@@ -21,7 +22,9 @@ use crate::customer::CustomerFields;
 use crate::field::Field;
 use crate::text::{clean_line, clean_note};
 
-pub use consent::{CONSENT_NO, CONSENT_YES, parse_consent};
+pub use consent::{
+    CONSENT_NO, CONSENT_YES, consent_meaning, fold_consent, parse_consent, vocabulary_meaning,
+};
 pub use email::Email;
 pub use names::{join_name, split_full_name};
 

@@ -29,6 +29,7 @@ fn settings(encoding: Option<&str>, delimiter: Option<u8>, header: HeaderChoice)
         has_header: header.has_header(),
         mapping: None,
         mapping_by_name: None,
+        ..ReadSettings::default()
     }
 }
 
@@ -250,6 +251,13 @@ fn render_table_is_readable() {
         10  Поръчки           - (not_importable)               5, 0                        cannot be imported (phones, addresses, orders...)
 
         Rows: 2 total, 2 valid, 0 invalid, 0 duplicates
+
+        Values of accepts_marketing (2 distinct listed):
+                 1  да  -> yes
+                 1  не  -> no
+
+        Values of customer_group (1 distinct listed):
+                 1  VIP
     "#]]
     .assert_eq(&report.render_table());
 }

@@ -3,13 +3,14 @@
 
 use leptos::prelude::*;
 use shared::api::FieldError;
+use shared::import::DistinctValues;
 use web_sys::Blob;
 
 use crate::i18n::{Key, Locale, format_count, use_t};
 use crate::protocol::{Progress, problems_csv};
 
-/// A check's counts and first problems.
-pub type Checked = (Progress, Vec<(u64, FieldError)>);
+/// A check's counts, first problems and distinct consent and group values.
+pub type Checked = (Progress, Vec<(u64, FieldError)>, DistinctValues);
 
 /// The `blob:` URL of the CSV download of a check's problems, from the JSON `Blob` the
 /// worker sends ([`FromWorker::Problems`](crate::protocol::FromWorker::Problems)).
@@ -46,7 +47,7 @@ pub fn CheckPanel(
                 </div>
             }
         })}
-        {move || checked.get().map(|(p, errors)| {
+        {move || checked.get().map(|(p, errors, _)| {
             let lang = locale.0.get();
             view! {
                 <div class="counts" role="status">

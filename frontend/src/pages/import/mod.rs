@@ -14,6 +14,7 @@ pub mod preview;
 mod profile;
 mod progress;
 mod saved;
+pub mod values;
 
 use std::collections::HashMap;
 
@@ -30,6 +31,7 @@ use self::preview::{Fix, PreviewTable, set_cell};
 use self::profile::{SaveProfile, profile_mapping};
 use self::progress::PhasePanel;
 use self::saved::PendingUpload;
+use self::values::ValueMapping;
 use crate::api;
 use crate::i18n::{Key, use_t};
 use crate::pages::error_note::ErrorNote;
@@ -224,9 +226,10 @@ pub fn ImportWizard() -> impl IntoView {
             FromWorker::Checked {
                 progress: p,
                 errors,
+                values,
             } => {
                 checking.set(false);
-                checked.set(Some((*p, errors.clone())));
+                checked.set(Some((*p, errors.clone(), values.clone())));
                 link_problems(None);
             }
             FromWorker::Problems => {
@@ -421,6 +424,7 @@ pub fn ImportWizard() -> impl IntoView {
                 group_id: group,
                 on_duplicate: dup,
                 mapping: serde_json::to_value(&read.mapping).ok(),
+                values: (!read.values.is_empty()).then(|| read.values.clone()),
             };
             match api::create_import(&request, &csrf).await {
                 Ok(import) => upload(import.id, read, 0),
@@ -465,6 +469,7 @@ pub fn ImportWizard() -> impl IntoView {
     });
 
     let busy = Signal::derive(move || phase.with(Phase::busy));
+    let distinct = Signal::derive(move || checked.with(|c| c.as_ref().map(|c| c.2.clone())));
 
     view! {
         <div class="page-head">
@@ -510,6 +515,7 @@ pub fn ImportWizard() -> impl IntoView {
                     </button>
                 </div>
                 <CheckPanel checking progress checked problems_url/>
+                <ValueMapping values=distinct settings groups busy/>
             </section>
         </Show>
 

@@ -16,6 +16,7 @@
 
 use crate::api::{ErrorCode, Field, FieldError};
 
+use super::distinct::{DistinctValues, Tallies};
 use super::dups::key_hash;
 use super::{
     DecoderFactory, Detection, DuplicateTracker, Limits, RowReader, RowRef, ferr, unbalanced_quote,
@@ -23,8 +24,9 @@ use super::{
 
 mod part;
 
+pub(crate) use part::ByteReader;
 pub use part::PartResult;
-use part::{ByteReader, FIRST_HEAD, First};
+use part::{FIRST_HEAD, First};
 
 /// The counts of a check; `rows = valid + invalid + duplicates`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -141,6 +143,8 @@ struct Seen {
     max_problems: usize,
     part: Option<PartLog>,
     pending: PendingKeys,
+    /// The distinct consent and group values.
+    values: Tallies,
 }
 
 /// Valid rows whose email key is not looked up yet: see [`Seen::look_up_pending`].
@@ -165,6 +169,7 @@ impl FileCheck {
                 max_problems,
                 part: None,
                 pending: PendingKeys::default(),
+                values: Tallies::for_mapping(&det.mapping),
             },
         }
     }
@@ -220,6 +225,23 @@ impl FileCheck {
         self.seen.counts
     }
 
+    /// Applies the user's value mapping (see [`RowReader::set_values`]).
+    pub fn set_values(&mut self, values: &super::ValueMap) {
+        self.reader.set_values(values);
+    }
+
+    /// The distinct values of the consent and group columns so far (with a second part's,
+    /// once [`FileCheck::absorb_values`] took them).
+    pub fn values(&self) -> DistinctValues {
+        self.seen.values.report()
+    }
+
+    /// Takes the distinct values of a second part (starting where this check stopped),
+    /// before [`FileCheck::merge`].
+    pub fn absorb_values(&mut self, part: &mut PartResult) {
+        self.seen.values.absorb(std::mem::take(&mut part.values));
+    }
+
     /// See [`RowReader::at_record_start`]: true when a second part starting after the bytes
     /// pushed so far reads what this check would.
     pub fn at_record_start(&self) -> bool {
@@ -238,11 +260,13 @@ impl FileCheck {
             counts,
             problems,
             part,
+            values,
             ..
         } = self.seen;
         let log = part.unwrap_or_default();
         let result = PartResult {
             counts,
+            values,
             problems: problems
                 .into_iter()
                 .zip(log.later.into_iter().chain(std::iter::repeat(0)))
@@ -343,6 +367,8 @@ const LOOKUP_BATCH: usize = 64;
 impl Seen {
     fn see(&mut self, row: &RowRef<'_>) {
         self.counts.rows += 1;
+        self.values.consent.see(row.consent_cell.as_deref());
+        self.values.group.see(row.group.as_deref());
         if !row.is_valid() {
             self.counts.invalid += 1;
             self.counts.problems += row.errors.len() as u64;
@@ -585,6 +611,82 @@ mod tests {
         }
         reader.finish_ref(&mut see);
         (counts, problems)
+    }
+
+    /// The distinct consent and group values of a generated file: counted as the rules
+    /// compare them, capped, and the same from a split check at every record start.
+    #[test]
+    fn distinct_values_over_the_whole_file_and_its_parts() {
+        let mut s = String::from("email,Email Marketing Consent,Segment\n");
+        let consent = [
+            "SUBSCRIBED",
+            "NEVER_SUBSCRIBED",
+            "never subscribed",
+            "maybe",
+            "",
+        ];
+        let rows = 1500;
+        for i in 0..rows {
+            s.push_str(&format!(
+                "p{i}@example.com,{},Seg {}\n",
+                consent[i % consent.len()],
+                i % 1200
+            ));
+        }
+        let bytes = s.into_bytes();
+        let det = detect(&bytes, &ReadSettings::default());
+        assert_eq!(
+            det.mapping[1],
+            Some(crate::import::Target::AcceptsMarketing)
+        );
+        assert_eq!(det.mapping[2], Some(crate::import::Target::CustomerGroup));
+        let mut c = FileCheck::new(&det, default_decoders(), 10);
+        c.push(&bytes);
+        c.finish();
+        let values = c.values();
+        let m = values.accepts_marketing.clone().unwrap();
+        let got: Vec<_> = m
+            .values
+            .iter()
+            .map(|v| (v.value.as_str(), v.count, v.meaning))
+            .collect();
+        use crate::import::Meaning;
+        assert_eq!(
+            got,
+            [
+                ("SUBSCRIBED", 300, Some(Meaning::Yes)),
+                ("NEVER_SUBSCRIBED", 600, Some(Meaning::No)),
+                ("maybe", 300, Some(Meaning::Unknown)),
+            ]
+        );
+        assert_eq!((m.more_distinct, m.more_rows), (0, 0));
+        let g = values.customer_group.clone().unwrap();
+        assert_eq!(g.values.len(), crate::import::MAX_LISTED);
+        assert_eq!(g.values[0].value, "Seg 0");
+        assert_eq!(g.values[0].count, 2);
+        assert_eq!((g.more_distinct, g.more_rows), (200, 200));
+        // The unknown value is every fifth row's error.
+        assert_eq!(c.counts().invalid, 300);
+        // Split at every record start: the same values.
+        let mut starts = vec![];
+        for (i, b) in bytes.iter().enumerate() {
+            if *b == b'\n' && i + 1 < bytes.len() && i > 40 {
+                starts.push(i + 1);
+            }
+        }
+        for at in starts.into_iter().step_by(41) {
+            let mut first = FileCheck::new(&det, default_decoders(), 10);
+            first.push(&bytes[..at]);
+            let mut second = FileCheck::second_part(&det, default_decoders(), 10);
+            second.push(&bytes[at..]);
+            second.finish();
+            let (part, _) = second.into_part();
+            let mut sent = PartResult::from_bytes(part.clone().into_bytes()).expect("round trip");
+            assert_eq!(sent, part);
+            assert!(first.at_record_start());
+            first.absorb_values(&mut sent);
+            assert_eq!(first.values(), values, "split at {at}");
+        }
     }
 
     #[test]

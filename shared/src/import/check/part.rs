@@ -4,6 +4,7 @@
 
 use super::CheckCounts;
 use crate::api::{ErrorCode, Field, FieldError};
+use crate::import::distinct::Tallies;
 
 /// What a second part found, for [`FileCheck::merge`](super::FileCheck::merge); crosses
 /// between workers as bytes ([`PartResult::into_bytes`]): a million rows' keys as JSON would
@@ -11,6 +12,8 @@ use crate::api::{ErrorCode, Field, FieldError};
 #[derive(Debug, Clone, PartialEq)]
 pub struct PartResult {
     pub(super) counts: CheckCounts,
+    /// The part's distinct consent and group values.
+    pub(super) values: Tallies,
     /// (line, later line of a duplicate or 0, problem), lines counted from the part's start.
     pub(super) problems: Vec<(u64, u64, FieldError)>,
     /// Per first row of a key: its hash (2 x u64), line (u64) and the number of problems
@@ -48,7 +51,7 @@ impl PartResult {
     }
 
     /// The bytes [`PartResult::from_bytes`] reads: the first rows as they are (no copy),
-    /// then the problems, then the counts and the lengths.
+    /// then the problems, then the distinct values, then the counts and the lengths.
     pub fn into_bytes(self) -> Vec<u8> {
         let mut out = self.firsts;
         let firsts_len = out.len() as u64;
@@ -61,8 +64,12 @@ impl PartResult {
                 out.extend_from_slice(s.as_bytes());
             }
         }
+        let problems_end = out.len();
+        self.values.write_bytes(&mut out);
+        let values_len = (out.len() - problems_end) as u64;
         let c = &self.counts;
         let trailer = [
+            values_len,
             c.rows,
             c.valid,
             c.invalid,
@@ -83,6 +90,7 @@ impl PartResult {
     pub fn from_bytes(mut bytes: Vec<u8>) -> Option<PartResult> {
         let body = bytes.len().checked_sub(TRAILER)?;
         let mut t = ByteReader(&bytes[body..]);
+        let values_len = usize::try_from(t.u64()?).ok().filter(|&n| n <= body)?;
         let counts = CheckCounts {
             rows: t.u64()?,
             valid: t.u64()?,
@@ -92,8 +100,10 @@ impl PartResult {
         };
         let nfirsts = t.u64()?;
         let nproblems = t.u64()?;
-        let firsts_len = usize::try_from(t.u64()?).ok().filter(|&n| n <= body)?;
-        let mut r = ByteReader(&bytes[firsts_len..body]);
+        let values_at = body - values_len;
+        let firsts_len = usize::try_from(t.u64()?).ok().filter(|&n| n <= values_at)?;
+        let values = Tallies::read_bytes(&bytes[values_at..body])?;
+        let mut r = ByteReader(&bytes[firsts_len..values_at]);
         let mut problems = Vec::new();
         for _ in 0..nproblems {
             let line = r.u64()?;
@@ -117,6 +127,7 @@ impl PartResult {
         bytes.truncate(firsts_len);
         let part = PartResult {
             counts,
+            values,
             problems,
             firsts: bytes,
             nfirsts,
@@ -127,19 +138,19 @@ impl PartResult {
     }
 }
 
-/// The end of [`PartResult::into_bytes`]: eight u64.
-pub(super) const TRAILER: usize = 8 * 8;
+/// The end of [`PartResult::into_bytes`]: nine u64.
+pub(super) const TRAILER: usize = 9 * 8;
 
-pub(super) struct ByteReader<'a>(pub(super) &'a [u8]);
+pub(crate) struct ByteReader<'a>(pub(crate) &'a [u8]);
 
 impl<'a> ByteReader<'a> {
-    pub(super) fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+    pub(crate) fn take(&mut self, n: usize) -> Option<&'a [u8]> {
         let (head, rest) = (self.0.get(..n)?, self.0.get(n..)?);
         self.0 = rest;
         Some(head)
     }
 
-    fn u64(&mut self) -> Option<u64> {
+    pub(crate) fn u64(&mut self) -> Option<u64> {
         Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
     }
 
