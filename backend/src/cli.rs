@@ -402,6 +402,7 @@ fn read_settings(
         has_header: header.has_header(),
         mapping: None,
         mapping_by_name: None,
+        line_per_record: false,
     })
 }
 

@@ -111,6 +111,7 @@ fn parse_csv_query(q: &CsvQuery) -> ApiResult<ReadSettings> {
         has_header,
         mapping,
         mapping_by_name,
+        line_per_record: false,
     })
 }
 

@@ -124,6 +124,7 @@ async fn settings_stored_in_the_old_shapes_are_rewritten_to_the_one_shape() {
                 has_header: Some(true),
                 mapping: targets(&[Some(Target::Email), None]),
                 mapping_by_name: None,
+                line_per_record: false,
             },
             ReadSettings {
                 mapping: targets(&[Some(Target::FirstName), Some(Target::Email), None]),

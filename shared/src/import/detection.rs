@@ -23,6 +23,9 @@ pub struct Detection {
     pub problem: Option<FieldError>,
     /// Records starting before this line (preamble, header) are not data.
     pub data_start_line: u64,
+    /// Lines are records (see `ReadSettings::line_per_record`).
+    #[serde(default)]
+    pub line_per_record: bool,
 }
 
 impl Detection {

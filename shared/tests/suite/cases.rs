@@ -29,6 +29,7 @@ fn settings(encoding: Option<&str>, delimiter: Option<u8>, header: HeaderChoice)
         has_header: header.has_header(),
         mapping: None,
         mapping_by_name: None,
+        line_per_record: false,
     }
 }
 

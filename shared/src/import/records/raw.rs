@@ -96,4 +96,8 @@ pub(crate) struct Hints {
     /// Per column: is it a single-line field (a mapped name, email, consent or group column,
     /// never a note or an unmapped column)? Columns past the end are not.
     pub single_line: Vec<bool>,
+    /// Number records, not physical lines: a line break inside a quoted field does not
+    /// count, and no multi-line field is judged unbalanced (text written by the workbook
+    /// reader, whose quotes always balance and whose record n is the sheet's row n).
+    pub line_per_record: bool,
 }
