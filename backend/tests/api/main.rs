@@ -24,3 +24,4 @@ mod search_index;
 mod security;
 mod settings;
 mod signin;
+mod workbooks;
