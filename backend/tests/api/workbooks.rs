@@ -163,3 +163,72 @@ async fn an_unknown_sheet_a_corrupt_and_an_encrypted_workbook_are_refused_with_t
         assert_eq!(std::fs::read_dir(&uploads).map_or(0, |d| d.count()), 0);
     });
 }
+
+#[tokio::test]
+async fn the_command_line_inspects_and_imports_a_workbook() {
+    use crate::process::{Client, Server, intake, run};
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("shop.xlsx");
+    std::fs::write(&file, customers_workbook()).unwrap();
+    let path = file.to_string_lossy().into_owned();
+
+    let out = run(intake(&["inspect", &path, "--json"]), "");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["sheets"], serde_json::json!(["Notes", "Customers"]));
+    assert_eq!(report["sheet"], "Customers");
+    assert_eq!(report["header_line"], 3);
+    assert_eq!(report["columns"][1]["target"], "email");
+    assert_eq!(report["columns"][3]["samples"][0], "2024-03-01");
+    assert_eq!(report["rows"]["total"], 4);
+    assert_eq!(report["errors"][0]["line"], 6, "{report}");
+    let table = run(intake(&["inspect", &path, "--sheet", "Customers"]), "");
+    assert!(
+        table.starts_with("sheet: Customers (sheets: Notes, Customers)"),
+        "{table}"
+    );
+    let refused = intake(&["inspect", &path, "--sheet", "Orders"])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("no sheet named \"Orders\""), "{stderr}");
+
+    for db in crate::support::databases("cli_xlsx", dir.path()).await {
+        let data = dir.path().join(if db.starts_with("sqlite") {
+            "sqlite"
+        } else {
+            "pg"
+        });
+        std::fs::create_dir_all(&data).unwrap();
+        let server = Server::start(&db, &data, "cli_xlsx", &["--workers", "1"]);
+        let data_arg = data.to_string_lossy().into_owned();
+        let cli = |args: &[&str]| {
+            let mut cmd = intake(args);
+            cmd.args(["--database-url", &db, "--data-dir", &data_arg]);
+            cmd
+        };
+        let token = run(cli(&["token", "create", "--name", "ci"]), "")
+            .trim()
+            .to_owned();
+        let out = run(
+            cli(&[
+                "import",
+                &path,
+                "--sheet",
+                "Customers",
+                "--group",
+                "Shop",
+                "--wait",
+            ]),
+            "",
+        );
+        assert!(out.contains("queued import"), "{out}");
+        let client = Client::new(&server, &token);
+        let imports = client.get("/api/imports").await;
+        let import = &imports["items"][0];
+        assert_eq!(import["status"], "completed", "{import}");
+        assert_eq!(import["file_name"], "shop.xlsx");
+        assert_eq!(import["counts"]["created"], 3, "{import}");
+        assert_eq!(import["counts"]["failed"], 1, "{import}");
+    }
+}
