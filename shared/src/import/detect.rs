@@ -265,7 +265,7 @@ pub fn detect_with(
         mapping: Vec::new(),
         problem: sniffed.problem,
         data_start_line: 1,
-        line_per_record: settings.line_per_record,
+        line_per_record: cfg!(feature = "record-lines") && settings.line_per_record,
     };
     if det.problem.is_some() {
         return det;
@@ -301,7 +301,7 @@ pub fn detect_with(
         delimiter,
         drop_last,
         MAX_RECORDS,
-        settings.line_per_record,
+        det.line_per_record,
     );
     if recs.is_empty() {
         det.problem = problem(

@@ -215,7 +215,7 @@ impl RecordStage {
     /// Accounts for bytes consumed by csv-core within the current record. `ended` is true if
     /// the last byte ended the record (its terminator).
     fn track(&mut self, bytes: &[u8], ended: bool) {
-        if self.hints.line_per_record {
+        if self.hints.records_numbered() {
             // Only the record's terminator ends a line.
             if !bytes.is_empty() {
                 self.prev_cr = false;
