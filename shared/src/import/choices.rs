@@ -94,14 +94,11 @@ pub struct ReadSettings {
     /// Line numbers count records, not physical lines: the text was converted from a
     /// workbook, and record n is the sheet's row n even when a cell holds line breaks.
     /// Stored only when set, so the stored shape of a CSV import is unchanged. Only with the
-    /// feature `record-lines` (the server's and the CLI's builds): without it the field is
-    /// neither read nor written and lines are physical ones, so the parse worker's wasm
-    /// (size budget) carries neither the field nor the numbering.
-    #[cfg_attr(
-        feature = "record-lines",
-        serde(default, skip_serializing_if = "std::ops::Not::not")
-    )]
-    #[cfg_attr(not(feature = "record-lines"), serde(skip))]
+    /// feature `record-lines` (the server's and the CLI's builds): without it lines are
+    /// physical ones, and the parse worker's wasm (size budget) carries neither the field
+    /// nor the numbering.
+    #[cfg(feature = "record-lines")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub line_per_record: bool,
 }
 

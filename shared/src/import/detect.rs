@@ -68,9 +68,15 @@ fn read_records(
         max_field_bytes: 4096,
         max_columns: Limits::default().max_columns,
     };
+    #[cfg(feature = "record-lines")]
     let hints = Hints {
         line_per_record,
         ..Hints::default()
+    };
+    #[cfg(not(feature = "record-lines"))]
+    let hints = {
+        let _ = line_per_record;
+        Hints::default()
     };
     let mut stage = RecordStage::new(delimiter, limits, hints);
     let mut out = Vec::new();
@@ -265,7 +271,8 @@ pub fn detect_with(
         mapping: Vec::new(),
         problem: sniffed.problem,
         data_start_line: 1,
-        line_per_record: cfg!(feature = "record-lines") && settings.line_per_record,
+        #[cfg(feature = "record-lines")]
+        line_per_record: settings.line_per_record,
     };
     if det.problem.is_some() {
         return det;
@@ -301,7 +308,7 @@ pub fn detect_with(
         delimiter,
         drop_last,
         MAX_RECORDS,
-        det.line_per_record,
+        det.lines_are_records(),
     );
     if recs.is_empty() {
         det.problem = problem(

@@ -53,7 +53,7 @@ pub fn split_fuzz_input(data: &[u8]) -> (ReadSettings, Vec<usize>, &[u8]) {
             has_header: header.has_header(),
             mapping: None,
             mapping_by_name: None,
-            line_per_record: false,
+            ..ReadSettings::default()
         },
         chunks,
         rest,

@@ -100,6 +100,7 @@ pub(crate) struct Hints {
     /// count, and no multi-line field is judged unbalanced (text written by the workbook
     /// reader, whose quotes always balance and whose record n is the sheet's row n). Read
     /// only with the feature `record-lines`.
+    #[cfg(feature = "record-lines")]
     pub line_per_record: bool,
 }
 
@@ -108,6 +109,9 @@ impl Hints {
     /// the feature `record-lines`, so that the code is not in the parse worker's wasm.
     #[inline]
     pub fn records_numbered(&self) -> bool {
-        cfg!(feature = "record-lines") && self.line_per_record
+        #[cfg(feature = "record-lines")]
+        return self.line_per_record;
+        #[cfg(not(feature = "record-lines"))]
+        false
     }
 }
