@@ -255,7 +255,7 @@ pub fn ImportWizard() -> impl IntoView {
     let reading_book = RwSignal::new(false);
     let book_reader = StoredValue::new_local(None::<WorkbookClient>);
 
-    // A CSV file, or a workbook's sheet as CSV text (`from_book`: its lines are the rows).
+    // A CSV file, or a workbook's sheet as CSV text (`from_book`: UTF-8, commas).
     let choose_text = move |f: File, from_book: bool| {
         error.set(None);
         preview.set(None);
