@@ -160,6 +160,10 @@ pub struct InspectArgs {
     /// Print the machine-readable report.
     #[arg(long)]
     pub json: bool,
+    /// For a workbook (.xlsx, .xls, .ods): the sheet to read, by name (default: the first
+    /// holding a value). The report lists the workbook's sheets.
+    #[arg(long)]
+    pub sheet: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -197,6 +201,10 @@ pub struct ImportArgs {
     /// saved for the file's headers applies, if there is one.
     #[arg(long)]
     pub profile: Option<String>,
+    /// For a workbook (.xlsx, .xls, .ods): the sheet to import, by name (default: the first
+    /// holding a value).
+    #[arg(long)]
+    pub sheet: Option<String>,
     /// Follow the job until it ends, printing progress.
     #[arg(long)]
     pub wait: bool,
@@ -428,11 +436,30 @@ fn inspect(args: InspectArgs) -> anyhow::Result<()> {
     let bytes = std::fs::read(&args.file)
         .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.file.display()))?;
     let settings = read_settings(args.encoding, args.delimiter.as_deref(), args.header)?;
-    let report = shared::import::inspect(&bytes, &settings);
+    let Some(book) = ingest::workbook::text_of(&bytes, args.sheet.as_deref())? else {
+        let report = shared::import::inspect(&bytes, &settings);
+        let text = if args.json {
+            serde_json::to_string_pretty(&report)? + "\n"
+        } else {
+            report.render_table()
+        };
+        return write_stdout(text.as_bytes());
+    };
+    let settings = shared::workbook::text_settings(&settings);
+    let report = shared::import::inspect(&book.text, &settings);
     let text = if args.json {
-        serde_json::to_string_pretty(&report)? + "\n"
+        // The report's fields, and the workbook's: `sheets` (in order) and the `sheet` read.
+        let mut json = serde_json::to_value(&report)?;
+        json["sheets"] = serde_json::json!(book.sheets);
+        json["sheet"] = serde_json::json!(book.sheet);
+        serde_json::to_string_pretty(&json)? + "\n"
     } else {
-        report.render_table()
+        format!(
+            "sheet: {} (sheets: {})\n{}",
+            book.sheet,
+            book.sheets.join(", "),
+            report.render_table()
+        )
     };
     write_stdout(text.as_bytes())
 }
@@ -484,6 +511,12 @@ async fn import(args: ImportArgs) -> anyhow::Result<()> {
         SpoolLimits::local(),
     )
     .await?;
+    // A workbook's sheet becomes CSV text here, as in the API's raw upload.
+    let ingest::Spooled {
+        path: dest,
+        settings,
+        ..
+    } = ingest::convert_spooled(dest, settings, args.sheet).await?;
     let group_id = match find_group(storage.as_ref(), group).await {
         Ok(Some(g)) => g.id,
         Ok(None) => match storage.create_group(group).await {

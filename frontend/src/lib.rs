@@ -1,7 +1,8 @@
 //! Intake's browser app: Leptos (client-side rendering) pages that talk to the backend only
 //! through `shared::api` types over same-origin `/api`, and a Web Worker ([`worker`]) that
 //! reads, parses, checks and uploads files with the shared import core, so the page never
-//! freezes on a large file.
+//! freezes on a large file. A workbook is first turned into CSV text by a worker of its own
+//! ([`workbook`]), loaded only when one is chosen.
 
 pub mod api;
 pub mod app;
@@ -10,6 +11,7 @@ pub mod i18n;
 pub mod pages;
 pub mod protocol;
 pub mod session;
+pub mod workbook;
 pub mod worker;
 pub mod worker_client;
 

@@ -13,6 +13,8 @@
 //! - [`import`]: the streaming pipeline (`detect`, `RowReader`, `DuplicateTracker`, `inspect`).
 //! - [`export`]: writing the customer export CSV.
 //! - [`text`]: the cell-cleaning helpers they share.
+//! - [`workbook`]: .xlsx/.xls/.ods recognised by content and (feature `workbook`) read into
+//!   CSV text whose record n is the sheet's row n.
 //! - `testdata` (feature `testdata`): generated customer files and the import invariants, for
 //!   benchmarks, `cargo xtask gen-data` and the fuzz target.
 //! - `snapshot` (feature `snapshots`): rows as the corpus snapshots show them, for the
@@ -33,6 +35,7 @@ pub mod testdata;
 pub mod text;
 pub mod whole;
 pub mod wire;
+pub mod workbook;
 
 // The unit tests run natively and, with `--target wasm32-unknown-unknown`, in headless
 // Chromium: this is the code the browser runs (README.md, "Wasm tests").

@@ -17,6 +17,8 @@ mod fuzz;
 mod props;
 #[path = "suite/support.rs"]
 mod support;
+#[path = "suite/workbook.rs"]
+mod workbook;
 
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);

@@ -1,5 +1,7 @@
-//! `POST /api/imports/csv`: a whole CSV file as the raw body, spooled to disk and queued;
-//! the queue detects, maps and validates it with the same rules as the browser.
+//! `POST /api/imports/csv`: a whole CSV file (or an Excel/OpenDocument workbook, known by its
+//! content) as the raw body, spooled to disk and queued; the queue detects, maps and
+//! validates it with the same rules as the browser. A workbook's sheet is turned into CSV
+//! text before the import is created (`ingest::workbook`).
 
 use std::collections::BTreeMap;
 
@@ -18,7 +20,8 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiQuery;
-use crate::ingest::{self, SpoolError, SpoolLimits};
+use crate::ingest::{self, ConvertError, SpoolError, SpoolLimits};
+use shared::workbook::WorkbookError;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(upload_csv))
@@ -62,6 +65,9 @@ struct CsvQuery {
         pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\u0000-\\u0020\\u007f-\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000-\\u001f\\u007f-\\u009f]*$"
     )]
     file_name: Option<String>,
+    /// For a workbook (.xlsx, .xls, .ods, recognised by content): the sheet to import, by
+    /// name (default: the first sheet holding a value). Ignored for a CSV file.
+    sheet: Option<String>,
 }
 
 /// The `mapping` query value: one target per column, or targets by column index or header
@@ -133,6 +139,7 @@ fn parse_csv_query(q: &CsvQuery) -> ApiResult<ReadSettings> {
         mapping,
         mapping_by_name,
         values,
+        line_per_record: false,
     })
 }
 
@@ -149,12 +156,12 @@ fn encoding_label(label: &str) -> Option<String> {
     params(CsvQuery),
     // Any bytes are a file to read (what they hold is the import's report): no body is
     // invalid, so the schema is the empty one.
-    request_body(content = serde_json::Value, content_type = "text/csv", description = "The file's bytes, in any supported encoding"),
+    request_body(content = serde_json::Value, content_type = "text/csv", description = "The file's bytes: CSV text in any supported encoding, or an Excel (.xlsx, .xls) or OpenDocument (.ods) workbook, recognised by its content whatever the content type"),
     responses(
         (status = 202, description = "Stored and queued", body = Import),
         (status = 400, description = "A bad option (`invalid_delimiter`, `invalid_mapping` (also: both `mapping` and `profile`), `invalid_value_map`, ...)", body = ErrorBody),
         (status = 413, description = "Larger than the upload limit (`payload_too_large`)", body = ErrorBody),
-        (status = 422, description = "`unknown_group`, `unknown_profile`, `invalid_value_map` (a group value mapped to a blank name or one over 100 characters), or a file_name that is empty, over 255 characters or holds control characters (`invalid_file_name`)", body = ErrorBody),
+        (status = 422, description = "`unknown_group`, `unknown_profile`, `invalid_value_map` (a group value mapped to a blank name or one over 100 characters), a workbook that cannot be read (`workbook_unreadable`, `workbook_encrypted`) or a `sheet` it does not have (`unknown_sheet`, details `sheets`), or a file_name that is empty, over 255 characters or holds control characters (`invalid_file_name`)", body = ErrorBody),
     )
 )]
 async fn upload_csv(
@@ -221,13 +228,17 @@ async fn store_upload(
     let path = ingest::spool_upload(&state.config.data_dir, stream, SpoolLimits::upload(limit))
         .await
         .map_err(spool_error)?;
+    let spooled = ingest::convert_spooled(path, settings, q.sheet.clone())
+        .await
+        .map_err(convert_error)?;
+    let path = spooled.path;
     let created = state
         .storage
         .create_import(
             &file_name,
             group_id,
             on_duplicate,
-            &settings.to_stored(),
+            &spooled.settings.to_stored(),
             Some(&path.to_string_lossy()),
             ImportStatus::Queued,
         )
@@ -246,6 +257,27 @@ fn too_large(limit: u64) -> ApiError {
         "The file is larger than the upload limit of {limit} bytes."
     ))
     .with_details(serde_json::json!({ "limit_bytes": limit }))
+}
+
+/// A workbook that cannot be read is the client's (422, its code says why); the disk is
+/// the server's.
+fn convert_error(e: ConvertError) -> ApiError {
+    match e {
+        ConvertError::Workbook(e) => {
+            let details = match &e {
+                WorkbookError::UnknownSheet { sheets, .. } => {
+                    Some(serde_json::json!({ "sheets": sheets }))
+                }
+                _ => None,
+            };
+            let err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code(), e.to_string());
+            match details {
+                Some(d) => err.with_details(d),
+                None => err,
+            }
+        }
+        ConvertError::Io(e) => ApiError::from_io(e),
+    }
 }
 
 fn spool_error(e: SpoolError) -> ApiError {

@@ -5,6 +5,7 @@
 //!   trusts the browser), and its identity for idempotent replays.
 //! - [`file_name`]: the name an import is listed under, one rule for every way in.
 //! - [`spool`]: a raw upload written to the data directory (the API's body, the CLI's file).
+//! - [`workbook`]: a spooled workbook (.xlsx, .xls, .ods) turned into spooled CSV text.
 //! - [`split`]: a spooled CSV read with the shared rules and cut into stored batches.
 //! - [`records`]: the plain records of an import (a batch's rows and errors, a customer's
 //!   values, an overwrite, an undo snapshot), which storage takes and gives.
@@ -25,6 +26,7 @@ pub mod plan;
 pub mod records;
 pub mod split;
 pub mod spool;
+pub mod workbook;
 
 pub use batch::{
     MAX_BATCH_ROWS, field_value, prepare_batch, prepare_batch_with, validate_batch,
@@ -36,3 +38,4 @@ pub use records::{
 };
 pub use split::{CSV_BATCH_ROWS, CsvSplitter, SplitError};
 pub use spool::{SpoolError, SpoolLimits, spool_upload};
+pub use workbook::{ConvertError, Spooled, convert_spooled};

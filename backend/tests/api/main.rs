@@ -26,3 +26,4 @@ mod security;
 mod settings;
 mod signin;
 mod value_maps;
+mod workbooks;

@@ -199,11 +199,15 @@ pub enum Key {
     JobsErrors,
     JobsQueuedAt,
     JobsUndo,
+    WorkbookSheet,
+    WorkbookReading,
+    WorkbookUnreadable,
+    WorkbookEncrypted,
 }
 
 impl Key {
     /// Every key, for tests that look at all of them.
-    pub const ALL: [Key; 194] = [
+    pub const ALL: [Key; 198] = [
         Key::AppName,
         Key::NavCustomers,
         Key::NavGroups,
@@ -398,6 +402,10 @@ impl Key {
         Key::JobsErrors,
         Key::JobsQueuedAt,
         Key::JobsUndo,
+        Key::WorkbookSheet,
+        Key::WorkbookReading,
+        Key::WorkbookUnreadable,
+        Key::WorkbookEncrypted,
     ];
 
     /// (English, Bulgarian).
@@ -729,6 +737,22 @@ impl Key {
             Key::JobsErrors => ("Errors", "Грешки"),
             Key::JobsQueuedAt => ("Queued at", "Поставена в опашката"),
             Key::JobsUndo => ("Undo", "Отмени импортирането"),
+            Key::WorkbookSheet => ("Sheet", "Лист"),
+            Key::WorkbookReading => ("Reading the workbook…", "Работната книга се чете…"),
+            Key::WorkbookUnreadable => (
+                "The workbook cannot be read: it is damaged or not an Excel (.xlsx, .xls) or \
+                 OpenDocument (.ods) spreadsheet. Open it in Excel and save it again, or save it as CSV.",
+                "Работната книга не може да бъде прочетена: повредена е или не е таблица на \
+                 Excel (.xlsx, .xls) или OpenDocument (.ods). Отворете я в Excel и я запазете \
+                 отново или я запазете като CSV.",
+            ),
+            Key::WorkbookEncrypted => (
+                "The workbook is password-protected. Open it in Excel, remove the password \
+                 (File > Info > Protect Workbook) and save it again, or save it as CSV.",
+                "Работната книга е защитена с парола. Отворете я в Excel, премахнете паролата \
+                 (Файл > Информация > Защита на работната книга) и я запазете отново или я \
+                 запазете като CSV.",
+            ),
         }
     }
 

@@ -59,6 +59,15 @@ pub fn group_refusal_key(code: &str) -> Option<Key> {
     }
 }
 
+/// The text of a workbook the workbook worker could not read, by its code
+/// (`shared::workbook::WorkbookError::code`): an unknown code reads as unreadable.
+pub fn workbook_error_key(code: &str) -> Key {
+    match code {
+        "workbook_encrypted" => Key::WorkbookEncrypted,
+        _ => Key::WorkbookUnreadable,
+    }
+}
+
 /// The text of an import's or job's status.
 pub fn status_key(status: ImportStatus) -> Key {
     match status {

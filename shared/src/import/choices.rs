@@ -73,7 +73,8 @@ pub fn parse_delimiter(s: &str) -> Result<Option<u8>, String> {
 }
 
 /// How to read a file. Serialised with every key (the stored shape):
-/// `{"encoding","delimiter","has_header","mapping","mapping_by_name"}`.
+/// `{"encoding","delimiter","has_header","mapping","mapping_by_name"}`, plus
+/// `"line_per_record":true` for text converted from a workbook.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ReadSettings {
     /// A WHATWG encoding label (`utf-8`, `windows-1251`, ...).
@@ -95,6 +96,15 @@ pub struct ReadSettings {
     /// empty, so settings stored before it read and write the same).
     #[serde(default, skip_serializing_if = "ValueMap::is_empty")]
     pub values: ValueMap,
+    /// Line numbers count records, not physical lines: the text was converted from a
+    /// workbook, and record n is the sheet's row n even when a cell holds line breaks.
+    /// Stored only when set, so the stored shape of a CSV import is unchanged. Only with the
+    /// feature `record-lines` (the server's and the CLI's builds): without it lines are
+    /// physical ones, and the parse worker's wasm (size budget) carries neither the field
+    /// nor the numbering.
+    #[cfg(feature = "record-lines")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub line_per_record: bool,
 }
 
 /// Targets by header name or column index, in the order given; a JSON object. Kept as a
@@ -162,13 +172,14 @@ impl ReadSettings {
         };
         // Unknown keys are refused here rather than by `deny_unknown_fields`, which would
         // put that check into the parse worker's wasm for every message.
-        const KEYS: [&str; 6] = [
+        const KEYS: [&str; 7] = [
             "encoding",
             "delimiter",
             "has_header",
             "mapping",
             "mapping_by_name",
             "values",
+            "line_per_record",
         ];
         if let Some(key) = object.keys().find(|k| !KEYS.contains(&k.as_str())) {
             return Err(serde::de::Error::custom(format_args!(
@@ -283,6 +294,8 @@ mod stored_tests {
             mapping: Some(vec![Some(Target::Email), None]),
             mapping_by_name: None,
             values: ValueMap::default(),
+            #[cfg(feature = "record-lines")]
+            line_per_record: false,
         };
         let json = s.to_stored();
         assert_eq!(
@@ -290,6 +303,22 @@ mod stored_tests {
             r#"{"encoding":"windows-1251","delimiter":59,"has_header":true,"mapping":["email",null],"mapping_by_name":null}"#
         );
         assert_eq!(ReadSettings::parse_stored(&json).unwrap(), s);
+    }
+
+    #[test]
+    fn line_per_record_is_stored_only_when_set() {
+        let s = ReadSettings {
+            line_per_record: true,
+            ..ReadSettings::default()
+        };
+        let json = s.to_stored();
+        assert!(json.ends_with(r#","line_per_record":true}"#), "{json}");
+        assert_eq!(ReadSettings::parse_stored(&json).unwrap(), s);
+        assert!(
+            !ReadSettings::default()
+                .to_stored()
+                .contains("line_per_record")
+        );
     }
 
     #[test]

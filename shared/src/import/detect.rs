@@ -58,12 +58,28 @@ fn looks_email(s: &str) -> bool {
     s.contains('@') && Email::parse(s).is_ok()
 }
 
-fn read_records(text: &[u8], delimiter: u8, drop_last: bool, max: usize) -> Vec<SampleRecord> {
+fn read_records(
+    text: &[u8],
+    delimiter: u8,
+    drop_last: bool,
+    max: usize,
+    line_per_record: bool,
+) -> Vec<SampleRecord> {
     let limits = Limits {
         max_field_bytes: 4096,
         max_columns: Limits::default().max_columns,
     };
-    let mut stage = RecordStage::new(delimiter, limits, Hints::default());
+    #[cfg(feature = "record-lines")]
+    let hints = Hints {
+        line_per_record,
+        ..Hints::default()
+    };
+    #[cfg(not(feature = "record-lines"))]
+    let hints = {
+        let _ = line_per_record;
+        Hints::default()
+    };
+    let mut stage = RecordStage::new(delimiter, limits, hints);
     let mut out = Vec::new();
     let mut emit = |r: &RawRecord<'_>| {
         // A record cut at an unbalanced quote says nothing reliable about the table.
@@ -159,7 +175,7 @@ fn choose_delimiter(text: &[u8], drop_last: bool) -> u8 {
         if memchr::memchr(d, text).is_none() {
             continue;
         }
-        let recs = read_records(text, d, drop_last, 100);
+        let recs = read_records(text, d, drop_last, 100, false);
         let s = delimiter_score(&recs, d);
         if s > best.0 {
             best = (s, d);
@@ -264,6 +280,8 @@ pub fn detect_with(
         mapping: Vec::new(),
         problem: sniffed.problem,
         data_start_line: 1,
+        #[cfg(feature = "record-lines")]
+        line_per_record: settings.line_per_record,
     };
     if det.problem.is_some() {
         return det;
@@ -294,7 +312,13 @@ pub fn detect_with(
         .or_else(|| excel_sep_hint(&text))
         .unwrap_or_else(|| choose_delimiter(&text, drop_last));
     det.delimiter = delimiter;
-    let recs = read_records(&text, delimiter, drop_last, MAX_RECORDS);
+    let recs = read_records(
+        &text,
+        delimiter,
+        drop_last,
+        MAX_RECORDS,
+        det.lines_are_records(),
+    );
     if recs.is_empty() {
         det.problem = problem(
             ErrorCode::EmptyFile,

@@ -24,12 +24,24 @@ pub struct Detection {
     pub problem: Option<FieldError>,
     /// Records starting before this line (preamble, header) are not data.
     pub data_start_line: u64,
+    /// Lines are records (see `ReadSettings::line_per_record`).
+    #[cfg(feature = "record-lines")]
+    #[serde(default)]
+    pub line_per_record: bool,
 }
 
 impl Detection {
     /// The delimiter as shown in the inspect output: `,` `;` `\t` `|`.
     pub fn delimiter_str(&self) -> String {
         delimiter_str(self.delimiter)
+    }
+
+    /// Whether lines count records (always false without the feature `record-lines`).
+    pub fn lines_are_records(&self) -> bool {
+        #[cfg(feature = "record-lines")]
+        return self.line_per_record;
+        #[cfg(not(feature = "record-lines"))]
+        false
     }
 }
 

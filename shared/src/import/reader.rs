@@ -47,6 +47,8 @@ impl RowReader {
                 .iter()
                 .map(|t| matches!(t, Some(t) if *t != Target::Note))
                 .collect(),
+            #[cfg(feature = "record-lines")]
+            line_per_record: det.line_per_record,
         };
         RowReader {
             decoder: decode::StreamDecoder::new(&det.encoding, decoders),

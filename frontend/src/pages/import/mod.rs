@@ -6,6 +6,9 @@
 //! signals, talks to the parse worker and the API, and puts the parts together: [`mapping`],
 //! [`preview`], [`check`], [`progress`] and [`profile`] (mapping profiles saved on the server).
 //! [`saved`] is what localStorage keeps.
+//! A workbook is first turned into CSV text by the workbook worker (`crate::workbook`,
+//! started only then; [`sheets`] is its sheet picker); the text then goes through the
+//! parse worker as a CSV file would.
 
 mod check;
 pub mod mapping;
@@ -14,6 +17,7 @@ pub mod preview;
 mod profile;
 mod progress;
 mod saved;
+mod sheets;
 pub mod values;
 
 use std::collections::HashMap;
@@ -31,12 +35,14 @@ use self::preview::{Fix, PreviewTable, set_cell};
 use self::profile::{SaveProfile, profile_mapping};
 use self::progress::PhasePanel;
 use self::saved::PendingUpload;
+use self::sheets::SheetPicker;
 use self::values::ValueMapping;
 use crate::api;
 use crate::i18n::{Key, use_t};
 use crate::pages::error_note::ErrorNote;
 use crate::protocol::{FromWorker, Preview, PreviewRow, Progress, ReadSettings, ToWorker};
 use crate::session::Session;
+use crate::workbook::{WorkbookAnswer, WorkbookClient, is_workbook};
 use crate::worker_client::{WORKER_URL, WorkerClient};
 
 /// Rows shown in the preview.
@@ -270,19 +276,98 @@ pub fn ImportWizard() -> impl IntoView {
 
     answers.set_value(Some(std::rc::Rc::new(on_answer)));
 
-    let choose = move |f: File| {
+    // A workbook: the file chosen, its sheets, the one read, and its reader.
+    let book = RwSignal::new_local(None::<File>);
+    let sheets = RwSignal::new(Vec::<String>::new());
+    let sheet = RwSignal::new(String::new());
+    let reading_book = RwSignal::new(false);
+    let book_reader = StoredValue::new_local(None::<WorkbookClient>);
+
+    // A CSV file, or a workbook's sheet as CSV text (`from_book`: UTF-8, commas).
+    let choose_text = move |f: File, from_book: bool| {
         error.set(None);
         preview.set(None);
         progress.set(None);
         rate.set(None);
         phase.set(Phase::Choose);
-        settings.set(ReadSettings::default());
+        settings.set(if from_book {
+            shared::workbook::text_settings(&ReadSettings::default())
+        } else {
+            ReadSettings::default()
+        });
         restored_mapping.set(false);
         applied_profile.set(None);
         resumable.set(saved::pending_upload(&f));
         file.set(Some(f));
         refresh_preview();
     };
+    let on_book = move |answer: WorkbookAnswer| {
+        reading_book.set(false);
+        match answer {
+            WorkbookAnswer::Text {
+                sheets: names,
+                sheet: name,
+                text,
+            } => {
+                let Some(original) = book.get_untracked() else {
+                    return;
+                };
+                sheets.set(names);
+                sheet.set(name);
+                // The text under the workbook's name: the import is listed as the file chosen.
+                let options = web_sys::FilePropertyBag::new();
+                options.set_type("text/csv");
+                match File::new_with_blob_sequence_and_options(
+                    &js_sys::Array::of1(&text),
+                    &original.name(),
+                    &options,
+                ) {
+                    Ok(f) => choose_text(f, true),
+                    Err(e) => error.set(Some(format!("{e:?}"))),
+                }
+            }
+            WorkbookAnswer::Failed(code) => {
+                error.set(Some(t(crate::i18n::workbook_error_key(&code)).to_owned()));
+            }
+        }
+    };
+    let read_book = move |f: &File, name: Option<&str>| {
+        reading_book.set(true);
+        book_reader.update_value(|r| {
+            if r.is_none() {
+                match WorkbookClient::spawn(on_book) {
+                    Ok(client) => *r = Some(client),
+                    Err(e) => error.set(Some(e)),
+                }
+            }
+            if let Some(client) = r {
+                client.read(f, name);
+            }
+        });
+    };
+    let choose = move |f: File| {
+        leptos::task::spawn_local(async move {
+            if is_workbook(&f).await {
+                error.set(None);
+                preview.set(None);
+                file.set(None);
+                phase.set(Phase::Choose);
+                sheets.set(Vec::new());
+                book.set(Some(f.clone()));
+                read_book(&f, None);
+            } else {
+                book.set(None);
+                sheets.set(Vec::new());
+                choose_text(f, false);
+            }
+        });
+    };
+    let on_sheet = Callback::new(move |name: String| {
+        if let Some(f) = book.get_untracked() {
+            sheet.set(name.clone());
+            read_book(&f, Some(&name));
+        }
+    });
     let on_file = move |ev: leptos::ev::Event| {
         let input: web_sys::HtmlInputElement = ev.target().unwrap().unchecked_into();
         if let Some(f) = input.files().and_then(|list| list.get(0)) {
@@ -485,7 +570,7 @@ pub fn ImportWizard() -> impl IntoView {
             >
                 <p>{move || t(Key::ImportDrop)}</p>
                 <label for="import-file">{move || t(Key::ImportFile)}</label>
-                <input id="import-file" type="file" accept=".csv,.txt,.tsv,text/csv,text/plain" on:change=on_file disabled=move || busy.get()/>
+                <input id="import-file" type="file" accept=".csv,.txt,.tsv,.xlsx,.xls,.ods,text/csv,text/plain,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,application/vnd.ms-excel,application/vnd.oasis.opendocument.spreadsheet" on:change=on_file disabled=move || busy.get()/>
                 <p class="muted">{move || t(Key::ImportNotImportableNote)}</p>
             </div>
             {move || resumable.get().map(|r| view! {
@@ -494,6 +579,7 @@ pub fn ImportWizard() -> impl IntoView {
                     <button class="primary" on:click=resume>{t(Key::ImportResume)}</button>
                 </p>
             })}
+            <SheetPicker sheets sheet reading_book busy on_sheet/>
             <ReadOptions preview settings busy on_encoding on_delimiter on_header/>
         </section>
 

@@ -113,6 +113,7 @@ impl RecordStage {
         }
         let body = &input[..end];
         let multi_line = memchr::memchr2(b'\r', b'\n', body);
+        let multi_line = multi_line.filter(|_| !self.hints.records_numbered());
         if let Some(p) = multi_line {
             // What the csv-core path keeps for the judgement: the bytes after the first inner
             // line break (with the terminator), and the number of inner line breaks.

@@ -215,6 +215,16 @@ impl RecordStage {
     /// Accounts for bytes consumed by csv-core within the current record. `ended` is true if
     /// the last byte ended the record (its terminator).
     fn track(&mut self, bytes: &[u8], ended: bool) {
+        if self.hints.records_numbered() {
+            // Only the record's terminator ends a line.
+            if !bytes.is_empty() {
+                self.prev_cr = false;
+            }
+            if let (true, Some(&last)) = (ended, bytes.last()) {
+                self.count_lines(&[last]);
+            }
+            return;
+        }
         let body = if ended && !bytes.is_empty() {
             &bytes[..bytes.len() - 1]
         } else {
@@ -700,10 +710,45 @@ pub(crate) mod tests {
         let hints = Hints {
             columns: 2,
             single_line: vec![true, true],
+            ..Hints::default()
         };
         let out = parse_with(s.as_bytes(), b',', 4096, Limits::default(), hints);
         assert_eq!(out.len(), 2000);
         assert!(out[1999].starts_with("2000: "), "{}", out[1999]);
+    }
+
+    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn line_per_record_numbers_records_not_physical_lines() {
+        // Rows 1-4 of a sheet: a blank row, a header, a cell with two line breaks (and a
+        // row-like line that would be judged a swallowed row in a CSV), then a plain row.
+        let input = "\na,b\n\"x\r\ny@x.bg,z\nw\",q\nlast@x.bg,\"r\"\n";
+        let hints = Hints {
+            columns: 2,
+            single_line: vec![true, true],
+            line_per_record: true,
+        };
+        for fast in [true, false] {
+            for chunk in [1, 3, 4096] {
+                let out = parse_opt(
+                    input.as_bytes(),
+                    b',',
+                    chunk,
+                    Limits::default(),
+                    hints.clone(),
+                    fast,
+                );
+                assert_eq!(
+                    out,
+                    [
+                        "2: [\"a\", \"b\"]",
+                        "3: [\"x\\r\\ny@x.bg,z\\nw\", \"q\"]",
+                        "4: [\"last@x.bg\", \"r\"]"
+                    ],
+                    "fast {fast}, chunk {chunk}"
+                );
+            }
+        }
     }
 
     #[test]
@@ -721,6 +766,7 @@ pub(crate) mod tests {
         let hints = Hints {
             columns: 2,
             single_line: vec![false, true],
+            ..Hints::default()
         };
         // A line break inside a name is kept (Alt+Enter in Excel)...
         let out = parse_with(
@@ -826,7 +872,7 @@ pub(crate) mod tests {
             } else {
                 Limits::default()
             };
-            let hints = Hints { columns: 3, single_line: vec![true, false, true] };
+            let hints = Hints { columns: 3, single_line: vec![true, false, true], ..Hints::default() };
             let mut bytes: Vec<u8> = tokens.concat().into_bytes();
             // Sometimes a byte that is not UTF-8 (the fast path with quotes needs text).
             if let Some(at) = invalid.filter(|&at| at < bytes.len()) {
