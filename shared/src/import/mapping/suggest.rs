@@ -411,6 +411,27 @@ mod tests {
 
     #[test]
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    fn a_consent_header_keeps_its_column_whatever_words_it_holds_but_not_dates() {
+        // Unknown words are the value mapping's to settle, not the header match's.
+        let got = run(
+            Some(&["Accepts Email Marketing", "Email Marketing Consent"]),
+            &[
+                &["yes", "maybe"],
+                &["SUBSCRIBED", "NEVER_SUBSCRIBED", "Marketing contact"],
+            ],
+        );
+        assert!(got[0].starts_with("accepts_marketing("), "{got:?}");
+        assert!(
+            got[1].starts_with("accepts_marketing(")
+                || got[1].starts_with("-(another_column_chosen)"),
+            "{got:?}"
+        );
+        let got = run(Some(&["Accepts Email Marketing"]), &[DATES]);
+        assert!(got[0].starts_with("-(unknown)"), "{got:?}");
+    }
+
+    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     fn a_date_or_a_consent_flag_is_never_the_email() {
         let got = run(Some(&["Email", "E-mail"]), &[DATES, YN]);
         assert_eq!(

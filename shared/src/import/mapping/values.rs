@@ -221,7 +221,9 @@ pub(crate) fn contradicting_kinds(target: Target) -> &'static [ValueKind] {
             Companies,
         ],
         Email => &[Dates, ConsentFlags, Numbers, Phones, Codes],
-        AcceptsMarketing => &[Emails, Dates, Phones, Names, FullNames, Companies],
+        // Not names: other platforms' consent words (`SUBSCRIBED`, `Marketing contact`,
+        // a stray `maybe`) look like them, and the value mapping is where they are settled.
+        AcceptsMarketing => &[Emails, Dates, Phones],
         CustomerGroup => &[Emails, Dates, Phones],
         Note => &[],
     }
