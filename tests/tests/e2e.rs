@@ -572,3 +572,69 @@ async fn a_saved_mapping_profile_maps_the_next_file_with_the_same_headers() -> R
     browser.quit().await?;
     result
 }
+
+/// An Excel workbook in the browser: the workbook worker reads it, the sheet picker chooses
+/// the customers' sheet among two, and the rows import as a CSV's would.
+#[tokio::test]
+async fn an_excel_workbook_imports_the_sheet_chosen_in_the_browser() -> Result<()> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let summary = book.add_worksheet().set_name("Summary")?;
+    summary.write_string(0, 0, "Customers exported from the old shop")?;
+    let sheet = book.add_worksheet().set_name("Customers")?;
+    for (col, header) in ["Email", "First Name", "Last Name", "Phone"]
+        .iter()
+        .enumerate()
+    {
+        sheet.write_string(0, col as u16, *header)?;
+    }
+    sheet.write_string(1, 0, "ana@example.com")?;
+    sheet.write_string(1, 1, "Ana")?;
+    sheet.write_string(1, 2, "Petrova")?;
+    sheet.write_number(1, 3, 3_598_881_234_567.0)?;
+    sheet.write_string(2, 0, "boris@example.com")?;
+    sheet.write_string(2, 1, "Boris")?;
+    sheet.write_string(2, 2, "Ivanov")?;
+    let bytes = book.save_to_buffer()?;
+
+    let server = Server::start(None).await?;
+    let browser = Browser::start().await?;
+    let result = async {
+        browser.sign_in(&server.url).await?;
+        browser
+            .client
+            .goto(&format!("{}/customers/import", server.url))
+            .await?;
+        let path = fixture(server.dir.path(), "customers.xlsx", &bytes);
+        browser
+            .by_label("CSV file")
+            .await?
+            .send_keys(&path.display().to_string())
+            .await?;
+        // The first sheet holding a value is read first: its title, no customers.
+        browser
+            .wait_for_text("Customers exported from the old shop")
+            .await?;
+        browser
+            .by_label("Sheet")
+            .await?
+            .select_by_label("Customers")
+            .await?;
+        browser.wait_for_text("ana@example.com").await?;
+        browser.wait_for_text("boris@example.com").await?;
+        browser.screenshot("workbook-01-sheet-chosen").await?;
+        browser.by_name("Import").await?.click().await?;
+        browser.wait_for_text("Import finished").await?;
+        browser.wait_for_count(2, "Created").await?;
+        browser
+            .by_name("See the imported customers")
+            .await?
+            .click()
+            .await?;
+        browser.wait_for_text("Ana Petrova").await?;
+        browser.wait_for_text("boris@example.com").await?;
+        anyhow::Ok(())
+    }
+    .await;
+    browser.quit().await?;
+    result
+}
