@@ -32,8 +32,8 @@ use self::check::{CheckPanel, Checked, problems_link};
 use self::mapping::{ColumnMapping, ImportOptions, NEW_GROUP, ReadOptions};
 use self::phase::{Phase, apply, choose_target, rate as transfer_rate};
 use self::preview::{Fix, PreviewTable, set_cell};
-use self::profile::{SaveProfile, profile_mapping};
-use self::progress::PhasePanel;
+use self::profile::{SaveProfile, remembered_mapping};
+use self::progress::{PhasePanel, now_ms};
 use self::saved::PendingUpload;
 use self::sheets::SheetPicker;
 use self::values::ValueMapping;
@@ -49,13 +49,6 @@ use crate::worker_client::{WORKER_URL, WorkerClient};
 const PREVIEW_ROWS: usize = 20;
 /// Rows per batch sent to the server.
 const BATCH_ROWS: usize = 1000;
-
-fn now_ms() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map(|p| p.now())
-        .unwrap_or(0.0)
-}
 
 #[component]
 pub fn ImportWizard() -> impl IntoView {
@@ -190,17 +183,9 @@ pub fn ImportWizard() -> impl IntoView {
                 // with the same headers as an earlier import here gets that import's.
                 if settings.get_untracked().mapping.is_none() && !restored_mapping.get_untracked() {
                     restored_mapping.set(true);
-                    let current: Vec<Option<Target>> = p.columns.iter().map(|c| c.target).collect();
-                    let saved_profiles = profiles.get_untracked();
-                    if let Some((profile, mapping)) = profile_mapping(p, &saved_profiles) {
-                        applied_profile.set(Some(profile.name.clone()));
-                        if mapping != current {
-                            settings.update(|s| s.mapping = Some(mapping));
-                            refresh_preview();
-                            return;
-                        }
-                    } else if let Some(mapping) = saved::saved_mapping(p).filter(|m| *m != current)
-                    {
+                    let (profile, mapping) = remembered_mapping(p, &profiles.get_untracked());
+                    applied_profile.set(profile);
+                    if let Some(mapping) = mapping {
                         settings.update(|s| s.mapping = Some(mapping));
                         refresh_preview();
                         return;

@@ -24,7 +24,7 @@ fn headers(p: &Preview) -> Option<Vec<String>> {
 
 /// The profile saved for `p`'s headers (the most recently saved: `profiles` come so) and the
 /// columns' targets it gives.
-pub fn profile_mapping<'a>(
+fn profile_mapping<'a>(
     p: &Preview,
     profiles: &'a [Profile],
 ) -> Option<(&'a Profile, Vec<Option<Target>>)> {
@@ -38,6 +38,21 @@ pub fn profile_mapping<'a>(
         &profile.mapping,
     );
     Some((profile, mapping))
+}
+
+/// What the page remembers for a file with `p`'s headers: the profile saved on the server
+/// for them (its name), else the mapping this browser kept from an earlier import of such a
+/// file; and the mapping to read the file with, when it differs from the one detected.
+pub fn remembered_mapping(
+    p: &Preview,
+    profiles: &[Profile],
+) -> (Option<String>, Option<Vec<Option<Target>>>) {
+    let current: Vec<Option<Target>> = p.columns.iter().map(|c| c.target).collect();
+    let (name, mapping) = match profile_mapping(p, profiles) {
+        Some((profile, mapping)) => (Some(profile.name.clone()), Some(mapping)),
+        None => (None, super::saved::saved_mapping(p)),
+    };
+    (name, mapping.filter(|m| *m != current))
 }
 
 /// Saves the mapping shown as a profile for files with these headers.

@@ -89,3 +89,11 @@ pub fn PhasePanel(
         }
     }
 }
+
+/// Milliseconds on the page's clock, for the upload's rate and time left.
+pub(super) fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map(|p| p.now())
+        .unwrap_or(0.0)
+}
