@@ -18,24 +18,27 @@ function workerPass(done, afterPreview) {
   let started = 0;
   const check = () => {
     started = performance.now();
-    worker.postMessage({ msg: JSON.stringify({ type: "check", settings: {} }), file });
+    worker.postMessage({ msg: JSON.stringify({ check: { settings: {} } }), file });
   };
   worker.onmessage = (event) => {
     // A JSON string, or {msg, attachment} (a check's problems, a Blob, follow its answer).
-    const message = JSON.parse(typeof event.data === "string" ? event.data : event.data.msg);
-    if (message.type === "ready") {
+    // Externally tagged: "ready", or {"checked": {...}}.
+    const parsed = JSON.parse(typeof event.data === "string" ? event.data : event.data.msg);
+    const type = typeof parsed === "string" ? parsed : Object.keys(parsed)[0];
+    const message = typeof parsed === "string" ? {} : parsed[type];
+    if (type === "ready") {
       if (afterPreview) {
-        worker.postMessage({ msg: JSON.stringify({ type: "preview", settings: {}, rows: 20 }), file });
+        worker.postMessage({ msg: JSON.stringify({ preview: { settings: {}, rows: 20 } }), file });
       } else {
         check();
       }
-    } else if (message.type === "preview") {
+    } else if (type === "preview") {
       setTimeout(check, 1000);
-    } else if (message.type === "checked") {
+    } else if (type === "checked") {
       const ms = performance.now() - started;
       worker.terminate();
       done({ ms, bytes: file.size, rows: message.progress.rows, valid: message.progress.valid });
-    } else if (message.type === "failed") {
+    } else if (type === "failed") {
       worker.terminate();
       done({ error: message.message });
     }

@@ -15,6 +15,11 @@ pub mod workbook;
 pub mod worker;
 pub mod worker_client;
 
+// One thread per wasm instance (page and workers alike): talc's single-threaded allocator.
+#[cfg(all(not(target_feature = "atomics"), target_family = "wasm"))]
+#[global_allocator]
+static TALC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 /// Mount the app on the page.
 pub fn start() {
     console_error_panic_hook::set_once();

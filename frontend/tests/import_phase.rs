@@ -1,10 +1,10 @@
 //! The import page's state machine, message by message: which answers of the parse worker
 //! move the wizard and which leave it where it is.
 
-use frontend::pages::import::phase::{Phase, apply, choose_target, rate};
-use frontend::protocol::{FromWorker, Preview, Progress};
+use frontend::pages::import::phase::{Phase, apply, choose_target, rate, straight_to_check};
+use frontend::protocol::{FromWorker, Preview, PreviewColumn, Progress};
 use shared::api::FieldError;
-use shared::import::Target;
+use shared::import::{IgnoredReason, MatchReason, Target, ValueEvidence, ValueKind};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -167,4 +167,92 @@ fn the_rate_is_said_after_half_a_second_and_some_bytes() {
     assert_eq!(rate(100, 10.0, 100.0, 0.4), None);
     assert_eq!(rate(100, 0.0, 100.0, 2.0), None);
     assert_eq!(rate(100, 25.0, 100.0, 2.0), Some((50.0, 6.0)));
+}
+
+fn col(
+    target: Option<Target>,
+    reason: MatchReason,
+    ignored: Option<IgnoredReason>,
+) -> PreviewColumn {
+    PreviewColumn {
+        index: 0,
+        header: Some("h".into()),
+        target,
+        confidence: 1.0,
+        samples: Vec::new(),
+        ignored_reason: ignored,
+        reason: Some(reason),
+        demoted: None,
+    }
+}
+
+fn previewed(columns: Vec<PreviewColumn>, has_header: bool) -> Preview {
+    let FromWorker::Preview(mut p) = preview() else {
+        unreachable!()
+    };
+    p.columns = columns;
+    p.has_header = has_header;
+    p
+}
+
+#[wasm_bindgen_test]
+fn only_a_file_whose_every_column_is_known_goes_straight_to_the_check() {
+    let exact = |t| {
+        col(
+            Some(t),
+            MatchReason::Synonym {
+                synonym: "email".into(),
+            },
+            None,
+        )
+    };
+    let phone = col(
+        None,
+        MatchReason::NotImportable,
+        Some(IgnoredReason::NotImportable),
+    );
+    let known = previewed(
+        vec![
+            exact(Target::Email),
+            exact(Target::FirstName),
+            phone.clone(),
+        ],
+        true,
+    );
+    assert!(straight_to_check(&known, false));
+
+    // A column nobody recognised, a guess from values, a typo: the user looks first.
+    let unknown = col(None, MatchReason::Unknown, Some(IgnoredReason::Unknown));
+    let guessed = col(
+        Some(Target::Email),
+        MatchReason::values(ValueEvidence::new(ValueKind::Emails, 1.0)),
+        None,
+    );
+    let typo = col(
+        Some(Target::Email),
+        MatchReason::Fuzzy {
+            synonym: "email".into(),
+            score: 0.8,
+        },
+        None,
+    );
+    for odd in [unknown, guessed, typo] {
+        let p = previewed(vec![exact(Target::FirstName), odd.clone()], true);
+        assert!(!straight_to_check(&p, false), "{odd:?}");
+        // ...unless a saved profile mapped the file.
+        assert!(straight_to_check(&p, true), "{odd:?}");
+    }
+    // No header line, nothing imported, or a file that could not be read: never.
+    assert!(!straight_to_check(
+        &previewed(vec![exact(Target::Email)], false),
+        false
+    ));
+    assert!(!straight_to_check(&previewed(vec![phone], true), true));
+    let mut broken = previewed(vec![exact(Target::Email)], true);
+    broken.problem = Some(FieldError {
+        field: shared::api::Field::Email,
+        code: shared::api::ErrorCode::EmptyFile,
+        message: "empty".into(),
+    });
+    assert!(!straight_to_check(&broken, true));
 }

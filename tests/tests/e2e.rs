@@ -638,3 +638,124 @@ async fn an_excel_workbook_imports_the_sheet_chosen_in_the_browser() -> Result<(
     browser.quit().await?;
     result
 }
+
+/// A workbook in the Bulgarian UI: an unknown consent value mapped by hand, the mapping saved
+/// as a profile; next month's workbook with the same headers is mapped by the profile and
+/// goes straight to the whole-file check.
+#[tokio::test]
+async fn a_bulgarian_workbook_with_a_value_mapping_and_a_reused_profile() -> Result<()> {
+    let book = |rows: &[[&str; 4]]| -> Result<Vec<u8>> {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet().set_name("Клиенти")?;
+        for (col, header) in ["Имейл", "Име", "Фамилия", "Абонамент"].iter().enumerate()
+        {
+            sheet.write_string(0, col as u16, *header)?;
+        }
+        for (r, row) in rows.iter().enumerate() {
+            for (c, cell) in row.iter().enumerate() {
+                sheet.write_string(r as u32 + 1, c as u16, *cell)?;
+            }
+        }
+        Ok(book.save_to_buffer()?)
+    };
+    let november = book(&[
+        ["ana@example.com", "Ана", "Петрова", "да"],
+        ["boris@example.com", "Борис", "Иванов", "VIP"],
+    ])?;
+    let december = book(&[["vera@example.com", "Вера", "Колева", "не"]])?;
+
+    let server = Server::start(None).await?;
+    let browser = Browser::start().await?;
+    let result = async {
+        browser.sign_in(&server.url).await?;
+        browser
+            .by_label("Language")
+            .await?
+            .select_by_value("bg")
+            .await?;
+        browser.wait_for_text("Клиенти").await?;
+        let import_page = format!("{}/customers/import", server.url);
+        browser.client.goto(&import_page).await?;
+        let path = fixture(server.dir.path(), "klienti-noemvri.xlsx", &november);
+        browser
+            .by_label("CSV файл")
+            .await?
+            .send_keys(&path.display().to_string())
+            .await?;
+        browser.wait_for_text("boris@example.com").await?;
+        // "Абонамент" is matched by a word of it, not exactly: the user checks by hand, and
+        // the check lists the consent values, "VIP" among them as unknown.
+        browser.by_name("Провери целия файл").await?.click().await?;
+        browser
+            .by_label("Значение на VIP")
+            .await?
+            .select_by_value("yes")
+            .await?;
+        browser
+            .by_label("Име на профила")
+            .await?
+            .send_keys("Месечен")
+            .await?;
+        browser
+            .by_name("Запази това съпоставяне като профил")
+            .await?
+            .click()
+            .await?;
+        browser
+            .wait_for_text("Запазено: файловете с тези заглавия ще се съпоставят така.")
+            .await?;
+        browser.screenshot("bg-workbook-01-values").await?;
+        browser.by_name("Импортирай").await?.click().await?;
+        browser.wait_for_text("Импортирането завърши").await?;
+
+        // December: the profile maps it, and the check starts by itself.
+        browser.client.goto(&import_page).await?;
+        let path = fixture(server.dir.path(), "klienti-dekemvri.xlsx", &december);
+        browser
+            .by_label("CSV файл")
+            .await?
+            .send_keys(&path.display().to_string())
+            .await?;
+        browser
+            .wait_for_text("Колоните са съпоставени със запазения профил")
+            .await?;
+        browser
+            .wait_for_text("Всички колони са разпознати, затова целият файл вече се проверява.")
+            .await?;
+        browser.screenshot("bg-workbook-02-profile").await?;
+        browser.by_name("Импортирай").await?.click().await?;
+        browser.wait_for_text("Импортирането завърши").await?;
+        browser
+            .by_name("Вижте импортираните клиенти")
+            .await?
+            .click()
+            .await?;
+        browser.wait_for_text("vera@example.com").await?;
+        browser
+            .client
+            .goto(&format!("{}/customers", server.url))
+            .await?;
+        browser.wait_for_text("boris@example.com").await?;
+        // Boris's "VIP" became a yes; no row failed.
+        let row = |email: &str| format!("//tr[td[contains(normalize-space(), '{email}')]]");
+        for (email, consent) in [
+            ("ana@example.com", "Да"),
+            ("boris@example.com", "Да"),
+            ("vera@example.com", "Не"),
+        ] {
+            let text = browser
+                .wait_for(fantoccini::Locator::XPath(&row(email)))
+                .await?
+                .text()
+                .await?;
+            assert!(
+                text.split_whitespace().any(|w| w == consent),
+                "{email}: {text:?} should say {consent}"
+            );
+        }
+        anyhow::Ok(())
+    }
+    .await;
+    browser.quit().await?;
+    result
+}

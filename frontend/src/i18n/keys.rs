@@ -101,6 +101,7 @@ pub enum Key {
     ImportLine,
     ImportProblems,
     ImportCheck,
+    ImportAllKnown,
     ImportChecking,
     ImportValid,
     ImportInvalid,
@@ -207,7 +208,7 @@ pub enum Key {
 
 impl Key {
     /// Every key, for tests that look at all of them.
-    pub const ALL: [Key; 198] = [
+    pub const ALL: [Key; 199] = [
         Key::AppName,
         Key::NavCustomers,
         Key::NavGroups,
@@ -304,6 +305,7 @@ impl Key {
         Key::ImportLine,
         Key::ImportProblems,
         Key::ImportCheck,
+        Key::ImportAllKnown,
         Key::ImportChecking,
         Key::ImportValid,
         Key::ImportInvalid,
@@ -594,6 +596,10 @@ impl Key {
             Key::ImportLine => ("Line", "Ред"),
             Key::ImportProblems => ("Problems", "Проблеми"),
             Key::ImportCheck => ("Check the whole file", "Провери целия файл"),
+            Key::ImportAllKnown => (
+                "Every column is known, so the whole file is being checked already.",
+                "Всички колони са разпознати, затова целият файл вече се проверява.",
+            ),
             Key::ImportChecking => ("Checking the file…", "Проверка на файла…"),
             Key::ImportValid => ("Valid", "Валидни"),
             Key::ImportInvalid => ("Invalid", "Невалидни"),

@@ -29,7 +29,7 @@ pub(super) fn post_with(msg: &FromWorker, blob: &Blob) {
 }
 
 /// [`FromWorker::Ready`] as [`post`] sends it (a test holds them equal).
-pub const READY: &str = r#"{"type":"ready"}"#;
+pub const READY: &str = r#""ready""#;
 
 /// The property of the first worker's request for the emails of some of the part's first rows
 /// ([`shared::import::Hits::wanted`]).

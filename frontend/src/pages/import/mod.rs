@@ -30,7 +30,7 @@ use web_sys::{Blob, File};
 
 use self::check::{CheckPanel, Checked, problems_link};
 use self::mapping::{ColumnMapping, ImportOptions, NEW_GROUP, ReadOptions};
-use self::phase::{Phase, apply, choose_target, rate as transfer_rate};
+use self::phase::{Phase, apply, choose_target, rate as transfer_rate, straight_to_check};
 use self::preview::{Fix, PreviewTable, set_cell};
 use self::profile::{SaveProfile, remembered_mapping};
 use self::progress::{PhasePanel, now_ms};
@@ -65,6 +65,8 @@ pub fn ImportWizard() -> impl IntoView {
     let checked = RwSignal::new(None::<Checked>);
     let problems_url = RwSignal::new(None::<String>);
     let checking = RwSignal::new(false);
+    // The check started by itself because every column was known (said on the page).
+    let auto_checked = RwSignal::new(false);
     let phase = RwSignal::new(Phase::Choose);
     let error = RwSignal::new(None::<String>);
     let group_id = RwSignal::new(String::new());
@@ -165,11 +167,20 @@ pub fn ImportWizard() -> impl IntoView {
     };
     let refresh_preview = move || {
         checked.set(None);
+        auto_checked.set(false);
         link_problems(None);
         corrections.set(HashMap::new());
         ask(ToWorker::Preview {
             settings: settings.get_untracked(),
             rows: PREVIEW_ROWS,
+        });
+    };
+
+    // The whole-file check (the button, or straight after the first preview).
+    let check_now = move || {
+        checking.set(true);
+        ask(ToWorker::Check {
+            settings: settings.get_untracked(),
         });
     };
 
@@ -192,6 +203,12 @@ pub fn ImportWizard() -> impl IntoView {
                     }
                 }
                 preview.set(Some(p.clone()));
+                // The first preview of a file whose every column is known: check it now.
+                let first = phase.get_untracked() == Phase::Choose;
+                if first && straight_to_check(p, applied_profile.get_untracked().is_some()) {
+                    auto_checked.set(true);
+                    check_now();
+                }
             }
             FromWorker::Progress(p) => {
                 let elapsed = (now_ms() - started.get_untracked()) / 1000.0;
@@ -414,12 +431,7 @@ pub fn ImportWizard() -> impl IntoView {
         }
     });
 
-    let check_file = move |_| {
-        checking.set(true);
-        ask(ToWorker::Check {
-            settings: settings.get_untracked(),
-        });
-    };
+    let check_file = move |_| check_now();
 
     let upload = move |import_id: Id, read: ReadSettings, skip_batches: u32| {
         started.set(now_ms());
@@ -585,6 +597,9 @@ pub fn ImportWizard() -> impl IntoView {
                         {move || t(Key::ImportStart)}
                     </button>
                 </div>
+                {move || auto_checked.get().then(|| view! {
+                    <p class="muted" role="status">{t(Key::ImportAllKnown)}</p>
+                })}
                 <CheckPanel checking progress checked problems_url/>
                 <ValueMapping values=distinct settings groups busy/>
             </section>

@@ -3,9 +3,9 @@
 //! can drive it message by message.
 
 use shared::api::{Id, Import};
-use shared::import::Target;
+use shared::import::{IgnoredReason, MatchReason, Target};
 
-use crate::protocol::FromWorker;
+use crate::protocol::{FromWorker, Preview};
 
 /// Where the wizard is.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,4 +85,21 @@ pub fn rate(rows: u64, bytes_done: f64, bytes_total: f64, elapsed: f64) -> Optio
         let left = elapsed * (bytes_total - bytes_done) / bytes_done;
         (per_second, left)
     })
+}
+
+/// Whether a file's first preview can go straight on to the whole-file check, one click less:
+/// a saved profile mapped it, or it has a header line whose every column is either a known
+/// name of its field or a known name of something that cannot be imported (a phone, an
+/// address), and some column is imported. A guess from values, a fuzzy or keyword match, or
+/// an unknown column waits for the user.
+pub fn straight_to_check(p: &Preview, from_profile: bool) -> bool {
+    if p.problem.is_some() || !p.columns.iter().any(|c| c.target.is_some()) {
+        return false;
+    }
+    from_profile
+        || (p.has_header
+            && p.columns.iter().all(|c| match c.target {
+                Some(_) => matches!(c.reason, Some(MatchReason::Synonym { .. })),
+                None => c.ignored_reason == Some(IgnoredReason::NotImportable),
+            }))
 }
