@@ -720,7 +720,9 @@ async fn a_bulgarian_workbook_with_a_value_mapping_and_a_reused_profile() -> Res
             .wait_for_text("Колоните са съпоставени със запазения профил")
             .await?;
         browser
-            .wait_for_text("Всички колони са разпознати, затова целият файл вече се проверява.")
+            .wait_for_text(
+                "Всички колони са разпознати, затова проверката на целия файл започна веднага.",
+            )
             .await?;
         browser.screenshot("bg-workbook-02-profile").await?;
         browser.by_name("Импортирай").await?.click().await?;

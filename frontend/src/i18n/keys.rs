@@ -597,8 +597,8 @@ impl Key {
             Key::ImportProblems => ("Problems", "Проблеми"),
             Key::ImportCheck => ("Check the whole file", "Провери целия файл"),
             Key::ImportAllKnown => (
-                "Every column is known, so the whole file is being checked already.",
-                "Всички колони са разпознати, затова целият файл вече се проверява.",
+                "Every column is known, so the check of the whole file started at once.",
+                "Всички колони са разпознати, затова проверката на целия файл започна веднага.",
             ),
             Key::ImportChecking => ("Checking the file…", "Проверка на файла…"),
             Key::ImportValid => ("Valid", "Валидни"),
