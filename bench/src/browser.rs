@@ -1,6 +1,7 @@
 //! Browser measurements: Intake's parse worker against PapaParse on the same file in the
-//! same headless Chromium, the time to the first preview rows in the real import page, and
-//! the gzip size of the built wasm.
+//! same headless Chromium, its workbook worker against SheetJS on the same workbook, the time
+//! to the first preview rows in the real import page (CSV and workbook), and the gzip size of
+//! the built wasm.
 
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -30,6 +31,8 @@ pub fn wasm_sizes(setup: &Setup, samples: &mut Samples) -> Result<()> {
             samples.add("wasm_worker_gz_kb", gzip_kb(&path)?);
         } else if name.starts_with("frontend-") && name.ends_with("_bg.wasm") {
             samples.add("wasm_main_gz_kb", gzip_kb(&path)?);
+        } else if name == "workbook_bg.wasm" {
+            samples.add("wasm_workbook_gz_kb", gzip_kb(&path)?);
         }
     }
     Ok(())
@@ -96,7 +99,15 @@ pub async fn run(setup: &Setup, samples: &mut Samples) -> Result<()> {
                 samples.add(key, rate);
             }
         }
-        first_preview(setup, &server, &browser, samples).await
+        first_preview(
+            &setup.data_1m,
+            "first_preview_ms",
+            &server,
+            &browser,
+            setup.runs,
+            samples,
+        )
+        .await
     }
     .await;
     browser.quit().await?;
@@ -106,14 +117,16 @@ pub async fn run(setup: &Setup, samples: &mut Samples) -> Result<()> {
 /// From choosing the 1M-row file in the real import page to its first preview row on screen,
 /// timed inside the page (the file input's change event to the row's insertion).
 async fn first_preview(
-    setup: &Setup,
+    data: &std::path::Path,
+    key: &'static str,
     server: &Server,
     browser: &Browser,
+    runs: usize,
     samples: &mut Samples,
 ) -> Result<()> {
     browser.sign_in(&server.url).await?;
-    let file = std::fs::canonicalize(&setup.data_1m)?;
-    for _ in 0..setup.runs {
+    let file = std::fs::canonicalize(data)?;
+    for _ in 0..runs {
         browser
             .client
             .goto(&format!("{}/customers/import", server.url))
@@ -131,7 +144,7 @@ async fn first_preview(
             )
             .await?;
         input.send_keys(&file.display().to_string()).await?;
-        let deadline = Instant::now() + Duration::from_secs(60);
+        let deadline = Instant::now() + Duration::from_secs(300);
         loop {
             let v = browser
                 .client
@@ -139,7 +152,7 @@ async fn first_preview(
                 .await?;
             let (chosen, shown) = (v[0].as_f64().unwrap_or(0.0), v[1].as_f64().unwrap_or(0.0));
             if shown > 0.0 {
-                samples.add("first_preview_ms", shown - chosen);
+                samples.add(key, shown - chosen);
                 break;
             }
             if Instant::now() > deadline {
@@ -150,4 +163,64 @@ async fn first_preview(
         browser.wait_for(Locator::Css("tbody tr")).await?;
     }
     Ok(())
+}
+
+/// The workbook: Intake's workbook worker and SheetJS read the same `.xlsx` to CSV text in the
+/// same page, alternating; then the import page's first preview of it.
+pub async fn workbook(setup: &Setup, samples: &mut Samples) -> Result<()> {
+    let server = Server::start_with(ServerOptions {
+        bin: Some(setup.bin.clone()),
+        dist: Some(setup.site.clone()),
+        ..ServerOptions::default()
+    })
+    .await?;
+    let browser = Browser::start().await?;
+    browser
+        .client
+        .update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
+            Some(Duration::from_secs(900)),
+            None,
+            None,
+        ))
+        .await?;
+    let result = async {
+        browser
+            .client
+            .goto(&format!("{}/bench.html", server.url))
+            .await?;
+        let file = std::fs::canonicalize(&setup.data_xlsx)?;
+        browser
+            .by_label("Benchmark file")
+            .await?
+            .send_keys(&file.display().to_string())
+            .await?;
+        for run in 0..setup.runs {
+            let mut order = [
+                ("intakeWorkbookPass", "workbook_read_mb_s"),
+                ("sheetJsPass", "sheetjs_mb_s"),
+            ];
+            order.rotate_left(run % 2);
+            for (f, key) in order {
+                let v = page_call(&browser, f).await?;
+                println!(
+                    "  {f}: {} MB of CSV text in {:.0} ms",
+                    v["text_bytes"].as_f64().unwrap_or(0.0) / 1e6,
+                    v["ms"].as_f64().unwrap_or(0.0)
+                );
+                samples.add(key, mb_per_s(&v).context("no timing")?);
+            }
+        }
+        first_preview(
+            &setup.data_xlsx,
+            "workbook_first_preview_ms",
+            &server,
+            &browser,
+            setup.runs,
+            samples,
+        )
+        .await
+    }
+    .await;
+    browser.quit().await?;
+    result
 }

@@ -6,6 +6,7 @@
 
 mod browser;
 mod server_side;
+mod workbook_data;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -16,6 +17,8 @@ use anyhow::{Context, Result};
 pub struct Setup {
     pub data_1m: PathBuf,
     pub data_100k: PathBuf,
+    /// The benchmark workbook (made on first use: `workbook_data`).
+    pub data_xlsx: PathBuf,
     pub rows: u64,
     pub runs: usize,
     pub bin: PathBuf,
@@ -58,6 +61,7 @@ async fn main() -> Result<()> {
     let setup = Setup {
         data_1m: env_path("BENCH_DATA_1M")?,
         data_100k: env_path("BENCH_DATA_100K")?,
+        data_xlsx: env_path("BENCH_DATA_XLSX")?,
         rows: std::env::var("BENCH_ROWS")
             .ok()
             .and_then(|v| v.parse().ok())
@@ -84,6 +88,17 @@ async fn main() -> Result<()> {
         println!("== browser: Intake's worker vs PapaParse, first preview");
         if let Err(e) = browser::run(&setup, &mut samples).await {
             eprintln!("browser measurements failed: {e:#}");
+        }
+    }
+    if wants("workbook") {
+        println!("== browser: Intake's workbook worker vs SheetJS, first preview of a workbook");
+        let rows = (setup.rows / 2).max(1) as u32;
+        let made = workbook_data::ensure(&setup.data_xlsx, rows);
+        if let Err(e) = match made {
+            Ok(()) => browser::workbook(&setup, &mut samples).await,
+            Err(e) => Err(e),
+        } {
+            eprintln!("workbook measurements failed: {e:#}");
         }
     }
     if wants("sqlite") {
@@ -117,11 +132,20 @@ async fn main() -> Result<()> {
         .map(|(k, v)| (k.to_string(), Samples::median(v)))
         .collect();
     let ratio = |a: &str, b: &str, m: &BTreeMap<String, f64>| Some(m.get(a)? / m.get(b)?);
-    for (intake, key) in [
-        ("browser_parse_mb_s", "browser_vs_papaparse"),
-        ("browser_parse_cold_mb_s", "browser_cold_vs_papaparse"),
+    for (intake, peer, key) in [
+        (
+            "browser_parse_mb_s",
+            "papaparse_mb_s",
+            "browser_vs_papaparse",
+        ),
+        (
+            "browser_parse_cold_mb_s",
+            "papaparse_mb_s",
+            "browser_cold_vs_papaparse",
+        ),
+        ("workbook_read_mb_s", "sheetjs_mb_s", "workbook_vs_sheetjs"),
     ] {
-        if let Some(r) = ratio(intake, "papaparse_mb_s", &medians) {
+        if let Some(r) = ratio(intake, peer, &medians) {
             medians.insert(key.into(), r);
         }
     }

@@ -761,3 +761,55 @@ async fn a_bulgarian_workbook_with_a_value_mapping_and_a_reused_profile() -> Res
     browser.quit().await?;
     result
 }
+
+/// A workbook of more rows than its first answer holds: the preview comes from the head of the
+/// sheet, and the check and the import read every row once the rest has arrived.
+#[tokio::test]
+async fn a_long_workbook_is_previewed_from_its_head_and_imported_whole() -> Result<()> {
+    // Above the workbook worker's first answer (`HEAD_ROWS`, 1,000).
+    const ROWS: u32 = 2_500;
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet().set_name("Customers")?;
+    sheet.write_string(0, 0, "Email")?;
+    sheet.write_string(0, 1, "First Name")?;
+    for r in 1..=ROWS {
+        sheet.write_string(r, 0, format!("c{r}@example.com"))?;
+        sheet.write_string(r, 1, ["Ana", "Boris", "Vera"][r as usize % 3])?;
+    }
+    let bytes = book.save_to_buffer()?;
+
+    let server = Server::start(None).await?;
+    let browser = Browser::start().await?;
+    let result = async {
+        browser.sign_in(&server.url).await?;
+        browser
+            .client
+            .goto(&format!("{}/customers/import", server.url))
+            .await?;
+        let path = fixture(server.dir.path(), "long.xlsx", &bytes);
+        browser
+            .by_label("CSV file")
+            .await?
+            .send_keys(&path.display().to_string())
+            .await?;
+        browser.wait_for_text("c1@example.com").await?;
+        // Exact headers: the check starts by itself, on the whole sheet.
+        browser
+            .wait_for_text("Every column is known, so the check of the whole file started at once.")
+            .await?;
+        let counter =
+            |n: &str, label: &str| format!("//div[strong='{n}' and contains(., '{label}')]");
+        browser
+            .wait_for(fantoccini::Locator::XPath(&counter("2,500", "Valid")))
+            .await?;
+        browser.by_name("Import").await?.click().await?;
+        browser.wait_for_text("Import finished").await?;
+        browser
+            .wait_for(fantoccini::Locator::XPath(&counter("2,500", "Created")))
+            .await?;
+        anyhow::Ok(())
+    }
+    .await;
+    browser.quit().await?;
+    result
+}

@@ -11,6 +11,8 @@ use anyhow::{Context, Result};
 use crate::{cmd, run_cmd, step, tools};
 
 const PAPAPARSE_VERSION: &str = "5.5.3";
+/// SheetJS, the workbook reader most web apps use (npm `xlsx`).
+const SHEETJS_VERSION: &str = "0.18.5";
 
 pub fn run(root: &Path, args: &[String]) -> Result<()> {
     let rows: u64 = flag(args, "--rows")
@@ -46,17 +48,18 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     let bench_dir = crate::paths::target_dir(root).join("bench");
     let npm_dir = bench_dir.join("npm");
     step(&format!(
-        "Checking PapaParse {PAPAPARSE_VERSION} (npm, for comparison)"
+        "Checking PapaParse {PAPAPARSE_VERSION} and SheetJS {SHEETJS_VERSION} (npm, for comparison)"
     ));
     let papa = npm_dir.join("node_modules/papaparse/papaparse.min.js");
-    if papa.exists() {
+    let sheetjs = npm_dir.join("node_modules/xlsx/dist/xlsx.full.min.js");
+    if papa.exists() && sheetjs.exists() {
         println!("present");
     } else {
         std::fs::create_dir_all(&npm_dir)?;
         std::fs::write(
             npm_dir.join("package.json"),
             format!(
-                "{{\"private\": true, \"dependencies\": {{\"papaparse\": \"{PAPAPARSE_VERSION}\"}}}}\n"
+                "{{\"private\": true, \"dependencies\": {{\"papaparse\": \"{PAPAPARSE_VERSION}\", \"xlsx\": \"{SHEETJS_VERSION}\"}}}}\n"
             ),
         )?;
         run_cmd(
@@ -66,7 +69,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         )?;
     }
 
-    step("Assembling the benchmark site (the built UI, bench.html, PapaParse)");
+    step("Assembling the benchmark site (the built UI, bench.html, PapaParse, SheetJS)");
     let site = bench_dir.join("site");
     let _ = std::fs::remove_dir_all(&site);
     std::fs::create_dir_all(&site)?;
@@ -81,10 +84,13 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
         }
     }
     std::fs::copy(&papa, site.join("papaparse.min.js"))?;
+    std::fs::copy(&sheetjs, site.join("xlsx.full.min.js"))?;
 
     let data_dir = crate::paths::target_dir(root).join("bench-data");
     let big = data_dir.join(format!("customers-{rows}.csv"));
     let small = data_dir.join(format!("customers-{}.csv", rows / 10));
+    // Made by the benchmark itself on first use (rust_xlsxwriter).
+    let workbook = data_dir.join(format!("customers-{}.xlsx", rows / 2));
     for (path, n) in [(&big, rows), (&small, rows / 10)] {
         step(&format!("Benchmark data: {n} rows"));
         if path.exists() {
@@ -112,6 +118,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<()> {
     c.env("PATH", tools::path_with_tools(root))
         .env("BENCH_DATA_1M", &big)
         .env("BENCH_DATA_100K", &small)
+        .env("BENCH_DATA_XLSX", &workbook)
         .env("BENCH_ROWS", rows.to_string())
         .env("BENCH_RUNS", runs.to_string())
         .env(

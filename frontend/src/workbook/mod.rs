@@ -9,8 +9,10 @@
 //!
 //! This module is the page's side ([`WorkbookClient`]) and the messages, plain JS objects:
 //! page -> worker `{file, sheet?}` (a `File`, and a sheet name or none for the first sheet
-//! holding a value); worker -> page `{ready: true}` once, then `{sheets, sheet, text}` or
-//! `{error}` (a `shared::workbook::WorkbookError` code).
+//! holding a value); worker -> page `{ready: true}` once, then `{sheets, sheet, text,
+//! partial}` or `{error}` (a `shared::workbook::WorkbookError` code). A sheet of many rows is
+//! answered twice: its first rows (`partial: true`, for the preview) and then all of it; the
+//! page lets nothing be checked or imported before the second.
 
 #[cfg(feature = "workbook")]
 pub mod worker;
@@ -29,11 +31,13 @@ pub const WORKBOOK_WORKER_URL: &str = "/workbook_loader.js";
 
 /// What the workbook worker answered.
 pub enum WorkbookAnswer {
-    /// The workbook's sheets, the one read, and its CSV text.
+    /// The workbook's sheets, the one read, and its CSV text: its first rows only when
+    /// `partial` (the whole text follows in a second answer).
     Text {
         sheets: Vec<String>,
         sheet: String,
         text: Blob,
+        partial: bool,
     },
     /// The workbook cannot be read: the code of `shared::workbook::WorkbookError`.
     Failed(String),
@@ -91,6 +95,7 @@ impl WorkbookClient {
                         sheets,
                         sheet,
                         text,
+                        partial: get(&data, "partial").is_some_and(|p| p.is_truthy()),
                     }),
                     None => on_answer(WorkbookAnswer::Failed("workbook_unreadable".into())),
                 }

@@ -88,6 +88,27 @@ impl<RS: Read + Seek> Workbook<RS> {
         sheet: Option<&str>,
         out: &mut dyn FnMut(&[u8]),
     ) -> Result<WrittenSheet, WorkbookError> {
+        self.write_csv_rows(sheet, u32::MAX, out)
+    }
+
+    /// [`Workbook::write_csv`] of the sheet's first `rows` rows only: a preview of a large
+    /// sheet without reading all of it (an .xlsx sheet stops being read there). `rows` in
+    /// the answer below `rows` asked means the whole sheet was written.
+    pub fn write_csv_head(
+        &mut self,
+        sheet: Option<&str>,
+        rows: u32,
+        out: &mut dyn FnMut(&[u8]),
+    ) -> Result<WrittenSheet, WorkbookError> {
+        self.write_csv_rows(sheet, rows, out)
+    }
+
+    fn write_csv_rows(
+        &mut self,
+        sheet: Option<&str>,
+        limit: u32,
+        out: &mut dyn FnMut(&[u8]),
+    ) -> Result<WrittenSheet, WorkbookError> {
         if let Some(name) = sheet {
             if !self.sheets.iter().any(|s| s == name) {
                 return Err(WorkbookError::UnknownSheet {
@@ -95,7 +116,7 @@ impl<RS: Read + Seek> Workbook<RS> {
                     sheets: self.sheets.clone(),
                 });
             }
-            let rows = self.write_sheet(name, out)?;
+            let rows = self.write_sheet(name, limit, out)?;
             return Ok(WrittenSheet {
                 name: name.to_owned(),
                 rows,
@@ -103,7 +124,7 @@ impl<RS: Read + Seek> Workbook<RS> {
         }
         // An empty sheet writes nothing, so trying each in turn writes only the chosen one.
         for name in self.sheets.clone() {
-            let rows = self.write_sheet(&name, out)?;
+            let rows = self.write_sheet(&name, limit, out)?;
             if rows > 0 {
                 return Ok(WrittenSheet { name, rows });
             }
@@ -114,9 +135,11 @@ impl<RS: Read + Seek> Workbook<RS> {
         })
     }
 
+    /// Writes the sheet's rows above row `limit` (0-based: rows 0..limit).
     fn write_sheet(
         &mut self,
         name: &str,
+        limit: u32,
         out: &mut dyn FnMut(&[u8]),
     ) -> Result<u64, WorkbookError> {
         let mut csv = CsvRows::new(out);
@@ -127,6 +150,9 @@ impl<RS: Read + Seek> Workbook<RS> {
                     .map_err(|_| WorkbookError::Unreadable)?;
                 while let Some(cell) = cells.next_cell().map_err(|_| WorkbookError::Unreadable)? {
                     let (row, col) = cell.get_position();
+                    if row >= limit {
+                        break;
+                    }
                     csv.cell(row, col, &Value::from(cell.get_value()));
                 }
             }
@@ -134,23 +160,27 @@ impl<RS: Read + Seek> Workbook<RS> {
                 let range = b
                     .worksheet_range(name)
                     .map_err(|_| WorkbookError::Unreadable)?;
-                write_range(&range, &mut csv);
+                write_range(&range, limit, &mut csv);
             }
             Book::Ods(b) => {
                 let range = b
                     .worksheet_range(name)
                     .map_err(|_| WorkbookError::Unreadable)?;
-                write_range(&range, &mut csv);
+                write_range(&range, limit, &mut csv);
             }
         }
         Ok(csv.finish())
     }
 }
 
-fn write_range(range: &calamine::Range<Data>, csv: &mut CsvRows<'_>) {
+fn write_range(range: &calamine::Range<Data>, limit: u32, csv: &mut CsvRows<'_>) {
     let (row0, col0) = range.start().unwrap_or((0, 0));
     for (r, c, v) in range.used_cells() {
-        csv.cell(row0 + r as u32, col0 + c as u32, &Value::from(v));
+        let row = row0 + r as u32;
+        if row >= limit {
+            break;
+        }
+        csv.cell(row, col0 + c as u32, &Value::from(v));
     }
 }
 

@@ -266,3 +266,43 @@ fn the_same_customers_come_out_as_from_the_equivalent_csv() {
         );
     }
 }
+
+/// The head of a sheet (the preview's text) is the start of the whole sheet's text, on a
+/// sheet whose first row holding a value is not the first; asked for more rows than there are,
+/// it is the whole text.
+#[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn the_head_of_a_sheet_is_the_start_of_its_text() {
+    let mut w = Writer::new();
+    w.add_worksheet().set_name("Empty").unwrap();
+    let ws = w.add_worksheet().set_name("Customers").unwrap();
+    ws.write_string(1, 0, "Email").unwrap();
+    ws.write_string(1, 1, "Name").unwrap();
+    for r in 2..60u32 {
+        ws.write_string(r, 0, format!("c{r}@example.com")).unwrap();
+        ws.write_string(r, 1, format!("Name, {r}")).unwrap();
+    }
+    let bytes = w.save_to_buffer().unwrap();
+    let (whole, text) = csv_of(&bytes, None).unwrap();
+    assert_eq!(whole.rows, 60);
+
+    let mut book = Workbook::open(Cursor::new(&bytes[..])).unwrap();
+    let mut head = Vec::new();
+    let written = book
+        .write_csv_head(None, 10, &mut |piece| head.extend_from_slice(piece))
+        .unwrap();
+    assert_eq!(written.name, "Customers");
+    assert_eq!(written.rows, 10);
+    let head = String::from_utf8(head).unwrap();
+    assert_eq!(head.lines().count(), 10);
+    assert!(text.starts_with(&head), "{head:?}");
+
+    let mut all = Vec::new();
+    let written = book
+        .write_csv_head(Some("Customers"), 1000, &mut |piece| {
+            all.extend_from_slice(piece)
+        })
+        .unwrap();
+    assert_eq!(written.rows, 60);
+    assert_eq!(String::from_utf8(all).unwrap(), text);
+}

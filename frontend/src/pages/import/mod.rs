@@ -67,6 +67,10 @@ pub fn ImportWizard() -> impl IntoView {
     let checking = RwSignal::new(false);
     // The check started by itself because every column was known (said on the page).
     let auto_checked = RwSignal::new(false);
+    // The workbook worker is reading (a sheet, or the rest of one whose head is shown), and
+    // a check that waits for the whole sheet.
+    let reading_book = RwSignal::new(false);
+    let check_after_book = RwSignal::new(false);
     let phase = RwSignal::new(Phase::Choose);
     let error = RwSignal::new(None::<String>);
     let group_id = RwSignal::new(String::new());
@@ -207,7 +211,11 @@ pub fn ImportWizard() -> impl IntoView {
                 let first = phase.get_untracked() == Phase::Choose;
                 if first && straight_to_check(p, applied_profile.get_untracked().is_some()) {
                     auto_checked.set(true);
-                    check_now();
+                    if reading_book.get_untracked() {
+                        check_after_book.set(true);
+                    } else {
+                        check_now();
+                    }
                 }
             }
             FromWorker::Progress(p) => {
@@ -282,7 +290,6 @@ pub fn ImportWizard() -> impl IntoView {
     let book = RwSignal::new_local(None::<File>);
     let sheets = RwSignal::new(Vec::<String>::new());
     let sheet = RwSignal::new(String::new());
-    let reading_book = RwSignal::new(false);
     let book_reader = StoredValue::new_local(None::<WorkbookClient>);
 
     // A CSV file, or a workbook's sheet as CSV text (`from_book`: UTF-8, commas).
@@ -303,38 +310,62 @@ pub fn ImportWizard() -> impl IntoView {
         file.set(Some(f));
         refresh_preview();
     };
-    let on_book = move |answer: WorkbookAnswer| {
-        reading_book.set(false);
-        match answer {
-            WorkbookAnswer::Text {
-                sheets: names,
-                sheet: name,
-                text,
-            } => {
-                let Some(original) = book.get_untracked() else {
-                    return;
-                };
-                sheets.set(names);
-                sheet.set(name);
-                // The text under the workbook's name: the import is listed as the file chosen.
-                let options = web_sys::FilePropertyBag::new();
-                options.set_type("text/csv");
-                match File::new_with_blob_sequence_and_options(
-                    &js_sys::Array::of1(&text),
-                    &original.name(),
-                    &options,
-                ) {
-                    Ok(f) => choose_text(f, true),
-                    Err(e) => error.set(Some(format!("{e:?}"))),
+    // Whether the text shown is the head of the sheet (its whole text is still being read).
+    let book_head = RwSignal::new(false);
+    let on_book = move |answer: WorkbookAnswer| match answer {
+        WorkbookAnswer::Text {
+            sheets: names,
+            sheet: name,
+            text,
+            partial,
+        } => {
+            let Some(original) = book.get_untracked() else {
+                return;
+            };
+            // An answer for a sheet read before another was chosen.
+            let wanted = sheet.get_untracked();
+            if !wanted.is_empty() && wanted != name {
+                return;
+            }
+            reading_book.set(partial);
+            sheets.set(names);
+            sheet.set(name);
+            // The text under the workbook's name: the import is listed as the file chosen.
+            let options = web_sys::FilePropertyBag::new();
+            options.set_type("text/csv");
+            let f = match File::new_with_blob_sequence_and_options(
+                &js_sys::Array::of1(&text),
+                &original.name(),
+                &options,
+            ) {
+                Ok(f) => f,
+                Err(e) => return error.set(Some(format!("{e:?}"))),
+            };
+            if book_head.get_untracked() && !partial {
+                // The whole sheet behind the head already previewed: the same first rows, so
+                // what was detected and mapped stays; the check and the import read this.
+                book_head.set(false);
+                resumable.set(saved::pending_upload(&f));
+                file.set(Some(f));
+                if check_after_book.get_untracked() {
+                    check_after_book.set(false);
+                    check_now();
                 }
+            } else {
+                choose_text(f, true);
+                book_head.set(partial);
             }
-            WorkbookAnswer::Failed(code) => {
-                error.set(Some(t(crate::i18n::workbook_error_key(&code)).to_owned()));
-            }
+        }
+        WorkbookAnswer::Failed(code) => {
+            reading_book.set(false);
+            error.set(Some(t(crate::i18n::workbook_error_key(&code)).to_owned()));
         }
     };
     let read_book = move |f: &File, name: Option<&str>| {
         reading_book.set(true);
+        book_head.set(false);
+        check_after_book.set(false);
+        sheet.set(name.unwrap_or_default().to_owned());
         book_reader.update_value(|r| {
             if r.is_none() {
                 match WorkbookClient::spawn(on_book) {
@@ -360,6 +391,9 @@ pub fn ImportWizard() -> impl IntoView {
             } else {
                 book.set(None);
                 sheets.set(Vec::new());
+                reading_book.set(false);
+                book_head.set(false);
+                check_after_book.set(false);
                 choose_text(f, false);
             }
         });
@@ -592,8 +626,8 @@ pub fn ImportWizard() -> impl IntoView {
                 <p class="muted">{move || t(Key::ImportFixNote)}</p>
                 <PreviewTable preview corrections on_fix/>
                 <div class="actions" style="margin-top:0.75rem">
-                    <button on:click=check_file disabled=move || busy.get() || checking.get()>{move || t(Key::ImportCheck)}</button>
-                    <button class="primary" on:click=start_import disabled=move || busy.get() || (group_id.get() == NEW_GROUP && new_group.get().trim().is_empty())>
+                    <button on:click=check_file disabled=move || busy.get() || checking.get() || reading_book.get()>{move || t(Key::ImportCheck)}</button>
+                    <button class="primary" on:click=start_import disabled=move || busy.get() || reading_book.get() || (group_id.get() == NEW_GROUP && new_group.get().trim().is_empty())>
                         {move || t(Key::ImportStart)}
                     </button>
                 </div>
