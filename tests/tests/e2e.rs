@@ -813,3 +813,52 @@ async fn a_long_workbook_is_previewed_from_its_head_and_imported_whole() -> Resu
     browser.quit().await?;
     result
 }
+
+/// A workbook cell holding line breaks does not shift the line numbers below it: the browser
+/// names the sheet's row, as the server does.
+#[tokio::test]
+async fn a_workbook_problem_is_named_by_its_sheet_row_below_a_multi_line_cell() -> Result<()> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet().set_name("Customers")?;
+    for (col, header) in ["Email", "First Name", "Note"].iter().enumerate() {
+        sheet.write_string(0, col as u16, *header)?;
+    }
+    sheet.write_string(1, 0, "ana@example.com")?;
+    sheet.write_string(1, 1, "Ana")?;
+    sheet.write_string(1, 2, "first line\nsecond line\nthird line")?;
+    sheet.write_string(2, 0, "not-an-email")?;
+    sheet.write_string(2, 1, "Boris")?;
+    let bytes = book.save_to_buffer()?;
+
+    let server = Server::start(None).await?;
+    let browser = Browser::start().await?;
+    let result = async {
+        browser.sign_in(&server.url).await?;
+        browser
+            .client
+            .goto(&format!("{}/customers/import", server.url))
+            .await?;
+        let path = fixture(server.dir.path(), "notes.xlsx", &bytes);
+        browser
+            .by_label("CSV file")
+            .await?
+            .send_keys(&path.display().to_string())
+            .await?;
+        browser.wait_for_text("ana@example.com").await?;
+        browser
+            .by_name("Check the whole file")
+            .await?
+            .click()
+            .await?;
+        // Boris is on the sheet's row 3 (the text has two more physical lines above him).
+        browser
+            .wait_for(fantoccini::Locator::XPath(
+                "//li[starts-with(normalize-space(.), 'Line 3, email')]",
+            ))
+            .await?;
+        anyhow::Ok(())
+    }
+    .await;
+    browser.quit().await?;
+    result
+}

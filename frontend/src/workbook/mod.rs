@@ -2,10 +2,9 @@
 //! own ([`worker`], the `workbook` bin, built with the `workbook` feature: calamine), started
 //! only when the chosen file is a workbook, so the parse worker's wasm never carries the
 //! reader. It answers with the sheet's CSV text as a `Blob`, which the page then hands to the
-//! parse worker exactly as a CSV file. Its lines are the sheet's rows (empty rows are blank
-//! lines), except below a cell holding line breaks: the parse worker counts physical lines
-//! (it goes without `shared`'s `record-lines`, for its size budget); the server, which reads
-//! a raw upload's workbook itself, counts sheet rows.
+//! parse worker as a CSV file, whose records are numbered as the sheet's rows (empty rows
+//! are blank lines; a cell holding line breaks does not shift the rows below), as the server
+//! numbers a raw upload's workbook.
 //!
 //! This module is the page's side ([`WorkbookClient`]) and the messages, plain JS objects:
 //! page -> worker `{file, sheet?}` (a `File`, and a sheet name or none for the first sheet

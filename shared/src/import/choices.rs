@@ -98,11 +98,7 @@ pub struct ReadSettings {
     pub values: ValueMap,
     /// Line numbers count records, not physical lines: the text was converted from a
     /// workbook, and record n is the sheet's row n even when a cell holds line breaks.
-    /// Stored only when set, so the stored shape of a CSV import is unchanged. Only with the
-    /// feature `record-lines` (the server's and the CLI's builds): without it lines are
-    /// physical ones, and the parse worker's wasm (size budget) carries neither the field
-    /// nor the numbering.
-    #[cfg(feature = "record-lines")]
+    /// Stored only when set, so the stored shape of a CSV import is unchanged.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub line_per_record: bool,
 }
@@ -294,7 +290,6 @@ mod stored_tests {
             mapping: Some(vec![Some(Target::Email), None]),
             mapping_by_name: None,
             values: ValueMap::default(),
-            #[cfg(feature = "record-lines")]
             line_per_record: false,
         };
         let json = s.to_stored();

@@ -69,15 +69,9 @@ fn read_records(
         max_field_bytes: 4096,
         max_columns: Limits::default().max_columns,
     };
-    #[cfg(feature = "record-lines")]
     let hints = Hints {
         line_per_record,
         ..Hints::default()
-    };
-    #[cfg(not(feature = "record-lines"))]
-    let hints = {
-        let _ = line_per_record;
-        Hints::default()
     };
     let mut stage = RecordStage::new(delimiter, limits, hints);
     let mut out = Vec::new();
@@ -280,7 +274,6 @@ pub fn detect_with(
         mapping: Vec::new(),
         problem: sniffed.problem,
         data_start_line: 1,
-        #[cfg(feature = "record-lines")]
         line_per_record: settings.line_per_record,
     };
     if det.problem.is_some() {

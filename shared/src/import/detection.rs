@@ -25,7 +25,6 @@ pub struct Detection {
     /// Records starting before this line (preamble, header) are not data.
     pub data_start_line: u64,
     /// Lines are records (see `ReadSettings::line_per_record`).
-    #[cfg(feature = "record-lines")]
     #[serde(default)]
     pub line_per_record: bool,
 }
@@ -36,12 +35,9 @@ impl Detection {
         delimiter_str(self.delimiter)
     }
 
-    /// Whether lines count records (always false without the feature `record-lines`).
+    /// Whether lines count records.
     pub fn lines_are_records(&self) -> bool {
-        #[cfg(feature = "record-lines")]
-        return self.line_per_record;
-        #[cfg(not(feature = "record-lines"))]
-        false
+        self.line_per_record
     }
 }
 

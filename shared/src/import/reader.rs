@@ -47,7 +47,6 @@ impl RowReader {
                 .iter()
                 .map(|t| matches!(t, Some(t) if *t != Target::Note))
                 .collect(),
-            #[cfg(feature = "record-lines")]
             line_per_record: det.line_per_record,
         };
         RowReader {

@@ -33,13 +33,10 @@ use crate::settings::ReadSettings;
 
 /// The settings to read a workbook's CSV text with: UTF-8, commas, records numbered as the
 /// sheet's rows; the header choice and the mapping are the caller's.
-/// Without the feature `record-lines` (the browser's parse worker) lines stay physical: a
-/// row below a cell holding line breaks is numbered past its sheet row.
 pub fn text_settings(settings: &ReadSettings) -> ReadSettings {
     ReadSettings {
         encoding: Some("utf-8".to_owned()),
         delimiter: Some(b','),
-        #[cfg(feature = "record-lines")]
         line_per_record: true,
         ..settings.clone()
     }

@@ -98,20 +98,14 @@ pub(crate) struct Hints {
     pub single_line: Vec<bool>,
     /// Number records, not physical lines: a line break inside a quoted field does not
     /// count, and no multi-line field is judged unbalanced (text written by the workbook
-    /// reader, whose quotes always balance and whose record n is the sheet's row n). Read
-    /// only with the feature `record-lines`.
-    #[cfg(feature = "record-lines")]
+    /// reader, whose quotes always balance and whose record n is the sheet's row n).
     pub line_per_record: bool,
 }
 
 impl Hints {
-    /// Whether records are numbered (see [`Hints::line_per_record`]): always false without
-    /// the feature `record-lines`, so that the code is not in the parse worker's wasm.
+    /// Whether records are numbered (see [`Hints::line_per_record`]).
     #[inline]
     pub fn records_numbered(&self) -> bool {
-        #[cfg(feature = "record-lines")]
-        return self.line_per_record;
-        #[cfg(not(feature = "record-lines"))]
-        false
+        self.line_per_record
     }
 }
