@@ -75,3 +75,37 @@ async fn errors_csv_follows_accept_language() {
         }
     });
 }
+
+/// The document describes `params` (optional) and the header `errors.csv` reads.
+#[tokio::test]
+async fn the_document_describes_params_and_the_language_header() {
+    each_engine!("params_documented", |app| {
+        let doc = app.get("/api/openapi.json").await.json();
+        let schemas = &doc["components"]["schemas"];
+        let field_error = &schemas["FieldError"];
+        assert!(
+            field_error["properties"]["params"].is_object(),
+            "{field_error}"
+        );
+        let required = field_error["required"].as_array().unwrap();
+        assert!(!required.contains(&json!("params")), "{field_error}");
+        for member in ["limit", "actual", "line", "value", "detail"] {
+            assert!(
+                schemas["ErrorParams"]["properties"][member].is_object(),
+                "{member}: {}",
+                schemas["ErrorParams"]
+            );
+        }
+        let details = schemas["Detail"]["enum"].as_array().unwrap();
+        assert!(details.contains(&json!("no_at")), "{details:?}");
+        let params = doc["paths"]["/api/imports/{id}/errors.csv"]["get"]["parameters"]
+            .as_array()
+            .unwrap();
+        assert!(
+            params
+                .iter()
+                .any(|p| p["name"] == "Accept-Language" && p["in"] == "header"),
+            "{params:?}"
+        );
+    });
+}
