@@ -53,6 +53,7 @@ fn reports() -> Vec<FromWorker> {
                     field: shared::api::Field::Email,
                     code: shared::api::ErrorCode::InvalidEmail,
                     message: "Not an email.".into(),
+                    params: None,
                 },
             )],
             values: Default::default(),

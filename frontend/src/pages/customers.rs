@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use shared::api::{Consent, Customer, CustomerInput, Group};
 
 use crate::api::{self, encode};
-use crate::i18n::{Key, Locale, format_count, format_time, use_t};
+use crate::i18n::{Key, Locale, count_of, format_time, use_t};
 use crate::pages::error_note::ErrorNote;
 use crate::session::Session;
 
@@ -214,7 +214,7 @@ pub fn Customers() -> impl IntoView {
                             </table>
                         </div>
                         <div class="pager">
-                            <span class="muted">{format_count(lang, list.total as u64)} " " {t(Key::CustomersTotal)}</span>
+                            <span class="muted">{count_of(lang, list.total as u64, Key::CustomersTotalOne, Key::CustomersTotal)}</span>
                             <button disabled=move || { page.get() <= 1 } on:click=move |_| page.update(|p| *p -= 1)>{t(Key::CommonPrevious)}</button>
                             <span>{t(Key::CommonPage)} " " {list.page} " " {t(Key::CommonOf)} " " {pages}</span>
                             <button disabled=move || { page.get() >= pages } on:click=move |_| page.update(|p| *p += 1)>{t(Key::CommonNext)}</button>
