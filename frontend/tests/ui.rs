@@ -103,8 +103,13 @@ fn error_bodies_give_their_message_and_field_errors() {
     assert_eq!(invalid.field_errors.len(), 1);
     assert_eq!(invalid.field_errors[0].field.as_str(), "email");
     assert_eq!(
-        invalid.with_field_messages(),
+        invalid.with_field_messages(Lang::En),
         "Check the fields. Not an email."
+    );
+    // In Bulgarian, the field errors alone, from their code (these came without params).
+    assert_eq!(
+        invalid.with_field_messages(Lang::Bg),
+        "Имейлът не е валиден адрес."
     );
     let too_large = ApiFailure::from_error_body(
         413,
@@ -113,7 +118,7 @@ fn error_bodies_give_their_message_and_field_errors() {
     );
     assert_eq!(too_large.message, "Too large.");
     assert!(too_large.field_errors.is_empty());
-    assert_eq!(too_large.with_field_messages(), "Too large.");
+    assert_eq!(too_large.with_field_messages(Lang::En), "Too large.");
     let not_ours = ApiFailure::from_error_body(502, "<html>Bad gateway</html>");
     assert_eq!(not_ours.code, "http_error");
     assert_eq!(not_ours.message, "The server answered 502.");

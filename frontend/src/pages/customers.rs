@@ -235,6 +235,7 @@ fn CustomerForm(
     on_done: Callback<bool>,
 ) -> impl IntoView {
     let t = use_t();
+    let locale = expect_context::<Locale>();
     let session = expect_context::<Session>();
     let id = customer.as_ref().map(|c| c.id);
     let first = RwSignal::new(
@@ -293,7 +294,7 @@ fn CustomerForm(
             };
             match result {
                 Ok(_) => on_done.run(true),
-                Err(e) => error.set(Some(e.with_field_messages())),
+                Err(e) => error.set(Some(e.with_field_messages(locale.0.get_untracked()))),
             }
         });
     };
