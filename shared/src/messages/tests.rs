@@ -100,6 +100,7 @@ fn produced() -> Vec<FieldError> {
 }
 
 #[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn the_rules_give_every_code_its_params() {
     let errors = produced();
     for code in ErrorCode::ALL {
@@ -119,6 +120,7 @@ fn the_rules_give_every_code_its_params() {
 
 /// English from the code and params is the rules' own message, word for word.
 #[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn english_from_the_params_is_the_message() {
     for e in produced() {
         assert_eq!(
@@ -148,6 +150,7 @@ fn assert_bulgarian(s: &str) {
 }
 
 #[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn every_code_renders_in_both_languages_with_its_params() {
     for e in produced() {
         let bg = render(&e, Lang::Bg);
@@ -171,6 +174,7 @@ fn every_code_renders_in_both_languages_with_its_params() {
 }
 
 #[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn the_catalog_has_no_english_sentence_in_bulgarian() {
     // Every code and detail, with and without params.
     for code in ErrorCode::ALL {
@@ -203,6 +207,7 @@ fn the_catalog_has_no_english_sentence_in_bulgarian() {
 }
 
 #[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn bulgarian_counts_take_the_counted_form() {
     let e = |limit, actual| FieldError {
         field: Field::FirstName,
@@ -217,6 +222,7 @@ fn bulgarian_counts_take_the_counted_form() {
 }
 
 #[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn accept_language_picks_the_preferred_known_language() {
     for (header, want) in [
         ("", Lang::En),
@@ -242,6 +248,7 @@ fn accept_language_picks_the_preferred_known_language() {
 }
 
 #[test]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn params_are_an_optional_object_in_json() {
     let e = DuplicateTracker::duplicate_error("ivan@x.bg", 7);
     let json = serde_json::to_value(&e).unwrap();
