@@ -11,6 +11,7 @@ use shared::api::{CustomerFilter, ImportStatus, OnDuplicate};
 use shared::settings::ReadSettings;
 
 mod import;
+mod lang;
 mod values;
 
 use crate::export;
@@ -165,6 +166,10 @@ pub struct InspectArgs {
     /// holding a value). The report lists the workbook's sheets.
     #[arg(long)]
     pub sheet: Option<String>,
+    /// The language of the messages about rows and the file: en or bg (default: the
+    /// locale's, from LC_ALL, LC_MESSAGES or LANG, when it is Bulgarian; else en).
+    #[arg(long, value_parser = lang::parse_lang)]
+    pub lang: Option<shared::messages::Lang>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -437,8 +442,10 @@ fn inspect(args: InspectArgs) -> anyhow::Result<()> {
     let bytes = std::fs::read(&args.file)
         .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.file.display()))?;
     let settings = read_settings(args.encoding, args.delimiter.as_deref(), args.header)?;
+    let lang = lang::choose(args.lang, |k| std::env::var(k).ok());
     let Some(book) = ingest::workbook::text_of(&bytes, args.sheet.as_deref())? else {
-        let report = shared::import::inspect(&bytes, &settings);
+        let mut report = shared::import::inspect(&bytes, &settings);
+        report.translate(lang);
         let text = if args.json {
             serde_json::to_string_pretty(&report)? + "\n"
         } else {
@@ -447,7 +454,8 @@ fn inspect(args: InspectArgs) -> anyhow::Result<()> {
         return write_stdout(text.as_bytes());
     };
     let settings = shared::workbook::text_settings(&settings);
-    let report = shared::import::inspect(&book.text, &settings);
+    let mut report = shared::import::inspect(&book.text, &settings);
+    report.translate(lang);
     let text = if args.json {
         // The report's fields, and the workbook's: `sheets` (in order) and the `sheet` read.
         let mut json = serde_json::to_value(&report)?;

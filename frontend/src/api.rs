@@ -60,17 +60,18 @@ impl ApiFailure {
         }
     }
 
-    /// The message with each field error appended, for forms.
-    pub fn with_field_messages(&self) -> String {
-        let fields: Vec<&str> = self
+    /// The message with each field error appended (in `lang`), for forms. In Bulgarian the
+    /// field errors alone: the server's own sentence is English.
+    pub fn with_field_messages(&self, lang: shared::messages::Lang) -> String {
+        let fields: Vec<String> = self
             .field_errors
             .iter()
-            .map(|e| e.message.as_str())
+            .map(|e| shared::messages::render(e, lang))
             .collect();
-        if fields.is_empty() {
-            self.message.clone()
-        } else {
-            format!("{} {}", self.message, fields.join(" "))
+        match (fields.is_empty(), lang) {
+            (true, _) => self.message.clone(),
+            (false, shared::messages::Lang::Bg) => fields.join(" "),
+            (false, shared::messages::Lang::En) => format!("{} {}", self.message, fields.join(" ")),
         }
     }
 

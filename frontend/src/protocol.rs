@@ -102,8 +102,9 @@ pub const ATTACHMENT: &str = "attachment";
 /// took 35 ms of a 700 ms check).
 pub const PROBLEMS_LISTED: usize = 50;
 
-/// The problems of a check as the CSV the page offers: line, field, code, message.
-pub fn problems_csv(errors: &[(u64, FieldError)]) -> Vec<u8> {
+/// The problems of a check as the CSV the page offers: line, field, code, message (in the
+/// UI's language).
+pub fn problems_csv(errors: &[(u64, FieldError)], lang: shared::messages::Lang) -> Vec<u8> {
     let mut out = Vec::new();
     shared::export::write_csv_record(&["line", "field", "code", "message"], b',', &mut out);
     for (line, e) in errors {
@@ -112,7 +113,7 @@ pub fn problems_csv(errors: &[(u64, FieldError)]) -> Vec<u8> {
                 &line.to_string(),
                 e.field.as_str(),
                 e.code.as_str(),
-                &e.message,
+                &shared::messages::render(e, lang),
             ],
             b',',
             &mut out,

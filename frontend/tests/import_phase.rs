@@ -53,6 +53,7 @@ fn reports() -> Vec<FromWorker> {
                     field: shared::api::Field::Email,
                     code: shared::api::ErrorCode::InvalidEmail,
                     message: "Not an email.".into(),
+                    params: None,
                 },
             )],
             values: Default::default(),
@@ -253,6 +254,7 @@ fn only_a_file_whose_every_column_is_known_goes_straight_to_the_check() {
         field: shared::api::Field::Email,
         code: shared::api::ErrorCode::EmptyFile,
         message: "empty".into(),
+        params: None,
     });
     assert!(!straight_to_check(&broken, true));
 }

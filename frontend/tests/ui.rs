@@ -2,7 +2,10 @@
 //! sign-in form's controls have accessible names.
 
 use frontend::api::ApiFailure;
-use frontend::i18n::{Key, Lang, format_count, group_refusal_key, reason_key, text};
+use frontend::i18n::{
+    Key, Lang, count_of, format_count, group_refusal_key, problem_text, reason_key, status_key,
+    text,
+};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -100,8 +103,13 @@ fn error_bodies_give_their_message_and_field_errors() {
     assert_eq!(invalid.field_errors.len(), 1);
     assert_eq!(invalid.field_errors[0].field.as_str(), "email");
     assert_eq!(
-        invalid.with_field_messages(),
+        invalid.with_field_messages(Lang::En),
         "Check the fields. Not an email."
+    );
+    // In Bulgarian, the field errors alone, from their code (these came without params).
+    assert_eq!(
+        invalid.with_field_messages(Lang::Bg),
+        "Имейлът не е валиден адрес."
     );
     let too_large = ApiFailure::from_error_body(
         413,
@@ -110,9 +118,59 @@ fn error_bodies_give_their_message_and_field_errors() {
     );
     assert_eq!(too_large.message, "Too large.");
     assert!(too_large.field_errors.is_empty());
-    assert_eq!(too_large.with_field_messages(), "Too large.");
+    assert_eq!(too_large.with_field_messages(Lang::En), "Too large.");
     let not_ours = ApiFailure::from_error_body(502, "<html>Bad gateway</html>");
     assert_eq!(not_ours.code, "http_error");
     assert_eq!(not_ours.message, "The server answered 502.");
     assert!(not_ours.is_transient(), "a 502 is worth retrying");
+}
+
+/// A count takes its noun's counted form in Bulgarian and the plural in English.
+#[wasm_bindgen_test]
+fn counts_take_the_counted_form() {
+    let customers = |lang, n| count_of(lang, n, Key::CustomersTotalOne, Key::CustomersTotal);
+    assert_eq!(customers(Lang::Bg, 1), "1 клиент");
+    assert_eq!(customers(Lang::Bg, 5), "5 клиента");
+    assert_eq!(customers(Lang::En, 1), "1 customer");
+    assert_eq!(customers(Lang::En, 5), "5 customers");
+    assert_eq!(customers(Lang::Bg, 1500), "1\u{a0}500 клиента");
+    let rows = |lang, n| count_of(lang, n, Key::ImportRowCountOne, Key::ImportRowCount);
+    assert_eq!(rows(Lang::Bg, 1), "1 ред");
+    assert_eq!(rows(Lang::Bg, 5), "5 реда");
+    assert_eq!(rows(Lang::En, 1), "1 row");
+    let sent = |lang, n| count_of(lang, n, Key::ImportRowSentOne, Key::ImportRowsSent);
+    assert_eq!(sent(Lang::Bg, 1), "1 изпратен ред");
+    assert_eq!(sent(Lang::Bg, 2), "2 изпратени реда");
+}
+
+/// Words a Bulgarian reader stumbled on: a cancelled job and an undone one read alike, and
+/// a date filter read as "created by".
+#[wasm_bindgen_test]
+fn bulgarian_statuses_and_filters_say_what_they_mean() {
+    use shared::api::ImportStatus;
+    let cancelled = text(Lang::Bg, status_key(ImportStatus::Cancelled));
+    let undone = text(Lang::Bg, status_key(ImportStatus::Undone));
+    assert_eq!((cancelled, undone), ("Прекратена", "Анулирана"));
+    assert_eq!(
+        text(Lang::Bg, Key::CustomersCreatedFrom),
+        "Създаден от дата"
+    );
+}
+
+/// A validation problem reads in the UI's language, from its code and params.
+#[wasm_bindgen_test]
+fn validation_problems_read_in_the_ui_language() {
+    let errors = shared::rules::validate_row(&shared::api::BatchRow {
+        line: 2,
+        email: Some("broken".into()),
+        accepts_marketing: Some(shared::api::Consent::Text("maybe".into())),
+        ..Default::default()
+    })
+    .unwrap_err();
+    assert_eq!(
+        problem_text(Lang::Bg, &errors[0]),
+        "Имейлът „broken“ не е валиден адрес: в него няма @."
+    );
+    assert_eq!(problem_text(Lang::En, &errors[0]), errors[0].message);
+    assert!(problem_text(Lang::Bg, &errors[1]).starts_with("Съгласието за маркетинг"));
 }

@@ -4,6 +4,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
+use frontend::i18n::Lang;
 use frontend::protocol::{FromWorker, Progress, ReadSettings, ToWorker};
 use frontend::worker::{
     CheckResult, FIRST_SHARE, PartJob, PartRunner, Split, check, check_part, check_with, preview,
@@ -410,21 +411,25 @@ fn the_problems_csv_has_a_record_per_problem_quoted_and_neutralised_where_needed
         field,
         code,
         message: message.into(),
+        params: None,
     };
-    let csv = frontend::protocol::problems_csv(&[
-        (
-            16,
-            problem(
-                Field::Email,
-                ErrorCode::InvalidEmail,
-                r#"Email "john smith@gmail.com" is not a valid address: it contains spaces."#,
+    let csv = frontend::protocol::problems_csv(
+        &[
+            (
+                16,
+                problem(
+                    Field::Email,
+                    ErrorCode::InvalidEmail,
+                    r#"Email "john smith@gmail.com" is not a valid address: it contains spaces."#,
+                ),
             ),
-        ),
-        (
-            20,
-            problem(Field::Note, ErrorCode::FieldTooLong, "=SUM(A1), too long"),
-        ),
-    ]);
+            (
+                20,
+                problem(Field::Note, ErrorCode::FieldTooLong, "=SUM(A1), too long"),
+            ),
+        ],
+        Lang::En,
+    );
     assert_eq!(
         String::from_utf8(csv).unwrap(),
         "line,field,code,message\r\n\
@@ -432,8 +437,24 @@ fn the_problems_csv_has_a_record_per_problem_quoted_and_neutralised_where_needed
          20,note,field_too_long,\"'=SUM(A1), too long\"\r\n"
     );
     assert_eq!(
-        frontend::protocol::problems_csv(&[]),
+        frontend::protocol::problems_csv(&[], Lang::En),
         b"line,field,code,message\r\n"
+    );
+    // In the Bulgarian UI the messages are Bulgarian, from the code and params.
+    let e = shared::rules::validate_row(&shared::api::BatchRow {
+        line: 3,
+        email: Some("john smith@gmail.com".into()),
+        ..Default::default()
+    })
+    .unwrap_err();
+    let csv = String::from_utf8(frontend::protocol::problems_csv(
+        &[(3, e[0].clone())],
+        Lang::Bg,
+    ))
+    .unwrap();
+    assert!(
+        csv.ends_with("3,email,invalid_email,Имейлът „john smith@gmail.com“ не е валиден адрес: съдържа интервали.\r\n"),
+        "{csv}"
     );
 }
 

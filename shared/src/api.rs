@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use crate::codes::ErrorCode;
+pub use crate::codes::{Detail, ErrorCode, ErrorParams};
 pub use crate::customer::CustomerFields;
 pub use crate::field::Field;
 
@@ -507,7 +507,11 @@ pub struct BatchRequest {
 pub struct FieldError {
     pub field: Field,
     pub code: ErrorCode,
+    /// The problem in English (kept for clients that show it as it is).
     pub message: String,
+    /// What the message says beyond the code, to write it in another language.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params: Option<ErrorParams>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -158,6 +158,50 @@ async fn a_bulgarian_excel_file_without_header_imports_in_the_bulgarian_ui() -> 
     result
 }
 
+/// In the Bulgarian UI, validation problems read in Bulgarian (from their code and params):
+/// in the preview, in the whole-file check's list and in its problems CSV; no English
+/// sentence is left.
+#[tokio::test]
+async fn validation_messages_are_bulgarian_in_the_bulgarian_ui() -> Result<()> {
+    let server = Server::start(None).await?;
+    let browser = Browser::start().await?;
+    let result = async {
+        browser.sign_in(&server.url).await?;
+        browser.by_label("Language").await?.select_by_value("bg").await?;
+        browser.wait_for_text("Клиенти").await?;
+        browser.by_name("Импортирай").await?.click().await?;
+        let text = "Email,First Name,Accepts Email Marketing\nbroken,Ivan,yes\nana@example.com,Ana,yes\nana@example.com,Ana,yes\nbob@example.com,Bob,maybe\n";
+        let path = fixture(server.dir.path(), "problems.csv", text.as_bytes());
+        browser.by_label("CSV файл").await?.send_keys(&path.display().to_string()).await?;
+        let invalid = "Имейлът „broken“ не е валиден адрес: в него няма @.";
+        browser.wait_for_text(invalid).await?;
+        browser.by_name("Провери целия файл").await?.click().await?;
+        for wanted in [
+            invalid,
+            "Съгласието за маркетинг трябва да е „да“ или „не“",
+            "Имейлът ana@example.com се среща отново на ред 4",
+        ] {
+            browser
+                .wait_for(fantoccini::Locator::XPath(&format!(
+                    "//section//ul/li[starts-with(normalize-space(), 'Ред ') and contains(., '{wanted}')]"
+                )))
+                .await?;
+        }
+        browser.screenshot("bg-03-problems").await?;
+        let source = browser.client.source().await?;
+        for english in ["is not a valid address", "Accepts marketing must", "appears again"] {
+            anyhow::ensure!(!source.contains(english), "English on the Bulgarian page: {english}");
+        }
+        browser.by_name("Изтеглете списъка с проблеми").await?.click().await?;
+        let got = String::from_utf8(browser.downloaded("problems.csv").await?)?;
+        anyhow::ensure!(got.contains(invalid) && !got.contains("is not a valid"), "{got}");
+        anyhow::Ok(())
+    }
+    .await;
+    browser.quit().await?;
+    result
+}
+
 /// Invalid cells are corrected inline before importing; a second file updates existing
 /// customers; Queue jobs lists both jobs, and undoing the second restores the first state.
 #[tokio::test]
@@ -853,7 +897,7 @@ async fn a_workbook_problem_is_named_by_its_sheet_row_below_a_multi_line_cell() 
         // Boris is on the sheet's row 3 (the text has two more physical lines above him).
         browser
             .wait_for(fantoccini::Locator::XPath(
-                "//li[starts-with(normalize-space(.), 'Line 3, email')]",
+                "//li[starts-with(normalize-space(.), 'Line 3, Email')]",
             ))
             .await?;
         anyhow::Ok(())

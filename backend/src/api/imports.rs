@@ -5,7 +5,7 @@ use crate::extract::Path;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 use serde::Deserialize;
@@ -13,6 +13,7 @@ use shared::api::{
     BatchRequest, BatchResponse, CommitRequest, CreateImport, ErrorBody, Id, Import, ImportStatus,
     Page,
 };
+use shared::messages::Lang;
 use shared::settings::{ReadSettings, ValueMap};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -331,19 +332,31 @@ async fn undo(
 /// Error report rows per database round trip.
 const ERROR_PAGE: i64 = 5000;
 
-/// The import's problems as CSV: `line,field,value,code,message`, one row per problem.
+/// The import's problems as CSV: `line,field,value,code,message`, one row per problem. The
+/// message is in the language `Accept-Language` prefers (`bg` or English, the default).
 #[utoipa::path(
     get,
     path = "/imports/{id}/errors.csv",
     tag = "imports",
-    params(("id" = i64, Path, description = "Import id")),
+    params(
+        ("id" = i64, Path, description = "Import id"),
+        ("Accept-Language" = Option<String>, Header, description = "`bg` for Bulgarian messages; English otherwise"),
+    ),
     responses(
         (status = 200, description = "CSV, streamed", content_type = "text/csv", body = String),
         (status = 404, body = ErrorBody),
     )
 )]
-async fn errors_csv(State(state): State<AppState>, Path(id): Path<Id>) -> ApiResult<Response> {
+async fn errors_csv(
+    State(state): State<AppState>,
+    Path(id): Path<Id>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
     state.storage.get_import(id).await?;
+    let lang = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map_or(Lang::En, Lang::from_accept_language);
     let storage = state.storage.clone();
     let header = futures::stream::once(async {
         Ok::<_, StorageError>(b"line,field,value,code,message\r\n".to_vec())
@@ -361,7 +374,13 @@ async fn errors_csv(State(state): State<AppState>, Path(id): Path<Id>) -> ApiRes
             let mut out = Vec::new();
             for (_, e) in &page {
                 shared::export::write_csv_record(
-                    &[&e.line.to_string(), &e.field, &e.value, &e.code, &e.message],
+                    &[
+                        &e.line.to_string(),
+                        &e.field,
+                        &e.value,
+                        &e.code,
+                        &e.message_in(lang),
+                    ],
                     b',',
                     &mut out,
                 );
@@ -377,6 +396,8 @@ async fn errors_csv(State(state): State<AppState>, Path(id): Path<Id>) -> ApiRes
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"import-{id}-errors.csv\""),
             ),
+            (header::CONTENT_LANGUAGE, lang.code().to_owned()),
+            (header::VARY, "Accept-Language".to_owned()),
         ],
         Body::from_stream(header.chain(rows)),
     )

@@ -10,7 +10,7 @@ use super::apply::INSERT_CHUNK;
 use super::engine::{Engine, Store, Tx};
 use super::{
     CommitOutcome, ErrorReportRow, GroupRefusal, NewBatch, PutBatch, Result, StorageError,
-    StoredRow, parse_stored,
+    StoredRow, parse_stored, split_stored_message, stored_message,
 };
 
 const IMPORT_COLUMNS: &str = "id, file_name, status, group_id, on_duplicate, received, processed, \
@@ -260,7 +260,7 @@ where
                     .push_bind(e.error.field.as_str())
                     .push_bind(without_nul(&e.value))
                     .push_bind(e.error.code.as_str())
-                    .push_bind(without_nul(&e.error.message));
+                    .push_bind(without_nul(&stored_message(&e.error)));
             });
             E::built(&mut qb).execute(&mut *tx).await?;
         }
@@ -420,6 +420,7 @@ where
             .into_iter()
             .enumerate()
             .map(|(i, r)| {
+                let (message, params) = split_stored_message(&r.get::<String, _>("message"));
                 (
                     after + i as i64 + 1,
                     ErrorReportRow {
@@ -427,7 +428,8 @@ where
                         field: r.get("field"),
                         value: r.get("value"),
                         code: r.get("code"),
-                        message: r.get("message"),
+                        message,
+                        params,
                     },
                 )
             })

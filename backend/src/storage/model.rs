@@ -5,8 +5,9 @@
 //! crosses HTTP (the API answers with `shared::api` types). The database's own row shapes
 //! stay private to the storage modules.
 
-use shared::api::{Id, ImportStatus, OnDuplicate};
+use shared::api::{ErrorCode, ErrorParams, Field, FieldError, Id, ImportStatus, OnDuplicate};
 use shared::export::ExportRecord;
+use shared::messages::Lang;
 
 /// What storing a batch did.
 #[derive(Debug, Clone, PartialEq)]
@@ -149,7 +150,57 @@ pub struct ErrorReportRow {
     pub field: String,
     pub value: String,
     pub code: String,
+    /// The English message.
     pub message: String,
+    /// What the message says beyond the code (none for rows stored before params existed).
+    pub params: Option<ErrorParams>,
+}
+
+impl ErrorReportRow {
+    /// The message in `lang`; the English message as stored when the field or code is not
+    /// one this build knows.
+    pub fn message_in(&self, lang: Lang) -> String {
+        match (Field::parse(&self.field), ErrorCode::parse(&self.code)) {
+            (Some(field), Some(code)) => shared::messages::render(
+                &FieldError {
+                    field,
+                    code,
+                    message: self.message.clone(),
+                    params: self.params.clone(),
+                },
+                lang,
+            ),
+            _ => self.message.clone(),
+        }
+    }
+}
+
+/// Parts the `message` column of `import_errors` holds: the English message, then (when the
+/// error has params) this separator and the params as JSON. The report is written in the
+/// reader's language from them, without a column of its own.
+const PARAMS_SEPARATOR: char = '\u{1e}';
+
+/// The `message` column for `e` (see [`PARAMS_SEPARATOR`]).
+pub fn stored_message(e: &FieldError) -> String {
+    let mut s = e.message.replace(PARAMS_SEPARATOR, "");
+    if let Some(json) = e
+        .params
+        .as_ref()
+        .and_then(|p| serde_json::to_string(p).ok())
+    {
+        s.push(PARAMS_SEPARATOR);
+        s.push_str(&json);
+    }
+    s
+}
+
+/// The reverse of [`stored_message`]: the English message and the params, if any (params
+/// that do not parse are dropped: the message alone still reads).
+pub fn split_stored_message(column: &str) -> (String, Option<ErrorParams>) {
+    match column.split_once(PARAMS_SEPARATOR) {
+        Some((message, json)) => (message.to_owned(), serde_json::from_str(json).ok()),
+        None => (column.to_owned(), None),
+    }
 }
 
 /// A customer as the export writes it: its id (the export pages by id), its cells, and
@@ -159,4 +210,25 @@ pub struct ExportRow {
     pub id: Id,
     pub group_id: Id,
     pub record: ExportRecord,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_message_column_keeps_the_params() {
+        let e = shared::import::DuplicateTracker::duplicate_error("ivan@x.bg", 7);
+        let column = stored_message(&e);
+        assert_eq!(
+            split_stored_message(&column),
+            (e.message.clone(), e.params.clone())
+        );
+        let bare = FieldError { params: None, ..e };
+        assert_eq!(stored_message(&bare), bare.message);
+        assert_eq!(
+            split_stored_message(&bare.message),
+            (bare.message.clone(), None)
+        );
+    }
 }

@@ -15,6 +15,7 @@ mod hostile;
 mod imports;
 mod integrity;
 mod lanes;
+mod languages;
 mod limits;
 mod pg_search;
 mod process;

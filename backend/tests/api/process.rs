@@ -553,6 +553,38 @@ async fn intake_inspect_prints_the_contract_json() {
     );
 }
 
+/// `intake inspect` writes its messages about rows in `--lang`, else in the locale's
+/// language (Bulgarian or English), else in English; the codes stay.
+#[tokio::test]
+async fn intake_inspect_speaks_the_chosen_language() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("people.csv");
+    std::fs::write(&file, "email,first_name\nbroken,Ivan\n").unwrap();
+    let path = file.to_string_lossy();
+    let inspect = |extra: &[&str], lang: &str| {
+        let mut args = vec!["inspect", &*path];
+        args.extend_from_slice(extra);
+        let mut cmd = intake(&args);
+        cmd.env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env("LANG", lang);
+        run(cmd, "")
+    };
+    let english = "Email \"broken\" is not a valid address: it has no @.";
+    let bulgarian = "Имейлът „broken“ не е валиден адрес: в него няма @.";
+    let table = inspect(&["--lang", "bg"], "C.UTF-8");
+    assert!(table.contains(bulgarian), "{table}");
+    assert!(table.contains("invalid_email"), "{table}");
+    assert!(!table.contains(english), "{table}");
+    let json: Value = serde_json::from_str(&inspect(&["--json", "--lang", "bg"], "C")).unwrap();
+    assert_eq!(json["errors"][0]["message"], bulgarian);
+    assert_eq!(json["errors"][0]["code"], "invalid_email");
+    assert_eq!(json["errors"][0]["params"]["detail"], "no_at");
+    assert!(inspect(&[], "bg_BG.UTF-8").contains(bulgarian));
+    assert!(inspect(&["--lang", "en"], "bg_BG.UTF-8").contains(english));
+    assert!(inspect(&[], "C.UTF-8").contains(english));
+}
+
 #[tokio::test]
 async fn the_command_line_creates_users_and_tokens_imports_and_exports() {
     let dir = tempfile::tempdir().unwrap();

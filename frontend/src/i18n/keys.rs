@@ -204,11 +204,17 @@ pub enum Key {
     WorkbookReading,
     WorkbookUnreadable,
     WorkbookEncrypted,
+    CustomersTotalOne,
+    ImportRowSentOne,
+    ImportRowCountOne,
+    ImportRowCount,
+    ImportValueMoreOne,
+    ImportValueUnknownLeftOne,
 }
 
 impl Key {
     /// Every key, for tests that look at all of them.
-    pub const ALL: [Key; 199] = [
+    pub const ALL: [Key; 205] = [
         Key::AppName,
         Key::NavCustomers,
         Key::NavGroups,
@@ -408,6 +414,12 @@ impl Key {
         Key::WorkbookReading,
         Key::WorkbookUnreadable,
         Key::WorkbookEncrypted,
+        Key::CustomersTotalOne,
+        Key::ImportRowSentOne,
+        Key::ImportRowCountOne,
+        Key::ImportRowCount,
+        Key::ImportValueMoreOne,
+        Key::ImportValueUnknownLeftOne,
     ];
 
     /// (English, Bulgarian).
@@ -481,6 +493,7 @@ impl Key {
                 "Все още няма клиенти. Импортирайте CSV файл, за да ги добавите.",
             ),
             Key::CustomersTotal => ("customers", "клиента"),
+            Key::CustomersTotalOne => ("customer", "клиент"),
             Key::ImportTitle => (
                 "Import customers via CSV",
                 "Импортиране на клиенти чрез CSV",
@@ -649,9 +662,17 @@ impl Key {
                 "more distinct values not listed",
                 "още различни стойности, които не са изброени",
             ),
+            Key::ImportValueMoreOne => (
+                "more distinct value not listed",
+                "още различна стойност, която не е изброена",
+            ),
             Key::ImportValuesUnknownLeft => (
                 "unknown values are not mapped yet: their rows will be errors. Check again after mapping them to count the rows anew.",
                 "неизвестни стойности още нямат съответствие: редовете с тях ще са грешки. След като ги зададете, проверете отново, за да се преброят редовете.",
+            ),
+            Key::ImportValueUnknownLeftOne => (
+                "unknown value is not mapped yet: its rows will be errors. Check again after mapping it to count the rows anew.",
+                "неизвестна стойност още няма съответствие: редовете с нея ще са грешки. След като я зададете, проверете отново, за да се преброят редовете.",
             ),
             Key::TargetFirstName => ("First name", "Име"),
             Key::TargetLastName => ("Last name", "Фамилия"),
@@ -673,15 +694,17 @@ impl Key {
             Key::StatusRunning => ("Running", "Изпълнява се"),
             Key::StatusCompleted => ("Completed", "Завършена"),
             Key::StatusFailed => ("Failed", "Неуспешна"),
-            Key::StatusCancelled => ("Cancelled", "Отменена"),
-            Key::StatusUndone => ("Undone", "Отменено"),
+            // Two clearly different words: stopped before the end, or its changes taken back.
+            Key::StatusCancelled => ("Cancelled", "Прекратена"),
+            Key::StatusUndone => ("Undone", "Анулирана"),
             Key::CustomersAdd => ("Add customer", "Добави клиент"),
             Key::CustomersAny => ("Any", "Всички"),
             Key::CustomersConfirmDelete => {
                 ("Delete this customer?", "Да бъде ли изтрит този клиент?")
             }
-            Key::CustomersCreatedFrom => ("Created from", "Създаден от"),
-            Key::CustomersCreatedTo => ("Created until", "Създаден до"),
+            // A date filter: "Създаден от" alone reads as "created by".
+            Key::CustomersCreatedFrom => ("Created from", "Създаден от дата"),
+            Key::CustomersCreatedTo => ("Created until", "Създаден до дата"),
             Key::CustomersEdit => ("Edit", "Редактирай"),
             Key::CustomersFromImport => ("Customers from import", "Клиенти от импортиране"),
             Key::CustomersShowAll => ("Show all customers", "Покажи всички клиенти"),
@@ -738,6 +761,9 @@ impl Key {
             ),
             Key::ImportRowsPerS => ("rows/s", "реда/с"),
             Key::ImportRowsSent => ("rows sent", "изпратени реда"),
+            Key::ImportRowSentOne => ("row sent", "изпратен ред"),
+            Key::ImportRowCount => ("rows", "реда"),
+            Key::ImportRowCountOne => ("row", "ред"),
             Key::ImportSecondsLeft => ("s left", "с остават"),
             Key::JobsCancel => ("Cancel", "Отмени"),
             Key::JobsErrors => ("Errors", "Грешки"),

@@ -12,23 +12,8 @@ use shared::import::Target;
 pub use keys::Key;
 pub use reasons::{describe as describe_reason, ignored_key, values_key};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    En,
-    Bg,
-}
-
-impl Lang {
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::En => "en",
-            Lang::Bg => "bg",
-        }
-    }
-    pub fn from_code(code: &str) -> Lang {
-        if code == "bg" { Lang::Bg } else { Lang::En }
-    }
-}
+/// The UI's language is the one the shared message catalog writes in.
+pub use shared::messages::Lang;
 
 /// The text for `key` in `lang`.
 pub fn text(lang: Lang, key: Key) -> &'static str {
@@ -143,6 +128,17 @@ pub fn format_count(lang: Lang, n: u64) -> String {
         out.push(ch);
     }
     out
+}
+
+/// A count with its noun in the counted form: "1 ред", "5 реда"; "1 row", "5 rows".
+pub fn count_of(lang: Lang, n: u64, one: Key, many: Key) -> String {
+    let noun = shared::messages::plural(n, text(lang, one), text(lang, many));
+    format!("{} {noun}", format_count(lang, n))
+}
+
+/// A validation problem (a row's or the file's) in the UI's language, from its code and params.
+pub fn problem_text(lang: Lang, e: &shared::api::FieldError) -> String {
+    shared::messages::render(e, lang)
 }
 
 /// A date and time for the language: "2026-11-22 14:05" / "22.11.2026 14:05".

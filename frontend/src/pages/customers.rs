@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use shared::api::{Consent, Customer, CustomerInput, Group};
 
 use crate::api::{self, encode};
-use crate::i18n::{Key, Locale, format_count, format_time, use_t};
+use crate::i18n::{Key, Locale, count_of, format_time, use_t};
 use crate::pages::error_note::ErrorNote;
 use crate::session::Session;
 
@@ -214,7 +214,7 @@ pub fn Customers() -> impl IntoView {
                             </table>
                         </div>
                         <div class="pager">
-                            <span class="muted">{format_count(lang, list.total as u64)} " " {t(Key::CustomersTotal)}</span>
+                            <span class="muted">{count_of(lang, list.total as u64, Key::CustomersTotalOne, Key::CustomersTotal)}</span>
                             <button disabled=move || { page.get() <= 1 } on:click=move |_| page.update(|p| *p -= 1)>{t(Key::CommonPrevious)}</button>
                             <span>{t(Key::CommonPage)} " " {list.page} " " {t(Key::CommonOf)} " " {pages}</span>
                             <button disabled=move || { page.get() >= pages } on:click=move |_| page.update(|p| *p += 1)>{t(Key::CommonNext)}</button>
@@ -235,6 +235,7 @@ fn CustomerForm(
     on_done: Callback<bool>,
 ) -> impl IntoView {
     let t = use_t();
+    let locale = expect_context::<Locale>();
     let session = expect_context::<Session>();
     let id = customer.as_ref().map(|c| c.id);
     let first = RwSignal::new(
@@ -293,7 +294,7 @@ fn CustomerForm(
             };
             match result {
                 Ok(_) => on_done.run(true),
-                Err(e) => error.set(Some(e.with_field_messages())),
+                Err(e) => error.set(Some(e.with_field_messages(locale.0.get_untracked()))),
             }
         });
     };

@@ -20,7 +20,7 @@
 //! which is never valid UTF-8, so the same per-field check reports it as `invalid_encoding` at
 //! the right line.
 
-use crate::api::{ErrorCode, Field, FieldError};
+use crate::api::{Detail, ErrorCode, ErrorParams, Field, FieldError};
 
 /// The byte written in place of a malformed byte sequence (never valid in UTF-8). A
 /// [`Decoder`] writes it where the Encoding Standard would output U+FFFD for an error.
@@ -168,36 +168,39 @@ impl Sniffed {
     }
 }
 
-fn problem(code: ErrorCode, message: String) -> FieldError {
+fn problem(code: ErrorCode, message: String, params: ErrorParams) -> FieldError {
     FieldError {
         field: Field::File,
         code,
         message,
+        params: Some(params),
     }
 }
 
 /// Recognises common binary formats by their magic bytes.
-fn binary_kind(sample: &[u8]) -> Option<&'static str> {
-    const MAGIC: &[(&[u8], &str)] = &[
+fn binary_kind(sample: &[u8]) -> Option<(&'static str, Detail)> {
+    const MAGIC: &[(&[u8], &str, Detail)] = &[
         (
             b"PK\x03\x04",
             "an Excel workbook or a ZIP archive (.xlsx/.zip): save it as CSV first",
+            Detail::Xlsx,
         ),
         (
             b"\xD0\xCF\x11\xE0",
             "an old Excel workbook (.xls): save it as CSV first",
+            Detail::Xls,
         ),
-        (b"%PDF", "a PDF document"),
-        (b"\x89PNG", "a PNG image"),
-        (b"\xFF\xD8\xFF", "a JPEG image"),
-        (b"GIF8", "a GIF image"),
-        (b"\x1F\x8B", "a gzip archive"),
-        (b"SQLite format 3", "an SQLite database"),
+        (b"%PDF", "a PDF document", Detail::Pdf),
+        (b"\x89PNG", "a PNG image", Detail::Png),
+        (b"\xFF\xD8\xFF", "a JPEG image", Detail::Jpeg),
+        (b"GIF8", "a GIF image", Detail::Gif),
+        (b"\x1F\x8B", "a gzip archive", Detail::Gzip),
+        (b"SQLite format 3", "an SQLite database", Detail::Sqlite),
     ];
     MAGIC
         .iter()
-        .find(|(m, _)| sample.starts_with(m))
-        .map(|(_, k)| *k)
+        .find(|(m, _, _)| sample.starts_with(m))
+        .map(|(_, k, d)| (*k, *d))
 }
 
 /// Guesses UTF-16 without a BOM from the pattern of NUL bytes.
@@ -269,12 +272,16 @@ pub(crate) fn sniff(sample: &[u8], label: Option<&str>, others: &dyn DecoderFact
     if let Some(enc) = for_bom(sample) {
         return Sniffed::ok(enc);
     }
-    if let Some(kind) = binary_kind(sample) {
+    if let Some((kind, detail)) = binary_kind(sample) {
         return Sniffed {
             encoding: UTF_8.into(),
             problem: Some(problem(
                 ErrorCode::BinaryFile,
                 format!("This file is not a CSV text file: it looks like {kind}."),
+                ErrorParams {
+                    detail: Some(detail),
+                    ..ErrorParams::default()
+                },
             )),
         };
     }
@@ -294,6 +301,7 @@ pub(crate) fn sniff(sample: &[u8], label: Option<&str>, others: &dyn DecoderFact
                     format!(
                         "\"{l}\" is not a known encoding name (try utf-8, windows-1251 or windows-1252)."
                     ),
+                    ErrorParams::value(l.to_owned()),
                 )),
             },
         };
@@ -308,6 +316,10 @@ pub(crate) fn sniff(sample: &[u8], label: Option<&str>, others: &dyn DecoderFact
                 ErrorCode::BinaryFile,
                 "This file is not a CSV text file: it contains binary data (NUL or control bytes)."
                     .into(),
+                ErrorParams {
+                    detail: Some(Detail::BinaryData),
+                    ..ErrorParams::default()
+                },
             )),
         };
     }

@@ -247,6 +247,7 @@ fn problem(code: ErrorCode, message: &str) -> Option<FieldError> {
         field: Field::File,
         code,
         message: message.into(),
+        params: None,
     })
 }
 

@@ -139,14 +139,19 @@ impl DuplicateTracker {
 
     /// The `duplicate_email` error to report at the superseded `earlier` line.
     pub fn duplicate_error(email: &str, later_line: u64) -> FieldError {
-        ferr(
+        let shown = ellipsis(email, 80);
+        let mut e = ferr(
             Field::Email,
             ErrorCode::DuplicateEmail,
             format!(
-                "Email {} appears again on line {later_line}; that later row is imported and this one is skipped.",
-                ellipsis(email, 80)
+                "Email {shown} appears again on line {later_line}; that later row is imported and this one is skipped."
             ),
-        )
+        );
+        e.params = Some(crate::codes::ErrorParams {
+            line: Some(later_line),
+            ..crate::codes::ErrorParams::value(shown.into_owned())
+        });
+        e
     }
 
     pub fn len(&self) -> usize {

@@ -31,6 +31,8 @@ pub struct ErrorLine {
     pub field: Field,
     pub code: ErrorCode,
     pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params: Option<crate::codes::ErrorParams>,
 }
 
 /// The `intake inspect --json` document.
@@ -80,7 +82,25 @@ impl InspectReport {
                 field: e.field,
                 code: e.code,
                 message: e.message,
+                params: e.params,
             });
+        }
+    }
+
+    /// Every message of the report (the file's problem, the rows' errors) written in `lang`.
+    pub fn translate(&mut self, lang: crate::messages::Lang) {
+        if let Some(p) = &mut self.problem {
+            p.message = crate::messages::render(p, lang);
+        }
+        for e in &mut self.errors {
+            let fe = FieldError {
+                field: e.field,
+                code: e.code,
+                message: std::mem::take(&mut e.message),
+                params: e.params.take(),
+            };
+            e.message = crate::messages::render(&fe, lang);
+            e.params = fe.params;
         }
     }
 
@@ -259,6 +279,7 @@ pub fn inspect(bytes: &[u8], settings: &ReadSettings) -> InspectReport {
             field: e.field,
             code: e.code,
             message: e.message,
+            params: e.params,
         })
         .collect();
     report.errors.sort_by_key(|e| e.line);

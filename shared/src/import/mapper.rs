@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use super::{RowRef, Target, ferr, records};
-use crate::api::{Consent, ErrorCode, Field, FieldError};
+use crate::api::{Consent, Detail, ErrorCode, ErrorParams, Field, FieldError};
 use crate::rules::{Cells, FieldsRef, parse_consent, split_full_name, validate_fields};
 use crate::text::{clean_line, clean_note, unneutralise};
 
@@ -106,6 +106,13 @@ fn cell_checked<'a>(
                 m.max_field_bytes
             ),
         ));
+        if let Some(e) = errors.last_mut() {
+            e.params = Some(ErrorParams {
+                limit: Some(m.max_field_bytes as u64),
+                detail: Some(Detail::Cut),
+                ..ErrorParams::default()
+            });
+        }
     }
     Some(match text {
         Cow::Borrowed(s) => Cow::Borrowed(unneutralise(s)),
@@ -148,6 +155,12 @@ impl Mapper {
                     self.max_columns
                 ),
             ));
+            if let Some(e) = errors.last_mut() {
+                e.params = Some(ErrorParams {
+                    limit: Some(self.max_columns as u64),
+                    ..ErrorParams::default()
+                });
+            }
         } else if !rec.unbalanced
             && rec.len() > self.columns
             && rec
@@ -164,6 +177,13 @@ impl Mapper {
                     self.columns
                 ),
             ));
+            if let Some(e) = errors.last_mut() {
+                e.params = Some(ErrorParams {
+                    limit: Some(self.columns as u64),
+                    actual: Some(rec.len() as u64),
+                    ..ErrorParams::default()
+                });
+            }
         }
         // A cleaned cell; empty = absent (one closure per cleaning, so each inlines it).
         let clean = |t: Target, errors: &mut Vec<FieldError>| {
@@ -272,13 +292,18 @@ impl Mapper {
 /// The problem of a record whose quote swallowed the lines after it (the one message that
 /// names its own line, so a split check writes it again once the line is known).
 pub(super) fn unbalanced_quote(line: u64) -> FieldError {
-    ferr(
+    let mut e = ferr(
         Field::Row,
         ErrorCode::UnbalancedQuote,
         format!(
             "Line {line} opens a quote (\") that is not closed where the row should end; the lines after it were read as rows of their own."
         ),
-    )
+    );
+    e.params = Some(ErrorParams {
+        line: Some(line),
+        ..ErrorParams::default()
+    });
+    e
 }
 
 fn label(t: Target) -> &'static str {

@@ -30,6 +30,7 @@ pub(super) fn ferr(field: Field, code: ErrorCode, message: String) -> FieldError
         field,
         code,
         message,
+        params: None,
     }
 }
 

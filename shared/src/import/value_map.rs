@@ -299,13 +299,17 @@ impl ValueMap {
 
 /// The error of a consent value the user mapped to `error`.
 pub fn mapped_to_error(cell: &str) -> FieldError {
+    let shown = ellipsis(crate::text::trim_fast(cell), 40);
     FieldError {
         field: Field::AcceptsMarketing,
         code: ErrorCode::InvalidAcceptsMarketing,
         message: format!(
-            "Accepts marketing \"{}\" is marked as an error in the value mapping.",
-            ellipsis(crate::text::trim_fast(cell), 40)
+            "Accepts marketing \"{shown}\" is marked as an error in the value mapping."
         ),
+        params: Some(crate::codes::ErrorParams {
+            detail: Some(crate::codes::Detail::MappedToError),
+            ..crate::codes::ErrorParams::value(shown.into_owned())
+        }),
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::err;
 use crate::api::FieldError;
-use crate::codes::ErrorCode;
+use crate::codes::{ErrorCode, ErrorParams};
 use crate::field::Field;
 use crate::text::ellipsis;
 
@@ -138,13 +138,14 @@ pub fn parse_consent(s: &str) -> Result<Option<bool>, FieldError> {
     if let Some(v) = consent_meaning(t) {
         return Ok(Some(v));
     }
+    let shown = ellipsis(t, 40);
     Err(err(
         Field::AcceptsMarketing,
         ErrorCode::InvalidAcceptsMarketing,
         format!(
-            "Accepts marketing must be yes or no (or true/false, 1/0, да/не, subscribed/unsubscribed, or empty), not \"{}\".",
-            ellipsis(t, 40)
+            "Accepts marketing must be yes or no (or true/false, 1/0, да/не, subscribed/unsubscribed, or empty), not \"{shown}\"."
         ),
+        Some(ErrorParams::value(shown.into_owned())),
     ))
 }
 

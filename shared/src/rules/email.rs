@@ -3,7 +3,7 @@
 
 use super::{MAX_EMAIL_OCTETS, MAX_LOCAL_OCTETS, err};
 use crate::api::FieldError;
-use crate::codes::ErrorCode;
+use crate::codes::{Detail, ErrorCode, ErrorParams};
 use crate::field::Field;
 use crate::text::{clean_line, ellipsis};
 
@@ -49,6 +49,23 @@ fn is_atext(c: u8) -> bool {
     ATEXT[usize::from(c)]
 }
 
+/// Why an email is invalid, as the English message says it (the catalog in
+/// [`crate::messages`] writes the same words).
+pub(crate) fn invalid_email_why(why: Detail) -> &'static str {
+    match why {
+        Detail::HasSpaces => "it contains spaces",
+        Detail::NoAt => "it has no @",
+        Detail::NothingBeforeAt => "nothing before the @",
+        Detail::NoDomain => "no domain after the @",
+        Detail::MisplacedDot => "the part before the @ has a misplaced dot",
+        Detail::SeveralAt => "it has more than one @",
+        Detail::BadLocalCharacters => "the part before the @ has characters that are not allowed",
+        Detail::DomainWithoutDot => "the domain has no dot (like example.com)",
+        Detail::DomainEndsInNumber => "the domain ends in a number",
+        _ => "the domain is not a valid domain name",
+    }
+}
+
 /// What one pass over an ASCII domain found.
 enum DomainCheck {
     /// Letters, digits and inner hyphens in labels of 1..=63, at least two labels, a
@@ -56,7 +73,7 @@ enum DomainCheck {
     Valid,
     /// A punycode (`xn--`) label: let IDNA validate it.
     Punycode,
-    Invalid(&'static str),
+    Invalid(Detail),
 }
 
 /// Bytes of an ASCII domain label: letters and hyphens (1), digits (2); the dot is 3.
@@ -80,7 +97,7 @@ const DOMAIN_BYTE: [u8; 256] = {
 };
 
 fn check_ascii_domain(d: &[u8]) -> DomainCheck {
-    const BAD: DomainCheck = DomainCheck::Invalid("the domain is not a valid domain name");
+    const BAD: DomainCheck = DomainCheck::Invalid(Detail::BadDomain);
     let (mut labels, mut start, mut punycode) = (0usize, 0usize, false);
     let mut last_all_digits;
     let mut i = 0;
@@ -114,9 +131,9 @@ fn check_ascii_domain(d: &[u8]) -> DomainCheck {
         start = i;
     }
     if labels < 2 {
-        DomainCheck::Invalid("the domain has no dot (like example.com)")
+        DomainCheck::Invalid(Detail::DomainWithoutDot)
     } else if last_all_digits {
-        DomainCheck::Invalid("the domain ends in a number")
+        DomainCheck::Invalid(Detail::DomainEndsInNumber)
     } else if punycode {
         DomainCheck::Punycode
     } else {
@@ -202,11 +219,20 @@ impl Email {
             s = inner.trim();
         }
         let shown = || ellipsis(s, 80);
-        let invalid = |why: &str| {
+        let invalid = |why: Detail| {
+            let shown = shown();
             err(
                 Field::Email,
                 ErrorCode::InvalidEmail,
-                format!("Email \"{}\" is not a valid address: {why}.", shown()),
+                format!(
+                    "Email \"{shown}\" is not a valid address: {}.",
+                    invalid_email_why(why)
+                ),
+                Some(ErrorParams {
+                    value: Some(shown.into_owned()),
+                    detail: Some(why),
+                    ..ErrorParams::default()
+                }),
             )
         };
         if s.is_empty() {
@@ -214,6 +240,7 @@ impl Email {
                 Field::Email,
                 ErrorCode::MissingEmail,
                 "Email is required, but this row has none.".into(),
+                None,
             ));
         }
         // Cleaning turned every whitespace run into one space. One pass for the space and
@@ -221,21 +248,21 @@ impl Email {
         let mut last_at = None;
         for (i, &c) in s.as_bytes().iter().enumerate() {
             if c == b' ' {
-                return Err(invalid("it contains spaces"));
+                return Err(invalid(Detail::HasSpaces));
             }
             if c == b'@' {
                 last_at = Some(i);
             }
         }
         let Some(at) = last_at else {
-            return Err(invalid("it has no @"));
+            return Err(invalid(Detail::NoAt));
         };
         let (local, domain) = (&s[..at], &s[at + 1..]);
         if local.is_empty() {
-            return Err(invalid("nothing before the @"));
+            return Err(invalid(Detail::NothingBeforeAt));
         }
         if domain.is_empty() {
-            return Err(invalid("no domain after the @"));
+            return Err(invalid(Detail::NoDomain));
         }
         if local.len() > MAX_LOCAL_OCTETS {
             return Err(err(
@@ -246,27 +273,31 @@ impl Email {
                     shown(),
                     local.len()
                 ),
+                Some(ErrorParams {
+                    value: Some(shown().into_owned()),
+                    ..ErrorParams::length(MAX_LOCAL_OCTETS, local.len(), Detail::LocalPart)
+                }),
             ));
         }
         let mut prev_dot = true; // a leading dot is misplaced
         for &c in local.as_bytes() {
             if c == b'.' {
                 if prev_dot {
-                    return Err(invalid("the part before the @ has a misplaced dot"));
+                    return Err(invalid(Detail::MisplacedDot));
                 }
                 prev_dot = true;
             } else if is_atext(c) {
                 prev_dot = false;
             } else {
                 return Err(invalid(if c == b'@' {
-                    "it has more than one @"
+                    Detail::SeveralAt
                 } else {
-                    "the part before the @ has characters that are not allowed"
+                    Detail::BadLocalCharacters
                 }));
             }
         }
         if prev_dot {
-            return Err(invalid("the part before the @ has a misplaced dot"));
+            return Err(invalid(Detail::MisplacedDot));
         }
         // Domain: one pass for ASCII, IDNA otherwise (and for punycode labels, to validate
         // them).
@@ -279,11 +310,11 @@ impl Email {
         // The ASCII form (borrowed: lowercased while building the key) and, for IDNs, the
         // Unicode form.
         let (ascii, unicode): (std::borrow::Cow<'_, str>, Option<String>) = if needs_idna {
-            let ascii = idna::domain_to_ascii_strict(domain)
-                .map_err(|_| invalid("the domain is not a valid domain name"))?;
+            let ascii =
+                idna::domain_to_ascii_strict(domain).map_err(|_| invalid(Detail::BadDomain))?;
             let (unicode, res) = idna::domain_to_unicode(&ascii);
             if res.is_err() {
-                return Err(invalid("the domain is not a valid domain name"));
+                return Err(invalid(Detail::BadDomain));
             }
             let unicode = (unicode != ascii).then_some(unicode);
             (ascii.into(), unicode)
@@ -302,6 +333,10 @@ impl Email {
                     "Email \"{}\" is too long: {total} characters, at most {MAX_EMAIL_OCTETS} are allowed.",
                     shown()
                 ),
+                Some(ErrorParams {
+                    value: Some(shown().into_owned()),
+                    ..ErrorParams::length(MAX_EMAIL_OCTETS, total, Detail::Characters)
+                }),
             ));
         }
         key.clear();

@@ -18,6 +18,7 @@ use std::borrow::Cow;
 
 use crate::api::{BatchRow, Consent, FieldError};
 use crate::codes::ErrorCode;
+use crate::codes::{Detail, ErrorParams};
 use crate::customer::CustomerFields;
 use crate::field::Field;
 use crate::text::{clean_line, clean_note};
@@ -26,6 +27,7 @@ pub use consent::{
     CONSENT_NO, CONSENT_YES, consent_meaning, fold_consent, parse_consent, vocabulary_meaning,
 };
 pub use email::Email;
+pub(crate) use email::invalid_email_why;
 pub use names::{join_name, split_full_name};
 
 /// Longest first or last name, in characters.
@@ -40,11 +42,12 @@ pub const MAX_LOCAL_OCTETS: usize = 64;
 /// RFC 5321 limit of a whole address (path minus the angle brackets), in octets.
 pub const MAX_EMAIL_OCTETS: usize = 254;
 
-fn err(field: Field, code: ErrorCode, message: String) -> FieldError {
+fn err(field: Field, code: ErrorCode, message: String, params: Option<ErrorParams>) -> FieldError {
     FieldError {
         field,
         code,
         message,
+        params,
     }
 }
 
@@ -81,14 +84,13 @@ fn check_chars(field: Field, label: &str, v: &str, max: usize, errors: &mut Vec<
 
 #[cold]
 fn check_char_count(field: Field, label: &str, v: &str, max: usize, errors: &mut Vec<FieldError>) {
-    if v.chars().count() > max {
+    let n = v.chars().count();
+    if n > max {
         errors.push(err(
             field,
             ErrorCode::FieldTooLong,
-            format!(
-                "{label} is too long: {} characters, at most {max} are allowed.",
-                v.chars().count()
-            ),
+            format!("{label} is too long: {n} characters, at most {max} are allowed."),
+            Some(ErrorParams::length(max, n, Detail::Characters)),
         ));
     }
 }
@@ -146,6 +148,7 @@ pub(crate) fn validate_fields<'r>(
             Field::Email,
             ErrorCode::MissingEmail,
             "Email is required, but this row has none.".into(),
+            None,
         )),
         Some(e) if cells == Cells::Clean => Email::parse_into(e, key),
         Some(e) => Email::parse_into(&clean_line(e), key),
@@ -176,6 +179,11 @@ pub(crate) fn validate_fields<'r>(
                 "Note is too long: {} bytes, at most {MAX_NOTE_BYTES} are allowed.",
                 note.len()
             ),
+            Some(ErrorParams::length(
+                MAX_NOTE_BYTES,
+                note.len(),
+                Detail::Bytes,
+            )),
         ));
     }
     let consent = match row.accepts_marketing {

@@ -6,21 +6,24 @@ use shared::api::FieldError;
 use shared::import::DistinctValues;
 use web_sys::Blob;
 
-use crate::i18n::{Key, Locale, format_count, use_t};
+use crate::i18n::{Key, Lang, Locale, format_count, problem_text, use_t};
 use crate::protocol::{Progress, problems_csv};
+use shared::messages::field_name;
 
 /// A check's counts, first problems and distinct consent and group values.
 pub type Checked = (Progress, Vec<(u64, FieldError)>, DistinctValues);
 
 /// The `blob:` URL of the CSV download of a check's problems, from the JSON `Blob` the
 /// worker sends ([`FromWorker::Problems`](crate::protocol::FromWorker::Problems)).
-pub async fn problems_link(json: Blob) -> Option<String> {
+pub async fn problems_link(json: Blob, lang: Lang) -> Option<String> {
     let text = wasm_bindgen_futures::JsFuture::from(json.text())
         .await
         .ok()?
         .as_string()?;
     let errors: Vec<(u64, FieldError)> = serde_json::from_str(&text).ok()?;
-    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(problems_csv(&errors).as_slice()));
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(
+        problems_csv(&errors, lang).as_slice(),
+    ));
     let options = web_sys::BlobPropertyBag::new();
     options.set_type("text/csv");
     let csv = Blob::new_with_u8_array_sequence_and_options(&parts, &options).ok()?;
@@ -64,7 +67,7 @@ pub fn CheckPanel(
                         each=move || errors.clone().into_iter().enumerate()
                         key=|(i, _)| *i
                         children=move |(_, (line, e))| view! {
-                            <li>{t(Key::ImportLine)} " " {line} ", " {e.field.as_str()} ": " {e.message}</li>
+                            <li>{t(Key::ImportLine)} " " {line} ", " {field_name(e.field, lang)} ": " {problem_text(lang, &e)}</li>
                         }
                     />
                 </ul>

@@ -38,7 +38,7 @@ use self::saved::PendingUpload;
 use self::sheets::SheetPicker;
 use self::values::ValueMapping;
 use crate::api;
-use crate::i18n::{Key, use_t};
+use crate::i18n::{Key, Locale, problem_text, use_t};
 use crate::pages::error_note::ErrorNote;
 use crate::protocol::{FromWorker, Preview, PreviewRow, Progress, ReadSettings, ToWorker};
 use crate::session::Session;
@@ -53,6 +53,7 @@ const BATCH_ROWS: usize = 1000;
 #[component]
 pub fn ImportWizard() -> impl IntoView {
     let t = use_t();
+    let locale = expect_context::<Locale>();
     let session = expect_context::<Session>();
 
     let file = RwSignal::new_local(None::<File>);
@@ -193,7 +194,8 @@ pub fn ImportWizard() -> impl IntoView {
     let on_answer = move |answer: FromWorker, attachment: Option<Blob>| {
         match &answer {
             FromWorker::Preview(p) => {
-                error.set(p.problem.as_ref().map(|e| e.message.clone()));
+                let lang = locale.0.get_untracked();
+                error.set(p.problem.as_ref().map(|e| problem_text(lang, e)));
                 // A file with the same headers as a saved profile gets its mapping; else one
                 // with the same headers as an earlier import here gets that import's.
                 if settings.get_untracked().mapping.is_none() && !restored_mapping.get_untracked() {
@@ -251,8 +253,9 @@ pub fn ImportWizard() -> impl IntoView {
             FromWorker::Problems => {
                 if let Some(blob) = attachment {
                     let shown = checked.get_untracked();
+                    let lang = locale.0.get_untracked();
                     wasm_bindgen_futures::spawn_local(async move {
-                        let url = problems_link(blob).await;
+                        let url = problems_link(blob, lang).await;
                         // Still the check these problems belong to.
                         if checked.get_untracked() == shown {
                             link_problems(url);

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use shared::api::{BatchRow, Consent};
 use shared::import::Target;
 
-use crate::i18n::{Key, target_key, use_t};
+use crate::i18n::{Key, Locale, problem_text, target_key, use_t};
 use crate::protocol::{Preview, PreviewRow};
 
 /// The preview's columns, in the order shown (the full name is split into first and last).
@@ -111,6 +111,7 @@ fn row_view(
     on_fix: Callback<Fix>,
 ) -> impl IntoView {
     let t = use_t();
+    let locale = expect_context::<Locale>();
     let line = r.line;
     let fixed = corrections.with_untracked(|c| c.get(&line).cloned());
     let shown = fixed.clone().unwrap_or_else(|| r.clone());
@@ -137,7 +138,8 @@ fn row_view(
             }).collect_view()}
             <td>{move || {
                 let errors = corrections.with(|c| c.get(&line).map(|f| f.errors.clone())).unwrap_or_else(|| r.errors.clone());
-                errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join(" ")
+                let lang = locale.0.get();
+                errors.iter().map(|e| problem_text(lang, e)).collect::<Vec<_>>().join(" ")
             }}</td>
         </tr>
     }

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use super::phase::Phase;
 use crate::api;
-use crate::i18n::{Key, Locale, format_count, status_key, use_t};
+use crate::i18n::{Key, Locale, count_of, format_count, status_key, use_t};
 use crate::protocol::Progress;
 
 #[component]
@@ -35,7 +35,7 @@ pub fn PhasePanel(
                         <h2>{label}</h2>
                         <progress max="1" value=value aria-label=label></progress>
                         <p class="muted">
-                            {format_count(lang, p.sent)} " " {t(Key::ImportRowsSent)}
+                            {count_of(lang, p.sent, Key::ImportRowSentOne, Key::ImportRowsSent)}
                             {rate.get().map(|(per_s, left)| view! {
                                 " · " {format_count(lang, per_s as u64)} " " {t(Key::ImportRowsPerS)}
                                 " · " {format!("{:.0}", left.ceil())} " " {t(Key::ImportSecondsLeft)}
@@ -61,7 +61,7 @@ pub fn PhasePanel(
                         <h2>{label}</h2>
                         <p class="muted">{t(Key::ImportQueued)}</p>
                         <progress max="1" value=value aria-label=label></progress>
-                        <p class="muted">{format_count(lang, p.sent)} " / " {format_count(lang, p.rows)} " " {t(Key::ImportRows)}</p>
+                        <p class="muted">{format_count(lang, p.sent)} " / " {count_of(lang, p.rows, Key::ImportRowCountOne, Key::ImportRowCount)}</p>
                     </section>
                 }.into_any()
             }

@@ -11,7 +11,7 @@ use shared::api::Group;
 use shared::import::{ConsentChoice, DistinctValues, Meaning, ValueCounts, ValueMap};
 
 use crate::api::ApiFailure;
-use crate::i18n::{Key, Locale, format_count, use_t};
+use crate::i18n::{Key, Locale, count_of, format_count, use_t};
 use crate::protocol::ReadSettings;
 
 /// Sets (or with `None` clears) what a consent value means.
@@ -145,10 +145,10 @@ pub fn ValueMapping(
                         </tbody>
                     </table>
                     {more.map(|(distinct, rows)| view! {
-                        <p class="muted">{format_count(lang, distinct)} " " {t(Key::ImportValuesMore)} " (" {format_count(lang, rows)} " " {t(Key::ImportRows)} ")"</p>
+                        <p class="muted">{count_of(lang, distinct, Key::ImportValueMoreOne, Key::ImportValuesMore)} " (" {count_of(lang, rows, Key::ImportRowCountOne, Key::ImportRowCount)} ")"</p>
                     })}
                     {move || (left() > 0).then(|| view! {
-                        <p role="status">{format_count(lang, left() as u64)} " " {t(Key::ImportValuesUnknownLeft)}</p>
+                        <p role="status">{count_of(lang, left() as u64, Key::ImportValueUnknownLeftOne, Key::ImportValuesUnknownLeft)}</p>
                     })}
                 </section>
             }
@@ -203,7 +203,7 @@ pub fn ValueMapping(
                         </tbody>
                     </table>
                     {more.map(|(distinct, rows)| view! {
-                        <p class="muted">{format_count(lang, distinct)} " " {t(Key::ImportValuesMore)} " (" {format_count(lang, rows)} " " {t(Key::ImportRows)} ")"</p>
+                        <p class="muted">{count_of(lang, distinct, Key::ImportValueMoreOne, Key::ImportValuesMore)} " (" {count_of(lang, rows, Key::ImportRowCountOne, Key::ImportRowCount)} ")"</p>
                     })}
                 </section>
             }

@@ -59,7 +59,13 @@ impl PartResult {
         for (line, later, e) in &self.problems {
             out.extend_from_slice(&line.to_le_bytes());
             out.extend_from_slice(&later.to_le_bytes());
-            for s in [e.field.as_str(), e.code.as_str(), &e.message] {
+            // The params as JSON: the worker links their serde already (batch answers).
+            let params = e
+                .params
+                .as_ref()
+                .and_then(|p| serde_json::to_string(p).ok())
+                .unwrap_or_default();
+            for s in [e.field.as_str(), e.code.as_str(), &e.message, &params] {
                 out.extend_from_slice(&(s.len() as u64).to_le_bytes());
                 out.extend_from_slice(s.as_bytes());
             }
@@ -111,6 +117,11 @@ impl PartResult {
             let field = Field::parse(&r.string()?)?;
             let code = ErrorCode::parse(&r.string()?)?;
             let message = r.string()?;
+            let params = r.string()?;
+            let params = match params.as_str() {
+                "" => None,
+                p => Some(serde_json::from_str(p).ok()?),
+            };
             problems.push((
                 line,
                 later,
@@ -118,6 +129,7 @@ impl PartResult {
                     field,
                     code,
                     message,
+                    params,
                 },
             ));
         }
