@@ -570,3 +570,8 @@ pub struct Health {
     pub status: String,
     pub database: String,
 }
+
+// ---- Webhooks ----
+
+mod webhooks;
+pub use webhooks::*;
