@@ -132,7 +132,8 @@ pub async fn run_deliveries(
                 }
                 tokio::select! {
                     _ = tokio::time::sleep(config.poll) => {}
-                    _ = shutdown.changed() => {}
+                    // A dropped sender means stop too (never a busy loop).
+                    changed = shutdown.changed() => if changed.is_err() { break },
                 }
             }
         }));

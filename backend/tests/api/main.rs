@@ -26,4 +26,6 @@ mod security;
 mod settings;
 mod signin;
 mod value_maps;
+mod webhook_restart;
+mod webhooks;
 mod workbooks;
