@@ -220,6 +220,25 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn the_client_resolver_refuses_a_name_that_resolves_inside() {
+        let guarded = GuardedResolver {
+            allow_private: false,
+        };
+        let name: Name = "localhost".parse().unwrap();
+        let refusal = guarded.resolve(name).await.err().unwrap();
+        assert!(refusal.to_string().contains("--allow-private-webhooks"), "{refusal}");
+        let allowed = GuardedResolver {
+            allow_private: true,
+        };
+        let addrs: Vec<SocketAddr> = allowed
+            .resolve("localhost".parse().unwrap())
+            .await
+            .unwrap()
+            .collect();
+        assert!(addrs.iter().all(|a| a.ip().is_loopback()), "{addrs:?}");
+    }
+
     #[test]
     fn resolved_addresses_are_refused_if_any_is_inside() {
         let public: SocketAddr = "93.184.216.34:0".parse().unwrap();
