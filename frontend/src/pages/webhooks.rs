@@ -134,7 +134,7 @@ pub fn Webhooks() -> impl IntoView {
                 <p class="muted">{t(Key::WebhooksSecretHint)}</p>
             </div>
         })}
-        {move || error.get().map(|e| view! { <ErrorNote message=e.unwrap_or_else(|k| t(k).to_owned())/> })}
+        {move || error.get().map(|e| view! { <ErrorNote message=e.map_or_else(|m| m, |k| t(k).to_owned())/> })}
         {move || match hooks.get() {
             None => view! { <p class="muted">{t(Key::CommonLoading)}</p> }.into_any(),
             Some(Err(e)) => view! { <ErrorNote message=e.message retry=Callback::new(move |_| load())/> }.into_any(),
