@@ -697,7 +697,9 @@ async fn a_webhook_endpoint_added_in_the_ui_is_listed_and_its_delivery_logged() 
         browser.sign_in(&server.url).await?;
         browser.by_name("Webhooks").await?.click().await?;
         browser.by_label("Endpoint URL").await?.send_keys(&hook_url).await?;
-        // "Import completed" is chosen already; add "Import undone".
+        // "Import completed" and "Import failed" are chosen already: drop the one, add
+        // "Import undone".
+        browser.click_label("Import failed").await?;
         browser.click_label("Import undone").await?;
         browser.by_name("Add endpoint").await?.click().await?;
         let secret = browser.by_label("Signing secret").await?.prop("value").await?;

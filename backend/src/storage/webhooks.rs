@@ -401,7 +401,9 @@ where
                 .await?;
         let mut wanted = Vec::new();
         for (id, events) in endpoints {
-            if parse_events(id, &events)?.contains(&event) {
+            // A corrupt endpoint (logged by `parse_stored`) gets nothing; it must not stop
+            // the import's own change from committing.
+            if parse_events(id, &events).is_ok_and(|events| events.contains(&event)) {
                 wanted.push(id);
             }
         }

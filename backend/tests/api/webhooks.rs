@@ -300,3 +300,38 @@ async fn targets_inside_the_network_are_refused_without_the_operators_flag() {
         assert_eq!(received.count(), 0);
     }
 }
+
+#[tokio::test]
+async fn cancelling_a_queued_or_receiving_import_sends_import_cancelled() {
+    let dir = tempfile::tempdir().unwrap();
+    for db in databases("webhooks_cancel", dir.path()).await {
+        let (app, _stop) = hook_app(&db, dir.path(), true).await;
+        let (url, received) = receiver(vec![]).await;
+        let hook = app
+            .post("/api/webhooks", json!({"url": url, "events": ["import.cancelled"]}))
+            .await
+            .expect(StatusCode::CREATED)
+            .json()["webhook"]["id"]
+            .as_i64()
+            .unwrap();
+        // A completed import is not an event this endpoint wants.
+        app.import_batches("skip", &[rows("c", 0, 1)]).await;
+        let import = app
+            .post("/api/imports", json!({"file_name": "stop.csv", "on_duplicate": "skip"}))
+            .await
+            .expect(StatusCode::CREATED)
+            .json();
+        let id = import["id"].as_i64().unwrap();
+        app.request(axum::http::Method::POST, &format!("/api/imports/{id}/cancel"), None)
+            .await
+            .expect(StatusCode::OK);
+        let log = wait_for_log(&app, hook, |l| !l.is_empty() && l[0]["status"] == "delivered").await;
+        assert_eq!(log.len(), 1, "{log:?}");
+        assert_eq!(log[0]["event"], "import.cancelled");
+        let got = received.all();
+        assert_eq!(got.len(), 1);
+        let payload: Value = serde_json::from_slice(&got[0].1).unwrap();
+        assert_eq!(payload["import"]["status"], "cancelled");
+        assert_eq!(payload["import"]["file_name"], "stop.csv");
+    }
+}
