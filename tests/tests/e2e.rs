@@ -655,7 +655,9 @@ async fn webhook_receiver() -> Result<(String, std::sync::Arc<std::sync::atomic:
                 let mut got = Vec::new();
                 let mut buf = [0u8; 4096];
                 loop {
-                    let Ok(n) = socket.read(&mut buf).await else { return };
+                    let Ok(n) = socket.read(&mut buf).await else {
+                        return;
+                    };
                     if n == 0 {
                         return;
                     }
@@ -688,7 +690,11 @@ async fn webhook_receiver() -> Result<(String, std::sync::Arc<std::sync::atomic:
 async fn a_webhook_endpoint_added_in_the_ui_is_listed_and_its_delivery_logged() -> Result<()> {
     let (hook_url, hits) = webhook_receiver().await?;
     let server = Server::start_with(tests::harness::ServerOptions {
-        extra_args: vec!["--allow-private-webhooks".into(), "--poll-ms".into(), "50".into()],
+        extra_args: vec![
+            "--allow-private-webhooks".into(),
+            "--poll-ms".into(),
+            "50".into(),
+        ],
         ..Default::default()
     })
     .await?;
@@ -696,30 +702,50 @@ async fn a_webhook_endpoint_added_in_the_ui_is_listed_and_its_delivery_logged() 
     let result = async {
         browser.sign_in(&server.url).await?;
         browser.by_name("Webhooks").await?.click().await?;
-        browser.by_label("Endpoint URL").await?.send_keys(&hook_url).await?;
+        browser
+            .by_label("Endpoint URL")
+            .await?
+            .send_keys(&hook_url)
+            .await?;
         // "Import completed" and "Import failed" are chosen already: drop the one, add
         // "Import undone".
         browser.click_label("Import failed").await?;
         browser.click_label("Import undone").await?;
         browser.by_name("Add endpoint").await?.click().await?;
-        let secret = browser.by_label("Signing secret").await?.prop("value").await?;
+        let secret = browser
+            .by_label("Signing secret")
+            .await?
+            .prop("value")
+            .await?;
         anyhow::ensure!(
             secret.as_deref().is_some_and(|s| s.starts_with("whsec_")),
             "the secret is shown once: {secret:?}"
         );
         browser.wait_for_text(&hook_url).await?;
-        browser.wait_for_text("Import completed, Import undone").await?;
+        browser
+            .wait_for_text("Import completed, Import undone")
+            .await?;
         browser.screenshot("webhooks-01-added").await?;
 
-        browser.client.goto(&format!("{}/customers/import", server.url)).await?;
+        browser
+            .client
+            .goto(&format!("{}/customers/import", server.url))
+            .await?;
         let csv = "email\nhooked@example.com\n";
         let path = fixture(server.dir.path(), "hooked.csv", csv.as_bytes());
-        browser.by_label("CSV file").await?.send_keys(&path.display().to_string()).await?;
+        browser
+            .by_label("CSV file")
+            .await?
+            .send_keys(&path.display().to_string())
+            .await?;
         browser.wait_for_text("hooked@example.com").await?;
         browser.by_name("Import").await?.click().await?;
         browser.wait_for_text("Import finished").await?;
 
-        browser.client.goto(&format!("{}/webhooks", server.url)).await?;
+        browser
+            .client
+            .goto(&format!("{}/webhooks", server.url))
+            .await?;
         // The page shows the log as it is when asked: ask again until the 200 is in.
         let log = format!("Delivery log {hook_url}");
         let mut seen = false;

@@ -50,14 +50,13 @@ async fn create(
     if req.url.chars().count() > MAX_WEBHOOK_URL_CHARS {
         return Err(invalid_url(target::TargetError::NotHttp));
     }
-    let url = target::check_url(&req.url, state.config.allow_private_webhooks).map_err(|e| {
-        match e {
+    let url =
+        target::check_url(&req.url, state.config.allow_private_webhooks).map_err(|e| match e {
             target::TargetError::Refused(_) => {
                 ApiError::unprocessable("webhook_target_refused", e.to_string())
             }
             other => invalid_url(other),
-        }
-    })?;
+        })?;
     if req.events.is_empty() {
         return Err(ApiError::unprocessable(
             "invalid_webhook_events",

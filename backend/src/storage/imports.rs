@@ -2,8 +2,8 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use shared::api::{Id, Import, ImportStatus, OnDuplicate, Page};
 use shared::api::WebhookEvent;
+use shared::api::{Id, Import, ImportStatus, OnDuplicate, Page};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Type};
 use sqlx::{QueryBuilder, Row};
 

@@ -82,15 +82,7 @@ fn parse_events(id: Id, text: &str) -> Result<Vec<WebhookEvent>> {
     )
 }
 
-type DeliveryCells = (
-    Id,
-    Id,
-    String,
-    Id,
-    String,
-    DateTime<Utc>,
-    DateTime<Utc>,
-);
+type DeliveryCells = (Id, Id, String, Id, String, DateTime<Utc>, DateTime<Utc>);
 
 type ImportCells = (
     String,
@@ -122,11 +114,10 @@ where
     DateTime<Utc>: Type<E> + for<'q> Encode<'q, E> + for<'r> Decode<'r, E>,
 {
     async fn list_webhooks(&self) -> Result<Vec<Webhook>> {
-        let rows: Vec<(Id, String, String, DateTime<Utc>)> = sqlx::query_as(
-            "SELECT id, url, events, created_at FROM webhook_endpoints ORDER BY id",
-        )
-        .fetch_all(&self.read)
-        .await?;
+        let rows: Vec<(Id, String, String, DateTime<Utc>)> =
+            sqlx::query_as("SELECT id, url, events, created_at FROM webhook_endpoints ORDER BY id")
+                .fetch_all(&self.read)
+                .await?;
         rows.into_iter()
             .map(|(id, url, events, created_at)| {
                 Ok(Webhook {
@@ -196,10 +187,11 @@ where
     }
 
     async fn webhook_deliveries(&self, webhook_id: Id, limit: i64) -> Result<Vec<WebhookDelivery>> {
-        let exists: Option<(Id,)> = sqlx::query_as("SELECT id FROM webhook_endpoints WHERE id = $1")
-            .bind(webhook_id)
-            .fetch_optional(&self.read)
-            .await?;
+        let exists: Option<(Id,)> =
+            sqlx::query_as("SELECT id FROM webhook_endpoints WHERE id = $1")
+                .bind(webhook_id)
+                .fetch_optional(&self.read)
+                .await?;
         if exists.is_none() {
             return Err(StorageError::NotFound);
         }
@@ -214,51 +206,52 @@ where
         let Some(oldest) = rows.last().map(|r| r.0) else {
             return Ok(Vec::new());
         };
-        let attempts: Vec<(Id, DateTime<Utc>, Option<i64>, Option<String>, i64)> =
-            sqlx::query_as(
-                "SELECT a.delivery_id, a.attempted_at, a.status_code, a.error, a.duration_ms \
+        let attempts: Vec<(Id, DateTime<Utc>, Option<i64>, Option<String>, i64)> = sqlx::query_as(
+            "SELECT a.delivery_id, a.attempted_at, a.status_code, a.error, a.duration_ms \
                  FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id \
                  WHERE d.endpoint_id = $1 AND d.id >= $2 ORDER BY a.id",
-            )
-            .bind(webhook_id)
-            .bind(oldest)
-            .fetch_all(&self.read)
-            .await?;
+        )
+        .bind(webhook_id)
+        .bind(oldest)
+        .fetch_all(&self.read)
+        .await?;
         rows.into_iter()
-            .map(|(id, webhook_id, event, import_id, status, created_at, next)| {
-                let status = parse_stored(
-                    DeliveryStatus::parse,
-                    "webhook_deliveries",
-                    id,
-                    "status",
-                    &status,
-                )?;
-                Ok(WebhookDelivery {
-                    id,
-                    webhook_id,
-                    event: parse_stored(
-                        WebhookEvent::parse,
+            .map(
+                |(id, webhook_id, event, import_id, status, created_at, next)| {
+                    let status = parse_stored(
+                        DeliveryStatus::parse,
                         "webhook_deliveries",
                         id,
-                        "event",
-                        &event,
-                    )?,
-                    import_id,
-                    status,
-                    created_at,
-                    next_attempt_at: (status == DeliveryStatus::Pending).then_some(next),
-                    attempts: attempts
-                        .iter()
-                        .filter(|a| a.0 == id)
-                        .map(|a| WebhookAttempt {
-                            attempted_at: a.1,
-                            status_code: a.2,
-                            error: a.3.clone(),
-                            duration_ms: a.4,
-                        })
-                        .collect(),
-                })
-            })
+                        "status",
+                        &status,
+                    )?;
+                    Ok(WebhookDelivery {
+                        id,
+                        webhook_id,
+                        event: parse_stored(
+                            WebhookEvent::parse,
+                            "webhook_deliveries",
+                            id,
+                            "event",
+                            &event,
+                        )?,
+                        import_id,
+                        status,
+                        created_at,
+                        next_attempt_at: (status == DeliveryStatus::Pending).then_some(next),
+                        attempts: attempts
+                            .iter()
+                            .filter(|a| a.0 == id)
+                            .map(|a| WebhookAttempt {
+                                attempted_at: a.1,
+                                status_code: a.2,
+                                error: a.3.clone(),
+                                duration_ms: a.4,
+                            })
+                            .collect(),
+                    })
+                },
+            )
             .collect()
     }
 
@@ -311,8 +304,13 @@ where
             if E::rows_affected(&done) != 1 {
                 continue;
             }
-            let event =
-                parse_stored(WebhookEvent::parse, "webhook_deliveries", id, "event", &event)?;
+            let event = parse_stored(
+                WebhookEvent::parse,
+                "webhook_deliveries",
+                id,
+                "event",
+                &event,
+            )?;
             return Ok(Some(DueDelivery {
                 id,
                 event,

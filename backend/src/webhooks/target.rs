@@ -117,9 +117,8 @@ impl Resolve for GuardedResolver {
         let allow_private = self.allow_private;
         let host = name.as_str().to_owned();
         Box::pin(async move {
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .collect();
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             let addrs = allowed_addrs(addrs, allow_private)?;
             Ok(Box::new(addrs.into_iter()) as Addrs)
         })
@@ -227,7 +226,10 @@ mod tests {
         };
         let name: Name = "localhost".parse().unwrap();
         let refusal = guarded.resolve(name).await.err().unwrap();
-        assert!(refusal.to_string().contains("--allow-private-webhooks"), "{refusal}");
+        assert!(
+            refusal.to_string().contains("--allow-private-webhooks"),
+            "{refusal}"
+        );
         let allowed = GuardedResolver {
             allow_private: true,
         };

@@ -28,7 +28,11 @@ async fn a_restart_between_attempts_loses_no_delivery() {
     {
         let data = dir.path().join(format!("data-{n}"));
         std::fs::create_dir_all(&data).unwrap();
-        let flags = ["--allow-private-webhooks", "--webhook-retry-base-ms", "2500"];
+        let flags = [
+            "--allow-private-webhooks",
+            "--webhook-retry-base-ms",
+            "2500",
+        ];
         let mut server = Server::start(&db, &data, "hooks-first", &flags);
         let client = Client::new(&server, &create_token(&db, "hooks"));
         let (url, received) = receiver(vec![500]).await;
@@ -56,7 +60,10 @@ async fn a_restart_between_attempts_loses_no_delivery() {
                 assert_eq!(log[0]["attempts"][0]["status_code"], 500);
                 break;
             }
-            assert!(start.elapsed() < Duration::from_secs(30), "no first attempt: {log:?}");
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "no first attempt: {log:?}"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         server.kill();
@@ -70,7 +77,10 @@ async fn a_restart_between_attempts_loses_no_delivery() {
             if log[0]["status"] == "delivered" {
                 break log;
             }
-            assert!(start.elapsed() < Duration::from_secs(30), "not delivered: {log:?}");
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "not delivered: {log:?}"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         };
         assert_eq!(log.len(), 1);

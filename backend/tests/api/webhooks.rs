@@ -15,13 +15,16 @@ use crate::support::{Options, PASSWORD, TestApp, databases, rows};
 
 /// What a receiver got: each request's headers and body.
 #[derive(Clone, Default)]
-pub(crate) struct Received(pub(crate) Arc<Mutex<Vec<(HeaderMap, Vec<u8>)>>>);
+pub(crate) struct Received(pub(crate) Arc<Mutex<Vec<Request>>>);
+
+/// A request's headers and body.
+pub(crate) type Request = (HeaderMap, Vec<u8>);
 
 impl Received {
     pub(crate) fn count(&self) -> usize {
         self.0.lock().unwrap().len()
     }
-    pub(crate) fn all(&self) -> Vec<(HeaderMap, Vec<u8>)> {
+    pub(crate) fn all(&self) -> Vec<Request> {
         self.0.lock().unwrap().clone()
     }
 }
@@ -72,7 +75,11 @@ pub(crate) fn verify(secret: &str, header: &str, body: &[u8]) -> Result<(), Stri
         mac.update(body);
         mac.verify_slice(sig).is_ok() // constant time
     };
-    if v1.iter().filter_map(|v| hex::decode(v).ok()).any(|sig| matches(&sig)) {
+    if v1
+        .iter()
+        .filter_map(|v| hex::decode(v).ok())
+        .any(|sig| matches(&sig))
+    {
         Ok(())
     } else {
         Err("no v1 signature matches".into())
@@ -80,7 +87,11 @@ pub(crate) fn verify(secret: &str, header: &str, body: &[u8]) -> Result<(), Stri
 }
 
 /// A signed-in app whose webhook workers may reach 127.0.0.1, retrying after 50 ms.
-async fn hook_app(url: &str, dir: &std::path::Path, allow_private: bool) -> (TestApp, tokio::sync::watch::Sender<bool>) {
+async fn hook_app(
+    url: &str,
+    dir: &std::path::Path,
+    allow_private: bool,
+) -> (TestApp, tokio::sync::watch::Sender<bool>) {
     let mut options = Options::new(dir);
     options.config.allow_private_webhooks = allow_private;
     let mut app = TestApp::with_options(url, options).await;
@@ -143,7 +154,10 @@ async fn a_signed_delivery_is_retried_until_the_receiver_succeeds_and_logged_onc
             .json();
         let secret = created["secret"].as_str().unwrap().to_owned();
         let hook = created["webhook"]["id"].as_i64().unwrap();
-        assert!(secret.starts_with("whsec_") && secret.len() > 40, "{created}");
+        assert!(
+            secret.starts_with("whsec_") && secret.len() > 40,
+            "{created}"
+        );
         assert_eq!(
             created["webhook"]["events"],
             json!(["import.completed", "import.undone"])
@@ -153,9 +167,7 @@ async fn a_signed_delivery_is_retried_until_the_receiver_succeeds_and_logged_onc
         assert!(!list.text().contains(&secret), "{}", list.text());
         assert_eq!(list.json()[0]["url"], url);
 
-        let import = app
-            .import_batches("skip", &[rows("hook", 0, 3)])
-            .await;
+        let import = app.import_batches("skip", &[rows("hook", 0, 3)]).await;
         assert_eq!(import["status"], "completed");
         let import_id = import["id"].as_i64().unwrap();
         let log = wait_for_log(&app, hook, |l| {
@@ -170,7 +182,10 @@ async fn a_signed_delivery_is_retried_until_the_receiver_succeeds_and_logged_onc
         let got = received.all();
         assert_eq!(got.len(), 3, "three attempts reached the receiver");
         let bodies: Vec<&Vec<u8>> = got.iter().map(|(_, b)| b).collect();
-        assert!(bodies.iter().all(|b| *b == bodies[0]), "every attempt sends the same body");
+        assert!(
+            bodies.iter().all(|b| *b == bodies[0]),
+            "every attempt sends the same body"
+        );
         for (headers, body) in &got {
             let sig = headers["intake-signature"].to_str().unwrap();
             verify(&secret, sig, body).unwrap_or_else(|e| panic!("{e}: {sig}"));
@@ -201,9 +216,13 @@ async fn a_signed_delivery_is_retried_until_the_receiver_succeeds_and_logged_onc
         assert_eq!(received.count(), 4);
 
         // Deleted: gone with its log.
-        app.request(axum::http::Method::DELETE, &format!("/api/webhooks/{hook}"), None)
-            .await
-            .expect(StatusCode::NO_CONTENT);
+        app.request(
+            axum::http::Method::DELETE,
+            &format!("/api/webhooks/{hook}"),
+            None,
+        )
+        .await
+        .expect(StatusCode::NO_CONTENT);
         app.get(&format!("/api/webhooks/{hook}/deliveries"))
             .await
             .expect(StatusCode::NOT_FOUND);
@@ -217,7 +236,10 @@ async fn a_delivery_that_never_succeeds_ends_failed_after_the_attempt_cap() {
         let (app, _stop) = hook_app(&db, dir.path(), true).await;
         let (url, received) = receiver(vec![500; 100]).await;
         let hook = app
-            .post("/api/webhooks", json!({"url": url, "events": ["import.completed"]}))
+            .post(
+                "/api/webhooks",
+                json!({"url": url, "events": ["import.completed"]}),
+            )
             .await
             .expect(StatusCode::CREATED)
             .json()["webhook"]["id"]
@@ -251,7 +273,10 @@ async fn targets_inside_the_network_are_refused_without_the_operators_flag() {
             "http://224.0.0.1/",
         ] {
             let r = app
-                .post("/api/webhooks", json!({"url": url, "events": ["import.failed"]}))
+                .post(
+                    "/api/webhooks",
+                    json!({"url": url, "events": ["import.failed"]}),
+                )
                 .await
                 .expect(StatusCode::UNPROCESSABLE_ENTITY)
                 .json();
@@ -259,14 +284,20 @@ async fn targets_inside_the_network_are_refused_without_the_operators_flag() {
         }
         for url in ["ftp://example.com/", "example.com/hook", "http://"] {
             let r = app
-                .post("/api/webhooks", json!({"url": url, "events": ["import.failed"]}))
+                .post(
+                    "/api/webhooks",
+                    json!({"url": url, "events": ["import.failed"]}),
+                )
                 .await
                 .expect(StatusCode::UNPROCESSABLE_ENTITY)
                 .json();
             assert_eq!(r["error"]["code"], "invalid_webhook_url", "{url}: {r}");
         }
         let r = app
-            .post("/api/webhooks", json!({"url": "https://example.com/", "events": []}))
+            .post(
+                "/api/webhooks",
+                json!({"url": "https://example.com/", "events": []}),
+            )
             .await
             .expect(StatusCode::UNPROCESSABLE_ENTITY)
             .json();
@@ -283,7 +314,11 @@ async fn targets_inside_the_network_are_refused_without_the_operators_flag() {
         let (url, received) = receiver(vec![]).await;
         let stored = app
             .storage
-            .create_webhook(&url, &[shared::api::WebhookEvent::ImportCompleted], "whsec_x")
+            .create_webhook(
+                &url,
+                &[shared::api::WebhookEvent::ImportCompleted],
+                "whsec_x",
+            )
             .await
             .unwrap();
         app.import_batches("skip", &[rows("in", 0, 1)]).await;
@@ -294,7 +329,10 @@ async fn targets_inside_the_network_are_refused_without_the_operators_flag() {
         let attempt = &log[0]["attempts"][0];
         assert!(attempt["status_code"].is_null(), "{attempt}");
         assert!(
-            attempt["error"].as_str().unwrap().contains("--allow-private-webhooks"),
+            attempt["error"]
+                .as_str()
+                .unwrap()
+                .contains("--allow-private-webhooks"),
             "{attempt}"
         );
         assert_eq!(received.count(), 0);
@@ -308,7 +346,10 @@ async fn cancelling_a_queued_or_receiving_import_sends_import_cancelled() {
         let (app, _stop) = hook_app(&db, dir.path(), true).await;
         let (url, received) = receiver(vec![]).await;
         let hook = app
-            .post("/api/webhooks", json!({"url": url, "events": ["import.cancelled"]}))
+            .post(
+                "/api/webhooks",
+                json!({"url": url, "events": ["import.cancelled"]}),
+            )
             .await
             .expect(StatusCode::CREATED)
             .json()["webhook"]["id"]
@@ -317,15 +358,25 @@ async fn cancelling_a_queued_or_receiving_import_sends_import_cancelled() {
         // A completed import is not an event this endpoint wants.
         app.import_batches("skip", &[rows("c", 0, 1)]).await;
         let import = app
-            .post("/api/imports", json!({"file_name": "stop.csv", "on_duplicate": "skip"}))
+            .post(
+                "/api/imports",
+                json!({"file_name": "stop.csv", "on_duplicate": "skip"}),
+            )
             .await
             .expect(StatusCode::CREATED)
             .json();
         let id = import["id"].as_i64().unwrap();
-        app.request(axum::http::Method::POST, &format!("/api/imports/{id}/cancel"), None)
-            .await
-            .expect(StatusCode::OK);
-        let log = wait_for_log(&app, hook, |l| !l.is_empty() && l[0]["status"] == "delivered").await;
+        app.request(
+            axum::http::Method::POST,
+            &format!("/api/imports/{id}/cancel"),
+            None,
+        )
+        .await
+        .expect(StatusCode::OK);
+        let log = wait_for_log(&app, hook, |l| {
+            !l.is_empty() && l[0]["status"] == "delivered"
+        })
+        .await;
         assert_eq!(log.len(), 1, "{log:?}");
         assert_eq!(log[0]["event"], "import.cancelled");
         let got = received.all();

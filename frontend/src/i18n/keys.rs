@@ -833,7 +833,10 @@ impl Key {
                 "Копирайте този ключ сега: няма да бъде показан отново. Получателят проверява \
                  заглавката Intake-Signature на всяка доставка с него.",
             ),
-            Key::WebhooksEmpty => ("No webhook endpoints yet.", "Още няма крайни точки за уебхукове."),
+            Key::WebhooksEmpty => (
+                "No webhook endpoints yet.",
+                "Още няма крайни точки за уебхукове.",
+            ),
             Key::WebhooksDelete => ("Delete", "Изтрий"),
             Key::WebhooksShowLog => ("Delivery log", "Дневник на доставките"),
             Key::WebhooksNoDeliveries => ("No deliveries yet.", "Още няма доставки."),
@@ -844,7 +847,10 @@ impl Key {
             Key::WebhooksCreatedAt => ("Added", "Добавена"),
             Key::WebhooksActions => ("Actions", "Действия"),
             Key::WebhooksNextAttempt => ("Next attempt", "Следващ опит"),
-            Key::WebhooksInvalidUrl => ("Enter an http:// or https:// address with a host.", "Въведете адрес, започващ с http:// или https://, с име на сървър."),
+            Key::WebhooksInvalidUrl => (
+                "Enter an http:// or https:// address with a host.",
+                "Въведете адрес, започващ с http:// или https://, с име на сървър.",
+            ),
             Key::WebhooksNoEvents => ("Choose at least one event.", "Изберете поне едно събитие."),
             Key::WebhooksRefused => (
                 "This address is inside the server's own network (loopback, private or link-local). \

@@ -49,7 +49,10 @@ pub fn Webhooks() -> impl IntoView {
     load();
     let error = RwSignal::new(None::<Result<Key, String>>);
     let url = RwSignal::new(String::new());
-    let chosen = RwSignal::new(vec![WebhookEvent::ImportCompleted, WebhookEvent::ImportFailed]);
+    let chosen = RwSignal::new(vec![
+        WebhookEvent::ImportCompleted,
+        WebhookEvent::ImportFailed,
+    ]);
     let secret = RwSignal::new(None::<String>);
     let log = RwSignal::new(None::<(Id, Option<Result<Vec<WebhookDelivery>, api::ApiFailure>>)>);
     let add = move |ev: leptos::ev::SubmitEvent| {
