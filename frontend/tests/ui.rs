@@ -2,7 +2,9 @@
 //! sign-in form's controls have accessible names.
 
 use frontend::api::ApiFailure;
-use frontend::i18n::{Key, Lang, format_count, group_refusal_key, reason_key, text};
+use frontend::i18n::{
+    Key, Lang, format_count, group_refusal_key, reason_key, text, webhook_refusal_key,
+};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -50,6 +52,22 @@ fn a_refused_group_change_is_explained_in_both_languages() {
         assert_ne!(text(Lang::En, key), text(Lang::Bg, key));
     }
     assert_eq!(group_refusal_key("group_in_use"), None);
+}
+
+/// A refused webhook endpoint says why in both languages; other codes keep the server's
+/// message.
+#[wasm_bindgen_test]
+fn a_refused_webhook_endpoint_is_explained_in_both_languages() {
+    for (code, key) in [
+        ("invalid_webhook_url", Key::WebhooksInvalidUrl),
+        ("invalid_webhook_events", Key::WebhooksNoEvents),
+        ("webhook_target_refused", Key::WebhooksRefused),
+    ] {
+        assert_eq!(webhook_refusal_key(code), Some(key));
+        assert_ne!(text(Lang::En, key), text(Lang::Bg, key));
+    }
+    assert!(text(Lang::Bg, Key::WebhooksRefused).contains("частни"));
+    assert_eq!(webhook_refusal_key("invalid_body"), None);
 }
 
 #[wasm_bindgen_test]

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use shared::api::{DeliveryStatus, Id, NewWebhook, Webhook, WebhookDelivery, WebhookEvent};
 
 use crate::api;
-use crate::i18n::{Key, Locale, format_time, use_t};
+use crate::i18n::{Key, Locale, format_time, use_t, webhook_refusal_key};
 use crate::pages::error_note::ErrorNote;
 use crate::session::Session;
 
@@ -29,12 +29,7 @@ fn status_key(s: DeliveryStatus) -> Key {
 
 /// A refusal of the server, in the user's language where the page knows its code.
 fn refusal(e: api::ApiFailure) -> Result<Key, String> {
-    match e.code.as_str() {
-        "invalid_webhook_url" => Ok(Key::WebhooksInvalidUrl),
-        "invalid_webhook_events" => Ok(Key::WebhooksNoEvents),
-        "webhook_target_refused" => Ok(Key::WebhooksRefused),
-        _ => Err(e.message),
-    }
+    webhook_refusal_key(&e.code).ok_or(e.message)
 }
 
 #[component]
