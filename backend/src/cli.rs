@@ -123,6 +123,20 @@ pub struct ServeArgs {
     /// Mark cookies Secure (serve behind HTTPS).
     #[arg(long, env = "INTAKE_SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,
+    /// Let webhook endpoints be loopback, link-local, private (RFC 1918, unique local),
+    /// shared (CGNAT) addresses or names resolving to them (refused by default: an admin
+    /// could otherwise make the server call services inside its network).
+    #[arg(long, env = "INTAKE_ALLOW_PRIVATE_WEBHOOKS", default_value_t = false)]
+    pub allow_private_webhooks: bool,
+    /// Wait after a webhook delivery's first failed attempt, in milliseconds; it doubles
+    /// after each further one (at most an hour), for up to --webhook-max-attempts attempts.
+    #[arg(long, env = "INTAKE_WEBHOOK_RETRY_BASE_MS", default_value_t = 30_000,
+          value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    pub webhook_retry_base_ms: u64,
+    /// Attempts at a webhook delivery before it ends failed.
+    #[arg(long, env = "INTAKE_WEBHOOK_MAX_ATTEMPTS", default_value_t = 8,
+          value_parser = clap::value_parser!(i64).range(1..=100))]
+    pub webhook_max_attempts: i64,
     #[command(flatten)]
     pub db: DbArgs,
 }
@@ -362,6 +376,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             max_upload_bytes: args.max_upload_bytes,
             secure_cookies: args.secure_cookies,
             request_timeout: Duration::from_secs(args.request_timeout_secs.max(1)),
+            allow_private_webhooks: args.allow_private_webhooks,
         },
     )?;
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
@@ -370,6 +385,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     std::io::stdout().flush()?;
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let hooks = tokio::spawn(crate::webhooks::run_deliveries(
+        storage.clone(),
+        crate::webhooks::WebhookConfig {
+            allow_private: args.allow_private_webhooks,
+            poll: Duration::from_millis(args.poll_ms),
+            max_attempts: args.webhook_max_attempts,
+            retry_base: Duration::from_millis(args.webhook_retry_base_ms),
+            ..crate::webhooks::WebhookConfig::default()
+        },
+        stop_rx.clone(),
+    ));
     let workers = tokio::spawn(crate::queue::run_workers(
         storage,
         QueueConfig {
@@ -396,6 +422,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     .await?;
     let _ = stop_tx.send(true);
     let _ = workers.await;
+    let _ = hooks.await;
     Ok(())
 }
 

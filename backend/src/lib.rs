@@ -18,6 +18,7 @@ pub mod rules;
 pub mod server;
 pub mod storage;
 pub mod task;
+pub mod webhooks;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -36,6 +37,8 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Time a request may take until its response starts (raw CSV uploads exempt).
     pub request_timeout: Duration,
+    /// Webhook endpoints may name loopback, link-local and private addresses.
+    pub allow_private_webhooks: bool,
 }
 
 impl Default for Config {
@@ -46,6 +49,7 @@ impl Default for Config {
             max_upload_bytes: 1 << 30,
             secure_cookies: false,
             request_timeout: Duration::from_secs(60),
+            allow_private_webhooks: false,
         }
     }
 }

@@ -251,6 +251,29 @@ pub async fn delete_profile(id: Id, csrf: &str) -> Result<(), ApiFailure> {
     send_empty(Method::Delete, &format!("/api/profiles/{id}"), csrf).await
 }
 
+/// `GET /api/webhooks`.
+pub async fn webhooks() -> Result<Vec<shared::api::Webhook>, ApiFailure> {
+    get("/api/webhooks").await
+}
+
+/// `POST /api/webhooks`: the answer has the secret, shown once.
+pub async fn create_webhook(
+    hook: &shared::api::NewWebhook,
+    csrf: &str,
+) -> Result<shared::api::CreatedWebhook, ApiFailure> {
+    send(Method::Post, "/api/webhooks", hook, csrf).await
+}
+
+/// `DELETE /api/webhooks/{id}`.
+pub async fn delete_webhook(id: Id, csrf: &str) -> Result<(), ApiFailure> {
+    send_empty(Method::Delete, &format!("/api/webhooks/{id}"), csrf).await
+}
+
+/// `GET /api/webhooks/{id}/deliveries`: the latest deliveries with their attempts.
+pub async fn webhook_deliveries(id: Id) -> Result<Vec<shared::api::WebhookDelivery>, ApiFailure> {
+    get(&format!("/api/webhooks/{id}/deliveries")).await
+}
+
 /// `GET /api/customers?{query}` (the query string the customers page builds).
 pub async fn customers(query: &str) -> Result<Page<Customer>, ApiFailure> {
     get(&format!("/api/customers?{query}")).await

@@ -43,6 +43,7 @@ pub fn App() -> impl IntoView {
                             <Route path=path!("/settings/jobs") view=pages::jobs::Jobs/>
                             <Route path=path!("/groups") view=pages::groups::Groups/>
                             <Route path=path!("/profiles") view=pages::profiles::Profiles/>
+                            <Route path=path!("/webhooks") view=pages::webhooks::Webhooks/>
                         </Routes>
                     </main>
                 </Show>
@@ -71,6 +72,7 @@ fn TopBar() -> impl IntoView {
                 <A href="/groups">{move || t(Key::NavGroups)}</A>
                 <A href="/profiles">{move || t(Key::NavProfiles)}</A>
                 <A href="/settings/jobs">{move || t(Key::NavJobs)}</A>
+                <A href="/webhooks">{move || t(Key::NavWebhooks)}</A>
             </nav>
             <div class="user">
                 <label class="inline" for="language">{move || t(Key::NavLanguage)}</label>

@@ -4,7 +4,7 @@
 use frontend::api::ApiFailure;
 use frontend::i18n::{
     Key, Lang, count_of, format_count, group_refusal_key, problem_text, reason_key, status_key,
-    text,
+    text, webhook_refusal_key,
 };
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -53,6 +53,22 @@ fn a_refused_group_change_is_explained_in_both_languages() {
         assert_ne!(text(Lang::En, key), text(Lang::Bg, key));
     }
     assert_eq!(group_refusal_key("group_in_use"), None);
+}
+
+/// A refused webhook endpoint says why in both languages; other codes keep the server's
+/// message.
+#[wasm_bindgen_test]
+fn a_refused_webhook_endpoint_is_explained_in_both_languages() {
+    for (code, key) in [
+        ("invalid_webhook_url", Key::WebhooksInvalidUrl),
+        ("invalid_webhook_events", Key::WebhooksNoEvents),
+        ("webhook_target_refused", Key::WebhooksRefused),
+    ] {
+        assert_eq!(webhook_refusal_key(code), Some(key));
+        assert_ne!(text(Lang::En, key), text(Lang::Bg, key));
+    }
+    assert!(text(Lang::Bg, Key::WebhooksRefused).contains("частни"));
+    assert_eq!(webhook_refusal_key("invalid_body"), None);
 }
 
 #[wasm_bindgen_test]

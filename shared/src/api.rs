@@ -574,3 +574,8 @@ pub struct Health {
     pub status: String,
     pub database: String,
 }
+
+// ---- Webhooks ----
+
+mod webhooks;
+pub use webhooks::*;

@@ -906,3 +906,137 @@ async fn a_workbook_problem_is_named_by_its_sheet_row_below_a_multi_line_cell() 
     browser.quit().await?;
     result
 }
+
+/// A receiver on 127.0.0.1 that answers every request 200; how many it got.
+async fn webhook_receiver() -> Result<(String, std::sync::Arc<std::sync::atomic::AtomicUsize>)> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/hook", listener.local_addr()?);
+    let hits = std::sync::Arc::new(AtomicUsize::new(0));
+    let counted = hits.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let counted = counted.clone();
+            tokio::spawn(async move {
+                // Read the head and the body it announces, then answer.
+                let mut got = Vec::new();
+                let mut buf = [0u8; 4096];
+                loop {
+                    let Ok(n) = socket.read(&mut buf).await else {
+                        return;
+                    };
+                    if n == 0 {
+                        return;
+                    }
+                    got.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&got).to_ascii_lowercase();
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let length = text
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .and_then(|v| v.trim().parse::<usize>().ok())
+                            .unwrap_or(0);
+                        if got.len() >= end + 4 + length {
+                            break;
+                        }
+                    }
+                }
+                counted.fetch_add(1, Ordering::SeqCst);
+                let _ = socket
+                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                    .await;
+            });
+        }
+    });
+    Ok((url, hits))
+}
+
+/// A webhook endpoint added on the Webhooks page: its secret shown once, listed, and after an
+/// import its delivery log shows the receiver's 200.
+#[tokio::test]
+async fn a_webhook_endpoint_added_in_the_ui_is_listed_and_its_delivery_logged() -> Result<()> {
+    let (hook_url, hits) = webhook_receiver().await?;
+    let server = Server::start_with(tests::harness::ServerOptions {
+        extra_args: vec![
+            "--allow-private-webhooks".into(),
+            "--poll-ms".into(),
+            "50".into(),
+        ],
+        ..Default::default()
+    })
+    .await?;
+    let browser = Browser::start().await?;
+    let result = async {
+        browser.sign_in(&server.url).await?;
+        browser.by_name("Webhooks").await?.click().await?;
+        browser
+            .by_label("Endpoint URL")
+            .await?
+            .send_keys(&hook_url)
+            .await?;
+        // "Import completed" and "Import failed" are chosen already: drop the one, add
+        // "Import undone".
+        browser.click_label("Import failed").await?;
+        browser.click_label("Import undone").await?;
+        browser.by_name("Add endpoint").await?.click().await?;
+        let secret = browser
+            .by_label("Signing secret")
+            .await?
+            .prop("value")
+            .await?;
+        anyhow::ensure!(
+            secret.as_deref().is_some_and(|s| s.starts_with("whsec_")),
+            "the secret is shown once: {secret:?}"
+        );
+        browser.wait_for_text(&hook_url).await?;
+        browser
+            .wait_for_text("Import completed, Import undone")
+            .await?;
+        browser.screenshot("webhooks-01-added").await?;
+
+        browser
+            .client
+            .goto(&format!("{}/customers/import", server.url))
+            .await?;
+        let csv = "email\nhooked@example.com\n";
+        let path = fixture(server.dir.path(), "hooked.csv", csv.as_bytes());
+        browser
+            .by_label("CSV file")
+            .await?
+            .send_keys(&path.display().to_string())
+            .await?;
+        browser.wait_for_text("hooked@example.com").await?;
+        browser.by_name("Import").await?.click().await?;
+        browser.wait_for_text("Import finished").await?;
+
+        browser
+            .client
+            .goto(&format!("{}/webhooks", server.url))
+            .await?;
+        // The page shows the log as it is when asked: ask again until the 200 is in.
+        let log = format!("Delivery log {hook_url}");
+        let mut seen = false;
+        for _ in 0..30 {
+            browser.by_name(&log).await?.click().await?;
+            if browser
+                .client
+                .find(fantoccini::Locator::XPath("//td[contains(., 'HTTP 200')]"))
+                .await
+                .is_ok()
+            {
+                seen = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+        anyhow::ensure!(seen, "the delivery log never showed HTTP 200");
+        browser.wait_for_text("Delivered").await?;
+        browser.screenshot("webhooks-02-delivered").await?;
+        anyhow::ensure!(hits.load(std::sync::atomic::Ordering::SeqCst) == 1);
+        anyhow::Ok(())
+    }
+    .await;
+    browser.quit().await?;
+    result
+}

@@ -20,6 +20,7 @@ mod session;
 mod tokens;
 mod upload;
 mod web;
+mod webhooks;
 
 use std::sync::LazyLock;
 
@@ -66,6 +67,7 @@ pub const BEARER_SCHEME: &str = "bearer_token";
         (name = "customers", description = "Customers, their list and the CSV export"),
         (name = "imports", description = "Imports: batches, commit, raw CSV upload, cancel, undo"),
         (name = "jobs", description = "The import queue"),
+        (name = "webhooks", description = "Completion webhooks: endpoints, signed deliveries, the delivery log"),
         (name = "meta", description = "Health and this document"),
     )
 )]
@@ -83,6 +85,7 @@ pub fn routes(state: Option<AppState>) -> OpenApiRouter<AppState> {
         .merge(imports::routes())
         .merge(upload::routes())
         .merge(jobs::routes())
+        .merge(webhooks::routes())
         .routes(routes!(openapi_json));
     if let Some(state) = state {
         protected = protected

@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use shared::api::WebhookEvent;
 use shared::api::{Id, Import, ImportStatus, OnDuplicate, Page};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Type};
 use sqlx::{QueryBuilder, Row};
@@ -341,6 +342,7 @@ where
                 .bind(import_id)
                 .execute(&mut *tx)
                 .await?;
+                Self::enqueue_webhooks(&mut tx, WebhookEvent::ImportCancelled, import_id).await?;
             }
             ImportStatus::Running => {
                 sqlx::query("UPDATE imports SET cancel_requested = TRUE WHERE id = $1")

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use shared::api::{Id, ImportStatus, Job, OnDuplicate};
+use shared::api::{Id, ImportStatus, Job, OnDuplicate, WebhookEvent};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Row, Type};
 
 use super::engine::{Engine, Store};
@@ -252,7 +252,7 @@ where
                     .await?;
                     // The import ends too if it waits on this job (an undo job's import
                     // has ended already and keeps its status).
-                    sqlx::query(
+                    let failed = sqlx::query(
                         "UPDATE imports SET status = 'failed', finished_at = $1, error = $2 \
                          WHERE id = $3 AND status IN ('queued', 'running')",
                     )
@@ -261,6 +261,10 @@ where
                     .bind(import_id)
                     .execute(&mut *tx)
                     .await?;
+                    if E::rows_affected(&failed) == 1 {
+                        Self::enqueue_webhooks(&mut tx, WebhookEvent::ImportFailed, import_id)
+                            .await?;
+                    }
                     tx.commit().await?;
                 }
                 Err(other) => return Err(other),
@@ -455,6 +459,9 @@ where
             .bind(job.import_id)
             .execute(&mut *tx)
             .await?;
+            if let Some(event) = WebhookEvent::of_status(import_status) {
+                Self::enqueue_webhooks(&mut tx, event, job.import_id).await?;
+            }
         }
         tx.commit().await?;
         Ok(true)

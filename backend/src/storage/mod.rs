@@ -28,6 +28,7 @@ mod rows;
 mod search_index;
 mod sqlite;
 mod url;
+mod webhooks;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -50,6 +51,7 @@ pub use profiles::{ProfileMapping, Profiles};
 pub use search_index::CHUNK as SEARCH_INDEX_CHUNK;
 pub use sqlite::SqliteStorage;
 pub use url::{DatabaseUrl, DatabaseUrlError};
+pub use webhooks::{AttemptRecord, DueDelivery, Webhooks};
 
 use engine::Engine;
 
@@ -112,7 +114,7 @@ pub async fn connect(database_url: &str) -> anyhow::Result<std::sync::Arc<dyn St
 /// Everything Intake keeps: the union of the areas. Implemented once, for both engines.
 #[async_trait]
 pub trait Storage:
-    Accounts + Groups + Customers + Imports + Jobs + Profiles + Send + Sync + 'static
+    Accounts + Groups + Customers + Imports + Jobs + Profiles + Webhooks + Send + Sync + 'static
 {
     /// `"sqlite"` or `"postgres"`.
     fn engine(&self) -> &'static str;

@@ -27,4 +27,6 @@ mod security;
 mod settings;
 mod signin;
 mod value_maps;
+mod webhook_restart;
+mod webhooks;
 mod workbooks;

@@ -210,11 +210,41 @@ pub enum Key {
     ImportRowCount,
     ImportValueMoreOne,
     ImportValueUnknownLeftOne,
+    NavWebhooks,
+    WebhooksTitle,
+    WebhooksNote,
+    WebhooksUrl,
+    WebhooksEvents,
+    WebhooksAdd,
+    WebhooksSecret,
+    WebhooksSecretHint,
+    WebhooksEmpty,
+    WebhooksDelete,
+    WebhooksShowLog,
+    WebhooksNoDeliveries,
+    WebhooksEvent,
+    WebhooksImport,
+    WebhooksStatus,
+    WebhooksAttempts,
+    WebhooksCreatedAt,
+    WebhooksActions,
+    WebhooksNextAttempt,
+    WebhooksInvalidUrl,
+    WebhooksNoEvents,
+    WebhooksRefused,
+    EventImportCompleted,
+    EventImportFailed,
+    EventImportCancelled,
+    EventImportUndone,
+    EventDryRunFinished,
+    DeliveryPending,
+    DeliveryDelivered,
+    DeliveryFailed,
 }
 
 impl Key {
     /// Every key, for tests that look at all of them.
-    pub const ALL: [Key; 205] = [
+    pub const ALL: [Key; 235] = [
         Key::AppName,
         Key::NavCustomers,
         Key::NavGroups,
@@ -420,6 +450,36 @@ impl Key {
         Key::ImportRowCount,
         Key::ImportValueMoreOne,
         Key::ImportValueUnknownLeftOne,
+        Key::NavWebhooks,
+        Key::WebhooksTitle,
+        Key::WebhooksNote,
+        Key::WebhooksUrl,
+        Key::WebhooksEvents,
+        Key::WebhooksAdd,
+        Key::WebhooksSecret,
+        Key::WebhooksSecretHint,
+        Key::WebhooksEmpty,
+        Key::WebhooksDelete,
+        Key::WebhooksShowLog,
+        Key::WebhooksNoDeliveries,
+        Key::WebhooksEvent,
+        Key::WebhooksImport,
+        Key::WebhooksStatus,
+        Key::WebhooksAttempts,
+        Key::WebhooksCreatedAt,
+        Key::WebhooksActions,
+        Key::WebhooksNextAttempt,
+        Key::WebhooksInvalidUrl,
+        Key::WebhooksNoEvents,
+        Key::WebhooksRefused,
+        Key::EventImportCompleted,
+        Key::EventImportFailed,
+        Key::EventImportCancelled,
+        Key::EventImportUndone,
+        Key::EventDryRunFinished,
+        Key::DeliveryPending,
+        Key::DeliveryDelivered,
+        Key::DeliveryFailed,
     ];
 
     /// (English, Bulgarian).
@@ -785,6 +845,59 @@ impl Key {
                  (Файл > Информация > Защита на работната книга) и я запазете отново или я \
                  запазете като CSV.",
             ),
+            Key::NavWebhooks => ("Webhooks", "Уебхукове"),
+            Key::WebhooksTitle => ("Webhooks", "Уебхукове"),
+            Key::WebhooksNote => (
+                "When an import completes, fails, is cancelled or undone, Intake sends a signed JSON \
+                 message (POST) to each endpoint that wants that event, and tries again later if \
+                 the endpoint does not answer with success.",
+                "Когато импортиране завърши, се провали, бъде прекратено или отменено, Intake \
+                 изпраща подписано JSON съобщение (POST) до всяка крайна точка, която иска това \
+                 събитие, и опитва отново по-късно, ако тя не отговори с успех.",
+            ),
+            Key::WebhooksUrl => ("Endpoint URL", "URL адрес на крайната точка"),
+            Key::WebhooksEvents => ("Events", "Събития"),
+            Key::WebhooksAdd => ("Add endpoint", "Добави крайна точка"),
+            Key::WebhooksSecret => ("Signing secret", "Таен ключ за подписване"),
+            Key::WebhooksSecretHint => (
+                "Copy this secret now: it is not shown again. Your receiver checks each delivery's \
+                 Intake-Signature header with it.",
+                "Копирайте този ключ сега: няма да бъде показан отново. Получателят проверява \
+                 заглавката Intake-Signature на всяка доставка с него.",
+            ),
+            Key::WebhooksEmpty => (
+                "No webhook endpoints yet.",
+                "Още няма крайни точки за уебхукове.",
+            ),
+            Key::WebhooksDelete => ("Delete", "Изтрий"),
+            Key::WebhooksShowLog => ("Delivery log", "Дневник на доставките"),
+            Key::WebhooksNoDeliveries => ("No deliveries yet.", "Още няма доставки."),
+            Key::WebhooksEvent => ("Event", "Събитие"),
+            Key::WebhooksImport => ("Import", "Импортиране"),
+            Key::WebhooksStatus => ("Status", "Състояние"),
+            Key::WebhooksAttempts => ("Attempts", "Опити"),
+            Key::WebhooksCreatedAt => ("Added", "Добавена"),
+            Key::WebhooksActions => ("Actions", "Действия"),
+            Key::WebhooksNextAttempt => ("Next attempt", "Следващ опит"),
+            Key::WebhooksInvalidUrl => (
+                "Enter an http:// or https:// address with a host.",
+                "Въведете адрес, започващ с http:// или https://, с име на сървър.",
+            ),
+            Key::WebhooksNoEvents => ("Choose at least one event.", "Изберете поне едно събитие."),
+            Key::WebhooksRefused => (
+                "This address is inside the server's own network (loopback, private or link-local). \
+                 The server refuses it unless its operator allows private webhook targets.",
+                "Този адрес е във вътрешната мрежа на сървъра (loopback, частен или link-local). \
+                 Сървърът го отказва, освен ако операторът му не разреши частни адреси за уебхукове.",
+            ),
+            Key::EventImportCompleted => ("Import completed", "Импортирането завърши"),
+            Key::EventImportFailed => ("Import failed", "Импортирането се провали"),
+            Key::EventImportCancelled => ("Import cancelled", "Импортирането е прекратено"),
+            Key::EventImportUndone => ("Import undone", "Импортирането е отменено"),
+            Key::EventDryRunFinished => ("Dry run finished", "Пробното изпълнение приключи"),
+            Key::DeliveryPending => ("Pending", "Чака"),
+            Key::DeliveryDelivered => ("Delivered", "Доставено"),
+            Key::DeliveryFailed => ("Failed", "Неуспешно"),
         }
     }
 

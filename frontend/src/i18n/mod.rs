@@ -44,6 +44,17 @@ pub fn group_refusal_key(code: &str) -> Option<Key> {
     }
 }
 
+/// The text of a refused webhook endpoint, by the server's code; other codes keep the
+/// server's own message.
+pub fn webhook_refusal_key(code: &str) -> Option<Key> {
+    match code {
+        "invalid_webhook_url" => Some(Key::WebhooksInvalidUrl),
+        "invalid_webhook_events" => Some(Key::WebhooksNoEvents),
+        "webhook_target_refused" => Some(Key::WebhooksRefused),
+        _ => None,
+    }
+}
+
 /// The text of a workbook the workbook worker could not read, by its code
 /// (`shared::workbook::WorkbookError::code`): an unknown code reads as unreadable.
 pub fn workbook_error_key(code: &str) -> Key {

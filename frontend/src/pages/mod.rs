@@ -8,3 +8,4 @@ pub mod import;
 pub mod jobs;
 pub mod login;
 pub mod profiles;
+pub mod webhooks;
