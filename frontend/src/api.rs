@@ -351,6 +351,12 @@ pub async fn undo_import(id: Id, csrf: &str) -> Result<(), ApiFailure> {
     .map(|_| ())
 }
 
+/// The link of `GET /api/imports/{id}/outcomes.csv` (a download): what the import did to
+/// each row.
+pub fn import_outcomes_url(id: Id) -> String {
+    format!("/api/imports/{id}/outcomes.csv")
+}
+
 /// The link of `GET /api/imports/{id}/errors.csv` (a download).
 pub fn import_errors_url(id: Id) -> String {
     format!("/api/imports/{id}/errors.csv")

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::codes::ErrorCode;
 pub use crate::customer::CustomerFields;
 pub use crate::field::Field;
+pub use crate::outcome::{OutcomeLine, OutcomePage, RowOutcome};
 
 pub type Id = i64;
 
@@ -555,6 +556,13 @@ pub struct Job {
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
     pub error: Option<String>,
+    /// The import's file name.
+    #[serde(default)]
+    pub file_name: String,
+    /// Who created the import: a user name (marked ` (API token)` when through one), `cli` for
+    /// `intake import`; absent for imports from before this was recorded.
+    #[serde(default)]
+    pub started_by: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

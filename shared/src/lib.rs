@@ -26,6 +26,7 @@ pub mod customer;
 pub mod export;
 pub mod field;
 pub mod import;
+pub mod outcome;
 pub mod rules;
 pub mod settings;
 #[cfg(feature = "snapshots")]

@@ -15,6 +15,7 @@ mod customers;
 mod groups;
 mod imports;
 mod jobs;
+mod outcomes;
 mod profiles;
 mod session;
 mod tokens;
@@ -83,6 +84,7 @@ pub fn routes(state: Option<AppState>) -> OpenApiRouter<AppState> {
         .merge(imports::routes())
         .merge(upload::routes())
         .merge(jobs::routes())
+        .merge(outcomes::routes())
         .routes(routes!(openapi_json));
     if let Some(state) = state {
         protected = protected

@@ -67,13 +67,14 @@ pub(super) async fn import(args: ImportArgs) -> anyhow::Result<()> {
         .and_then(|n| ingest::file_name(&n.to_string_lossy()).ok())
         .unwrap_or_else(|| "import.csv".into());
     let import = match storage
-        .create_import(
+        .create_import_by(
             &file_name,
             group_id,
             args.on_duplicate.into(),
             &settings.to_stored(),
             Some(&dest.to_string_lossy()),
             ImportStatus::Queued,
+            Some("cli"),
         )
         .await
     {

@@ -37,6 +37,8 @@ struct JobRow {
     updated: i64,
     skipped: i64,
     failed: i64,
+    file_name: String,
+    started_by: Option<String>,
 }
 
 impl TryFrom<JobRow> for Job {
@@ -64,6 +66,8 @@ impl TryFrom<JobRow> for Job {
             started_at: r.started_at,
             finished_at: r.finished_at,
             error: r.error,
+            file_name: r.file_name,
+            started_by: r.started_by,
         })
     }
 }
@@ -150,7 +154,8 @@ where
                 .await?;
         let rows: Vec<JobRow> = sqlx::query_as(
             "SELECT j.id, j.kind, j.import_id, j.status, j.attempts, j.created_at, j.started_at, j.finished_at, \
-             j.error, i.received, i.processed, i.created, i.updated, i.skipped, i.failed \
+             j.error, i.received, i.processed, i.created, i.updated, i.skipped, i.failed, \
+             i.file_name, i.started_by \
              FROM jobs j JOIN imports i ON i.id = j.import_id WHERE ($1 IS NULL OR j.status = $1) \
              ORDER BY j.id DESC LIMIT $2 OFFSET $3",
         )

@@ -16,6 +16,7 @@ mod imports;
 mod integrity;
 mod lanes;
 mod limits;
+mod outcomes;
 mod pg_search;
 mod process;
 mod profiles;

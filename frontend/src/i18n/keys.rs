@@ -199,6 +199,10 @@ pub enum Key {
     JobsErrors,
     JobsQueuedAt,
     JobsUndo,
+    JobsFile,
+    JobsStartedBy,
+    JobsStartedByUnknown,
+    JobsOutcomes,
     WorkbookSheet,
     WorkbookReading,
     WorkbookUnreadable,
@@ -207,7 +211,7 @@ pub enum Key {
 
 impl Key {
     /// Every key, for tests that look at all of them.
-    pub const ALL: [Key; 198] = [
+    pub const ALL: [Key; 202] = [
         Key::AppName,
         Key::NavCustomers,
         Key::NavGroups,
@@ -402,6 +406,10 @@ impl Key {
         Key::JobsErrors,
         Key::JobsQueuedAt,
         Key::JobsUndo,
+        Key::JobsFile,
+        Key::JobsStartedBy,
+        Key::JobsStartedByUnknown,
+        Key::JobsOutcomes,
         Key::WorkbookSheet,
         Key::WorkbookReading,
         Key::WorkbookUnreadable,
@@ -737,6 +745,10 @@ impl Key {
             Key::JobsErrors => ("Errors", "Грешки"),
             Key::JobsQueuedAt => ("Queued at", "Поставена в опашката"),
             Key::JobsUndo => ("Undo", "Отмени импортирането"),
+            Key::JobsFile => ("File", "Файл"),
+            Key::JobsStartedBy => ("Started by", "Стартирана от"),
+            Key::JobsStartedByUnknown => ("not recorded", "не е записано"),
+            Key::JobsOutcomes => ("Outcome of each row", "Резултат за всеки ред"),
             Key::WorkbookSheet => ("Sheet", "Лист"),
             Key::WorkbookReading => ("Reading the workbook…", "Работната книга се чете…"),
             Key::WorkbookUnreadable => (
