@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 pub use crate::codes::ErrorCode;
 pub use crate::customer::CustomerFields;
 pub use crate::field::Field;
-pub use crate::outcome::{OutcomeLine, OutcomePage, RowOutcome};
+pub use crate::outcome::{
+    DryRunCounts, DryRunReport, FieldChange, OutcomeLine, OutcomePage, RowOutcome, SampleUpdate,
+};
 
 pub type Id = i64;
 
@@ -563,6 +565,9 @@ pub struct Job {
     /// `intake import`; absent for imports from before this was recorded.
     #[serde(default)]
     pub started_by: Option<String>,
+    /// A finished dry run's report (`kind` `dry_run`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<DryRunReport>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

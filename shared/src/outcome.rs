@@ -82,6 +82,62 @@ pub struct OutcomePage {
     pub per_page: i64,
 }
 
+/// A dry run's counts: what the import would do, row by row, summed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DryRunCounts {
+    pub rows: i64,
+    pub created: i64,
+    pub updated: i64,
+    pub unchanged: i64,
+    pub skipped_duplicate: i64,
+    pub failed: i64,
+}
+
+impl DryRunCounts {
+    /// Count one row's outcome.
+    pub fn add(&mut self, outcome: RowOutcome) {
+        self.rows += 1;
+        match outcome {
+            RowOutcome::Created => self.created += 1,
+            RowOutcome::Updated => self.updated += 1,
+            RowOutcome::Unchanged => self.unchanged += 1,
+            RowOutcome::SkippedDuplicate => self.skipped_duplicate += 1,
+            RowOutcome::Failed => self.failed += 1,
+            RowOutcome::Undone => {}
+        }
+    }
+}
+
+/// One field a dry run would change, with its value before and after (text; consent as
+/// `true`/`false`, the group as its id).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FieldChange {
+    pub field: String,
+    pub before: String,
+    pub after: String,
+}
+
+/// A stored customer a dry run would update: the row, and each field that would change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SampleUpdate {
+    pub line: i64,
+    pub email: String,
+    pub customer_id: Id,
+    pub changes: Vec<FieldChange>,
+}
+
+/// What an import would do, found by applying it in transactions that are rolled back.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DryRunReport {
+    pub counts: DryRunCounts,
+    /// Up to 100 of the updates, in file order.
+    pub samples: Vec<SampleUpdate>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,3 +16,7 @@ CREATE INDEX import_errors_batch ON import_errors (import_id, seq);
 
 -- Who created an import (a user name, token:<name>, or cli), for Queue jobs.
 ALTER TABLE imports ADD COLUMN started_by TEXT;
+
+-- A dry run's report (counts and sample changes, JSON), on its job: a dry run writes
+-- nothing else that outlives it.
+ALTER TABLE jobs ADD COLUMN result TEXT;

@@ -12,6 +12,7 @@
 //! domain (`ingest`, `export`) and `storage` are called from here, never the other way.
 
 mod customers;
+mod dry_run;
 mod groups;
 mod imports;
 mod jobs;
@@ -85,6 +86,7 @@ pub fn routes(state: Option<AppState>) -> OpenApiRouter<AppState> {
         .merge(upload::routes())
         .merge(jobs::routes())
         .merge(outcomes::routes())
+        .merge(dry_run::routes())
         .routes(routes!(openapi_json));
     if let Some(state) = state {
         protected = protected

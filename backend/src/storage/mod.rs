@@ -1,5 +1,5 @@
 //! Storage: the only module with SQL. One [`Storage`] interface made of one trait per area
-//! ([`Accounts`], [`Groups`], [`Customers`], [`Imports`], [`Jobs`], [`Outcomes`]), each written once in
+//! ([`Accounts`], [`Groups`], [`Customers`], [`Imports`], [`Jobs`], [`Outcomes`], [`DryRuns`]), each written once in
 //! its module for both engines as `impl<E> ... for Store<E>`; where SQLite and PostgreSQL
 //! differ (how a write transaction starts, how a job is claimed, the bulk statements of an
 //! import, a round of batches) the sealed [`engine::Engine`] trait has a hook, implemented
@@ -17,6 +17,7 @@
 mod accounts;
 mod apply;
 mod customers;
+mod dry_run;
 mod engine;
 mod groups;
 mod imports;
@@ -41,6 +42,7 @@ pub use crate::ingest::records::{
 };
 pub use accounts::{Accounts, TokenUser};
 pub use customers::Customers;
+pub use dry_run::{DryRuns, MAX_SAMPLES};
 pub use engine::Store;
 pub use groups::{Groups, group_key};
 pub use imports::Imports;
@@ -114,7 +116,17 @@ pub async fn connect(database_url: &str) -> anyhow::Result<std::sync::Arc<dyn St
 /// Everything Intake keeps: the union of the areas. Implemented once, for both engines.
 #[async_trait]
 pub trait Storage:
-    Accounts + Groups + Customers + Imports + Jobs + Profiles + Outcomes + Send + Sync + 'static
+    Accounts
+    + Groups
+    + Customers
+    + Imports
+    + Jobs
+    + Profiles
+    + Outcomes
+    + DryRuns
+    + Send
+    + Sync
+    + 'static
 {
     /// `"sqlite"` or `"postgres"`.
     fn engine(&self) -> &'static str;

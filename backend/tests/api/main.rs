@@ -9,6 +9,7 @@ mod cli_rules;
 mod connections;
 mod contract;
 mod customers;
+mod dry_run;
 mod faults;
 mod groups;
 mod hostile;
