@@ -380,3 +380,85 @@ async fn a_dry_run_killed_in_the_middle_leaves_nothing_behind() {
         }
     }
 }
+
+#[tokio::test]
+async fn intake_import_dry_run_prints_what_the_import_would_do_and_changes_nothing() {
+    use crate::process::{intake, run};
+    let dir = tempfile::tempdir().unwrap();
+    for db in databases("dry_run_cli", dir.path()).await {
+        let data = dir.path().join(if db.starts_with("sqlite") {
+            "sqlite"
+        } else {
+            "pg"
+        });
+        std::fs::create_dir_all(&data).unwrap();
+        let data_arg = data.to_string_lossy().into_owned();
+        let cli = |args: &[&str]| {
+            let mut cmd = intake(args);
+            cmd.args(["--database-url", &db, "--data-dir", &data_arg]);
+            cmd
+        };
+        let seed = data.join("seed.csv");
+        std::fs::write(&seed, "First name,Email\nAna,ana@example.com\n").unwrap();
+        // Stored through a server-less queue: the dry run of the next file meets Ana.
+        let app = TestApp::signed_in(&db, &data).await;
+        let csv = std::fs::read_to_string(&seed).unwrap();
+        let req = app
+            .builder(Method::POST, "/api/imports/csv?file_name=seed.csv")
+            .header("content-type", "text/csv")
+            .body(axum::body::Body::from(csv))
+            .unwrap();
+        let id = app.raw(req).await.expect(StatusCode::ACCEPTED).json()["id"]
+            .as_i64()
+            .unwrap();
+        app.wait_for_import(id).await;
+        let before = settled(&db).await;
+
+        let file = data.join("next.csv");
+        std::fs::write(
+            &file,
+            "First name,Email\nAnna,ana@example.com\nBo,bo@example.com\nBad,nope\n",
+        )
+        .unwrap();
+        let out = run(
+            cli(&[
+                "import",
+                &file.to_string_lossy(),
+                "--on-duplicate",
+                "update",
+                "--dry-run",
+            ]),
+            "",
+        );
+        assert!(
+            out.contains(
+                "3 rows: 1 created, 1 updated, 0 unchanged, 0 skipped as duplicates, 1 failed"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains("line 2 ana@example.com") && out.contains("\"Ana\" -> \"Anna\""),
+            "{out}"
+        );
+        let after = settled(&db).await;
+        for (table, rows) in &before {
+            if table == "imports" || table.starts_with("import_") {
+                continue; // the dry run's own import, left cancelled
+            }
+            assert_eq!(Some(rows), after.get(table), "{table} changed");
+        }
+        let listed = app.get("/api/imports").await.json();
+        assert_eq!(listed["items"][0]["status"], "cancelled", "{listed}");
+        // A group that does not exist is refused, not created.
+        let mut cmd = cli(&[
+            "import",
+            &file.to_string_lossy(),
+            "--group",
+            "Nope",
+            "--dry-run",
+        ]);
+        let refused = cmd.output().unwrap();
+        assert!(!refused.status.success());
+        assert!(!app.get("/api/groups").await.text().contains("Nope"));
+    }
+}
