@@ -203,6 +203,7 @@ pub enum Key {
     JobsStartedBy,
     JobsStartedByUnknown,
     JobsOutcomes,
+    JobsKindDryRun,
     WorkbookSheet,
     WorkbookReading,
     WorkbookUnreadable,
@@ -211,7 +212,7 @@ pub enum Key {
 
 impl Key {
     /// Every key, for tests that look at all of them.
-    pub const ALL: [Key; 202] = [
+    pub const ALL: [Key; 203] = [
         Key::AppName,
         Key::NavCustomers,
         Key::NavGroups,
@@ -410,6 +411,7 @@ impl Key {
         Key::JobsStartedBy,
         Key::JobsStartedByUnknown,
         Key::JobsOutcomes,
+        Key::JobsKindDryRun,
         Key::WorkbookSheet,
         Key::WorkbookReading,
         Key::WorkbookUnreadable,
@@ -749,6 +751,7 @@ impl Key {
             Key::JobsStartedBy => ("Started by", "Стартирана от"),
             Key::JobsStartedByUnknown => ("not recorded", "не е записано"),
             Key::JobsOutcomes => ("Outcome of each row", "Резултат за всеки ред"),
+            Key::JobsKindDryRun => ("Dry run of an import", "Пробно импортиране"),
             Key::WorkbookSheet => ("Sheet", "Лист"),
             Key::WorkbookReading => ("Reading the workbook…", "Работната книга се чете…"),
             Key::WorkbookUnreadable => (

@@ -86,7 +86,11 @@ pub fn Jobs() -> impl IntoView {
                                 <For each=move || list.items.clone() key=|j| j.id children=move |j| {
                                     let status = j.status.as_str();
                                     let import_id = j.import_id;
-                                    let kind_key = if j.kind == "undo" { Key::JobsKindUndo } else { Key::JobsKindImport };
+                                    let kind_key = match j.kind.as_str() {
+                                        "undo" => Key::JobsKindUndo,
+                                        "dry_run" => Key::JobsKindDryRun,
+                                        _ => Key::JobsKindImport,
+                                    };
                                     view! {
                                         <tr>
                                             <td>{j.id}</td>
@@ -108,10 +112,10 @@ pub fn Jobs() -> impl IntoView {
                                                 {(j.kind == "import" && j.status == ImportStatus::Completed).then(|| view! {
                                                     <button on:click=move |_| act(JobAction::Undo(import_id))>{t(Key::JobsUndo)}</button>
                                                 })}
-                                                {(j.counts.processed > 0).then(|| view! {
+                                                {(j.kind != "dry_run" && j.counts.processed > 0).then(|| view! {
                                                     <a class="button" href=api::import_outcomes_url(import_id) download="">{t(Key::JobsOutcomes)}</a>
                                                 })}
-                                                {(j.counts.failed > 0).then(|| view! {
+                                                {(j.kind != "dry_run" && j.counts.failed > 0).then(|| view! {
                                                     <a class="button" href=api::import_errors_url(import_id) download="">{t(Key::JobsErrors)}</a>
                                                 })}
                                                 {j.error.clone().map(|e| view! { <div class="muted">{e}</div> })}
