@@ -204,6 +204,15 @@ pub enum Key {
     JobsStartedByUnknown,
     JobsOutcomes,
     JobsKindDryRun,
+    ImportWhatWillHappen,
+    ImportDryRunRunning,
+    ImportDryRunNote,
+    ImportUnchanged,
+    ImportSampleChanges,
+    ImportChangedField,
+    ImportBefore,
+    ImportAfter,
+    ImportCommitNow,
     WorkbookSheet,
     WorkbookReading,
     WorkbookUnreadable,
@@ -212,7 +221,7 @@ pub enum Key {
 
 impl Key {
     /// Every key, for tests that look at all of them.
-    pub const ALL: [Key; 203] = [
+    pub const ALL: [Key; 212] = [
         Key::AppName,
         Key::NavCustomers,
         Key::NavGroups,
@@ -412,6 +421,15 @@ impl Key {
         Key::JobsStartedByUnknown,
         Key::JobsOutcomes,
         Key::JobsKindDryRun,
+        Key::ImportWhatWillHappen,
+        Key::ImportDryRunRunning,
+        Key::ImportDryRunNote,
+        Key::ImportUnchanged,
+        Key::ImportSampleChanges,
+        Key::ImportChangedField,
+        Key::ImportBefore,
+        Key::ImportAfter,
+        Key::ImportCommitNow,
         Key::WorkbookSheet,
         Key::WorkbookReading,
         Key::WorkbookUnreadable,
@@ -752,6 +770,21 @@ impl Key {
             Key::JobsStartedByUnknown => ("not recorded", "не е записано"),
             Key::JobsOutcomes => ("Outcome of each row", "Резултат за всеки ред"),
             Key::JobsKindDryRun => ("Dry run of an import", "Пробно импортиране"),
+            Key::ImportWhatWillHappen => ("What will happen", "Какво ще стане"),
+            Key::ImportDryRunRunning => (
+                "Working out what the import would do to the stored customers…",
+                "Изчислява се какво ще направи импортирането със съхранените клиенти…",
+            ),
+            Key::ImportDryRunNote => (
+                "Nothing has been changed yet: this is what importing the file would do.",
+                "Още нищо не е променено: това ще направи импортирането на файла.",
+            ),
+            Key::ImportUnchanged => ("unchanged", "без промяна"),
+            Key::ImportSampleChanges => ("Examples of the changes", "Примери за промените"),
+            Key::ImportChangedField => ("Field", "Поле"),
+            Key::ImportBefore => ("Before", "Преди"),
+            Key::ImportAfter => ("After", "След"),
+            Key::ImportCommitNow => ("Import now", "Импортирай сега"),
             Key::WorkbookSheet => ("Sheet", "Лист"),
             Key::WorkbookReading => ("Reading the workbook…", "Работната книга се чете…"),
             Key::WorkbookUnreadable => (
