@@ -299,3 +299,39 @@ async fn queue_jobs_name_the_file_who_started_it_and_the_kind() {
         );
     });
 }
+
+#[tokio::test]
+async fn the_csv_of_many_batches_has_every_line_once_in_order() {
+    each_engine!("outcomes_many_batches", |app| {
+        // 21 batches of 3 rows: the CSV is written a few batches at a time.
+        let batches: Vec<Value> = (0..21)
+            .map(|b| crate::support::rows("m", b * 3, 3))
+            .collect();
+        let done = app.import_batches("skip", &batches).await;
+        let id = done["id"].as_i64().unwrap();
+        let csv = app
+            .get(&format!("/api/imports/{id}/outcomes.csv"))
+            .await
+            .expect(StatusCode::OK)
+            .text();
+        let lines: Vec<i64> = csv
+            .lines()
+            .skip(1)
+            .map(|l| cells(l)[0].parse().unwrap())
+            .collect();
+        assert_eq!(lines, (2..65).collect::<Vec<i64>>());
+        assert!(csv.lines().skip(1).all(|l| cells(l)[2] == "created"));
+        let last = app
+            .get(&format!("/api/imports/{id}/outcomes?page=7&per_page=10"))
+            .await
+            .json();
+        assert_eq!(
+            short(&last),
+            vec![
+                (62, "created".to_owned()),
+                (63, "created".to_owned()),
+                (64, "created".to_owned())
+            ]
+        );
+    });
+}
