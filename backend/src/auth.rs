@@ -84,6 +84,17 @@ pub struct CurrentUser {
     pub session_hash: Option<String>,
 }
 
+impl CurrentUser {
+    /// Who started an import, as Queue jobs shows it: the user name, marked when the
+    /// request came with an API token.
+    pub fn starter(&self) -> String {
+        match self.csrf_token {
+            Some(_) => self.user.username.clone(),
+            None => format!("{} (API token)", self.user.username),
+        }
+    }
+}
+
 /// Guards every protected `/api` route: a bearer token or a session cookie, and for
 /// state-changing cookie requests the CSRF header.
 pub async fn require_auth(

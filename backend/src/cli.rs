@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use shared::api::{CustomerFilter, ImportStatus, OnDuplicate};
 use shared::settings::ReadSettings;
 
+mod dry_run;
 mod import;
 mod lang;
 mod values;
@@ -228,6 +229,10 @@ pub struct ImportArgs {
     /// Follow the job until it ends, printing progress.
     #[arg(long)]
     pub wait: bool,
+    /// Say what the import would do to the stored customers (counts and up to 100 sample
+    /// updates), then leave it cancelled: applied and rolled back, nothing changes.
+    #[arg(long)]
+    pub dry_run: bool,
     /// What a consent value means: VALUE=yes, VALUE=no or VALUE=error (repeat the flag).
     /// Checked before the built-in vocabularies.
     #[arg(long = "consent-value", value_name = "VALUE=yes|no|error")]

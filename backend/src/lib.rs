@@ -14,6 +14,7 @@ pub mod export;
 pub mod extract;
 pub mod ingest;
 pub mod queue;
+pub mod report;
 pub mod rules;
 pub mod server;
 pub mod storage;

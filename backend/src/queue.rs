@@ -156,6 +156,7 @@ pub async fn run_job(storage: &dyn Storage, config: &QueueConfig, job: ClaimedJo
         match job.kind {
             JobKind::Import => run_import(storage, config, &job).await,
             JobKind::Undo => run_undo(storage, config, &job).await,
+            JobKind::DryRun => run_dry_run(storage, config, &job).await,
         }
     };
     let outcome = match result {
@@ -188,12 +189,17 @@ pub async fn run_job(storage: &dyn Storage, config: &QueueConfig, job: ClaimedJo
             Ok(true) => {
                 tracing::info!(job = job.job_id, status = status.as_str(), "job finished");
                 if matches!(status, ImportStatus::Completed | ImportStatus::Undone)
+                    && job.kind != JobKind::DryRun
                     && let Err(e) = storage.after_bulk_change().await
                 {
                     tracing::warn!(error = %e, "tidying up after the job failed");
                 }
                 // Cancelled or failed before its split ended: the upload goes now.
-                if let Some(path) = &job.source_path {
+                if let Some(path) = job
+                    .source_path
+                    .as_ref()
+                    .filter(|_| job.kind != JobKind::DryRun)
+                {
                     crate::ingest::spool::discard(path.as_ref()).await;
                 }
             }
@@ -275,6 +281,36 @@ async fn run_undo(
             return Ok(Outcome::Finished(ImportStatus::Undone, None));
         }
     }
+}
+
+/// A dry run: the import applied in one transaction that is rolled back (see
+/// `storage::DryRuns`), its lease kept meanwhile; the report is kept on the job.
+async fn run_dry_run(
+    storage: &dyn Storage,
+    config: &QueueConfig,
+    job: &ClaimedJob,
+) -> anyhow::Result<Outcome> {
+    let beat = async {
+        loop {
+            tokio::time::sleep(Duration::from_secs((config.lease_secs / 3).max(1) as u64)).await;
+            match storage
+                .heartbeat(job.job_id, &job.owner, config.lease_secs)
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) => return,
+                Err(e) => tracing::warn!(error = %e, "keeping a dry run's lease"),
+            }
+        }
+    };
+    let report = tokio::select! {
+        report = storage.dry_run(job) => report?,
+        () = beat => return Ok(Outcome::LeaseLost),
+    };
+    if !storage.record_dry_run(job, &report).await? {
+        return Ok(Outcome::LeaseLost);
+    }
+    Ok(Outcome::Finished(ImportStatus::Completed, None))
 }
 
 /// How splitting an uploaded file ended.

@@ -7,8 +7,8 @@ use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::{Deserialize, Serialize};
 use shared::api::{
     BatchRequest, BatchResponse, CommitRequest, CreateImport, Customer, CustomerInput, FieldError,
-    Group, GroupName, Id, Import, JobList, LoginRequest, NewProfile, Page, Profile, ProfileRename,
-    SessionResponse,
+    Group, GroupName, Id, Import, Job, JobList, LoginRequest, NewProfile, Page, Profile,
+    ProfileRename, SessionResponse,
 };
 
 /// An API call that did not succeed: the status (0 when the network failed) and the
@@ -351,6 +351,22 @@ pub async fn commit_import(id: Id, commit: &CommitRequest, csrf: &str) -> Result
     .map(|_| ())
 }
 
+/// `POST /api/imports/{id}/dry-run`: the dry run's job.
+pub async fn dry_run(id: Id, csrf: &str) -> Result<Job, ApiFailure> {
+    send(
+        Method::Post,
+        &format!("/api/imports/{id}/dry-run"),
+        &no_body(),
+        csrf,
+    )
+    .await
+}
+
+/// `GET /api/jobs/{id}`.
+pub async fn job(id: Id) -> Result<Job, ApiFailure> {
+    get(&format!("/api/jobs/{id}")).await
+}
+
 /// `POST /api/imports/{id}/cancel` (its answer is not read).
 pub async fn cancel_import(id: Id, csrf: &str) -> Result<(), ApiFailure> {
     send::<_, IgnoredAny>(
@@ -373,6 +389,12 @@ pub async fn undo_import(id: Id, csrf: &str) -> Result<(), ApiFailure> {
     )
     .await
     .map(|_| ())
+}
+
+/// The link of `GET /api/imports/{id}/outcomes.csv` (a download): what the import did to
+/// each row.
+pub fn import_outcomes_url(id: Id) -> String {
+    format!("/api/imports/{id}/outcomes.csv")
 }
 
 /// The link of `GET /api/imports/{id}/errors.csv` (a download).

@@ -153,7 +153,7 @@ pub enum FromWorker {
         line: u64,
         errors: Vec<FieldError>,
     },
-    /// Every batch is stored and the import committed.
+    /// Every batch is stored (the page commits the import).
     Uploaded {
         progress: Progress,
         batches: u32,

@@ -75,16 +75,24 @@ fn the_first_preview_makes_the_wizard_ready_and_later_ones_keep_the_phase() {
 }
 
 #[wasm_bindgen_test]
-fn an_uploaded_file_is_followed_as_its_import() {
+fn an_uploaded_file_waits_stored_for_the_page_to_commit_it() {
+    let progress = Progress {
+        rows: 12,
+        ..Progress::default()
+    };
     assert_eq!(
         apply(
             uploading(Some(7)),
             &FromWorker::Uploaded {
-                progress: Progress::default(),
+                progress,
                 batches: 2,
             }
         ),
-        Phase::Following(7)
+        Phase::Stored {
+            import: 7,
+            batches: 2,
+            rows: 12
+        }
     );
     let paused = Phase::Uploading {
         import: Some(8),
@@ -94,7 +102,22 @@ fn an_uploaded_file_is_followed_as_its_import() {
         progress: Progress::default(),
         batches: 1,
     };
-    assert_eq!(apply(paused, &done), Phase::Following(8));
+    assert_eq!(
+        apply(paused, &done),
+        Phase::Stored {
+            import: 8,
+            batches: 1,
+            rows: 0
+        }
+    );
+    // Stored waits for the page: nothing the worker says moves it.
+    let stored = Phase::Stored {
+        import: 8,
+        batches: 1,
+        rows: 0,
+    };
+    assert_eq!(apply(stored.clone(), &done), stored);
+    assert!(stored.busy());
     // No import to follow (not created yet) or no upload under way: nothing moves.
     assert_eq!(apply(uploading(None), &done), uploading(None));
     assert_eq!(apply(Phase::Ready, &done), Phase::Ready);

@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 pub use crate::codes::{Detail, ErrorCode, ErrorParams};
 pub use crate::customer::CustomerFields;
 pub use crate::field::Field;
+pub use crate::outcome::{
+    DryRunCounts, DryRunReport, FieldChange, OutcomeLine, OutcomePage, RowOutcome, SampleUpdate,
+};
 
 pub type Id = i64;
 
@@ -559,6 +562,16 @@ pub struct Job {
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
     pub error: Option<String>,
+    /// The import's file name.
+    #[serde(default)]
+    pub file_name: String,
+    /// Who created the import: a user name (marked ` (API token)` when through one), `cli` for
+    /// `intake import`; absent for imports from before this was recorded.
+    #[serde(default)]
+    pub started_by: Option<String>,
+    /// A finished dry run's report (`kind` `dry_run`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<DryRunReport>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -27,6 +27,7 @@ pub mod export;
 pub mod field;
 pub mod import;
 pub mod messages;
+pub mod outcome;
 pub mod rules;
 pub mod settings;
 #[cfg(feature = "snapshots")]

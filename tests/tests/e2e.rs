@@ -1040,3 +1040,54 @@ async fn a_webhook_endpoint_added_in_the_ui_is_listed_and_its_delivery_logged() 
     browser.quit().await?;
     result
 }
+
+/// "What will happen": a file over stored customers is dry-run before it is committed; the
+/// page shows its counts and each changed field's before and after, nothing has changed
+/// yet; "Import now" then imports it with the same counts.
+#[tokio::test]
+async fn a_dry_run_shows_what_the_import_will_do_before_it_is_committed() -> Result<()> {
+    let server = Server::start(None).await?;
+    let browser = Browser::start().await?;
+    let result = async {
+        browser.sign_in(&server.url).await?;
+        browser.by_name("Import").await?.click().await?;
+        let first = "Email,First Name,Last Name\nada@example.com,Ada,Lovelace\ngrace@example.com,Grace,Hopper\n";
+        let path = fixture(server.dir.path(), "first.csv", first.as_bytes());
+        browser.by_label("CSV file").await?.send_keys(&path.display().to_string()).await?;
+        browser.wait_for_text("grace@example.com").await?;
+        browser.by_name("Import").await?.click().await?;
+        browser.wait_for_text("Import finished").await?;
+
+        browser.client.goto(&format!("{}/customers/import", server.url)).await?;
+        let second = "Email,First Name,Last Name\nada@example.com,Augusta Ada,King\ngrace@example.com,Grace,Hopper\nalan@example.com,Alan,Turing\n";
+        let path = fixture(server.dir.path(), "second.csv", second.as_bytes());
+        browser.by_label("CSV file").await?.send_keys(&path.display().to_string()).await?;
+        browser.wait_for_text("alan@example.com").await?;
+        browser.by_label("When an email already exists").await?.select_by_value("update").await?;
+        browser.by_name("What will happen").await?.click().await?;
+        browser.wait_for_text("Nothing has been changed yet").await?;
+        browser.wait_for_count(1, "Created").await?;
+        browser.wait_for_count(1, "Updated").await?;
+        browser.wait_for_count(1, "unchanged").await?;
+        // The sample diff: Ada's first and last name, before and after.
+        browser.wait_for_text("Augusta Ada").await?;
+        browser.wait_for_text("Lovelace").await?;
+        browser.wait_for_text("King").await?;
+        browser.screenshot("dry-run-01-what-will-happen").await?;
+        // Import now: the same counts, so the dry run had changed nothing (else Alan would
+        // exist already and Ada would be unchanged).
+        browser.by_name("Import now").await?.click().await?;
+        browser.wait_for_text("Import finished").await?;
+        browser.wait_for_count(1, "Created").await?;
+        // The import's counts take Grace's unchanged row as updated (the dry run's 1 + 1).
+        browser.wait_for_count(2, "Updated").await?;
+        browser.screenshot("dry-run-02-imported").await?;
+        browser.client.goto(&format!("{}/customers", server.url)).await?;
+        browser.wait_for_text("Augusta Ada King").await?;
+        browser.wait_for_text("alan@example.com").await?;
+        anyhow::Ok(())
+    }
+    .await;
+    browser.quit().await?;
+    result
+}

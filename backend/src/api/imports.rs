@@ -2,11 +2,11 @@
 //! Also status, list, error report, cancel and undo. A raw CSV upload is in `upload`.
 
 use crate::extract::Path;
-use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use futures::StreamExt;
 use serde::Deserialize;
 use shared::api::{
@@ -19,6 +19,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
+use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::ingest::{self, MAX_BATCH_ROWS};
@@ -135,6 +136,7 @@ pub(super) fn invalid_value_map(message: String) -> ApiError {
 )]
 async fn create(
     State(state): State<AppState>,
+    Extension(me): Extension<CurrentUser>,
     ApiJson(req): ApiJson<CreateImport>,
 ) -> ApiResult<(StatusCode, Json<Import>)> {
     let file_name = ingest::file_name(&req.file_name).map_err(invalid_file_name)?;
@@ -142,13 +144,14 @@ async fn create(
     let settings = kept_settings(req.mapping.as_ref(), req.values.as_ref())?.to_stored();
     let import = state
         .storage
-        .create_import(
+        .create_import_by(
             &file_name,
             group_id,
             req.on_duplicate,
             &settings,
             None,
             ImportStatus::Receiving,
+            Some(&me.starter()),
         )
         .await?;
     Ok((StatusCode::CREATED, Json(import)))

@@ -3,16 +3,18 @@
 use axum::Json;
 use axum::extract::State;
 use serde::Deserialize;
-use shared::api::{ErrorBody, ImportStatus, JobList};
+use shared::api::{ErrorBody, Id, ImportStatus, Job, JobList};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::ApiQuery;
+use crate::extract::{ApiQuery, Path};
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list))
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(one))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -54,4 +56,19 @@ async fn list(
     let (page, per_page) = super::paging(q.page, q.per_page, 200)?;
     let (items, total) = state.storage.list_jobs(status, page, per_page).await?;
     Ok(Json(JobList { items, total }))
+}
+
+/// One job; a completed dry run carries its report (`dry_run`).
+#[utoipa::path(
+    get,
+    path = "/jobs/{id}",
+    tag = "jobs",
+    params(("id" = i64, Path, description = "Job id")),
+    responses(
+        (status = 200, body = Job),
+        (status = 404, body = ErrorBody),
+    )
+)]
+async fn one(State(state): State<AppState>, Path(id): Path<Id>) -> ApiResult<Json<Job>> {
+    Ok(Json(state.storage.get_job(id).await?))
 }

@@ -12,9 +12,11 @@
 //! domain (`ingest`, `export`) and `storage` are called from here, never the other way.
 
 mod customers;
+mod dry_run;
 mod groups;
 mod imports;
 mod jobs;
+mod outcomes;
 mod profiles;
 mod session;
 mod tokens;
@@ -86,6 +88,8 @@ pub fn routes(state: Option<AppState>) -> OpenApiRouter<AppState> {
         .merge(upload::routes())
         .merge(jobs::routes())
         .merge(webhooks::routes())
+        .merge(outcomes::routes())
+        .merge(dry_run::routes())
         .routes(routes!(openapi_json));
     if let Some(state) = state {
         protected = protected

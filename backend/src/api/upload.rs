@@ -5,11 +5,11 @@
 
 use std::collections::BTreeMap;
 
-use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::Response;
+use axum::{Extension, Json};
 use serde::Deserialize;
 use shared::api::{ErrorBody, Import, ImportStatus, OnDuplicate};
 use shared::import::Target;
@@ -18,6 +18,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
+use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiQuery;
 use crate::ingest::{self, ConvertError, SpoolError, SpoolLimits};
@@ -166,12 +167,13 @@ fn encoding_label(label: &str) -> Option<String> {
 )]
 async fn upload_csv(
     State(state): State<AppState>,
+    Extension(me): Extension<CurrentUser>,
     query: Result<ApiQuery<CsvQuery>, ApiError>,
     headers: axum::http::HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, Json<Import>), Response> {
     let mut stream = body.into_data_stream();
-    match store_upload(&state, query, &headers, &mut stream).await {
+    match store_upload(&state, &me.starter(), query, &headers, &mut stream).await {
         Ok(import) => {
             state.queue_wakeup.notify_waiters();
             Ok((StatusCode::ACCEPTED, Json(import)))
@@ -182,6 +184,7 @@ async fn upload_csv(
 
 async fn store_upload(
     state: &AppState,
+    starter: &str,
     query: Result<ApiQuery<CsvQuery>, ApiError>,
     headers: &axum::http::HeaderMap,
     stream: &mut axum::body::BodyDataStream,
@@ -234,13 +237,14 @@ async fn store_upload(
     let path = spooled.path;
     let created = state
         .storage
-        .create_import(
+        .create_import_by(
             &file_name,
             group_id,
             on_duplicate,
             &spooled.settings.to_stored(),
             Some(&path.to_string_lossy()),
             ImportStatus::Queued,
+            Some(starter),
         )
         .await;
     match created {

@@ -48,6 +48,12 @@ pub(super) async fn import(args: ImportArgs) -> anyhow::Result<()> {
     } = ingest::convert_spooled(dest, settings, args.sheet).await?;
     let group_id = match find_group(storage.as_ref(), group).await {
         Ok(Some(g)) => g.id,
+        Ok(None) if args.dry_run => {
+            ingest::spool::discard(&dest).await;
+            anyhow::bail!(
+                "there is no group \"{group}\" (a dry run creates none): create it first"
+            );
+        }
         Ok(None) => match storage.create_group(group).await {
             Ok(g) => g.id,
             Err(e) => {
@@ -67,13 +73,18 @@ pub(super) async fn import(args: ImportArgs) -> anyhow::Result<()> {
         .and_then(|n| ingest::file_name(&n.to_string_lossy()).ok())
         .unwrap_or_else(|| "import.csv".into());
     let import = match storage
-        .create_import(
+        .create_import_by(
             &file_name,
             group_id,
             args.on_duplicate.into(),
             &settings.to_stored(),
-            Some(&dest.to_string_lossy()),
-            ImportStatus::Queued,
+            Some(dest.to_string_lossy().as_ref()).filter(|_| !args.dry_run),
+            if args.dry_run {
+                ImportStatus::Receiving
+            } else {
+                ImportStatus::Queued
+            },
+            Some("cli"),
         )
         .await
     {
@@ -83,6 +94,11 @@ pub(super) async fn import(args: ImportArgs) -> anyhow::Result<()> {
             return Err(e.into());
         }
     };
+    if args.dry_run {
+        let report = super::dry_run::dry_run(storage.as_ref(), &import, &dest, &settings).await;
+        ingest::spool::discard(&dest).await;
+        return report;
+    }
     println!("queued import {}", import.id);
     if args.wait {
         wait_for(storage.as_ref(), import.id).await?;

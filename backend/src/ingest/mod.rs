@@ -9,6 +9,7 @@
 //! - [`split`]: a spooled CSV read with the shared rules and cut into stored batches.
 //! - [`records`]: the plain records of an import (a batch's rows and errors, a customer's
 //!   values, an overwrite, an undo snapshot), which storage takes and gives.
+//! - [`outcome`]: the per-row outcome report's records (stored with each applied batch).
 //! - [`plan`]: what applying a batch decides (later row wins, `on_duplicate`, undo records),
 //!   a pure function; storage executes the plan.
 //!
@@ -22,6 +23,7 @@
 
 pub mod batch;
 pub mod file_name;
+pub mod outcome;
 pub mod plan;
 pub mod records;
 pub mod split;

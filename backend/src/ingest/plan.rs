@@ -18,7 +18,7 @@
 
 use std::collections::HashMap;
 
-use shared::api::{Id, OnDuplicate};
+use shared::api::{Id, OnDuplicate, RowOutcome};
 use shared::customer::CustomerFields;
 
 use super::records::{CustomerSnapshot, CustomerUpdate, CustomerValues, StoredRow};
@@ -55,6 +55,9 @@ pub struct Plan {
     pub updated: i64,
     /// Rows that change nothing, or overwrite what this import wrote (see the module doc).
     pub skipped: i64,
+    /// The outcome of each row that found its email stored (the row's index, its outcome
+    /// for the report, the stored customer), in the candidates' order.
+    pub decided: Vec<(usize, RowOutcome, Id)>,
 }
 
 /// The indices of the rows that count, in file order: the last row of each email.
@@ -144,11 +147,22 @@ pub fn resolve(
         let values = match mode {
             OnDuplicate::Skip => {
                 plan.skipped += 1;
+                plan.decided.push((i, RowOutcome::SkippedDuplicate, old.id));
                 continue;
             }
             OnDuplicate::Update => new,
             OnDuplicate::UpdateNonBlank => merge_non_blank(row, new, &old.values),
         };
+        // The report's outcome follows the counts: an overwrite of what this import wrote
+        // counts as skipped; an update to the values the customer has is `unchanged`.
+        let outcome = if old.written_by_import {
+            RowOutcome::SkippedDuplicate
+        } else if values.fields == old.values.fields && values.group_id == old.values.group_id {
+            RowOutcome::Unchanged
+        } else {
+            RowOutcome::Updated
+        };
+        plan.decided.push((i, outcome, old.id));
         plan.update.push(CustomerUpdate {
             id: old.id,
             values,
@@ -304,6 +318,7 @@ mod tests {
             p,
             Plan {
                 skipped: 1,
+                decided: vec![(0, RowOutcome::SkippedDuplicate, 100)],
                 ..Plan::default()
             }
         );
@@ -388,6 +403,47 @@ mod tests {
         r.group = Some("VIP".into());
         let p = run(&[r], &mut moved, OnDuplicate::UpdateNonBlank);
         assert_eq!(p.update[0].values.group_id, VIP);
+    }
+
+    #[test]
+    fn each_stored_email_gets_its_report_outcome_per_mode() {
+        // Same values as stored: unchanged; other values: updated; skip: skipped.
+        let mut same = row(2, "ann@example.com", "Old", "kept");
+        same.fields.last_name = "Stored".into();
+        same.fields.full_name = "Old Stored".into();
+        same.fields.accepts_marketing = Some(true);
+        same.group = Some("VIP".into());
+        let other = row(2, "ann@example.com", "Ann", "");
+        let cases = [
+            (OnDuplicate::Skip, &same, RowOutcome::SkippedDuplicate),
+            (OnDuplicate::Update, &same, RowOutcome::Unchanged),
+            (OnDuplicate::Update, &other, RowOutcome::Updated),
+            (OnDuplicate::UpdateNonBlank, &other, RowOutcome::Updated),
+        ];
+        for (mode, r, want) in cases {
+            let p = run(
+                std::slice::from_ref(r),
+                one_stored("ann@example.com", false),
+                mode,
+            );
+            assert_eq!(p.decided, vec![(0, want, 100)], "{mode:?}");
+        }
+        // Blank cells under update_non_blank keep every stored value: unchanged.
+        let blank = row(2, "ann@example.com", "", "");
+        let p = run(
+            &[blank],
+            one_stored("ann@example.com", false),
+            OnDuplicate::UpdateNonBlank,
+        );
+        assert_eq!(p.decided, vec![(0, RowOutcome::Unchanged, 100)]);
+        assert_eq!(p.updated, 1, "the counts still say updated");
+        // What this import wrote before: skipped, as the counts say.
+        let p = run(
+            &[row(2, "ann@example.com", "Ann", "")],
+            one_stored("ann@example.com", true),
+            OnDuplicate::Update,
+        );
+        assert_eq!(p.decided, vec![(0, RowOutcome::SkippedDuplicate, 100)]);
     }
 
     #[test]

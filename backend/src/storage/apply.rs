@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use shared::api::Id;
 use sqlx::QueryBuilder;
 
-use crate::ingest::plan;
+use crate::ingest::{outcome, plan};
 use sqlx::{ColumnIndex, Decode, Encode, Executor, IntoArguments, Type};
 
 use super::engine::{Engine, Store, Tx};
@@ -74,11 +74,14 @@ where
     /// pending, and marks it applied), as [`plan`] decides. `groups`: the ids of
     /// group names found so far. `ids`: with lanes (PostgreSQL), the id each row gets
     /// if it is new, reserved and recorded for undo by the caller; otherwise the
-    /// database picks the ids and the runs of new ids are recorded here.
+    /// database picks the ids and the runs of new ids are recorded here. Each row's
+    /// outcome is stored for the report as the batch's `part` (a lane's share: its lane).
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn apply_batch_in(
         tx: &mut Tx<E>,
         job: &ClaimedJob,
         batch: &PendingBatch,
+        part: i64,
         rows: &[StoredRow],
         ids: Option<&[Id]>,
         groups: &mut HashMap<String, Id>,
@@ -115,6 +118,12 @@ where
         let new_ids =
             E::insert_customers(tx, &full, latest_ids.as_deref(), Some(job.import_id), now).await?;
         let mut created: Vec<Id> = new_ids.iter().flatten().copied().collect();
+        // The rows that created a customer (row index, id), for the report.
+        let mut created_rows: Vec<(usize, Id)> = latest
+            .iter()
+            .zip(&new_ids)
+            .filter_map(|(&i, id)| id.map(|id| (i, id)))
+            .collect();
         let taken: Vec<(usize, CustomerValues)> = latest
             .into_iter()
             .zip(full)
@@ -177,9 +186,9 @@ where
         let (gone_rows, gone): (Vec<usize>, Vec<CustomerValues>) =
             decided.insert.into_iter().unzip();
         let gone_ids: Option<Vec<Id>> = ids.map(|ids| gone_rows.iter().map(|&i| ids[i]).collect());
-        for id in
-            E::insert_customers(tx, &gone, gone_ids.as_deref(), Some(job.import_id), now).await?
-        {
+        let gone_new =
+            E::insert_customers(tx, &gone, gone_ids.as_deref(), Some(job.import_id), now).await?;
+        for (&row, id) in gone_rows.iter().zip(gone_new) {
             // Taken again at once: this attempt fails and the job's retry applies it.
             let id = id.ok_or_else(|| {
                 StorageError::Conflict(
@@ -187,14 +196,41 @@ where
                 )
             })?;
             created.push(id);
+            created_rows.push((row, id));
         }
         applied.created += created.len() as i64;
+        let results = outcome::row_results(rows, &created_rows, &decided.decided);
+        Self::store_outcomes(tx, job.import_id, batch.seq, part, &results).await?;
         let mut undo = decided.undo;
         if ids.is_none() {
             undo.extend(plan::created_runs(created));
         }
         E::insert_changes(tx, job.import_id, &ImportChange::rows(&undo)?).await?;
         Ok(applied)
+    }
+
+    /// A batch's (or lane share's) row outcomes, stored in the transaction that applied it.
+    async fn store_outcomes(
+        tx: &mut Tx<E>,
+        import_id: Id,
+        seq: i64,
+        part: i64,
+        results: &[outcome::RowResult],
+    ) -> Result<()> {
+        if results.is_empty() {
+            return Ok(());
+        }
+        let text = outcome::encode(results).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO import_outcomes (import_id, seq, part, outcomes) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(import_id)
+        .bind(seq)
+        .bind(part)
+        .bind(text)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
     }
 
     /// Extend the job's lease inside `tx`; false (nothing changed) when another

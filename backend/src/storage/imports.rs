@@ -83,6 +83,29 @@ pub trait Imports: Send + Sync {
         settings: &str,
         source_path: Option<&str>,
         status: ImportStatus,
+    ) -> Result<Import> {
+        self.create_import_by(
+            file_name,
+            group_id,
+            on_duplicate,
+            settings,
+            source_path,
+            status,
+            None,
+        )
+        .await
+    }
+    /// [`Imports::create_import`], recording who started it (Queue jobs shows it).
+    #[allow(clippy::too_many_arguments)]
+    async fn create_import_by(
+        &self,
+        file_name: &str,
+        group_id: Id,
+        on_duplicate: shared::api::OnDuplicate,
+        settings: &str,
+        source_path: Option<&str>,
+        status: ImportStatus,
+        started_by: Option<&str>,
     ) -> Result<Import>;
     async fn get_import(&self, id: Id) -> Result<Import>;
     /// The import's stored settings JSON (`ReadSettings`), as stored.
@@ -129,7 +152,7 @@ where
     String: Type<E> + for<'q> Encode<'q, E> + for<'r> Decode<'r, E>,
     DateTime<Utc>: Type<E> + for<'q> Encode<'q, E> + for<'r> Decode<'r, E>,
 {
-    async fn create_import(
+    async fn create_import_by(
         &self,
         file_name: &str,
         group_id: Id,
@@ -137,12 +160,13 @@ where
         settings: &str,
         source_path: Option<&str>,
         status: ImportStatus,
+        started_by: Option<&str>,
     ) -> Result<Import> {
         let mut tx = self.begin_write().await?;
         let now = Utc::now();
         let row: ImportRow = sqlx::query_as(&format!(
-            "INSERT INTO imports (file_name, status, group_id, on_duplicate, settings, source_path, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {IMPORT_COLUMNS}"
+            "INSERT INTO imports (file_name, status, group_id, on_duplicate, settings, source_path, created_at, started_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {IMPORT_COLUMNS}"
         ))
         .bind(file_name)
         .bind(status.as_str())
@@ -151,6 +175,7 @@ where
         .bind(settings)
         .bind(source_path)
         .bind(now)
+        .bind(started_by)
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| match e {

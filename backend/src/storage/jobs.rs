@@ -37,6 +37,9 @@ struct JobRow {
     updated: i64,
     skipped: i64,
     failed: i64,
+    file_name: String,
+    started_by: Option<String>,
+    result: Option<String>,
 }
 
 impl TryFrom<JobRow> for Job {
@@ -45,6 +48,12 @@ impl TryFrom<JobRow> for Job {
     fn try_from(r: JobRow) -> Result<Self> {
         let status = parse_stored(ImportStatus::parse, "jobs", r.id, "status", &r.status)?;
         parse_stored(JobKind::parse, "jobs", r.id, "kind", &r.kind)?;
+        let dry_run = r
+            .result
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|e| StorageError::Corrupt(format!("jobs row {}: result: {e}", r.id)))?;
         Ok(Job {
             id: r.id,
             kind: r.kind,
@@ -64,9 +73,18 @@ impl TryFrom<JobRow> for Job {
             started_at: r.started_at,
             finished_at: r.finished_at,
             error: r.error,
+            file_name: r.file_name,
+            started_by: r.started_by,
+            dry_run,
         })
     }
 }
+
+/// A job's columns with its import's, to which the caller adds its WHERE.
+const JOB_SELECT: &str = "SELECT j.id, j.kind, j.import_id, j.status, j.attempts, j.created_at, \
+    j.started_at, j.finished_at, j.error, i.received, i.processed, i.created, i.updated, \
+    i.skipped, i.failed, i.file_name, i.started_by, j.result \
+    FROM jobs j JOIN imports i ON i.id = j.import_id";
 
 /// At most this many batches are read for one transaction.
 const MAX_BATCHES_PER_TRANSACTION: i64 = 64;
@@ -80,6 +98,7 @@ pub trait Jobs: Send + Sync {
         page: i64,
         per_page: i64,
     ) -> Result<(Vec<Job>, i64)>;
+    async fn get_job(&self, job_id: Id) -> Result<Job>;
     /// Expire every lease at start-up (SQLite: one server per database file).
     async fn release_all_leases(&self) -> Result<()>;
     /// Claim the next job (the lowest id queued, or running with its lease expired). A job
@@ -148,12 +167,9 @@ where
                 .bind(status)
                 .fetch_one(&self.read)
                 .await?;
-        let rows: Vec<JobRow> = sqlx::query_as(
-            "SELECT j.id, j.kind, j.import_id, j.status, j.attempts, j.created_at, j.started_at, j.finished_at, \
-             j.error, i.received, i.processed, i.created, i.updated, i.skipped, i.failed \
-             FROM jobs j JOIN imports i ON i.id = j.import_id WHERE ($1 IS NULL OR j.status = $1) \
-             ORDER BY j.id DESC LIMIT $2 OFFSET $3",
-        )
+        let rows: Vec<JobRow> = sqlx::query_as(&format!(
+            "{JOB_SELECT} WHERE ($1 IS NULL OR j.status = $1) ORDER BY j.id DESC LIMIT $2 OFFSET $3"
+        ))
         .bind(status)
         .bind(per_page)
         .bind((page - 1) * per_page)
@@ -163,6 +179,14 @@ where
             rows.into_iter().map(Job::try_from).collect::<Result<_>>()?,
             total,
         ))
+    }
+
+    async fn get_job(&self, job_id: Id) -> Result<Job> {
+        let row: Option<JobRow> = sqlx::query_as(&format!("{JOB_SELECT} WHERE j.id = $1"))
+            .bind(job_id)
+            .fetch_optional(&self.read)
+            .await?;
+        Job::try_from(row.ok_or(StorageError::NotFound)?)
     }
 
     async fn release_all_leases(&self) -> Result<()> {

@@ -1,5 +1,5 @@
 //! Storage: the only module with SQL. One [`Storage`] interface made of one trait per area
-//! ([`Accounts`], [`Groups`], [`Customers`], [`Imports`], [`Jobs`]), each written once in
+//! ([`Accounts`], [`Groups`], [`Customers`], [`Imports`], [`Jobs`], [`Outcomes`], [`DryRuns`]), each written once in
 //! its module for both engines as `impl<E> ... for Store<E>`; where SQLite and PostgreSQL
 //! differ (how a write transaction starts, how a job is claimed, the bulk statements of an
 //! import, a round of batches) the sealed [`engine::Engine`] trait has a hook, implemented
@@ -17,11 +17,13 @@
 mod accounts;
 mod apply;
 mod customers;
+mod dry_run;
 mod engine;
 mod groups;
 mod imports;
 mod jobs;
 pub mod model;
+mod outcomes;
 mod postgres;
 mod profiles;
 mod rows;
@@ -41,11 +43,13 @@ pub use crate::ingest::records::{
 };
 pub use accounts::{Accounts, TokenUser};
 pub use customers::Customers;
+pub use dry_run::{DryRuns, MAX_SAMPLES};
 pub use engine::Store;
 pub use groups::{Groups, group_key};
 pub use imports::Imports;
 pub use jobs::Jobs;
 pub use model::*;
+pub use outcomes::{OutcomeBatch, Outcomes};
 pub use postgres::{PgStorage, lane_of};
 pub use profiles::{ProfileMapping, Profiles};
 pub use search_index::CHUNK as SEARCH_INDEX_CHUNK;
@@ -114,7 +118,18 @@ pub async fn connect(database_url: &str) -> anyhow::Result<std::sync::Arc<dyn St
 /// Everything Intake keeps: the union of the areas. Implemented once, for both engines.
 #[async_trait]
 pub trait Storage:
-    Accounts + Groups + Customers + Imports + Jobs + Profiles + Webhooks + Send + Sync + 'static
+    Accounts
+    + Groups
+    + Customers
+    + Imports
+    + Jobs
+    + Profiles
+    + Webhooks
+    + Outcomes
+    + DryRuns
+    + Send
+    + Sync
+    + 'static
 {
     /// `"sqlite"` or `"postgres"`.
     fn engine(&self) -> &'static str;

@@ -97,6 +97,8 @@ pub struct ClaimedJob {
 pub enum JobKind {
     Import,
     Undo,
+    /// The import applied and rolled back: its report, nothing else.
+    DryRun,
 }
 
 impl JobKind {
@@ -104,12 +106,14 @@ impl JobKind {
         match self {
             Self::Import => "import",
             Self::Undo => "undo",
+            Self::DryRun => "dry_run",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "import" => Some(Self::Import),
             "undo" => Some(Self::Undo),
+            "dry_run" => Some(Self::DryRun),
             _ => None,
         }
     }

@@ -230,9 +230,17 @@ impl Engine for Sqlite {
             if done != Some((false,)) {
                 continue;
             }
-            total +=
-                SqliteStorage::apply_batch_in(&mut tx, job, batch, &rows, None, &mut groups, now)
-                    .await?;
+            total += SqliteStorage::apply_batch_in(
+                &mut tx,
+                job,
+                batch,
+                0,
+                &rows,
+                None,
+                &mut groups,
+                now,
+            )
+            .await?;
             SqliteStorage::mark_batch_applied(&mut tx, job.import_id, batch.seq).await?;
             if store.writer_wanted() {
                 // The rest of the round waits for the next one (see `writer_wanted`).

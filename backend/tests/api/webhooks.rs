@@ -386,3 +386,54 @@ async fn cancelling_a_queued_or_receiving_import_sends_import_cancelled() {
         assert_eq!(payload["import"]["file_name"], "stop.csv");
     }
 }
+
+#[tokio::test]
+async fn a_finished_dry_run_sends_dry_run_finished() {
+    let dir = tempfile::tempdir().unwrap();
+    for db in databases("webhooks_dry_run", dir.path()).await {
+        let (app, _stop) = hook_app(&db, dir.path(), true).await;
+        let (url, received) = receiver(vec![]).await;
+        let hook = app
+            .post(
+                "/api/webhooks",
+                json!({"url": url, "events": ["dry_run.finished"]}),
+            )
+            .await
+            .expect(StatusCode::CREATED)
+            .json()["webhook"]["id"]
+            .as_i64()
+            .unwrap();
+        let import = app
+            .post(
+                "/api/imports",
+                json!({"file_name": "what-if.csv", "on_duplicate": "skip"}),
+            )
+            .await
+            .expect(StatusCode::CREATED)
+            .json();
+        let id = import["id"].as_i64().unwrap();
+        app.put(
+            &format!("/api/imports/{id}/batches/0"),
+            json!({"rows": rows("w", 0, 3)}),
+        )
+        .await
+        .expect(StatusCode::OK);
+        app.request(
+            axum::http::Method::POST,
+            &format!("/api/imports/{id}/dry-run"),
+            None,
+        )
+        .await
+        .expect(StatusCode::ACCEPTED);
+        let log = wait_for_log(&app, hook, |l| {
+            !l.is_empty() && l[0]["status"] == "delivered"
+        })
+        .await;
+        assert_eq!(log.len(), 1, "{log:?}");
+        assert_eq!(log[0]["event"], "dry_run.finished");
+        let payload: Value = serde_json::from_slice(&received.all()[0].1).unwrap();
+        assert_eq!(payload["import"]["file_name"], "what-if.csv");
+        // A dry run leaves the import receiving: nothing was imported.
+        assert_eq!(payload["import"]["status"], "receiving");
+    }
+}

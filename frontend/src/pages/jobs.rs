@@ -1,5 +1,6 @@
-//! Settings > Queue jobs: every job with status, progress, counts and times; refreshed
-//! while any job is still moving.
+//! Settings > Queue jobs: every job with its kind, file, who started it, status, progress,
+//! counts and times, and links to its import's outcome report and errors; refreshed while
+//! any job is still moving.
 
 use leptos::prelude::*;
 use shared::api::{Id, ImportStatus};
@@ -69,6 +70,8 @@ pub fn Jobs() -> impl IntoView {
                             <thead><tr>
                                 <th scope="col">"#"</th>
                                 <th scope="col">{t(Key::JobsKind)}</th>
+                                <th scope="col">{t(Key::JobsFile)}</th>
+                                <th scope="col">{t(Key::JobsStartedBy)}</th>
                                 <th scope="col">{t(Key::JobsStatus)}</th>
                                 <th scope="col">{t(Key::JobsProgress)}</th>
                                 <th scope="col">{t(Key::ImportCreated)}</th>
@@ -83,11 +86,17 @@ pub fn Jobs() -> impl IntoView {
                                 <For each=move || list.items.clone() key=|j| j.id children=move |j| {
                                     let status = j.status.as_str();
                                     let import_id = j.import_id;
-                                    let kind_key = if j.kind == "undo" { Key::JobsKindUndo } else { Key::JobsKindImport };
+                                    let kind_key = match j.kind.as_str() {
+                                        "undo" => Key::JobsKindUndo,
+                                        "dry_run" => Key::JobsKindDryRun,
+                                        _ => Key::JobsKindImport,
+                                    };
                                     view! {
                                         <tr>
                                             <td>{j.id}</td>
                                             <td>{format!("{} #{}", t(kind_key), j.import_id)}</td>
+                                            <td>{j.file_name.clone()}</td>
+                                            <td>{j.started_by.clone().unwrap_or_else(|| t(Key::JobsStartedByUnknown).to_owned())}</td>
                                             <td><span class=format!("badge {status}")>{t(status_key(j.status))}</span></td>
                                             <td><progress max="1" value=j.progress aria-label=t(Key::JobsProgress)></progress></td>
                                             <td>{format_count(lang, j.counts.created as u64)}</td>
@@ -103,7 +112,10 @@ pub fn Jobs() -> impl IntoView {
                                                 {(j.kind == "import" && j.status == ImportStatus::Completed).then(|| view! {
                                                     <button on:click=move |_| act(JobAction::Undo(import_id))>{t(Key::JobsUndo)}</button>
                                                 })}
-                                                {(j.kind == "import" && j.counts.failed > 0).then(|| view! {
+                                                {(j.kind != "dry_run" && j.counts.processed > 0).then(|| view! {
+                                                    <a class="button" href=api::import_outcomes_url(import_id) download="">{t(Key::JobsOutcomes)}</a>
+                                                })}
+                                                {(j.kind != "dry_run" && j.counts.failed > 0).then(|| view! {
                                                     <a class="button" href=api::import_errors_url(import_id) download="">{t(Key::JobsErrors)}</a>
                                                 })}
                                                 {j.error.clone().map(|e| view! { <div class="muted">{e}</div> })}

@@ -6,7 +6,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use shared::api::{BatchRequest, BatchResponse, BatchRow, CommitRequest};
+use shared::api::{BatchRequest, BatchResponse, BatchRow};
 use shared::import::RowOutcome;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -149,14 +149,7 @@ pub(super) async fn upload(
     while let Some(sent) = in_flight.pop_front() {
         sent.finish(&mut progress).await?;
     }
-    let commit = CommitRequest {
-        batch_count: seq,
-        row_count: progress.rows,
-    };
-    // The answer is not needed here (the page follows the import itself).
-    crate::api::commit_import(job.import_id, &commit, &job.csrf)
-        .await
-        .map_err(|e| format!("The import could not be committed: {}", e.message))?;
+    // The page commits (after a dry run, when the user asks for one).
     Ok(FromWorker::Uploaded {
         progress,
         batches: seq,

@@ -257,6 +257,7 @@ impl PgStorage {
                     &mut tx,
                     job,
                     &share.batch,
+                    lane as i64,
                     &share.rows,
                     ids,
                     &mut groups,

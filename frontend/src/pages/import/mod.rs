@@ -11,6 +11,7 @@
 //! parse worker as a CSV file would.
 
 mod check;
+mod dry_run;
 pub mod mapping;
 pub mod phase;
 pub mod preview;
@@ -29,6 +30,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{Blob, File};
 
 use self::check::{CheckPanel, Checked, problems_link};
+use self::dry_run::{DryRunPanel, on_stored};
 use self::mapping::{ColumnMapping, ImportOptions, NEW_GROUP, ReadOptions};
 use self::phase::{Phase, apply, choose_target, rate as transfer_rate, straight_to_check};
 use self::preview::{Fix, PreviewTable, set_cell};
@@ -93,6 +95,9 @@ pub fn ImportWizard() -> impl IntoView {
     load_profiles();
     let applied_profile = RwSignal::new(None::<String>);
     let drag_over = RwSignal::new(false);
+    // "What will happen" asked for, and the dry run's report.
+    let review = RwSignal::new(false);
+    let dry = RwSignal::new(None::<Result<shared::api::DryRunReport, String>>);
 
     let groups = LocalResource::new(move || async move {
         let groups = api::groups().await;
@@ -283,7 +288,11 @@ pub fn ImportWizard() -> impl IntoView {
             if let Phase::Following(id) = next {
                 follow(id);
             }
+            let stored = matches!(next, Phase::Stored { .. });
             phase.set(next);
+            if stored {
+                on_stored(phase, review.get_untracked(), dry, session.csrf(), follow);
+            }
         }
     };
 
@@ -630,7 +639,10 @@ pub fn ImportWizard() -> impl IntoView {
                 <PreviewTable preview corrections on_fix/>
                 <div class="actions" style="margin-top:0.75rem">
                     <button on:click=check_file disabled=move || busy.get() || checking.get() || reading_book.get()>{move || t(Key::ImportCheck)}</button>
-                    <button class="primary" on:click=start_import disabled=move || busy.get() || reading_book.get() || (group_id.get() == NEW_GROUP && new_group.get().trim().is_empty())>
+                    <button on:click=move |ev| { review.set(true); start_import(ev) } disabled=move || busy.get() || reading_book.get() || (group_id.get() == NEW_GROUP && new_group.get().trim().is_empty())>
+                        {move || t(Key::ImportWhatWillHappen)}
+                    </button>
+                    <button class="primary" on:click=move |ev| { review.set(false); start_import(ev) } disabled=move || busy.get() || reading_book.get() || (group_id.get() == NEW_GROUP && new_group.get().trim().is_empty())>
                         {move || t(Key::ImportStart)}
                     </button>
                 </div>
@@ -642,6 +654,8 @@ pub fn ImportWizard() -> impl IntoView {
             </section>
         </Show>
 
+        <DryRunPanel phase report=dry csrf=Signal::derive(move || session.csrf())
+            on_commit=Callback::new(move |()| on_stored(phase, false, dry, session.csrf(), follow))/>
         <PhasePanel phase progress rate on_pause on_cancel/>
     }
 }

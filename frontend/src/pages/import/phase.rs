@@ -19,6 +19,13 @@ pub enum Phase {
         import: Option<Id>,
         paused: bool,
     },
+    /// Every batch is stored, the import not committed yet: the page commits it, at once or
+    /// after showing a dry run ("What will happen").
+    Stored {
+        import: Id,
+        batches: u32,
+        rows: u64,
+    },
     /// The import is committed; the page polls it until it ends.
     Following(Id),
     Done(Import),
@@ -27,7 +34,10 @@ pub enum Phase {
 impl Phase {
     /// An upload or a queued import is under way: the controls that would change it are off.
     pub fn busy(&self) -> bool {
-        matches!(self, Phase::Uploading { .. } | Phase::Following(_))
+        matches!(
+            self,
+            Phase::Uploading { .. } | Phase::Stored { .. } | Phase::Following(_)
+        )
     }
 
     /// The import being uploaded, once it exists.
@@ -44,13 +54,17 @@ pub fn apply(phase: Phase, answer: &FromWorker) -> Phase {
     match (phase, answer) {
         // The first preview of a file.
         (Phase::Choose, FromWorker::Preview(_)) => Phase::Ready,
-        // Every batch is stored and committed: follow the queued import.
+        // Every batch is stored: the page commits (see `Phase::Stored`).
         (
             Phase::Uploading {
                 import: Some(id), ..
             },
-            FromWorker::Uploaded { .. },
-        ) => Phase::Following(id),
+            FromWorker::Uploaded { progress, batches },
+        ) => Phase::Stored {
+            import: id,
+            batches: *batches,
+            rows: progress.rows,
+        },
         (_, FromWorker::Stopped) => Phase::Ready,
         (Phase::Uploading { .. }, FromWorker::Failed { .. }) => Phase::Ready,
         (phase, _) => phase,
