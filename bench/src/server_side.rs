@@ -102,7 +102,7 @@ impl Client {
     /// batches' JSON bodies are encoded before the clock starts: the driver encoding them
     /// meanwhile took CPU from the server it measures (the browser, the API's other client,
     /// encodes on the store owner's machine).
-    async fn import(&self, rows: &[BatchRow]) -> Result<Duration> {
+    async fn import(&self, rows: &[BatchRow]) -> Result<(Duration, i64)> {
         let bodies: Vec<bytes::Bytes> = rows
             .chunks(BATCH_ROWS)
             .map(|batch| serde_json::to_vec(&serde_json::json!({ "rows": batch })).map(Into::into))
@@ -147,11 +147,29 @@ impl Client {
                 .json()
                 .await?;
             match i["status"].as_str() {
-                Some("completed") => return Ok(started.elapsed()),
+                Some("completed") => return Ok((started.elapsed(), id)),
                 Some("failed") | Some("cancelled") => bail!("import ended {i}"),
                 _ => tokio::time::sleep(Duration::from_millis(50)).await,
             }
         }
+    }
+
+    /// Stream import `id`'s per-row outcome report (CSV); returns (lines after the header,
+    /// total time).
+    async fn outcome_report(&self, id: i64) -> Result<(u64, Duration)> {
+        let started = Instant::now();
+        let r = self
+            .http
+            .get(format!("{}/api/imports/{id}/outcomes.csv", self.base))
+            .send()
+            .await?
+            .error_for_status()?;
+        let mut stream = r.bytes_stream();
+        let mut lines = 0u64;
+        while let Some(chunk) = stream.next().await {
+            lines += chunk?.iter().filter(|&&b| b == b'\n').count() as u64;
+        }
+        Ok((lines.saturating_sub(1), started.elapsed()))
     }
 
     /// Stream the whole export; returns (customers, time to first byte, total time). The
@@ -205,7 +223,7 @@ async fn import_then_export(
     let url =
         url.unwrap_or_else(|| format!("sqlite://{}", s.dir.path().join("intake.db").display()));
     let client = Client::sign_in(&s.url).await?;
-    let took = client.import(rows).await?;
+    let (took, import_id) = client.import(rows).await?;
     let key: &'static str = if engine == "sqlite" {
         "import_sqlite_rows_s"
     } else {
@@ -219,7 +237,7 @@ async fn import_then_export(
     let e = Server::start_with(ServerOptions {
         bin: Some(setup.bin.clone()),
         dist: Some(setup.dist.clone()),
-        database_url: Some(url),
+        database_url: Some(url.clone()),
         ..ServerOptions::default()
     })
     .await?;
@@ -240,6 +258,32 @@ async fn import_then_export(
         samples.add("export_peak_rss_mb", mb);
     }
     drop(e);
+    // The import's per-row outcome report, from another fresh process (its own peak RSS).
+    let r = Server::start_with(ServerOptions {
+        bin: Some(setup.bin.clone()),
+        dist: Some(setup.dist.clone()),
+        database_url: Some(url),
+        ..ServerOptions::default()
+    })
+    .await?;
+    let client = Client::sign_in(&r.url).await?;
+    let (lines, took) = client.outcome_report(import_id).await?;
+    if lines < rows.len() as u64 {
+        bail!(
+            "the outcome report has {lines} lines for {} rows",
+            rows.len()
+        );
+    }
+    let key: &'static str = if engine == "sqlite" {
+        "report_sqlite_rows_s"
+    } else {
+        "report_postgres_rows_s"
+    };
+    samples.add(key, lines as f64 / took.as_secs_f64());
+    if let Some(mb) = peak_rss_mb(r.pid()) {
+        samples.add("report_peak_rss_mb", mb);
+    }
+    drop(r);
     drop(s);
     Ok(())
 }
