@@ -252,6 +252,17 @@ async fn rows_fixed_inline_then_an_update_import_then_undo_from_queue_jobs() -> 
         let source = browser.client.source().await?;
         assert!(!source.contains("alan@example.com"), "the customer the undone import created is gone");
         browser.screenshot("fix-03-after-undo").await?;
+
+        // The undone import's outcome report, downloaded from Queue jobs: each of its rows,
+        // now undone.
+        browser.by_name("Queue jobs").await?.click().await?;
+        browser.by_name("Outcome of each row").await?.click().await?;
+        let report = String::from_utf8(browser.downloaded("import-2-outcomes.csv").await?)?;
+        let lines: Vec<&str> = report.lines().collect();
+        assert_eq!(lines[0], "line,email,outcome,customer_id,error_code,error_message");
+        assert_eq!(lines.len(), 3, "{report}");
+        assert!(lines[1..].iter().all(|l| l.contains(",undone,")), "{report}");
+        assert!(report.contains("alan@example.com"), "{report}");
         anyhow::Ok(())
     }
     .await;
