@@ -52,7 +52,8 @@ fn mb_per_s(v: &serde_json::Value) -> Option<f64> {
     Some(v["bytes"].as_f64()? / 1e6 / (v["ms"].as_f64()? / 1000.0))
 }
 
-pub async fn run(setup: &Setup, samples: &mut Samples) -> Result<()> {
+/// The server with the benchmark site, and a Chromium whose scripts may run for `script_secs`.
+async fn bench_browser(setup: &Setup, script_secs: u64) -> Result<(Server, Browser)> {
     let server = Server::start_with(ServerOptions {
         bin: Some(setup.bin.clone()),
         dist: Some(setup.site.clone()),
@@ -63,22 +64,33 @@ pub async fn run(setup: &Setup, samples: &mut Samples) -> Result<()> {
     browser
         .client
         .update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
-            Some(Duration::from_secs(600)),
+            Some(Duration::from_secs(script_secs)),
             None,
             None,
         ))
         .await?;
+    Ok((server, browser))
+}
+
+/// bench.html with `data` chosen in its file input.
+async fn open_bench_page(server: &Server, browser: &Browser, data: &std::path::Path) -> Result<()> {
+    browser
+        .client
+        .goto(&format!("{}/bench.html", server.url))
+        .await?;
+    let file = std::fs::canonicalize(data)?;
+    browser
+        .by_label("Benchmark file")
+        .await?
+        .send_keys(&file.display().to_string())
+        .await?;
+    Ok(())
+}
+
+pub async fn run(setup: &Setup, samples: &mut Samples) -> Result<()> {
+    let (server, browser) = bench_browser(setup, 600).await?;
     let result = async {
-        browser
-            .client
-            .goto(&format!("{}/bench.html", server.url))
-            .await?;
-        let file = std::fs::canonicalize(&setup.data_1m)?;
-        browser
-            .by_label("Benchmark file")
-            .await?
-            .send_keys(&file.display().to_string())
-            .await?;
+        open_bench_page(&server, &browser, &setup.data_1m).await?;
         for run in 0..setup.runs {
             // Alternate the order so none always runs on a warmer page.
             let mut order = [
@@ -168,32 +180,9 @@ async fn first_preview(
 /// The workbook: Intake's workbook worker and SheetJS read the same `.xlsx` to CSV text in the
 /// same page, alternating; then the import page's first preview of it.
 pub async fn workbook(setup: &Setup, samples: &mut Samples) -> Result<()> {
-    let server = Server::start_with(ServerOptions {
-        bin: Some(setup.bin.clone()),
-        dist: Some(setup.site.clone()),
-        ..ServerOptions::default()
-    })
-    .await?;
-    let browser = Browser::start().await?;
-    browser
-        .client
-        .update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
-            Some(Duration::from_secs(900)),
-            None,
-            None,
-        ))
-        .await?;
+    let (server, browser) = bench_browser(setup, 900).await?;
     let result = async {
-        browser
-            .client
-            .goto(&format!("{}/bench.html", server.url))
-            .await?;
-        let file = std::fs::canonicalize(&setup.data_xlsx)?;
-        browser
-            .by_label("Benchmark file")
-            .await?
-            .send_keys(&file.display().to_string())
-            .await?;
+        open_bench_page(&server, &browser, &setup.data_xlsx).await?;
         for run in 0..setup.runs {
             let mut order = [
                 ("intakeWorkbookPass", "workbook_read_mb_s"),
