@@ -674,14 +674,17 @@ async fn a_full_disk_refuses_uploads_and_batches_cleanly_and_the_import_finishes
     std::fs::create_dir(&data).unwrap();
     let db_path = data.join("full.db");
     let db = format!("sqlite://{}", db_path.display());
-    // The server sees a 32 MiB disk of its own at `data`: a tmpfs in a private user and
-    // mount namespace (no root needed; the network is shared, so the test reaches it).
+    // The server sees a 48 MiB disk of its own at `data`: a tmpfs in a private user and
+    // mount namespace (no root needed; the network is shared, so the test reaches it). The
+    // ballast below fills it, whatever its size; freed, it must hold the whole import with
+    // its stored batches, undo records and outcome report (32 MiB sometimes ran out near the
+    // end once the outcomes were recorded).
     let mut args = crate::process::serve_args(&db, &data);
     let retry = args.iter().position(|a| a == "--retry-delay-ms").unwrap();
     args[retry + 1] = "1000".into();
     let mut cmd = std::process::Command::new("unshare");
     cmd.args(["--user", "--map-root-user", "--mount", "sh", "-c"])
-        .arg(r#"mount -t tmpfs -o size=32m tmpfs "$0" && exec "$@""#)
+        .arg(r#"mount -t tmpfs -o size=48m tmpfs "$0" && exec "$@""#)
         .arg(&data)
         .arg(crate::process::BIN)
         .arg("serve")
