@@ -237,6 +237,20 @@ impl Browser {
             .with_context(|| format!("no control labelled {label:?}"))
     }
 
+    /// Open the import page (English UI) and choose `bytes` as the file `name`, written into
+    /// `server`'s directory.
+    pub async fn open_import(&self, server: &Server, name: &str, bytes: &[u8]) -> Result<()> {
+        self.client
+            .goto(&format!("{}/customers/import", server.url))
+            .await?;
+        let path = fixture(server.dir.path(), name, bytes);
+        self.by_label("CSV file")
+            .await?
+            .send_keys(&path.display().to_string())
+            .await?;
+        Ok(())
+    }
+
     /// Click the control labelled `label`, again if the page replaced it between finding
     /// and clicking (a list that re-rendered after a refetch).
     pub async fn click_label(&self, label: &str) -> Result<()> {

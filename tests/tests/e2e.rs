@@ -656,14 +656,7 @@ async fn an_excel_workbook_imports_the_sheet_chosen_in_the_browser() -> Result<(
     let result = async {
         browser.sign_in(&server.url).await?;
         browser
-            .client
-            .goto(&format!("{}/customers/import", server.url))
-            .await?;
-        let path = fixture(server.dir.path(), "customers.xlsx", &bytes);
-        browser
-            .by_label("CSV file")
-            .await?
-            .send_keys(&path.display().to_string())
+            .open_import(&server, "customers.xlsx", &bytes)
             .await?;
         // The first sheet holding a value is read first: its title, no customers.
         browser
@@ -837,16 +830,7 @@ async fn a_long_workbook_is_previewed_from_its_head_and_imported_whole() -> Resu
     let browser = Browser::start().await?;
     let result = async {
         browser.sign_in(&server.url).await?;
-        browser
-            .client
-            .goto(&format!("{}/customers/import", server.url))
-            .await?;
-        let path = fixture(server.dir.path(), "long.xlsx", &bytes);
-        browser
-            .by_label("CSV file")
-            .await?
-            .send_keys(&path.display().to_string())
-            .await?;
+        browser.open_import(&server, "long.xlsx", &bytes).await?;
         browser.wait_for_text("c1@example.com").await?;
         // Exact headers: the check starts by itself, on the whole sheet.
         browser
@@ -889,16 +873,7 @@ async fn a_workbook_problem_is_named_by_its_sheet_row_below_a_multi_line_cell() 
     let browser = Browser::start().await?;
     let result = async {
         browser.sign_in(&server.url).await?;
-        browser
-            .client
-            .goto(&format!("{}/customers/import", server.url))
-            .await?;
-        let path = fixture(server.dir.path(), "notes.xlsx", &bytes);
-        browser
-            .by_label("CSV file")
-            .await?
-            .send_keys(&path.display().to_string())
-            .await?;
+        browser.open_import(&server, "notes.xlsx", &bytes).await?;
         browser.wait_for_text("ana@example.com").await?;
         browser
             .by_name("Check the whole file")

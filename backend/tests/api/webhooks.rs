@@ -111,6 +111,16 @@ async fn hook_app(
     (app, stop)
 }
 
+/// Registers an endpoint at `url` for `event`; its id.
+async fn subscribe(app: &TestApp, url: &str, event: &str) -> i64 {
+    app.post("/api/webhooks", json!({"url": url, "events": [event]}))
+        .await
+        .expect(StatusCode::CREATED)
+        .json()["webhook"]["id"]
+        .as_i64()
+        .unwrap()
+}
+
 /// Poll an endpoint's delivery log until `done` holds.
 async fn wait_for_log(app: &TestApp, hook: i64, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
     for _ in 0..400 {
@@ -235,16 +245,7 @@ async fn a_delivery_that_never_succeeds_ends_failed_after_the_attempt_cap() {
     for db in databases("webhooks_cap", dir.path()).await {
         let (app, _stop) = hook_app(&db, dir.path(), true).await;
         let (url, received) = receiver(vec![500; 100]).await;
-        let hook = app
-            .post(
-                "/api/webhooks",
-                json!({"url": url, "events": ["import.completed"]}),
-            )
-            .await
-            .expect(StatusCode::CREATED)
-            .json()["webhook"]["id"]
-            .as_i64()
-            .unwrap();
+        let hook = subscribe(&app, &url, "import.completed").await;
         app.import_batches("skip", &[rows("cap", 0, 1)]).await;
         let log = wait_for_log(&app, hook, |l| l.len() == 1 && l[0]["status"] == "failed").await;
         assert_eq!(codes(&log[0]).len(), 5);
@@ -345,16 +346,7 @@ async fn cancelling_a_queued_or_receiving_import_sends_import_cancelled() {
     for db in databases("webhooks_cancel", dir.path()).await {
         let (app, _stop) = hook_app(&db, dir.path(), true).await;
         let (url, received) = receiver(vec![]).await;
-        let hook = app
-            .post(
-                "/api/webhooks",
-                json!({"url": url, "events": ["import.cancelled"]}),
-            )
-            .await
-            .expect(StatusCode::CREATED)
-            .json()["webhook"]["id"]
-            .as_i64()
-            .unwrap();
+        let hook = subscribe(&app, &url, "import.cancelled").await;
         // A completed import is not an event this endpoint wants.
         app.import_batches("skip", &[rows("c", 0, 1)]).await;
         let import = app
@@ -393,16 +385,7 @@ async fn a_finished_dry_run_sends_dry_run_finished() {
     for db in databases("webhooks_dry_run", dir.path()).await {
         let (app, _stop) = hook_app(&db, dir.path(), true).await;
         let (url, received) = receiver(vec![]).await;
-        let hook = app
-            .post(
-                "/api/webhooks",
-                json!({"url": url, "events": ["dry_run.finished"]}),
-            )
-            .await
-            .expect(StatusCode::CREATED)
-            .json()["webhook"]["id"]
-            .as_i64()
-            .unwrap();
+        let hook = subscribe(&app, &url, "dry_run.finished").await;
         let import = app
             .post(
                 "/api/imports",

@@ -88,22 +88,13 @@ impl<RS: Read + Seek> Workbook<RS> {
         sheet: Option<&str>,
         out: &mut dyn FnMut(&[u8]),
     ) -> Result<WrittenSheet, WorkbookError> {
-        self.write_csv_rows(sheet, u32::MAX, out)
+        self.write_csv_head(sheet, u32::MAX, out)
     }
 
-    /// [`Workbook::write_csv`] of the sheet's first `rows` rows only: a preview of a large
+    /// [`Workbook::write_csv`] of the sheet's first `limit` rows only: a preview of a large
     /// sheet without reading all of it (an .xlsx sheet stops being read there). `rows` in
-    /// the answer below `rows` asked means the whole sheet was written.
+    /// the answer below `limit` means the whole sheet was written.
     pub fn write_csv_head(
-        &mut self,
-        sheet: Option<&str>,
-        rows: u32,
-        out: &mut dyn FnMut(&[u8]),
-    ) -> Result<WrittenSheet, WorkbookError> {
-        self.write_csv_rows(sheet, rows, out)
-    }
-
-    fn write_csv_rows(
         &mut self,
         sheet: Option<&str>,
         limit: u32,
